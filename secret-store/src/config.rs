@@ -1,0 +1,299 @@
+//! `secrets.toml`: named environments, recipients per type and environment, and the
+//! reserved `[backend]` table. Hand-edited by the team; parsed strictly.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::env::{EnvKind, EnvType, Environment, pattern_matches};
+use crate::error::{FileError, did_you_mean};
+
+/// The file name of the configuration, at the workspace root.
+pub const CONFIG_FILE: &str = "secrets.toml";
+
+/// The parsed `secrets.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Where it was read from (or would be written to).
+    pub path: PathBuf,
+    /// Named environments and patterns, with their types.
+    pub environments: BTreeMap<String, EnvType>,
+    /// Recipients (age public keys) keyed by type long name or environment name.
+    pub recipients: BTreeMap<String, Vec<String>>,
+    /// The `[backend]` table, kept as written; `None` means the file store.
+    pub backend: Option<toml::Table>,
+    /// The line of the `[backend]` table, for error messages.
+    pub backend_line: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    environments: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    recipients: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    backend: Option<Spanned<toml::Table>>,
+}
+
+const TOP_LEVEL_KEYS: [&str; 3] = ["environments", "recipients", "backend"];
+
+impl Config {
+    /// Reads `secrets.toml` in `root`. A missing file is an empty configuration.
+    pub fn load(root: &Path) -> Result<Self, FileError> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&path, &text),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                path,
+                ..Self::default()
+            }),
+            Err(error) => Err(FileError::at(
+                &path,
+                "",
+                None,
+                format!("cannot read the file: {error}"),
+            )),
+        }
+    }
+
+    /// Parses the text of a `secrets.toml` read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            let message = error.message().trim().to_owned();
+            let mut file_error = FileError::at(
+                path,
+                text,
+                error.span().map(|span| span.start),
+                message.clone(),
+            );
+            if let Some(unknown) = unknown_field(&message) {
+                file_error.message = format!("unknown key `{unknown}`");
+                file_error.help = Some(match did_you_mean(unknown, TOP_LEVEL_KEYS) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!("the keys of secrets.toml are {}", TOP_LEVEL_KEYS.join(", ")),
+                });
+            }
+            file_error
+        })?;
+        let mut config = Self {
+            path: path.to_owned(),
+            ..Self::default()
+        };
+        for (name, ty) in raw.environments {
+            check_env_name(path, text, &name)?;
+            let parsed = EnvType::parse(ty.get_ref()).ok_or_else(|| {
+                let help = match did_you_mean(ty.get_ref(), EnvType::ALL.map(EnvType::name)) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => "use production, development, preview or local".to_owned(),
+                };
+                FileError::at(
+                    path,
+                    text,
+                    Some(ty.span().start),
+                    format!(
+                        "environment `{}` has the unknown type `{}`",
+                        name.get_ref(),
+                        ty.get_ref()
+                    ),
+                )
+                .with_help(help)
+            })?;
+            config.environments.insert(name.into_inner(), parsed);
+        }
+        for (scope, keys) in raw.recipients {
+            let key = match EnvType::parse(scope.get_ref()) {
+                Some(ty) => ty.name().to_owned(),
+                None if config.environments.contains_key(scope.get_ref()) => {
+                    scope.get_ref().clone()
+                }
+                None => {
+                    let known = EnvType::ALL
+                        .map(EnvType::name)
+                        .into_iter()
+                        .chain(config.environments.keys().map(String::as_str));
+                    let help = match did_you_mean(scope.get_ref(), known) {
+                        Some(known) => format!("did you mean `{known}`?"),
+                        None => "recipients are listed per type (production, development, preview, local) or per environment declared in [environments]".to_owned(),
+                    };
+                    return Err(FileError::at(
+                        path,
+                        text,
+                        Some(scope.span().start),
+                        format!("recipients for `{}`, which is neither an environment type nor a declared environment", scope.get_ref()),
+                    )
+                    .with_help(help));
+                }
+            };
+            let mut list = Vec::new();
+            for recipient in keys.into_inner() {
+                let value = recipient.get_ref().trim();
+                if !(value.starts_with("age1") || value.starts_with("ssh-ed25519 ")) {
+                    return Err(FileError::at(
+                        path,
+                        text,
+                        Some(recipient.span().start),
+                        format!("`{value}` is not an age recipient"),
+                    )
+                    .with_help("a recipient is an age public key (`age1...`, printed by `age-keygen -y`) or an `ssh-ed25519` public key"));
+                }
+                list.push(value.to_owned());
+            }
+            config.recipients.entry(key).or_default().extend(list);
+        }
+        if let Some(backend) = raw.backend {
+            config.backend_line = Some(crate::error::line_of(text, backend.span().start));
+            config.backend = Some(backend.into_inner());
+        }
+        Ok(config)
+    }
+
+    /// Resolves what the user typed after `--env` (or set in `SECRETS_ENV`): a declared
+    /// environment, a name matching a declared pattern, or a type name or shorthand.
+    pub fn resolve_env(&self, text: &str) -> Result<Environment, FileError> {
+        if let Some(ty) = self.environments.get(text) {
+            let kind = if text.contains('*') {
+                EnvKind::Pattern(text.to_owned())
+            } else {
+                EnvKind::Named
+            };
+            return Ok(Environment {
+                name: text.to_owned(),
+                ty: *ty,
+                kind,
+            });
+        }
+        let pattern = self
+            .environments
+            .iter()
+            .filter(|(pattern, _)| pattern.contains('*') && pattern_matches(pattern, text))
+            .max_by_key(|(pattern, _)| pattern.len());
+        if let Some((pattern, ty)) = pattern {
+            return Ok(Environment {
+                name: text.to_owned(),
+                ty: *ty,
+                kind: EnvKind::Pattern(pattern.clone()),
+            });
+        }
+        if let Some(ty) = EnvType::parse(text) {
+            return Ok(Environment::of_type(ty));
+        }
+        let declared: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+        let types = [
+            "production",
+            "prod",
+            "development",
+            "dev",
+            "preview",
+            "pr",
+            "local",
+        ];
+        let help = match did_you_mean(text, declared.iter().copied().chain(types)) {
+            Some(known) => format!("did you mean `{known}`?"),
+            None if declared.is_empty() => "use an environment type (production, development, preview, local) or declare the environment in [environments]".to_owned(),
+            None => format!(
+                "declared environments: {}; types: production (prod), development (dev), preview (pr), local",
+                declared.join(", ")
+            ),
+        };
+        Err(FileError {
+            path: self.path.clone(),
+            line: None,
+            message: format!("unknown environment `{text}`"),
+            help: Some(help),
+        })
+    }
+
+    /// The recipients for a named environment or type key: the environment's own list if it
+    /// has one, else its type's.
+    pub fn recipients_for_env(&self, name: &str) -> &[String] {
+        if let Some(list) = self.recipients.get(name) {
+            return list;
+        }
+        match self.environments.get(name) {
+            Some(ty) => self
+                .recipients
+                .get(ty.name())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            None => &[],
+        }
+    }
+}
+
+fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(), FileError> {
+    let valid = !name.get_ref().is_empty()
+        && name
+            .get_ref()
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '*' | '.'));
+    if valid {
+        return Ok(());
+    }
+    Err(FileError::at(
+        path,
+        text,
+        Some(name.span().start),
+        format!("`{}` is not a valid environment name", name.get_ref()),
+    )
+    .with_help("environment names use ASCII letters, digits, `-`, `_` and `.`; `*` makes a pattern such as `pr-*`"))
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, FileError> {
+        Config::parse(Path::new("secrets.toml"), text)
+    }
+
+    #[test]
+    fn environments_and_resolution() {
+        let config = parse(
+            "[environments]\nstaging = \"development\"\nprod-eu = \"prod\"\n\"pr-*\" = \"preview\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.resolve_env("staging").unwrap().kind, EnvKind::Named);
+        let pr = config.resolve_env("pr-12").unwrap();
+        assert_eq!(
+            (pr.ty, pr.kind),
+            (EnvType::Preview, EnvKind::Pattern("pr-*".into()))
+        );
+        assert_eq!(
+            config.resolve_env("prod").unwrap(),
+            Environment::of_type(EnvType::Production)
+        );
+        let error = config.resolve_env("stagin").unwrap_err();
+        assert_eq!(error.help.as_deref(), Some("did you mean `staging`?"));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line_and_suggest() {
+        let error =
+            parse("[environments]\nstaging = \"development\"\n\n[enviroments]\nx = \"dev\"\n")
+                .unwrap_err();
+        assert_eq!(error.line, Some(4), "{error}");
+        assert_eq!(error.message, "unknown key `enviroments`");
+        assert_eq!(error.help.as_deref(), Some("did you mean `environments`?"));
+        let error = parse("[environments]\nstaging = \"devel\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(
+            error.to_string().contains("did you mean `development`?"),
+            "{error}"
+        );
+        let error = parse("[recipients]\nprodution = [\"age1x\"]\n").unwrap_err();
+        assert_eq!(error.help.as_deref(), Some("did you mean `production`?"));
+        let error = parse("[recipients]\nlocal = [\"not-a-key\"]\n").unwrap_err();
+        assert!(error.message.contains("not an age recipient"));
+        let error = parse("[environments\n").unwrap_err();
+        assert_eq!(error.line, Some(1));
+    }
+}

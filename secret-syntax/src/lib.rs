@@ -1,0 +1,278 @@
+//! The grammar of a `secret!` invocation: one place that decides what a valid secret
+//! declaration is.
+//!
+//! Both the `secret!` proc macro (`secret-macros`) and the workspace scanner
+//! (`secret-build`) call [`parse_invocation`] on the tokens between the macro's delimiters,
+//! so the macro and the check can never disagree about what a declaration is.
+//!
+//! ```
+//! let tokens: proc_macro2::TokenStream = r#""GitHubAPIToken""#.parse().unwrap();
+//! let invocation = secret_syntax::parse_invocation(tokens).unwrap();
+//! assert_eq!(invocation.name, "GitHubAPIToken");
+//! ```
+#![deny(missing_docs)]
+
+use std::fmt;
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::Lit;
+
+/// The longest secret name accepted, in bytes (names are ASCII, so also in characters).
+pub const MAX_NAME_LEN: usize = 128;
+
+/// The rule a secret name follows, as printed in every error about a name.
+pub const NAME_RULE: &str = "a secret name starts with an ASCII letter, then ASCII letters, digits or `_`, at most 128 characters";
+
+/// Why a string is not a valid secret name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    /// The name is the empty string.
+    Empty,
+    /// The first character is not an ASCII letter.
+    BadStart(char),
+    /// A later character is not an ASCII letter, digit or `_`.
+    BadChar {
+        /// The offending character.
+        ch: char,
+        /// Its position, counted in characters from 0.
+        position: usize,
+    },
+    /// The name has more than [`MAX_NAME_LEN`] characters.
+    TooLong(usize),
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "the secret name is empty; {NAME_RULE}"),
+            Self::BadStart(ch) => {
+                write!(
+                    f,
+                    "the secret name starts with {}; {NAME_RULE}",
+                    describe_char(*ch)
+                )
+            }
+            Self::BadChar { ch, position } => write!(
+                f,
+                "the secret name has {} at position {}; {NAME_RULE}",
+                describe_char(*ch),
+                position + 1
+            ),
+            Self::TooLong(len) => {
+                write!(f, "the secret name is {len} characters long; {NAME_RULE}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
+
+fn describe_char(ch: char) -> String {
+    match ch {
+        ' ' => "a space".to_owned(),
+        c if c.is_ascii_digit() => format!("the digit `{c}`"),
+        c if c.is_control() || c.is_whitespace() => format!("the character {c:?}"),
+        c => format!("`{c}`"),
+    }
+}
+
+/// Checks `name` against the naming rule: an ASCII letter, then ASCII letters, digits or
+/// `_`, at most [`MAX_NAME_LEN`] characters.
+pub fn validate_name(name: &str) -> Result<(), NameError> {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return Err(NameError::Empty);
+    };
+    if !first.is_ascii_alphabetic() {
+        return Err(NameError::BadStart(first));
+    }
+    for (position, ch) in name.chars().enumerate().skip(1) {
+        if !(ch.is_ascii_alphanumeric() || ch == '_') {
+            return Err(NameError::BadChar { ch, position });
+        }
+    }
+    let len = name.chars().count();
+    if len > MAX_NAME_LEN {
+        return Err(NameError::TooLong(len));
+    }
+    Ok(())
+}
+
+/// A valid `secret!` invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The secret's name, already validated.
+    pub name: String,
+    /// The span of the string literal that holds the name.
+    pub span: Span,
+}
+
+/// Parses the tokens between the delimiters of `secret!(...)`.
+///
+/// Accepts exactly one string literal (raw strings included) and an optional trailing comma.
+/// The error, if any, sits on the offending tokens and says what is allowed and what was
+/// found; it is a single error, so callers never produce a cascade.
+pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
+    let mut args = split_args(tokens);
+    if args.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`secret!` takes one string literal, found nothing; write `secret!(\"GitHubAPIToken\")`",
+        ));
+    }
+    if args.len() > 1 {
+        let extra: TokenStream = args.drain(1..).flatten().collect();
+        return Err(syn::Error::new_spanned(
+            extra,
+            format!(
+                "`secret!` takes exactly one string literal, found {} arguments; remove the extra arguments",
+                args.len() + 1
+            ),
+        ));
+    }
+    let arg = args.pop().unwrap_or_default();
+    let tree = match <[TokenTree; 1]>::try_from(arg) {
+        Ok([tree]) => unwrap_invisible(tree),
+        Err(arg) => {
+            let found: TokenStream = arg.into_iter().collect();
+            return Err(syn::Error::new_spanned(
+                &found,
+                format!("`secret!` takes one string literal, found the expression `{found}`"),
+            ));
+        }
+    };
+    let literal = match tree {
+        TokenTree::Literal(literal) => literal,
+        other => {
+            let what = match &other {
+                TokenTree::Ident(_) => "the identifier",
+                TokenTree::Group(_) => "the group",
+                _ => "the token",
+            };
+            return Err(syn::Error::new(
+                other.span(),
+                format!("`secret!` takes one string literal, found {what} `{other}`"),
+            ));
+        }
+    };
+    let span = literal.span();
+    let text = literal.to_string();
+    match Lit::new(literal) {
+        Lit::Str(lit) if lit.suffix().is_empty() => {
+            let name = lit.value();
+            validate_name(&name).map_err(|error| syn::Error::new(span, error.to_string()))?;
+            Ok(Invocation { name, span })
+        }
+        Lit::ByteStr(_) => Err(syn::Error::new(
+            span,
+            format!(
+                "`secret!` takes a string literal, found the byte string `{text}`; remove the `b` prefix"
+            ),
+        )),
+        _ => Err(syn::Error::new(
+            span,
+            format!(
+                "`secret!` takes a string literal such as `\"GitHubAPIToken\"`, found `{text}`"
+            ),
+        )),
+    }
+}
+
+/// Splits a token stream at its top-level commas, dropping one trailing comma.
+fn split_args(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut args = Vec::new();
+    let mut current = Vec::new();
+    let mut trailing_comma = false;
+    for tree in tokens {
+        match &tree {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => {
+                args.push(std::mem::take(&mut current));
+                trailing_comma = true;
+            }
+            _ => {
+                current.push(tree);
+                trailing_comma = false;
+            }
+        }
+    }
+    if !current.is_empty() || (!trailing_comma && !args.is_empty()) {
+        args.push(current);
+    }
+    args
+}
+
+/// `macro_rules!` wraps a `$x:literal` fragment in an invisible group; look through it.
+fn unwrap_invisible(tree: TokenTree) -> TokenTree {
+    match tree {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
+            let mut inner = group.stream().into_iter();
+            match (inner.next(), inner.next()) {
+                (Some(only), None) => unwrap_invisible(only),
+                _ => TokenTree::Group(group),
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(source: &str) -> Result<String, String> {
+        parse_invocation(source.parse().unwrap())
+            .map(|invocation| invocation.name)
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn accepts_plain_raw_and_trailing_comma() {
+        assert_eq!(parse(r#""GitHubAPIToken""#).unwrap(), "GitHubAPIToken");
+        assert_eq!(parse(r##"r#"Raw_1"#"##).unwrap(), "Raw_1");
+        assert_eq!(parse(r#""A","#).unwrap(), "A");
+    }
+
+    #[test]
+    fn rejects_what_the_spec_rejects() {
+        assert!(parse("").unwrap_err().contains("found nothing"));
+        assert!(
+            parse("NAME")
+                .unwrap_err()
+                .contains("found the identifier `NAME`")
+        );
+        assert!(
+            parse(r#""A", "B""#)
+                .unwrap_err()
+                .contains("found 2 arguments")
+        );
+        assert!(parse(r#"b"A""#).unwrap_err().contains("byte string"));
+        assert!(parse(r#""""#).unwrap_err().contains("is empty"));
+        assert!(
+            parse(r#""1A""#)
+                .unwrap_err()
+                .contains("starts with the digit `1`")
+        );
+        assert!(
+            parse(r#""A-B""#)
+                .unwrap_err()
+                .contains("has `-` at position 2")
+        );
+        assert!(parse("42").unwrap_err().contains("found `42`"));
+        assert!(parse(r#""A"x"#).unwrap_err().contains("found `\"A\"x`"));
+        let long = format!("\"{}\"", "A".repeat(129));
+        assert!(parse(&long).unwrap_err().contains("129 characters long"));
+        assert!(parse(&format!("\"{}\"", "A".repeat(128))).is_ok());
+    }
+
+    #[test]
+    fn rejects_non_ascii() {
+        assert!(validate_name("Ünïcode").is_err());
+        assert_eq!(
+            validate_name("Aé"),
+            Err(NameError::BadChar {
+                ch: 'é',
+                position: 1
+            })
+        );
+    }
+}
