@@ -1,0 +1,1 @@
+//! The check: compares declarations with the store.

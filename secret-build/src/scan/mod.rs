@@ -1,0 +1,1 @@
+//! The workspace scanner: finds every `secret!` declaration.
