@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::env::Scope;
+
 /// A problem in a file the user or the tool wrote: where it is, what is wrong, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
@@ -56,6 +58,264 @@ impl fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
+/// What went wrong reading, decrypting or changing the store. Cheap to clone and
+/// `Send + Sync + 'static`, so callers can cache it. `Display` names the file (and line,
+/// where there is one) and the fix, and never contains a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A malformed or unreadable file: `secrets.toml`, `secrets.enc.toml` (including an
+    /// unknown format version), an identity file, a dotenv file.
+    #[error("{0}")]
+    File(#[from] FileError),
+    /// None of the available identities is a recipient of the value.
+    #[error("{}", self.report())]
+    NoAccess(Box<NoAccess>),
+    /// The ciphertext does not decrypt although an identity is a recipient, or it is not
+    /// well-formed: the file was changed by something other than the tool.
+    #[error("{}", self.report())]
+    Tampered {
+        /// The secret.
+        name: String,
+        /// The value's scope.
+        scope: Scope,
+        /// The store file.
+        path: PathBuf,
+        /// The line of the value's table.
+        line: usize,
+        /// What failed (never the value).
+        detail: String,
+    },
+    /// The ciphertext decrypts but is bound to another secret, scope or recipient list.
+    #[error("{}", self.report())]
+    Misplaced {
+        /// The secret whose slot holds the ciphertext.
+        name: String,
+        /// The slot's scope.
+        scope: Scope,
+        /// The store file.
+        path: PathBuf,
+        /// The line of the value's table.
+        line: usize,
+        /// What the ciphertext is bound to (`GitHubAPIToken type:production`).
+        found: String,
+    },
+    /// Setting a value for scopes another value of the same secret already covers.
+    #[error("{}", self.report())]
+    Conflict {
+        /// The secret.
+        name: String,
+        /// The scope being set.
+        scope: Scope,
+        /// The other values' scopes that overlap it.
+        others: Vec<Scope>,
+        /// The store file.
+        path: PathBuf,
+    },
+    /// A value would have no recipient: nobody could ever read it.
+    #[error("{}", self.report())]
+    NoRecipients {
+        /// The secret.
+        name: String,
+        /// The scope being written.
+        scope: Scope,
+        /// `secrets.toml`.
+        config: PathBuf,
+    },
+    /// A recipient in `secrets.toml` this build cannot encrypt to.
+    #[error("{}", self.report())]
+    BadRecipient {
+        /// The recipient as written.
+        recipient: String,
+        /// `secrets.toml`.
+        config: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The secret has no value for the scope asked about.
+    #[error("{}", self.report())]
+    NotSet {
+        /// The secret.
+        name: String,
+        /// What was asked (`type:production`, `env staging`).
+        scope: String,
+        /// The store file.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// The error as a [`FileError`]: file, line, message and help, ready to print.
+    pub fn report(&self) -> FileError {
+        let rekey = "cargo xtask secret rekey";
+        match self {
+            Self::File(error) => error.clone(),
+            Self::NoAccess(access) => {
+                let NoAccess {
+                    name,
+                    scope,
+                    path,
+                    line,
+                    recipients,
+                    tried,
+                    identity_source,
+                } = &**access;
+                let readers = if recipients.is_empty() {
+                    "nobody".to_owned()
+                } else {
+                    recipients.join(", ")
+                };
+                let (message, help) = if tried.is_empty() {
+                    (
+                        format!(
+                            "cannot decrypt {name} ({}): no identity found ({identity_source}); it can be decrypted by {readers}",
+                            scope.describe()
+                        ),
+                        "run `cargo xtask secret init` to create an identity, or set SECRETS_IDENTITY to an age identity file (SECRETS_IDENTITY_KEY to the key itself); then ask a holder of one of those keys to add your public key to [recipients] in secrets.toml and run `cargo xtask secret rekey`".to_owned(),
+                    )
+                } else {
+                    (
+                        format!(
+                            "cannot decrypt {name} ({}): your identity ({}, from {identity_source}) is not a recipient; it can be decrypted by {readers}",
+                            scope.describe(),
+                            tried.join(", ")
+                        ),
+                        format!(
+                            "ask a holder of one of those keys to add your public key to [recipients] in secrets.toml for {} and run `{rekey}`",
+                            scope.describe()
+                        ),
+                    )
+                };
+                FileError {
+                    path: path.clone(),
+                    line: Some(*line),
+                    message,
+                    help: Some(help),
+                }
+            }
+            Self::Tampered {
+                name,
+                scope,
+                path,
+                line,
+                detail,
+            } => FileError {
+                path: path.clone(),
+                line: Some(*line),
+                message: format!(
+                    "the value of {name} {} was tampered with or corrupted: {detail}",
+                    scope.key()
+                ),
+                help: Some(format!(
+                    "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
+                    scope_flags(scope)
+                )),
+            },
+            Self::Misplaced {
+                name,
+                scope,
+                path,
+                line,
+                found,
+            } => FileError {
+                path: path.clone(),
+                line: Some(*line),
+                message: format!(
+                    "the ciphertext in {name} {} belongs to {found}; the file was edited by hand",
+                    scope.key()
+                ),
+                help: Some(format!(
+                    "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
+                    scope_flags(scope)
+                )),
+            },
+            Self::Conflict {
+                name,
+                scope,
+                others,
+                path,
+            } => {
+                let others: Vec<String> = others
+                    .iter()
+                    .map(|other| format!("`{}`", other.key()))
+                    .collect();
+                FileError {
+                    path: path.clone(),
+                    line: None,
+                    message: format!(
+                        "{name} already has a value for part of {}: {}; a secret has at most one value per type and per environment",
+                        scope.describe(),
+                        others.join(", ")
+                    ),
+                    help: Some("add `--move` to move those scopes to the new value, or change the other value first with `cargo xtask secret unset`".to_owned()),
+                }
+            }
+            Self::NoRecipients {
+                name,
+                scope,
+                config,
+            } => FileError {
+                path: config.clone(),
+                line: None,
+                message: format!(
+                    "no recipients for {} in [recipients], so nobody could read {name}",
+                    scope.describe()
+                ),
+                help: Some("run `cargo xtask secret init`, or add age public keys to [recipients] in secrets.toml for those types or environments".to_owned()),
+            },
+            Self::BadRecipient {
+                recipient,
+                config,
+                reason,
+            } => FileError {
+                path: config.clone(),
+                line: None,
+                message: format!("cannot encrypt to the recipient `{recipient}`: {reason}"),
+                help: Some("use an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)".to_owned()),
+            },
+            Self::NotSet { name, scope, path } => FileError {
+                path: path.clone(),
+                line: None,
+                message: format!("{name} has no value for {scope}"),
+                help: Some("`cargo xtask secret list` shows which values are set".to_owned()),
+            },
+        }
+    }
+}
+
+/// The details of [`Error::NoAccess`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoAccess {
+    /// The secret.
+    pub name: String,
+    /// The value's scope.
+    pub scope: Scope,
+    /// The store file.
+    pub path: PathBuf,
+    /// The line of the value's table.
+    pub line: usize,
+    /// The public keys that can decrypt the value.
+    pub recipients: Vec<String>,
+    /// The public keys of the identities that were tried (empty: no identity found).
+    pub tried: Vec<String>,
+    /// Where the identities came from (`~/.config/secrets/identity.txt`).
+    pub identity_source: String,
+}
+
+/// The `set` flags that select `scope`: `--type development,local` or `--env staging`.
+pub fn scope_flags(scope: &Scope) -> String {
+    match scope {
+        Scope::Types(types) => {
+            let names: Vec<_> = types.iter().map(|ty| ty.short()).collect();
+            format!("--type {}", names.join(","))
+        }
+        Scope::Envs(envs) => {
+            let names: Vec<_> = envs.iter().map(String::as_str).collect();
+            format!("--env {}", names.join(","))
+        }
+    }
+}
+
 /// The 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
@@ -75,10 +335,14 @@ pub fn did_you_mean<'a>(
     candidates
         .into_iter()
         .map(|candidate| {
-            (
-                edit_distance(&input.to_lowercase(), &candidate.to_lowercase()),
-                candidate,
-            )
+            let (input, lower) = (input.to_lowercase(), candidate.to_lowercase());
+            // An abbreviation (`devel` for `development`) counts as a near miss.
+            let distance = if input.len() >= 3 && lower.starts_with(&input) {
+                1
+            } else {
+                edit_distance(&input, &lower)
+            };
+            (distance, candidate)
         })
         .filter(|(distance, candidate)| *distance <= (candidate.len().max(input.len()) / 3).max(1))
         .min_by_key(|(distance, _)| *distance)

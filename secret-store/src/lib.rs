@@ -5,11 +5,17 @@
 //! only leave this crate inside [`secrecy`] wrappers.
 #![deny(missing_docs)]
 
+mod cipher;
 pub mod config;
+pub mod edit;
 pub mod env;
 pub mod error;
+pub mod identity;
+pub mod store;
 pub mod workspace;
 
 pub use config::{CONFIG_FILE, Config};
 pub use env::{EnvKind, EnvType, Environment, Scope};
-pub use error::FileError;
+pub use error::{Error, FileError};
+pub use identity::Identities;
+pub use store::{Entry, STORE_FILE, Store};

@@ -1,1 +1,363 @@
-//! The CLI engine.
+//! The CLI engine behind `cargo xtask secret ...` and `cargo xtask check-secrets`.
+//!
+//! This is the only module of the tooling that prints and chooses exit codes. A workspace
+//! gets the whole CLI with an xtask whose `main.rs` is:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     secret_build::cli::main()
+//! }
+//! ```
+//!
+//! plus `xtask = "run --quiet --package xtask --"` under `[alias]` in `.cargo/config.toml`.
+//! An xtask with commands of its own hands the arguments it does not handle to
+//! [`run_with`] (with [`Io::std`]).
+//!
+//! Exit status: 0 success; 1 the command failed on the user's data (a conflicting `set`,
+//! a value that is not set, no access to a value, a refused `reveal`); 2 the command could
+//! not run: bad arguments, or a malformed or unreadable `secrets.toml`, store or identity
+//! (the message names the file and line). Errors are printed once to stderr as
+//! `error: ...` followed by `help: ...` lines. No value is ever printed, except by
+//! `reveal` (see [`reveal`]).
+
+mod dotenv;
+mod init;
+mod list;
+mod reveal;
+mod set;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use secret_store::{Config, EnvKind, EnvType, FileError, Scope};
+
+pub use list::ListFormat;
+
+/// Where a command reads and writes: the process's standard streams and environment, or
+/// buffers in tests.
+pub struct Io<'a> {
+    /// Standard input (values for `set` when it is not a terminal).
+    pub stdin: &'a mut dyn Read,
+    /// Whether standard input is a terminal: `set` then prompts without echo (on the
+    /// controlling terminal).
+    pub stdin_is_terminal: bool,
+    /// Standard output.
+    pub stdout: &'a mut dyn Write,
+    /// Whether standard output is a terminal: `reveal` then refuses to print without `--show`.
+    pub stdout_is_terminal: bool,
+    /// Standard error: errors, notes and progress.
+    pub stderr: &'a mut dyn Write,
+    /// The directory the workspace is searched from when `--workspace` is not given.
+    pub cwd: PathBuf,
+    /// Reads an environment variable (`SECRETS_IDENTITY`, `SECRETS_IDENTITY_KEY`, `HOME`).
+    pub vars: &'a dyn Fn(&str) -> Option<OsString>,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io")
+            .field("stdin_is_terminal", &self.stdin_is_terminal)
+            .field("stdout_is_terminal", &self.stdout_is_terminal)
+            .field("cwd", &self.cwd)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Io<'_> {
+    /// Runs `f` with the process's streams, working directory and environment.
+    pub fn std<T>(f: impl FnOnce(&mut Io<'_>) -> T) -> T {
+        let stdin = std::io::stdin();
+        let stdout = std::io::stdout();
+        let stderr = std::io::stderr();
+        let stdin_is_terminal = stdin.is_terminal();
+        let stdout_is_terminal = stdout.is_terminal();
+        let vars = |name: &str| std::env::var_os(name);
+        let mut io = Io {
+            stdin: &mut stdin.lock(),
+            stdin_is_terminal,
+            stdout: &mut stdout.lock(),
+            stdout_is_terminal,
+            stderr: &mut stderr.lock(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            vars: &vars,
+        };
+        f(&mut io)
+    }
+}
+
+/// Runs the CLI on the process's arguments, streams and environment. An xtask's `main`.
+pub fn main() -> ExitCode {
+    Io::std(|io| run_with(std::env::args_os(), io))
+}
+
+/// Runs the CLI on `args` (the first is the program name) with `io`; returns the exit
+/// status.
+pub fn run_with<I, T>(args: I, io: &mut Io<'_>) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let text = error.render().to_string();
+            let _ = if error.use_stderr() {
+                write!(io.stderr, "{text}")
+            } else {
+                write!(io.stdout, "{text}")
+            };
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Secret(secret) => run_secret(secret, io),
+        // `check-secrets`: the check owns its output and exit status.
+        Command::CheckSecrets(args) => return crate::check::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let _ = failure.print(io.stderr);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<(), Failure> {
+    let root = workspace_root(secret.workspace.as_deref(), &io.cwd)?;
+    match secret.command {
+        SecretCommand::Init => init::run(&root, io),
+        SecretCommand::Set(args) => set::set(&root, &args, io),
+        SecretCommand::Unset(args) => set::unset(&root, &args, io),
+        SecretCommand::Import(args) => set::import(&root, &args, io),
+        SecretCommand::Rekey(args) => set::rekey(&root, &args, io),
+        SecretCommand::List(args) => list::run(&root, &args, io),
+        SecretCommand::Reveal(args) => reveal::run(&root, &args, io),
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask", about = "Workspace tasks: secrets", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage secret values: init, set, unset, list, rekey, import, reveal
+    Secret(SecretCli),
+    /// Check that every `secret!` declaration has a value (see `check-secrets --help`)
+    CheckSecrets(crate::check::CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct SecretCli {
+    /// The workspace (default: the enclosing Cargo workspace)
+    #[arg(long, value_name = "DIR", global = true)]
+    workspace: Option<PathBuf>,
+    #[command(subcommand)]
+    command: SecretCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretCommand {
+    /// Create an identity if none, secrets.toml if missing, add your key as a recipient and
+    /// the local override files to .gitignore
+    Init,
+    /// Set a value, read from a no-echo prompt, from stdin when piped, or --from-file
+    Set(set::SetArgs),
+    /// Remove the value for those types or environments
+    Unset(set::UnsetArgs),
+    /// Matrix of every secret x each type and named environment
+    List(list::ListArgs),
+    /// Re-encrypt values whose recipients changed in secrets.toml
+    Rekey(set::RekeyArgs),
+    /// Set many values from a dotenv file (`NAME=value` lines)
+    Import(set::ImportArgs),
+    /// Decrypt one value, for debugging: to a pipe, a file (--output), or the terminal with
+    /// --show
+    Reveal(reveal::RevealArgs),
+}
+
+/// Which values a command addresses: `--type` or `--env`.
+#[derive(Debug, Args)]
+pub(crate) struct ScopeArgs {
+    /// Environment types: production (prod), development (dev), preview (pr), local;
+    /// comma-separated
+    #[arg(
+        long = "type",
+        value_name = "T[,T..]",
+        value_delimiter = ',',
+        required_unless_present = "envs",
+        conflicts_with = "envs"
+    )]
+    types: Vec<String>,
+    /// Named environments (from [environments] in secrets.toml), or types; comma-separated
+    #[arg(long = "env", value_name = "E[,E..]", value_delimiter = ',')]
+    envs: Vec<String>,
+}
+
+impl ScopeArgs {
+    /// The scope the flags select, validated against `config`.
+    pub(crate) fn scope(&self, config: &Config) -> Result<Scope, Failure> {
+        let types_help = "types are production (prod), development (dev), preview (pr) and local";
+        if !self.types.is_empty() {
+            let mut types = std::collections::BTreeSet::new();
+            for text in &self.types {
+                let ty = EnvType::parse(text.trim()).ok_or_else(|| {
+                    let mut failure =
+                        Failure::usage(format!("`{text}` is not an environment type"));
+                    let names = [
+                        "production",
+                        "prod",
+                        "development",
+                        "dev",
+                        "preview",
+                        "pr",
+                        "local",
+                    ];
+                    if let Some(known) = secret_store::error::did_you_mean(text, names) {
+                        failure.help.push(format!("did you mean `{known}`?"));
+                    }
+                    if config.environments.contains_key(text.trim()) {
+                        failure.help.push(format!(
+                            "`{text}` is a named environment: use `--env {text}`"
+                        ));
+                    }
+                    failure.help.push(types_help.to_owned());
+                    failure
+                })?;
+                types.insert(ty);
+            }
+            return Ok(Scope::Types(types));
+        }
+        let mut types = std::collections::BTreeSet::new();
+        let mut envs = std::collections::BTreeSet::new();
+        for text in &self.envs {
+            let env = config
+                .resolve_env(text.trim())
+                .map_err(Failure::from_file)?;
+            match env.kind {
+                EnvKind::Type => {
+                    types.insert(env.ty);
+                }
+                EnvKind::Named | EnvKind::Pattern(_) => {
+                    envs.insert(env.name);
+                }
+            }
+        }
+        match (types.is_empty(), envs.is_empty()) {
+            (false, true) => Ok(Scope::Types(types)),
+            (true, false) => Ok(Scope::Envs(envs)),
+            _ => Err(Failure::usage(
+                "`--env` mixes environment types and named environments".to_owned(),
+            )
+            .with_help(
+                "a value covers either types or named environments: set them in two commands",
+            )),
+        }
+    }
+}
+
+/// A command's failure: the exit status and what to print.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: u8,
+    message: String,
+    help: Vec<String>,
+}
+
+impl Failure {
+    /// The command failed on the user's data (exit 1).
+    pub(crate) fn data(message: String) -> Self {
+        Self {
+            code: 1,
+            message,
+            help: Vec::new(),
+        }
+    }
+
+    /// Bad arguments or files: the command could not run (exit 2).
+    pub(crate) fn usage(message: String) -> Self {
+        Self {
+            code: 2,
+            message,
+            help: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help.push(help.into());
+        self
+    }
+
+    /// A problem in a file: exit 2.
+    pub(crate) fn from_file(error: FileError) -> Self {
+        let mut message = error.path.display().to_string();
+        if let Some(line) = error.line {
+            message.push_str(&format!(":{line}"));
+        }
+        message.push_str(&format!(": {}", error.message));
+        Self {
+            code: 2,
+            message,
+            help: error.help.into_iter().collect(),
+        }
+    }
+
+    fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "error: {}", self.message)?;
+        for help in &self.help {
+            writeln!(out, "help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<secret_store::Error> for Failure {
+    fn from(error: secret_store::Error) -> Self {
+        use secret_store::Error as E;
+        let code = match &error {
+            E::NoAccess { .. } | E::Conflict { .. } | E::NotSet { .. } => 1,
+            _ => 2,
+        };
+        let mut failure = Self::from_file(error.report());
+        failure.code = code;
+        failure
+    }
+}
+
+impl From<FileError> for Failure {
+    fn from(error: FileError) -> Self {
+        Self::from_file(error)
+    }
+}
+
+fn workspace_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, Failure> {
+    match given {
+        Some(dir) => {
+            let dir = cwd.join(dir);
+            if dir.is_dir() {
+                Ok(dir)
+            } else {
+                Err(Failure::usage(format!(
+                    "--workspace {}: no such directory",
+                    dir.display()
+                )))
+            }
+        }
+        None => secret_store::workspace::find_root(cwd).ok_or_else(|| {
+            Failure::usage(format!("{} is not inside a Cargo workspace", cwd.display()))
+                .with_help("run the command inside the workspace, or pass `--workspace DIR`")
+        }),
+    }
+}
+
+/// Loads the identities through `io.vars` (file errors exit 2 with the file and line).
+pub(crate) fn identities(io: &Io<'_>) -> Result<secret_store::Identities, Failure> {
+    secret_store::Identities::from_vars(io.vars).map_err(Failure::from)
+}

@@ -1,0 +1,227 @@
+//! `secret init`: sets a workspace and a developer up.
+//!
+//! - finds the identity (section 3 of the spec) or creates
+//!   `$HOME/.config/secrets/identity.txt` (`0600`, folder `0700`), or the file named by
+//!   `SECRETS_IDENTITY`; prints the public key, never the private one;
+//! - creates `secrets.toml` with commented examples if it is missing;
+//! - when `secrets.toml` lists no recipient at all, adds the public key for all four types;
+//! - appends `.secrets.local.toml`, `.secrets.local.cue` and the store's lock file to
+//!   `.gitignore` when missing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret;
+use secret_store::identity::{IdentitySource, generate_identity};
+use secret_store::{CONFIG_FILE, Config, FileError, Identities};
+
+use super::{Failure, Io};
+
+const GITIGNORE_LINES: [&str; 3] = [
+    ".secrets.local.toml",
+    ".secrets.local.cue",
+    secret_store::store::LOCK_FILE,
+];
+
+pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
+    let public = identity(io)?;
+    let config_path = root.join(CONFIG_FILE);
+    let existing = match std::fs::read_to_string(&config_path) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => {
+            return Err(Failure::usage(format!(
+                "{}: cannot read the file: {error}",
+                config_path.display()
+            )));
+        }
+    };
+    match existing {
+        None => {
+            write_file(&config_path, &template(&public))?;
+            let _ = writeln!(
+                io.stdout,
+                "created {} with your key as recipient for every type",
+                config_path.display()
+            );
+        }
+        Some(text) => {
+            let config = Config::parse(&config_path, &text)?;
+            let all: Vec<&String> = config.recipients.values().flatten().collect();
+            if all.is_empty() {
+                write_file(&config_path, &add_recipients(&text, &public))?;
+                Config::load(root)?;
+                let _ = writeln!(
+                    io.stdout,
+                    "added your key to [recipients] in {} for every type",
+                    config_path.display()
+                );
+            } else if !all.contains(&&public) {
+                let _ = writeln!(
+                    io.stdout,
+                    "note: your key is not a recipient yet; ask a teammate who is to add it to [recipients] in {CONFIG_FILE} and run `cargo xtask secret rekey`"
+                );
+            }
+        }
+    }
+    update_gitignore(root, io)?;
+    Ok(())
+}
+
+/// Finds or creates the identity; returns its public key.
+fn identity(io: &mut Io<'_>) -> Result<String, Failure> {
+    let found = Identities::from_vars(io.vars)?;
+    if let Some(public) = found.public_keys().first() {
+        let _ = writeln!(io.stdout, "identity: {} (from {})", public, found.source());
+        let _ = writeln!(io.stdout, "public key: {public}");
+        return Ok(public.clone());
+    }
+    let path: PathBuf = match found.source() {
+        IdentitySource::File { path, .. } => path.clone(),
+        IdentitySource::KeyVar => {
+            return Err(
+                Failure::usage("SECRETS_IDENTITY_KEY holds no age identity".to_owned())
+                    .with_help("set it to an `AGE-SECRET-KEY-1...` key, or unset it"),
+            );
+        }
+        IdentitySource::None => {
+            return Err(Failure::usage(
+                "no place for an identity: HOME and SECRETS_IDENTITY are not set".to_owned(),
+            )
+            .with_help("set SECRETS_IDENTITY to the path of the identity file to create"));
+        }
+    };
+    let (key, text) = generate_identity();
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|error| {
+            Failure::usage(format!(
+                "{}: cannot create the folder: {error}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&path)
+        .and_then(|mut file| {
+            file.write_all(text.expose_secret().as_bytes())?;
+            file.sync_all()
+        })
+        .map_err(|error| {
+            Failure::usage(format!(
+                "{}: cannot create the identity: {error}",
+                path.display()
+            ))
+        })?;
+    let public = key.to_public().to_string();
+    let _ = writeln!(io.stdout, "created identity {}", path.display());
+    let _ = writeln!(io.stdout, "public key: {public}");
+    Ok(public)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn recipients_block(public: &str) -> String {
+    let mut block = String::new();
+    for ty in secret_store::EnvType::ALL {
+        block.push_str(&format!("{} = [\"{public}\"]\n", ty.name()));
+    }
+    block
+}
+
+fn template(public: &str) -> String {
+    format!(
+        "# Secrets of this workspace: environments and who can read values.
+# Values are stored age-encrypted in secrets.enc.toml (`cargo xtask secret set`).
+
+# Named environments and their types (production, development, preview, local).
+[environments]
+# staging = \"development\"
+# prod-eu = \"production\"
+# \"pr-*\" = \"preview\"
+
+# Who can decrypt values, per type or per named environment: age public keys
+# (`age1...`, printed by `cargo xtask secret init` or `age-keygen -y`).
+# After changing this table run `cargo xtask secret rekey`.
+[recipients]
+{}
+# Reserved: a Vault/OpenBao backend instead of secrets.enc.toml.
+# [backend]
+",
+        recipients_block(public)
+    )
+}
+
+/// Adds the recipients to a `secrets.toml` that has none: under an empty `[recipients]`
+/// header if there is one, else as a new table at the end.
+fn add_recipients(text: &str, public: &str) -> String {
+    let block = recipients_block(public);
+    let mut out = String::new();
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        out.push_str(line);
+        if !done && line.trim() == "[recipients]" {
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&block);
+            done = true;
+        }
+    }
+    if !done {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("\n[recipients]\n");
+        out.push_str(&block);
+    }
+    out
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|error| {
+        Failure::from_file(FileError {
+            path: path.to_owned(),
+            line: None,
+            message: format!("cannot write the file: {error}"),
+            help: None,
+        })
+    })
+}
+
+fn update_gitignore(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
+    let path = root.join(".gitignore");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let present: Vec<&str> = text.lines().map(str::trim).collect();
+    let missing: Vec<&str> = GITIGNORE_LINES
+        .into_iter()
+        .filter(|line| !present.contains(line) && !present.contains(&format!("/{line}").as_str()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut out = text.clone();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("# local secret overrides and the store's lock file (cargo xtask secret)\n");
+    for line in &missing {
+        out.push_str(line);
+        out.push('\n');
+    }
+    write_file(&path, &out)?;
+    let _ = writeln!(io.stdout, "added {} to .gitignore", missing.join(", "));
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `secret reveal --env E NAME`: decrypts the one value that applies to E, for debugging.
+//!
+//! Made hard to print by accident: the value goes to stdout only when stdout is not a
+//! terminal (a pipe or a redirect), or with `--show`; `--output FILE` writes it to a new
+//! `0600` file instead. On a terminal without either flag the command refuses (exit 1).
+//! The value is written as is, without a trailing newline (one is added after it only
+//! with `--show` on a terminal).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use secrecy::ExposeSecret;
+use secret_store::{Config, Store};
+
+use super::{Failure, Io, identities};
+
+/// Arguments of `secret reveal`.
+#[derive(Debug, Args)]
+pub(crate) struct RevealArgs {
+    /// The environment whose value to show: a named environment or a type
+    #[arg(long = "env", value_name = "E")]
+    env: String,
+    /// Print the value even when stdout is a terminal
+    #[arg(long)]
+    show: bool,
+    /// Write the value to this new file (mode 0600) instead of stdout
+    #[arg(long, value_name = "FILE", conflicts_with = "show")]
+    output: Option<PathBuf>,
+    /// The secret's name
+    name: String,
+}
+
+pub(crate) fn run(root: &Path, args: &RevealArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    secret_syntax::validate_name(&args.name)
+        .map_err(|error| Failure::usage(format!("invalid secret name `{}`: {error}", args.name)))?;
+    let config = Config::load(root)?;
+    let env = config.resolve_env(&args.env)?;
+    if args.output.is_none() && io.stdout_is_terminal && !args.show {
+        return Err(Failure::data(format!(
+            "refusing to print the value of {} to a terminal",
+            args.name
+        ))
+        .with_help(format!(
+            "pipe it (`cargo xtask secret reveal --env {} {} | ...`), write it to a file with `--output FILE`, or add `--show` to print it here",
+            args.env, args.name
+        )));
+    }
+    let store = Store::load(root)?;
+    let Some((scope, _)) = store.lookup(&args.name, &env) else {
+        return Err(secret_store::Error::NotSet {
+            name: args.name.clone(),
+            scope: env.to_string(),
+            path: store.path().to_owned(),
+        }
+        .into());
+    };
+    let ids = identities(io)?;
+    let value = store.decrypt(&args.name, scope, &ids)?;
+    match &args.output {
+        Some(file) => {
+            let path = io.cwd.join(file);
+            write_private(&path, value.expose_secret().as_bytes()).map_err(|error| {
+                Failure::usage(format!("--output {}: {error}", path.display()))
+                    .with_help("the file must not exist yet")
+            })?;
+            let _ = writeln!(
+                io.stderr,
+                "wrote the value of {} for {} ({}) to {}",
+                args.name,
+                env,
+                scope.describe(),
+                path.display()
+            );
+        }
+        None => {
+            let _ = io.stdout.write_all(value.expose_secret().as_bytes());
+            if io.stdout_is_terminal {
+                let _ = io.stdout.write_all(b"\n");
+            }
+            let _ = io.stdout.flush();
+        }
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -1,0 +1,313 @@
+//! `secret set`, `unset`, `import` and `rekey`: the commands that change the store.
+//!
+//! Flags, the name, the environments and the one-value-per-type rule are checked before
+//! the value is asked for, so a mistake never costs a typed value. The value comes from a
+//! no-echo prompt when stdin is a terminal, else from all of stdin with one trailing
+//! newline removed, or from `--from-file` (read as is); never from the command line.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use secrecy::SecretString;
+use secret_store::edit::{self, Narrowed};
+use secret_store::{Config, Scope, Store};
+use zeroize::Zeroizing;
+
+use super::{Failure, Io, ScopeArgs, identities};
+
+/// Arguments of `secret set`.
+#[derive(Debug, Args)]
+pub(crate) struct SetArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// Move the types or environments from other values of this secret that cover them
+    /// (re-encrypting what those values keep)
+    #[arg(long = "move")]
+    move_scopes: bool,
+    /// Read the value from this file (as is) instead of a prompt or stdin
+    #[arg(long, value_name = "FILE")]
+    from_file: Option<PathBuf>,
+    /// The secret's name
+    name: String,
+}
+
+/// Arguments of `secret unset`.
+#[derive(Debug, Args)]
+pub(crate) struct UnsetArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// The secret's name
+    name: String,
+}
+
+/// Arguments of `secret import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// Move covered types or environments from other values (see `set --move`)
+    #[arg(long = "move")]
+    move_scopes: bool,
+    /// A dotenv file: `NAME=value` lines, `#` comments, optional `export `, quoted values
+    file: PathBuf,
+}
+
+/// Arguments of `secret rekey`.
+#[derive(Debug, Args)]
+pub(crate) struct RekeyArgs {
+    /// Re-encrypt every value, not only those whose recipients changed (after a key leaked)
+    #[arg(long)]
+    all: bool,
+}
+
+fn check_name(name: &str) -> Result<(), Failure> {
+    secret_syntax::validate_name(name)
+        .map_err(|error| Failure::usage(format!("invalid secret name `{name}`: {error}")))
+}
+
+/// Fails before any value is read when setting `scope` cannot succeed.
+fn preflight(
+    store: &Store,
+    config: &Config,
+    name: &str,
+    scope: &Scope,
+    move_scopes: bool,
+) -> Result<(), Failure> {
+    let others = edit::overlapping(store, name, scope);
+    if !others.is_empty() && !move_scopes {
+        return Err(secret_store::Error::Conflict {
+            name: name.to_owned(),
+            scope: scope.clone(),
+            others,
+            path: store.path().to_owned(),
+        }
+        .into());
+    }
+    if edit::recipients_for(config, scope).is_empty() {
+        return Err(secret_store::Error::NoRecipients {
+            name: name.to_owned(),
+            scope: scope.clone(),
+            config: config.path.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+pub(crate) fn set(root: &Path, args: &SetArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    check_name(&args.name)?;
+    let config = Config::load(root)?;
+    let scope = args.scope.scope(&config)?;
+    let store = Store::load(root)?;
+    preflight(&store, &config, &args.name, &scope, args.move_scopes)?;
+    let ids = if args.move_scopes {
+        Some(identities(io)?)
+    } else {
+        None
+    };
+    let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
+    let ids = match ids {
+        Some(ids) => ids,
+        None => secret_store::Identities::none(),
+    };
+    let narrowed = Store::update(root, |store| {
+        edit::set(
+            store,
+            &config,
+            &args.name,
+            &scope,
+            &value,
+            args.move_scopes,
+            &ids,
+        )
+    })?;
+    let recipients = edit::recipients_for(&config, &scope).len();
+    let _ = writeln!(
+        io.stdout,
+        "set {} for {} (encrypted to {recipients} recipient{})",
+        args.name,
+        scope.describe(),
+        if recipients == 1 { "" } else { "s" }
+    );
+    report_narrowed(&args.name, &narrowed, io);
+    Ok(())
+}
+
+fn report_narrowed(name: &str, narrowed: &[Narrowed], io: &mut Io<'_>) {
+    for change in narrowed {
+        let _ = match &change.to {
+            Some(rest) => writeln!(
+                io.stdout,
+                "moved: the other value of {name} now covers {} (was {})",
+                rest.describe(),
+                change.from.describe()
+            ),
+            None => writeln!(
+                io.stdout,
+                "removed the value of {name} for {}",
+                change.from.describe()
+            ),
+        };
+    }
+}
+
+fn read_value(
+    file: Option<&Path>,
+    name: &str,
+    scope: &Scope,
+    io: &mut Io<'_>,
+) -> Result<SecretString, Failure> {
+    let bytes =
+        if let Some(file) = file {
+            let path = io.cwd.join(file);
+            Zeroizing::new(std::fs::read(&path).map_err(|error| {
+                Failure::usage(format!("--from-file {}: {error}", path.display()))
+            })?)
+        } else if io.stdin_is_terminal {
+            let prompt = format!("Enter the value of {name} for {}: ", scope.describe());
+            let text = rpassword::prompt_password(prompt)
+                .map_err(|error| Failure::usage(format!("cannot read the value: {error}")))?;
+            Zeroizing::new(text.into_bytes())
+        } else {
+            let mut bytes = Zeroizing::new(Vec::new());
+            io.stdin
+                .read_to_end(&mut bytes)
+                .map_err(|error| Failure::usage(format!("cannot read stdin: {error}")))?;
+            if bytes.ends_with(b"\n") {
+                bytes.pop();
+                if bytes.ends_with(b"\r") {
+                    bytes.pop();
+                }
+            }
+            bytes
+        };
+    if bytes.is_empty() {
+        return Err(Failure::data(format!("the value of {name} is empty"))
+            .with_help(format!("pipe the value in (`... | cargo xtask secret set {} {name}`), use --from-file, or remove it with `cargo xtask secret unset`", secret_store::error::scope_flags(scope))));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::data(format!("the value of {name} is not UTF-8 text")))?;
+    Ok(SecretString::from(text))
+}
+
+pub(crate) fn unset(root: &Path, args: &UnsetArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    check_name(&args.name)?;
+    let config = Config::load(root)?;
+    let scope = args.scope.scope(&config)?;
+    let store = Store::load(root)?;
+    // Only a value that keeps part of its scope needs decrypting, so only then an identity.
+    let needs_key = store.slots(&args.name).any(|(other, _)| {
+        other != &scope && edit::overlapping(&store, &args.name, &scope).contains(other)
+    });
+    let ids = if needs_key {
+        identities(io)?
+    } else {
+        secret_store::Identities::none()
+    };
+    let narrowed = Store::update(root, |store| {
+        edit::unset(store, &config, &args.name, &scope, &ids)
+    })?;
+    for change in &narrowed {
+        let _ = match &change.to {
+            Some(rest) => writeln!(
+                io.stdout,
+                "unset {} for {}; its value for {} is kept",
+                args.name,
+                scope.describe(),
+                rest.describe()
+            ),
+            None => writeln!(
+                io.stdout,
+                "removed the value of {} for {}",
+                args.name,
+                change.from.describe()
+            ),
+        };
+    }
+    Ok(())
+}
+
+pub(crate) fn import(root: &Path, args: &ImportArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    let config = Config::load(root)?;
+    let scope = args.scope.scope(&config)?;
+    let path = io.cwd.join(&args.file);
+    let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|error| {
+        Failure::usage(format!("{}: cannot read the file: {error}", path.display()))
+    })?);
+    let pairs = super::dotenv::parse(&path, &text)?;
+    if pairs.is_empty() {
+        return Err(Failure::data(format!(
+            "{}: no `NAME=value` lines",
+            path.display()
+        )));
+    }
+    let store = Store::load(root)?;
+    for pair in &pairs {
+        preflight(&store, &config, &pair.name, &scope, args.move_scopes)?;
+    }
+    let ids = if args.move_scopes {
+        identities(io)?
+    } else {
+        secret_store::Identities::none()
+    };
+    Store::update(root, |store| {
+        for pair in &pairs {
+            edit::set(
+                store,
+                &config,
+                &pair.name,
+                &scope,
+                &pair.value,
+                args.move_scopes,
+                &ids,
+            )?;
+        }
+        Ok(())
+    })?;
+    for pair in &pairs {
+        let _ = writeln!(io.stdout, "set {} for {}", pair.name, scope.describe());
+    }
+    Ok(())
+}
+
+pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    let config = Config::load(root)?;
+    Store::load(root)?;
+    let ids = identities(io)?;
+    let report = Store::update(root, |store| {
+        Ok(edit::rekey(store, &config, &ids, args.all))
+    })?;
+    for (name, scope, recipients) in &report.done {
+        let _ = writeln!(
+            io.stdout,
+            "re-encrypted {name} for {} to {} recipient{}",
+            scope.describe(),
+            recipients.len(),
+            if recipients.len() == 1 { "" } else { "s" }
+        );
+    }
+    if report.done.is_empty() && report.failed.is_empty() {
+        let _ = writeln!(
+            io.stdout,
+            "every value is encrypted to its recipients already"
+        );
+    }
+    let mut code = 0;
+    for error in report.failed {
+        let failure = Failure::from(error);
+        code = code.max(failure.code);
+        let _ = failure.print(io.stderr);
+    }
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(Failure {
+            code,
+            message: "some values could not be re-encrypted (the others were)".to_owned(),
+            help: vec![
+                "a holder of a key that can read them must run `cargo xtask secret rekey`"
+                    .to_owned(),
+            ],
+        })
+    }
+}

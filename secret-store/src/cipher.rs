@@ -1,0 +1,187 @@
+//! Encrypting and decrypting one value with age, bound to its place in the store.
+//!
+//! The age plaintext is a binding header followed by the value bytes:
+//!
+//! ```text
+//! secret-store v1
+//! <secret name>
+//! <scope key>              e.g. type:development,local
+//! <recipients, sorted, comma-separated>
+//! <value bytes...>
+//! ```
+//!
+//! Decrypting checks the header against the slot the ciphertext was read from, so a
+//! ciphertext copied to another secret or scope, or a hand-edited recipient list, is an
+//! error. age's own authentication detects any changed byte.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::env::Scope;
+use crate::error::Error;
+use crate::identity::Identities;
+
+const MAGIC: &str = "secret-store v1";
+
+/// Where a ciphertext sits, for binding and for messages.
+pub(crate) struct Slot<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) scope: &'a Scope,
+    pub(crate) recipients: &'a [String],
+    pub(crate) path: &'a Path,
+    pub(crate) line: usize,
+}
+
+fn header(name: &str, scope: &Scope, recipients: &[String]) -> String {
+    format!(
+        "{MAGIC}\n{name}\n{}\n{}\n",
+        scope.key(),
+        recipients.join(",")
+    )
+}
+
+/// Encrypts `value` to `recipients` (sorted, age X25519 public keys), bound to `name` and
+/// `scope`; returns the ASCII-armored ciphertext.
+pub(crate) fn seal(
+    name: &str,
+    scope: &Scope,
+    recipients: &[String],
+    value: &SecretString,
+    config: &Path,
+) -> Result<String, Error> {
+    let mut keys = Vec::new();
+    for recipient in recipients {
+        let bad = |reason: &str| Error::BadRecipient {
+            recipient: recipient.clone(),
+            config: config.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if recipient.starts_with("ssh-") {
+            return Err(bad(
+                "SSH recipients are not supported by this build (age X25519 keys only)",
+            ));
+        }
+        let key = age::x25519::Recipient::from_str(recipient).map_err(bad)?;
+        keys.push(key);
+    }
+    let encryptor =
+        age::Encryptor::with_recipients(keys.iter().map(|key| key as _)).map_err(|error| {
+            Error::BadRecipient {
+                recipient: recipients.join(", "),
+                config: config.to_owned(),
+                reason: error.to_string(),
+            }
+        })?;
+    let mut plaintext = Zeroizing::new(header(name, scope, recipients).into_bytes());
+    plaintext.extend_from_slice(value.expose_secret().as_bytes());
+    let mut out = Vec::new();
+    let io = |error: std::io::Error| {
+        Error::from(crate::error::FileError {
+            path: config.to_owned(),
+            line: None,
+            message: format!("encryption failed: {error}"),
+            help: None,
+        })
+    };
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
+    let mut writer = encryptor.wrap_output(armor).map_err(io)?;
+    writer.write_all(&plaintext).map_err(io)?;
+    writer
+        .finish()
+        .and_then(|armor| armor.finish())
+        .map_err(io)?;
+    Ok(String::from_utf8(out).expect("armored output is ASCII"))
+}
+
+/// Decrypts the armored `ciphertext` read from `slot` and checks its binding.
+pub(crate) fn open(
+    slot: &Slot<'_>,
+    ciphertext: &str,
+    identities: &Identities,
+) -> Result<SecretString, Error> {
+    let tampered = |detail: &str| Error::Tampered {
+        name: slot.name.to_owned(),
+        scope: slot.scope.clone(),
+        path: slot.path.to_owned(),
+        line: slot.line,
+        detail: detail.to_owned(),
+    };
+    let no_access = || {
+        Error::NoAccess(Box::new(crate::error::NoAccess {
+            name: slot.name.to_owned(),
+            scope: slot.scope.clone(),
+            path: slot.path.to_owned(),
+            line: slot.line,
+            recipients: slot.recipients.to_vec(),
+            tried: identities.public_keys().to_vec(),
+            identity_source: identities.source().to_string(),
+        }))
+    };
+    if identities.is_empty() {
+        return Err(no_access());
+    }
+    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext.as_bytes()))
+        .map_err(|error| tampered(&format!("the ciphertext is not valid age data ({error})")))?;
+    let is_recipient = identities
+        .public_keys()
+        .iter()
+        .any(|key| slot.recipients.contains(key));
+    let mut reader = match decryptor.decrypt(identities.as_age()) {
+        Ok(reader) => reader,
+        Err(age::DecryptError::NoMatchingKeys) if !is_recipient => return Err(no_access()),
+        Err(age::DecryptError::NoMatchingKeys) => {
+            return Err(tampered(
+                "your identity is listed as a recipient but the ciphertext's key stanza does not open with it",
+            ));
+        }
+        Err(error) => return Err(tampered(&format!("age reports: {error}"))),
+    };
+    let mut plaintext = Zeroizing::new(Vec::new());
+    reader
+        .read_to_end(&mut plaintext)
+        .map_err(|_| tampered("age authentication failed (a byte was changed)"))?;
+    let (bound, value) = split_header(&plaintext)
+        .ok_or_else(|| tampered("the decrypted data has no secret-store header"))?;
+    let expected = header(slot.name, slot.scope, slot.recipients);
+    if bound != expected {
+        let mut lines = bound.lines().skip(1);
+        let (name, scope, recipients) = (
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default(),
+        );
+        if name == slot.name && scope == slot.scope.key() {
+            return Err(tampered(&format!(
+                "its recipient list was edited by hand (the value was encrypted to {})",
+                recipients.replace(',', ", ")
+            )));
+        }
+        return Err(Error::Misplaced {
+            name: slot.name.to_owned(),
+            scope: slot.scope.clone(),
+            path: slot.path.to_owned(),
+            line: slot.line,
+            found: format!("{name} {scope}"),
+        });
+    }
+    let value = std::str::from_utf8(value).map_err(|_| tampered("the value is not UTF-8"))?;
+    Ok(SecretString::from(value))
+}
+
+/// Splits the decrypted plaintext after the header's fourth line.
+fn split_header(plaintext: &[u8]) -> Option<(String, &[u8])> {
+    let mut end = 0;
+    for _ in 0..4 {
+        let newline = plaintext[end..].iter().position(|&byte| byte == b'\n')?;
+        end += newline + 1;
+    }
+    let header = std::str::from_utf8(&plaintext[..end]).ok()?;
+    header
+        .starts_with(MAGIC)
+        .then(|| (header.to_owned(), &plaintext[end..]))
+}
