@@ -1,1 +1,317 @@
-//! The workspace scanner: finds every `secret!` declaration.
+//! The workspace scanner: finds every `secret!` declaration in a Cargo workspace.
+//!
+//! How it decides what to read and what counts as a declaration:
+//!
+//! - **Which files.** The workspace's member packages and their targets come from
+//!   `cargo metadata --no-deps`. Each member's folder is walked for `*.rs` files, skipping the
+//!   target directory, hidden folders and any sub-folder with its own `Cargo.toml` (a nested
+//!   package: scanned as its own member if it is one, otherwise outside the workspace).
+//!   Target roots that live outside their package folder are added explicitly.
+//! - **Which invocations.** `path ! (...)` (any delimiter) whose last path segment is
+//!   `secret` — so `secret!`, `secret_runtime::secret!`, `::secret_runtime::secret!` and a
+//!   dependency renamed in `Cargo.toml` — or a name `secret` is imported as somewhere in the
+//!   same package (`use secret_runtime::secret as declare;`, `use x::{secret as declare}`;
+//!   such an alias applies to every file of that package). Invocations nested in other
+//!   macros' arguments and in `macro_rules!` bodies count; `secret!($name)` with a
+//!   `macro_rules!` metavariable does not (its name is only known after expansion).
+//! - **How.** Files are lexed into tokens (see [`tokens`]), so comments and string literals
+//!   never count and a file with a syntax error is scanned like any other. A file that does
+//!   not even lex (unbalanced delimiters) is reported as a [`ScanProblem`], not a crash.
+//!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
+//!   grammar the proc macro uses.
+//! - **Fast.** A cheap text test skips files that cannot contain a declaration before they
+//!   are lexed; the remaining files are lexed on all cores.
+
+mod files;
+mod tokens;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use files::SourceFile;
+use tokens::Found;
+
+/// One `secret!("Name")` in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// The secret's name.
+    pub name: String,
+    /// The package (crate) whose files hold the declaration.
+    pub package: String,
+    /// The kind of target the file belongs to (`lib`, `bin`, `test`, `example`, `bench`,
+    /// `custom-build`), judged by the folder of the target roots.
+    pub target_kind: String,
+    /// The file, relative to the workspace root (absolute if outside it).
+    pub path: PathBuf,
+    /// The 1-based line of the start of the macro path.
+    pub line: usize,
+    /// The 1-based column (in characters, as rustc counts) of the start of the macro path.
+    pub column: usize,
+    /// The 1-based line of the invocation's closing delimiter.
+    pub end_line: usize,
+    /// The 1-based column just after the invocation's closing delimiter.
+    pub end_column: usize,
+    /// The doc comment of the `static` or `const` item the declaration initialises, if any.
+    pub description: Option<String>,
+}
+
+/// What went wrong with a file or an invocation while scanning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A `secret!` invocation the grammar rejects (a bad name, not a string literal).
+    InvalidDeclaration,
+    /// A file that could not be read (permissions, not UTF-8).
+    UnreadableFile,
+    /// A file whose tokens could not be read (unbalanced delimiters, unterminated string):
+    /// declarations in it may be missed.
+    UnlexableFile,
+}
+
+/// A problem found while scanning, located in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanProblem {
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// The package whose files hold it.
+    pub package: String,
+    /// The file, relative to the workspace root (absolute if outside it).
+    pub path: PathBuf,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// The 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Everything the scanner found in a workspace.
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    /// The workspace root the paths are relative to.
+    pub root: PathBuf,
+    /// The member packages scanned, by name.
+    pub packages: Vec<String>,
+    /// Every declaration, ordered by file, line and column.
+    pub declarations: Vec<Declaration>,
+    /// Invalid invocations and files that could not be scanned, ordered by file and line.
+    pub problems: Vec<ScanProblem>,
+    /// How many `.rs` files the members hold.
+    pub files_total: usize,
+    /// How many of them passed the text pre-filter and were lexed.
+    pub files_lexed: usize,
+}
+
+impl ScanReport {
+    /// Declarations grouped by secret name (sorted), each group in source order.
+    pub fn by_name(&self) -> BTreeMap<&str, Vec<&Declaration>> {
+        let mut names: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+        for declaration in &self.declarations {
+            names
+                .entry(declaration.name.as_str())
+                .or_default()
+                .push(declaration);
+        }
+        names
+    }
+
+    /// The description of `name`: the first doc comment found on any of its declarations.
+    pub fn description(&self, name: &str) -> Option<&str> {
+        self.declarations
+            .iter()
+            .filter(|declaration| declaration.name == name)
+            .find_map(|declaration| declaration.description.as_deref())
+    }
+}
+
+/// Why the workspace could not be scanned at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// `cargo metadata` failed (no `Cargo.toml`, a broken manifest).
+    #[error("cannot read the workspace at {root}: {message}")]
+    Metadata {
+        /// The folder given.
+        root: PathBuf,
+        /// What cargo said.
+        message: String,
+    },
+}
+
+/// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is).
+pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
+    let workspace = files::Workspace::load(root)?;
+    let default_names: BTreeSet<String> = ["secret".to_owned()].into();
+
+    // Pass 1: every file, looking for `secret!` and renamed imports of `secret`.
+    let first = scan_files(&workspace.files, |_| Some(&default_names));
+    let mut aliases: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for (file, result) in workspace.files.iter().zip(&first) {
+        if let Outcome::Scanned(scan) = result {
+            aliases
+                .entry(file.package)
+                .or_default()
+                .extend(scan.aliases.iter().cloned());
+        }
+    }
+    aliases.retain(|_, names| !names.is_empty());
+    // Pass 2, only in packages that rename `secret`: the aliases, in every file.
+    let second = if aliases.is_empty() {
+        Vec::new()
+    } else {
+        scan_files(&workspace.files, |file| aliases.get(&file.package))
+    };
+
+    let mut report = ScanReport {
+        root: root.to_owned(),
+        packages: workspace.packages.clone(),
+        files_total: workspace.files.len(),
+        ..ScanReport::default()
+    };
+    let outcomes = first.into_iter().zip(workspace.files.iter()).chain(
+        second
+            .into_iter()
+            .zip(workspace.files.iter())
+            .filter(|(outcome, _)| {
+                !matches!(outcome, Outcome::Unreadable(_) | Outcome::Unlexable(_))
+            }),
+    );
+    let mut lexed = BTreeSet::new();
+    for (outcome, file) in outcomes {
+        let package = workspace.packages[file.package].clone();
+        let problem = |kind, line, column, message| ScanProblem {
+            kind,
+            package: package.clone(),
+            path: file.display_path.clone(),
+            line,
+            column,
+            message,
+        };
+        match outcome {
+            Outcome::Skipped => {}
+            Outcome::Unreadable(message) => {
+                report
+                    .problems
+                    .push(problem(ProblemKind::UnreadableFile, None, None, message));
+            }
+            Outcome::Unlexable(message) => {
+                lexed.insert(&file.path);
+                report
+                    .problems
+                    .push(problem(ProblemKind::UnlexableFile, None, None, message));
+            }
+            Outcome::Scanned(scan) => {
+                lexed.insert(&file.path);
+                for found in scan.found {
+                    match found {
+                        Found::Declaration {
+                            name,
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            description,
+                        } => report.declarations.push(Declaration {
+                            name,
+                            package: package.clone(),
+                            target_kind: file.target_kind.clone(),
+                            path: file.display_path.clone(),
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            description,
+                        }),
+                        Found::Invalid {
+                            line,
+                            column,
+                            message,
+                        } => report.problems.push(problem(
+                            ProblemKind::InvalidDeclaration,
+                            Some(line),
+                            Some(column),
+                            message,
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    report.files_lexed = lexed.len();
+    report.declarations.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.name).cmp(&(&b.path, b.line, b.column, &b.name))
+    });
+    report
+        .problems
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    Ok(report)
+}
+
+/// What scanning one file gave.
+#[derive(Debug)]
+enum Outcome {
+    /// The pre-filter ruled it out (or it has no names to look for).
+    Skipped,
+    Unreadable(String),
+    Unlexable(String),
+    Scanned(tokens::FileScan),
+}
+
+/// Scans `files` on all cores, looking for the names `names_for` gives each file.
+fn scan_files<'n>(
+    files: &[SourceFile],
+    names_for: impl Fn(&SourceFile) -> Option<&'n BTreeSet<String>> + Sync,
+) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len().div_ceil(8))
+        .max(1);
+    let work = || {
+        let mut local = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(index) else { break };
+            let outcome = match names_for(file) {
+                Some(names) => scan_file(&file.path, names),
+                None => Outcome::Skipped,
+            };
+            local.push((index, outcome));
+        }
+        results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(local);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                return Outcome::Unreadable("the file is not UTF-8; it was not scanned".to_owned());
+            }
+        },
+        Err(error) => return Outcome::Unreadable(format!("cannot read the file: {error}")),
+    };
+    if !tokens::may_declare(&text, names) {
+        return Outcome::Skipped;
+    }
+    match tokens::scan_text(&text, names) {
+        Ok(scan) => Outcome::Scanned(scan),
+        Err(message) => Outcome::Unlexable(format!(
+            "cannot read the tokens of this file, so declarations in it may be missed: {message}"
+        )),
+    }
+}
