@@ -1,10 +1,33 @@
 //! The check: compares the declarations the scanner finds with the store, and renders the
 //! report for people (rustc style) and machines (JSON, SARIF, GitHub annotations).
 //!
-//! [`run`] is the entry point the CLI calls for `check-secrets`.
+//! [`run`] is the entry point the CLI calls for `check-secrets`; [`check`] is the library
+//! form, returning a [`Report`] to render with [`render`].
+//!
+//! Architecture invariant: the check needs no key. It reads secret names, scopes and lines
+//! from the store, never a value.
 
-use std::path::PathBuf;
+mod compare;
+mod git;
+pub mod github;
+pub mod human;
+pub mod json;
+mod report;
+pub mod sarif;
+mod stored;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use secret_store::{Config, EnvType, Environment, FileError};
+
+pub use compare::{Inputs, SET_COMMAND, compare, resolve};
+pub use git::{OVERRIDE_FILES, tracked_overrides};
+pub use report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
+pub use stored::stored_values;
+
+use crate::scan::{ScanError, scan_workspace};
 
 /// The arguments of `check-secrets`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,9 +61,122 @@ pub enum Format {
     Github,
 }
 
-/// Runs the check, prints the report on stdout (or the reason it could not run on stderr)
-/// and returns the exit status: 0 clean, 1 errors found, 2 the check could not run.
+/// Why the check could not run (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A malformed `secrets.toml` or `secrets.enc.toml`, or an unknown `--env`.
+    #[error("{0}")]
+    File(#[from] FileError),
+    /// The workspace could not be read.
+    #[error("{0}")]
+    Scan(#[from] ScanError),
+    /// No workspace was given and none encloses the current folder.
+    #[error("no Cargo workspace encloses {0}; run inside a workspace or pass --workspace DIR")]
+    NoWorkspace(PathBuf),
+    /// `--leaks` was asked for; this build cannot look for leaked values yet.
+    #[error(
+        "--leaks is not available in this build: the checker only reads names and scopes; run the check without --leaks"
+    )]
+    LeaksUnavailable,
+}
+
+/// The environments `--env` names: each value resolved through `secrets.toml`; `all` (or
+/// nothing) means every type and every named environment that is not a pattern.
+pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>, FileError> {
+    let mut environments: Vec<Environment> = Vec::new();
+    let mut push = |env: Environment| {
+        if !environments.contains(&env) {
+            environments.push(env);
+        }
+    };
+    let all = args.is_empty() || args.iter().any(|arg| arg == "all");
+    for arg in args.iter().filter(|arg| *arg != "all") {
+        for part in arg.split(',').filter(|part| !part.is_empty()) {
+            push(config.resolve_env(part)?);
+        }
+    }
+    if all {
+        for ty in EnvType::ALL {
+            push(Environment::of_type(ty));
+        }
+        for name in config
+            .environments
+            .keys()
+            .filter(|name| !name.contains('*'))
+        {
+            push(config.resolve_env(name)?);
+        }
+    }
+    Ok(environments)
+}
+
+/// Runs the check on the workspace at `root` for the environments `envs` (as given to
+/// `--env`; empty means `all`).
+pub fn check(root: &Path, envs: &[String]) -> Result<Report, CheckError> {
+    let config = Config::load(root)?;
+    let environments = environments(&config, envs)?;
+    let (store_path, stored) = stored_values(root)?;
+    let scan = scan_workspace(root)?;
+    let tracked_overrides = tracked_overrides(root);
+    Ok(compare(
+        scan,
+        Inputs {
+            environments,
+            store_path,
+            stored,
+            tracked_overrides,
+        },
+    ))
+}
+
+/// Renders `report` in `format`; source lines are read from under `root`.
+pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> String {
+    match format {
+        Format::Human => human::render(report, root, styled),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+    }
+}
+
+/// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
+pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
+    if let Some(dir) = workspace {
+        return Ok(dir.to_owned());
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    secret_store::workspace::find_root(&cwd).ok_or(CheckError::NoWorkspace(cwd))
+}
+
+/// Runs the check, prints the report on stdout (or why it could not run on stderr) and
+/// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
+/// not run.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let _ = args;
-    ExitCode::from(2)
+    let result = if args.leaks {
+        Err(CheckError::LeaksUnavailable)
+    } else {
+        workspace_root(args.workspace.as_deref())
+            .and_then(|root| check(&root, &args.envs).map(|report| (root, report)))
+    };
+    match result {
+        Ok((root, report)) => {
+            let styled = args.format == Format::Human
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            let text = render(&report, &root, args.format, styled);
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            if report.has_errors() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            eprintln!("error: check-secrets could not run");
+            ExitCode::from(2)
+        }
+    }
 }

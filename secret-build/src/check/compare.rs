@@ -1,0 +1,343 @@
+//! The rules of the check (spec section 5), as a pure function from what the scanner found,
+//! what the store holds (names and scopes only) and which override files git tracks, to a
+//! [`Report`]. No I/O here, so every rule is tested without a workspace.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use secret_store::{EnvKind, Environment, Scope};
+
+use super::report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
+use crate::scan::{Declaration, ProblemKind, ScanReport};
+
+/// The command users run to change values; printed in every `help:`.
+pub const SET_COMMAND: &str = "cargo xtask secret";
+
+/// What the comparison needs besides the scan.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The environments to check, in the order the user gave them.
+    pub environments: Vec<Environment>,
+    /// The store file, relative to the workspace root.
+    pub store_path: PathBuf,
+    /// The stored values.
+    pub stored: Vec<StoredValue>,
+    /// Local override files git tracks, relative to the workspace root.
+    pub tracked_overrides: Vec<PathBuf>,
+}
+
+/// Applies every rule and returns the report.
+pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
+    let Inputs {
+        environments,
+        store_path,
+        stored,
+        tracked_overrides,
+    } = inputs;
+    let mut diagnostics = Vec::new();
+    scan_problems(&scan, &mut diagnostics);
+
+    let declared = scan.by_name();
+    let mut names: BTreeSet<&str> = declared.keys().copied().collect();
+    names.extend(stored.iter().map(|value| value.name.as_str()));
+
+    let mut rows = Vec::new();
+    for name in &names {
+        let cells: Vec<Cell> = environments
+            .iter()
+            .map(|env| resolve(&stored, name, env))
+            .collect();
+        if let Some(declarations) = declared.get(name) {
+            for (env, cell) in environments.iter().zip(&cells) {
+                if *cell == Cell::Missing {
+                    diagnostics.push(missing(name, env, declarations));
+                }
+            }
+        }
+        rows.push(Row {
+            name: (*name).to_owned(),
+            description: scan.description(name).map(str::to_owned),
+            declared: declared.contains_key(name),
+            cells,
+        });
+    }
+
+    for value in &stored {
+        if !declared.contains_key(value.name.as_str()) {
+            diagnostics.push(undeclared(value, &store_path));
+        }
+    }
+    case_collisions(&names, &declared, &stored, &store_path, &mut diagnostics);
+    for path in tracked_overrides {
+        diagnostics.push(tracked(path));
+    }
+
+    let env_order = |diagnostic: &Diagnostic| {
+        environments
+            .iter()
+            .position(|env| Some(&env.name) == diagnostic.environment.as_ref())
+    };
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            let location = d
+                .location
+                .as_ref()
+                .map(|l| (l.path.clone(), l.line, l.column));
+            (
+                d.severity,
+                location,
+                env_order(d),
+                d.code,
+                d.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Report {
+        environments,
+        scan,
+        store_path,
+        stored,
+        rows,
+        diagnostics,
+    }
+}
+
+/// The stored value that applies to `name` in `env`: the environment's own value, then its
+/// pattern's, then its type's.
+pub fn resolve(stored: &[StoredValue], name: &str, env: &Environment) -> Cell {
+    stored
+        .iter()
+        .filter(|value| value.name == name)
+        .filter_map(|value| value.scope.rank(env).map(|rank| (rank, &value.scope)))
+        .min_by_key(|(rank, _)| *rank)
+        .map_or(Cell::Missing, |(_, scope)| Cell::Set(scope.clone()))
+}
+
+fn declaration_location(declaration: &Declaration) -> Location {
+    Location {
+        path: declaration.path.clone(),
+        line: Some(declaration.line),
+        column: Some(declaration.column),
+        end: Some((declaration.end_line, declaration.end_column)),
+    }
+}
+
+fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
+    for problem in &scan.problems {
+        let (severity, code, message) = match problem.kind {
+            ProblemKind::InvalidDeclaration => (
+                Severity::Error,
+                Code::InvalidDeclaration,
+                problem.message.clone(),
+            ),
+            ProblemKind::UnreadableFile | ProblemKind::UnlexableFile => (
+                Severity::Warning,
+                Code::UnscannedFile,
+                format!(
+                    "`{}` could not be scanned for secret declarations",
+                    problem.path.display()
+                ),
+            ),
+        };
+        let label = match problem.kind {
+            ProblemKind::InvalidDeclaration => None,
+            _ => Some(problem.message.clone()),
+        };
+        diagnostics.push(Diagnostic {
+            severity,
+            code,
+            message,
+            secret: None,
+            environment: None,
+            location: Some(Location {
+                path: problem.path.clone(),
+                line: problem.line,
+                column: problem.column,
+                end: None,
+            }),
+            label,
+            notes: Vec::new(),
+            help: match problem.kind {
+                ProblemKind::InvalidDeclaration => {
+                    Some("write the name as one string literal, such as `secret!(\"GitHubAPIToken\")`".to_owned())
+                }
+                ProblemKind::UnlexableFile => {
+                    Some("fix the unbalanced delimiters or unterminated literal; `cargo check` shows where".to_owned())
+                }
+                ProblemKind::UnreadableFile => None,
+            },
+        });
+    }
+}
+
+/// The `set` flag that gives `env` a value.
+fn set_flag(env: &Environment) -> String {
+    match &env.kind {
+        EnvKind::Named => format!("--env {}", env.name),
+        EnvKind::Type | EnvKind::Pattern(_) => format!("--type {}", env.ty.short()),
+    }
+}
+
+/// The flags that select `scope`: `--type development,local` or `--env staging`.
+fn scope_flags(scope: &Scope) -> String {
+    match scope {
+        Scope::Types(types) => {
+            let names: Vec<_> = types.iter().map(|ty| ty.short()).collect();
+            format!("--type {}", names.join(","))
+        }
+        Scope::Envs(envs) => {
+            let names: Vec<_> = envs.iter().map(String::as_str).collect();
+            format!("--env {}", names.join(","))
+        }
+    }
+}
+
+fn missing(name: &str, env: &Environment, declarations: &[&Declaration]) -> Diagnostic {
+    let severity = if env.ty.is_cloud() {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let first = declarations[0];
+    let mut notes: Vec<String> = declarations[1..]
+        .iter()
+        .take(3)
+        .map(|d| {
+            format!(
+                "also declared at {}:{}:{}",
+                d.path.display(),
+                d.line,
+                d.column
+            )
+        })
+        .collect();
+    if declarations.len() > 4 {
+        notes.push(format!("and in {} more places", declarations.len() - 4));
+    }
+    Diagnostic {
+        severity,
+        code: Code::MissingSecret,
+        message: format!("secret `{name}` has no value for {env}"),
+        secret: Some(name.to_owned()),
+        environment: Some(env.name.clone()),
+        location: Some(declaration_location(first)),
+        label: Some("declared here".to_owned()),
+        notes,
+        help: Some(format!("{SET_COMMAND} set {} {name}", set_flag(env))),
+    }
+}
+
+fn undeclared(value: &StoredValue, store_path: &std::path::Path) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        code: Code::UndeclaredSecret,
+        message: format!(
+            "secret `{}` has a stored value for {} but no code declares it",
+            value.name,
+            value.scope.describe()
+        ),
+        secret: Some(value.name.clone()),
+        environment: None,
+        location: Some(Location {
+            path: store_path.to_owned(),
+            line: value.line,
+            column: value.line.map(|_| 1),
+            end: None,
+        }),
+        label: Some("stored here".to_owned()),
+        notes: Vec::new(),
+        help: Some(format!(
+            "{SET_COMMAND} unset {} {}",
+            scope_flags(&value.scope),
+            value.name
+        )),
+    }
+}
+
+fn case_collisions(
+    names: &BTreeSet<&str>,
+    declared: &BTreeMap<&str, Vec<&Declaration>>,
+    stored: &[StoredValue],
+    store_path: &std::path::Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for name in names {
+        groups.entry(name.to_lowercase()).or_default().push(name);
+    }
+    for group in groups.values().filter(|group| group.len() > 1) {
+        let quoted: Vec<String> = group.iter().map(|name| format!("`{name}`")).collect();
+        let listed = match quoted.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => quoted.join(""),
+        };
+        // Point at the first place any of the names is written: code, else the store.
+        let location = group
+            .iter()
+            .filter_map(|name| declared.get(name).map(|d| declaration_location(d[0])))
+            .min_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)))
+            .or_else(|| {
+                stored
+                    .iter()
+                    .find(|value| group.contains(&value.name.as_str()))
+                    .map(|value| Location {
+                        path: store_path.to_owned(),
+                        line: value.line,
+                        column: value.line.map(|_| 1),
+                        end: None,
+                    })
+            });
+        let notes = group
+            .iter()
+            .map(|name| match declared.get(name) {
+                Some(d) => format!(
+                    "`{name}` is declared at {}:{}:{}",
+                    d[0].path.display(),
+                    d[0].line,
+                    d[0].column
+                ),
+                None => format!("`{name}` is only stored, in {}", store_path.display()),
+            })
+            .collect();
+        diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            code: Code::CaseCollision,
+            message: format!("secrets {listed} differ only in case"),
+            secret: Some(group[0].to_owned()),
+            environment: None,
+            location,
+            label: None,
+            notes,
+            help: Some(
+                "rename one of them: names are global to the workspace, and `SECRET_<Name>` environment variables are not case-sensitive on Windows"
+                    .to_owned(),
+            ),
+        });
+    }
+}
+
+fn tracked(path: PathBuf) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: Code::TrackedOverride,
+        message: format!(
+            "the local override file `{}` is tracked by git, so its values are committed",
+            path.display()
+        ),
+        secret: None,
+        environment: None,
+        help: Some(format!(
+            "git rm --cached {}  (then `{SET_COMMAND} init` adds it to .gitignore; rotate any value it held)",
+            path.display()
+        )),
+        location: Some(Location {
+            path,
+            line: None,
+            column: None,
+            end: None,
+        }),
+        label: None,
+        notes: Vec::new(),
+    }
+}
