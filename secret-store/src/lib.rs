@@ -19,3 +19,6 @@ pub use env::{EnvKind, EnvType, Environment, Scope};
 pub use error::{Error, FileError};
 pub use identity::Identities;
 pub use store::{Entry, STORE_FILE, Store};
+
+/// The `secrecy` crate, whose [`secrecy::SecretString`] carries values out of this crate.
+pub use secrecy;

@@ -369,7 +369,9 @@ impl Store {
     /// [`Store::update`], which also locks.
     pub fn write(&self) -> Result<(), Error> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let temp = dir.join(format!(".{STORE_FILE}.{}.tmp", std::process::id()));
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!(".{STORE_FILE}.{}-{unique}.tmp", std::process::id()));
         let result = write_new(&temp, self.render().as_bytes())
             .and_then(|()| fs::rename(&temp, &self.path))
             .and_then(|()| File::open(dir).and_then(|dir| dir.sync_all()).or(Ok(())));

@@ -1,0 +1,139 @@
+//! Helpers for the store and CLI tests: a temporary workspace with its own home folder,
+//! generated identities, and running the CLI in-process with captured streams.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use secret_build::cli::{Io, run_with};
+use secret_store::identity::generate_identity;
+use secret_store::secrecy::ExposeSecret;
+
+/// A temporary Cargo workspace and home folder.
+pub struct Ws {
+    pub dir: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pub vars: BTreeMap<String, OsString>,
+}
+
+/// What a command printed and its exit status.
+#[derive(Debug)]
+pub struct Out {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// A generated identity: its file and public key.
+pub struct Key {
+    pub file: PathBuf,
+    pub public: String,
+}
+
+impl Ws {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let mut vars = BTreeMap::new();
+        vars.insert("HOME".to_owned(), home.path().as_os_str().to_owned());
+        Self { dir, home, vars }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.root().join("secrets.enc.toml")
+    }
+
+    pub fn store_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.store_path()).unwrap_or_default()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.root().join(name), text).unwrap();
+    }
+
+    /// Generates an identity file outside the workspace; never committed anywhere.
+    pub fn key(&self, name: &str) -> Key {
+        let (key, text) = generate_identity();
+        let file = self.home.path().join(format!("{name}.txt"));
+        std::fs::write(&file, text.expose_secret()).unwrap();
+        Key {
+            file,
+            public: key.to_public().to_string(),
+        }
+    }
+
+    /// Uses `key` for the following commands (through `SECRETS_IDENTITY`).
+    pub fn use_key(&mut self, key: &Key) {
+        self.vars.insert(
+            "SECRETS_IDENTITY".to_owned(),
+            key.file.as_os_str().to_owned(),
+        );
+    }
+
+    /// Runs `cargo xtask secret <args> --workspace <root>` with `stdin` piped in.
+    pub fn secret(&self, args: &[&str], stdin: &str) -> Out {
+        self.run(args, stdin, false, false)
+    }
+
+    pub fn run(&self, args: &[&str], stdin: &str, stdin_tty: bool, stdout_tty: bool) -> Out {
+        let mut argv: Vec<OsString> = vec!["xtask".into(), "secret".into()];
+        argv.extend(args.iter().map(OsString::from));
+        argv.push("--workspace".into());
+        argv.push(self.root().as_os_str().to_owned());
+        let mut input = stdin.as_bytes();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let vars = |name: &str| self.vars.get(name).cloned();
+        let mut io = Io {
+            stdin: &mut input,
+            stdin_is_terminal: stdin_tty,
+            stdout: &mut stdout,
+            stdout_is_terminal: stdout_tty,
+            stderr: &mut stderr,
+            cwd: self.root().to_owned(),
+            vars: &vars,
+        };
+        let code = run_with(argv, &mut io);
+        Out {
+            code: code_of(code),
+            stdout: String::from_utf8(stdout).unwrap(),
+            stderr: String::from_utf8(stderr).unwrap(),
+        }
+    }
+
+    /// `secrets.toml` with `[environments]` and recipients given as TOML lines.
+    pub fn config(&self, environments: &str, recipients: &str) {
+        self.write(
+            "secrets.toml",
+            &format!("[environments]\n{environments}\n[recipients]\n{recipients}\n"),
+        );
+    }
+}
+
+pub fn code_of(code: ExitCode) -> u8 {
+    (0..=255u8)
+        .find(|n| ExitCode::from(*n) == code)
+        .expect("an exit code")
+}
+
+/// Asserts a command succeeded, showing its output otherwise.
+#[track_caller]
+pub fn ok(out: &Out) {
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+}
