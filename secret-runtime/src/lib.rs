@@ -1,1 +1,66 @@
-//! x
+//! Declare secrets where they are used and resolve their values at run time.
+//!
+//! ```no_run
+//! use secret_runtime::{secret, Secret};
+//!
+//! /// Personal access token for deployments
+//! static GITHUB_TOKEN: Secret = secret!("GitHubAPIToken");
+//!
+//! fn call_github() -> Result<(), secret_runtime::Error> {
+//!     let token = GITHUB_TOKEN.expose()?; // resolved on first use, cached afterwards
+//!     let _header = format!("Authorization: Bearer {token}");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! `SECRETS_ENV` selects the environment (default `local`). A handle resolves from, first
+//! hit wins:
+//! 1. for `local` environments only, the override files `.secrets.local.toml` and
+//!    `.secrets.local.cue` at the workspace root;
+//! 2. the environment variable `SECRET_<Name>`;
+//! 3. the file `$SECRETS_DIR/<Name>`;
+//! 4. the encrypted store `secrets.enc.toml` (feature `store`, on by default).
+//!
+//! The workspace root is `SECRETS_WORKSPACE` if set, else found from the crate's build-time
+//! manifest folder, else from the current folder.
+//!
+//! Architecture invariant: this crate never parses Rust and never writes a file; values are
+//! held in [`secrecy`] wrappers, zeroed on drop, and appear in no message.
+#![deny(missing_docs)]
+
+mod cue;
+mod error;
+mod handle;
+mod registry;
+mod resolver;
+pub mod source;
+#[cfg(feature = "store")]
+mod store;
+#[cfg(feature = "store")]
+pub use store::StoreSource;
+
+pub use error::{Error, ErrorKind, MissingSecrets};
+pub use handle::{Declaration, Secret};
+pub use registry::{check_all, declarations};
+pub use resolver::{Resolver, install};
+pub use secret_macros::secret;
+pub use secret_store::{EnvKind, EnvType, Environment};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::handle::Declaration;
+    pub use crate::registry::Registered;
+    pub use inventory;
+
+    /// Registers a declaration in the binary's list of secrets.
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __secret_register {
+        ($declaration:ident) => {
+            $crate::__private::inventory::submit! {
+                $crate::__private::Registered(&$declaration)
+            }
+        };
+    }
+    pub use crate::__secret_register as register;
+}

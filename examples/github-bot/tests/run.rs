@@ -1,0 +1,65 @@
+//! Runs the example service as a user would: with nothing set it refuses to start and lists
+//! every missing secret; with the values in `SECRET_<Name>` variables it runs.
+
+use std::process::{Command, Output};
+
+fn bot(vars: &[(&str, &str)]) -> Output {
+    let workspace = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_github-bot"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("SECRET") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("SECRETS_WORKSPACE", workspace.path())
+        .envs(vars.iter().copied());
+    command.output().unwrap()
+}
+
+#[test]
+fn refuses_to_start_listing_every_missing_secret() {
+    let output = bot(&[]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: 3 secrets could not be resolved\n"),
+        "{stderr}"
+    );
+    for name in ["GitHubAPIToken", "SlackWebhookURL", "WebhookSigningKey"] {
+        assert!(
+            stderr.contains(&format!(
+                "secret `{name}` has no value for environment local"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("cargo xtask secret set --type local {name}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn runs_with_values_in_the_environment_and_prints_none_of_them() {
+    let values = [
+        ("SECRET_GitHubAPIToken", "ghp_exampleTokenValue123"),
+        ("SECRET_WebhookSigningKey", "whsec-example-signing-key"),
+        (
+            "SECRET_SlackWebhookURL",
+            "https://hooks.slack.example/services/T000/B000/XXXX",
+        ),
+    ];
+    let output = bot(&values);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("webhook signature verified"), "{stdout}");
+    assert!(stdout.contains("Authorization: <redacted>"), "{stdout}");
+    for (_, value) in values {
+        assert!(
+            !stdout.contains(value) && !stderr.contains(value),
+            "a value leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! The run-time error: what went wrong while resolving a secret, never the value.
+
+use std::fmt;
+use std::sync::Arc;
+
+use secret_store::FileError;
+
+/// Why a secret could not be resolved. Cheap to clone: a handle caches its result and hands
+/// out clones of the error on every later `expose()`.
+///
+/// The message names the secret, the environment, every source tried and the command that
+/// sets a value. It never contains a value.
+#[derive(Clone)]
+pub struct Error(Arc<ErrorKind>);
+
+/// The kinds of [`Error`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No source had a value.
+    Missing {
+        /// The secret's name.
+        name: String,
+        /// The environment resolved for, as shown to the user (`local`, `staging (development)`).
+        environment: String,
+        /// Each source tried, with why it had no value.
+        tried: Vec<String>,
+        /// The command that sets a value.
+        fix: String,
+    },
+    /// A file the resolution depends on is malformed or unreadable (`secrets.toml`, an
+    /// override file, the store, an identity).
+    File(FileError),
+    /// A source failed for this secret (a value that cannot be decrypted, a file that cannot
+    /// be read).
+    Source {
+        /// The secret's name.
+        name: String,
+        /// The source that failed.
+        source: String,
+        /// What went wrong, including how to fix it.
+        message: String,
+    },
+    /// The handle comes from an invalid `secret!` invocation (which also failed to compile).
+    Invalid,
+}
+
+impl Error {
+    /// The kind of error, for programs that react to particular failures.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Whether the error is a missing value (rather than a broken file or source).
+    pub fn is_missing(&self) -> bool {
+        matches!(*self.0, ErrorKind::Missing { .. })
+    }
+
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Self(Arc::new(kind))
+    }
+
+    pub(crate) fn source(
+        name: &str,
+        source: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(ErrorKind::Source {
+            name: name.to_owned(),
+            source: source.into(),
+            message: message.into(),
+        })
+    }
+}
+
+impl From<FileError> for Error {
+    fn from(error: FileError) -> Self {
+        Self::new(ErrorKind::File(error))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            ErrorKind::Missing {
+                name,
+                environment,
+                tried,
+                fix,
+            } => {
+                write!(
+                    f,
+                    "secret `{name}` has no value for environment {environment}"
+                )?;
+                for source in tried {
+                    write!(f, "\n  tried: {source}")?;
+                }
+                write!(f, "\n  help: set it with `{fix}`")
+            }
+            ErrorKind::File(error) => write!(f, "{error}"),
+            ErrorKind::Source {
+                name,
+                source,
+                message,
+            } => {
+                write!(
+                    f,
+                    "secret `{name}` could not be read from {source}: {message}"
+                )
+            }
+            ErrorKind::Invalid => {
+                f.write_str("this secret handle comes from an invalid `secret!` invocation")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Every secret that could not be resolved by [`crate::check_all`], reported at once.
+#[derive(Debug, Clone)]
+pub struct MissingSecrets {
+    /// One error per secret name, sorted by name.
+    pub errors: Vec<Error>,
+}
+
+impl fmt::Display for MissingSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.errors.len();
+        write!(
+            f,
+            "{count} secret{} could not be resolved",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for error in &self.errors {
+            write!(f, "\n\n{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MissingSecrets {}

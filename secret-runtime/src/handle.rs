@@ -1,0 +1,156 @@
+//! The `Secret` handle and the `Declaration` each `secret!` records in the binary.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{Error, ErrorKind, resolver};
+
+/// Where a `secret!` was written: recorded in the binary, listed by [`crate::declarations`].
+#[derive(Debug)]
+pub struct Declaration {
+    name: &'static str,
+    krate: &'static str,
+    file: &'static str,
+    line: u32,
+    column: u32,
+    manifest_dir: Option<&'static str>,
+}
+
+impl Declaration {
+    #[doc(hidden)]
+    pub const fn __new(
+        name: &'static str,
+        krate: &'static str,
+        file: &'static str,
+        line: u32,
+        column: u32,
+        manifest_dir: Option<&'static str>,
+    ) -> Self {
+        Self {
+            name,
+            krate,
+            file,
+            line,
+            column,
+            manifest_dir,
+        }
+    }
+
+    /// The secret's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The package that declares it.
+    pub fn krate(&self) -> &'static str {
+        self.krate
+    }
+
+    /// The source file, as `file!()` gives it.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The 1-based line of the declaration.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The 1-based column of the declaration.
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+
+    /// The package's manifest folder at build time.
+    pub fn manifest_dir(&self) -> Option<&'static str> {
+        self.manifest_dir
+    }
+}
+
+/// A declared secret. Create it with [`crate::secret!`]; read it with [`Secret::expose`].
+///
+/// The value is resolved on the first `expose()`, exactly once even when many threads ask
+/// at the same time, and cached for the life of the process in memory that is zeroed when
+/// dropped. `Debug` and `Display` show the name and the state, never the value.
+pub struct Secret {
+    declaration: Option<&'static Declaration>,
+    value: OnceLock<Result<Arc<SecretString>, Error>>,
+}
+
+impl Secret {
+    #[doc(hidden)]
+    pub const fn __from_declaration(declaration: &'static Declaration) -> Self {
+        Self {
+            declaration: Some(declaration),
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The placeholder an invalid `secret!` expands to next to its compile error.
+    #[doc(hidden)]
+    pub const fn __invalid() -> Self {
+        Self {
+            declaration: None,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The secret's name.
+    pub fn name(&self) -> &'static str {
+        self.declaration.map_or("<invalid>", Declaration::name)
+    }
+
+    /// Where the secret was declared.
+    pub fn declaration(&self) -> Option<&'static Declaration> {
+        self.declaration
+    }
+
+    /// The value, resolved on first use and cached afterwards.
+    ///
+    /// The error names the secret, the environment, every source tried and the command that
+    /// sets a value.
+    pub fn expose(&self) -> Result<&str, Error> {
+        match self.resolved() {
+            Ok(value) => Ok(value.expose_secret()),
+            Err(error) => Err(error.clone()),
+        }
+    }
+
+    /// Whether the first resolution already happened (successfully or not).
+    pub fn is_resolved(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    fn resolved(&self) -> &Result<Arc<SecretString>, Error> {
+        self.value.get_or_init(|| match self.declaration {
+            Some(declaration) => {
+                resolver::resolve_cached(declaration.name, declaration.manifest_dir.map(Path::new))
+            }
+            None => Err(Error::new(ErrorKind::Invalid)),
+        })
+    }
+
+    fn state(&self) -> &'static str {
+        match self.value.get() {
+            None => "unresolved",
+            Some(Ok(_)) => "set",
+            Some(Err(error)) if error.is_missing() => "missing",
+            Some(Err(_)) => "error",
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({:?}, {})", self.name(), self.state())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}

@@ -1,0 +1,50 @@
+//! The list of every secret compiled into the binary, and the start-up check over it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::handle::Declaration;
+use crate::{MissingSecrets, resolver};
+
+/// One `secret!` invocation, registered at link time.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Registered(pub &'static Declaration);
+
+inventory::collect!(Registered);
+
+/// Every `secret!` declaration compiled into this binary, from every crate, sorted by name,
+/// then crate, file and line.
+pub fn declarations() -> Vec<&'static Declaration> {
+    let mut all: Vec<&'static Declaration> = inventory::iter::<Registered>
+        .into_iter()
+        .map(|registered| registered.0)
+        .collect();
+    all.sort_by_key(|d| (d.name(), d.krate(), d.file(), d.line(), d.column()));
+    all
+}
+
+/// Resolves every secret compiled into the binary and returns every one that failed, at
+/// once. Call it at start-up to fail fast with one complete message instead of one missing
+/// secret per deploy.
+///
+/// Resolved values are cached, so later `expose()` calls do not resolve again.
+pub fn check_all() -> Result<(), MissingSecrets> {
+    let mut names: BTreeMap<&'static str, Option<&'static str>> = BTreeMap::new();
+    for declaration in declarations() {
+        names
+            .entry(declaration.name())
+            .or_insert(declaration.manifest_dir());
+    }
+    let errors: Vec<_> = names
+        .into_iter()
+        .filter_map(|(name, manifest_dir)| {
+            resolver::resolve_cached(name, manifest_dir.map(Path::new)).err()
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(MissingSecrets { errors })
+    }
+}

@@ -1,0 +1,364 @@
+//! The resolver: the environment a program runs in and the chain of sources it asks, plus
+//! the process-wide instance and cache behind every handle.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use secrecy::SecretString;
+use secret_store::{Config, EnvKind, EnvType, Environment};
+
+use crate::source::{DirSource, EnvVarSource, Lookup, OverrideSource, Source, VarReader};
+use crate::{Error, ErrorKind};
+
+/// The environment and the ordered chain of sources that values are resolved from.
+///
+/// Programs normally never build one: the first `expose()` builds it from the process
+/// environment ([`Resolver::from_env`]). Build one yourself to add a source or to resolve
+/// for a fixed environment, and [`install`] it before the first `expose()`.
+pub struct Resolver {
+    env: Environment,
+    workspace: Option<PathBuf>,
+    sources: Vec<Box<dyn Source>>,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("env", &self.env)
+            .field("workspace", &self.workspace)
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+impl Resolver {
+    /// A resolver for `env` with no sources yet.
+    pub fn new(env: Environment) -> Self {
+        Self {
+            env,
+            workspace: None,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Appends a source to the chain; earlier sources win.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Source + 'static) -> Self {
+        self.sources.push(Box::new(source));
+        self
+    }
+
+    /// The resolver a program gets by default, from the process environment: see
+    /// [`Resolver::from_vars`].
+    pub fn from_env() -> Result<Self, Error> {
+        let cwd = std::env::current_dir().ok();
+        Self::from_vars(
+            Arc::new(|name| std::env::var_os(name)),
+            cwd.as_deref(),
+            None,
+        )
+    }
+
+    /// Builds the standard chain (SPEC §7), reading variables through `vars`:
+    ///
+    /// - the workspace root is `SECRETS_WORKSPACE`, else the workspace around
+    ///   `manifest_dir` (the crate's build-time `CARGO_MANIFEST_DIR`) if it still exists,
+    ///   else the workspace around `cwd`;
+    /// - the environment is `SECRETS_ENV` (default `local`), resolved against the named
+    ///   environments of `secrets.toml`;
+    /// - the sources are the override files (local environments only), `SECRET_<Name>`,
+    ///   `$SECRETS_DIR/<Name>`, and the store.
+    pub fn from_vars(
+        vars: VarReader,
+        cwd: Option<&Path>,
+        manifest_dir: Option<&Path>,
+    ) -> Result<Self, Error> {
+        let workspace = match vars("SECRETS_WORKSPACE") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => manifest_dir
+                .filter(|dir| dir.is_dir())
+                .and_then(secret_store::workspace::find_root)
+                .or_else(|| cwd.and_then(secret_store::workspace::find_root)),
+        };
+        let config = match &workspace {
+            Some(root) => Config::load(root)?,
+            None => Config::default(),
+        };
+        let env_name = vars("SECRETS_ENV")
+            .map(lossy)
+            .unwrap_or_else(|| "local".to_owned());
+        let env = config.resolve_env(env_name.trim())?;
+        let mut resolver = Self::new(env);
+        if let Some(root) = workspace.as_ref().filter(|_| resolver.env.ty == EnvType::Local) {
+            for source in OverrideSource::in_workspace(root) {
+                resolver = resolver.with_source(source);
+            }
+        }
+        resolver = resolver
+            .with_source(EnvVarSource::new(vars.clone()))
+            .with_source(DirSource::new(vars("SECRETS_DIR").map(PathBuf::from)));
+        #[cfg(feature = "store")]
+        if let Some(root) = &workspace {
+            resolver = resolver.with_source(crate::store::StoreSource::new(root.clone(), vars));
+        }
+        resolver.workspace = workspace;
+        Ok(resolver)
+    }
+
+    /// The environment values are resolved for.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// The workspace root the override files and the store were found in, if any.
+    pub fn workspace(&self) -> Option<&Path> {
+        self.workspace.as_deref()
+    }
+
+    /// Resolves `name`: the first source with a value wins. No caching here; handles cache.
+    pub fn resolve(&self, name: &str) -> Result<SecretString, Error> {
+        let mut tried = Vec::with_capacity(self.sources.len());
+        for source in &self.sources {
+            match source.lookup(name, &self.env)? {
+                Lookup::Found(value) => return Ok(value),
+                Lookup::NotFound(why) => tried.push(format!("{} ({why})", source.describe(name))),
+            }
+        }
+        Err(Error::new(ErrorKind::Missing {
+            name: name.to_owned(),
+            environment: self.env.to_string(),
+            tried,
+            fix: fix_command(name, &self.env),
+        }))
+    }
+}
+
+/// The command that sets a value for `name` in `env`.
+pub(crate) fn fix_command(name: &str, env: &Environment) -> String {
+    match env.kind {
+        EnvKind::Type => format!("cargo xtask secret set --type {} {name}", env.ty.short()),
+        EnvKind::Named | EnvKind::Pattern(_) => {
+            format!("cargo xtask secret set --env {} {name}", env.name)
+        }
+    }
+}
+
+fn lossy(value: OsString) -> String {
+    value.to_string_lossy().into_owned()
+}
+
+static GLOBAL: OnceLock<Result<Resolver, Error>> = OnceLock::new();
+
+type Slot = Arc<OnceLock<Result<Arc<SecretString>, Error>>>;
+
+static CACHE: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+
+/// Makes `resolver` the one every handle uses. Call it before the first `expose()`;
+/// afterwards the resolver is fixed and this returns it back as the error.
+pub fn install(resolver: Resolver) -> Result<(), Resolver> {
+    let mut slot = Some(resolver);
+    GLOBAL.get_or_init(|| Ok(slot.take().expect("initialised once")));
+    match slot {
+        None => Ok(()),
+        Some(resolver) => Err(resolver),
+    }
+}
+
+/// The process-wide resolver, built from the process environment on first use.
+pub(crate) fn global(manifest_dir: Option<&Path>) -> Result<&'static Resolver, Error> {
+    GLOBAL
+        .get_or_init(|| {
+            let cwd = std::env::current_dir().ok();
+            Resolver::from_vars(
+                Arc::new(|name| std::env::var_os(name)),
+                cwd.as_deref(),
+                manifest_dir.map(Path::new),
+            )
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Resolves `name` through the global resolver, once per process and name: every handle
+/// declaring the same name shares the result.
+pub(crate) fn resolve_cached(
+    name: &str,
+    manifest_dir: Option<&Path>,
+) -> Result<Arc<SecretString>, Error> {
+    let slot = {
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        Arc::clone(cache.entry(name.to_owned()).or_default())
+    };
+    slot.get_or_init(|| global(manifest_dir)?.resolve(name).map(Arc::new))
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::fs;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    /// A workspace folder with the given files, and a resolver over it built from `vars`.
+    fn resolver(
+        files: &[(&str, &str)],
+        vars: &[(&str, &str)],
+    ) -> (tempfile::TempDir, Result<Resolver, Error>) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        for (name, text) in files {
+            fs::write(dir.path().join(name), text).unwrap();
+        }
+        let mut map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), OsString::from(value)))
+            .collect();
+        map.entry("SECRETS_WORKSPACE".to_owned())
+            .or_insert_with(|| dir.path().into());
+        let resolver =
+            Resolver::from_vars(Arc::new(move |name| map.get(name).cloned()), None, None);
+        (dir, resolver)
+    }
+
+    fn value(resolver: &Resolver, name: &str) -> String {
+        resolver.resolve(name).unwrap().expose_secret().to_owned()
+    }
+
+    #[test]
+    fn each_source_alone() {
+        let (_dir, r) = resolver(&[(".secrets.local.toml", "A = \"from-toml\"\n")], &[]);
+        assert_eq!(value(&r.unwrap(), "A"), "from-toml");
+        let (_dir, r) = resolver(&[(".secrets.local.cue", "A: \"from-cue\"\n")], &[]);
+        assert_eq!(value(&r.unwrap(), "A"), "from-cue");
+        let (_dir, r) = resolver(&[], &[("SECRET_A", "from-var")]);
+        assert_eq!(value(&r.unwrap(), "A"), "from-var");
+        let secrets = tempfile::tempdir().unwrap();
+        fs::write(secrets.path().join("A"), "from-dir\n").unwrap();
+        let (_dir, r) = resolver(&[], &[("SECRETS_DIR", secrets.path().to_str().unwrap())]);
+        assert_eq!(
+            value(&r.unwrap(), "A"),
+            "from-dir",
+            "one trailing newline is stripped"
+        );
+    }
+
+    #[test]
+    fn precedence_overrides_then_variable_then_dir() {
+        let secrets = tempfile::tempdir().unwrap();
+        fs::write(secrets.path().join("A"), "dir").unwrap();
+        fs::write(secrets.path().join("B"), "dir").unwrap();
+        fs::write(secrets.path().join("C"), "dir").unwrap();
+        let files = [
+            (".secrets.local.toml", "A = \"toml\"\n"),
+            (".secrets.local.cue", "A: \"cue\"\nB: \"cue\"\n"),
+        ];
+        let dir = secrets.path().to_str().unwrap();
+        let vars = [
+            ("SECRETS_DIR", dir),
+            ("SECRET_A", "var"),
+            ("SECRET_B", "var"),
+            ("SECRET_C", "var"),
+        ];
+        let (_ws, r) = resolver(&files, &vars);
+        let r = r.unwrap();
+        assert_eq!(value(&r, "A"), "toml", "the TOML override beats everything");
+        assert_eq!(value(&r, "B"), "cue", "the CUE override beats variables");
+        assert_eq!(value(&r, "C"), "var", "a variable beats $SECRETS_DIR");
+    }
+
+    #[test]
+    fn overrides_apply_to_local_environments_only() {
+        let files = [
+            (
+                "secrets.toml",
+                "[environments]\nstaging = \"development\"\n",
+            ),
+            (".secrets.local.toml", "A = \"override\"\n"),
+        ];
+        let (_ws, r) = resolver(&files, &[("SECRETS_ENV", "staging"), ("SECRET_A", "var")]);
+        let r = r.unwrap();
+        assert_eq!(r.environment().name, "staging");
+        assert_eq!(value(&r, "A"), "var");
+    }
+
+    #[test]
+    fn missing_value_names_secret_environment_sources_and_fix() {
+        let (_ws, r) = resolver(&[], &[("SECRETS_ENV", "prod")]);
+        let error = r
+            .unwrap()
+            .resolve("GitHubAPIToken")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("secret `GitHubAPIToken` has no value for environment production\n"),
+            "{error}"
+        );
+        assert!(
+            error.contains("tried: environment variable SECRET_GitHubAPIToken (not set)"),
+            "{error}"
+        );
+        assert!(
+            error.contains("tried: file $SECRETS_DIR/GitHubAPIToken (SECRETS_DIR is not set)"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("override file"),
+            "overrides are local only: {error}"
+        );
+        assert!(
+            error
+                .ends_with("help: set it with `cargo xtask secret set --type prod GitHubAPIToken`"),
+            "{error}"
+        );
+
+        let files = [("secrets.toml", "[environments]\n\"pr-*\" = \"preview\"\n")];
+        let (_ws, r) = resolver(&files, &[("SECRETS_ENV", "pr-42")]);
+        let error = r.unwrap().resolve("A").unwrap_err().to_string();
+        assert!(
+            error.contains("no value for environment pr-42 (preview)"),
+            "{error}"
+        );
+        assert!(
+            error.contains("cargo xtask secret set --env pr-42 A"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_file_and_line() {
+        let (ws, r) = resolver(&[(".secrets.local.cue", "A: \"x\"\nB: 42\n")], &[]);
+        let error = r.unwrap().resolve("A").unwrap_err().to_string();
+        let cue = ws.path().join(".secrets.local.cue");
+        assert_eq!(
+            error,
+            format!(
+                "{}:2: secret key B is not a string; write `B: \"value\"`",
+                cue.display()
+            )
+        );
+
+        let (ws, r) = resolver(&[(".secrets.local.toml", "A = \"x\"\nB = 42\n")], &[]);
+        let error = r.unwrap().resolve("A").unwrap_err().to_string();
+        let toml = ws.path().join(".secrets.local.toml");
+        assert!(
+            error.starts_with(&format!(
+                "{}:2: secret key B is not a string",
+                toml.display()
+            )),
+            "{error}"
+        );
+
+        let (_ws, r) = resolver(&[], &[("SECRETS_ENV", "stagin")]);
+        let error = r.unwrap_err().to_string();
+        assert!(error.contains("unknown environment `stagin`"), "{error}");
+    }
+}

@@ -1,0 +1,270 @@
+//! The sources a value can come from, in the order of SPEC §7: the local override files,
+//! `SECRET_<Name>` variables, `$SECRETS_DIR/<Name>` files, and the store.
+//!
+//! A [`Source`] is one link of the chain a [`crate::Resolver`] walks; the store and the
+//! Vault backend are further implementations of the same trait.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use secrecy::SecretString;
+use secret_store::{Environment, FileError};
+use toml::Spanned;
+use zeroize::Zeroize;
+
+use crate::{Error, cue};
+
+/// What a source says about one secret.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The source has a value.
+    Found(SecretString),
+    /// The source has no value; the text says why, for the missing-value message
+    /// (`not set`, `no such file`).
+    NotFound(String),
+}
+
+/// One place a secret's value may come from.
+pub trait Source: Send + Sync + fmt::Debug {
+    /// How the source is named in messages, for the secret `name`
+    /// (`environment variable SECRET_GitHubAPIToken`).
+    fn describe(&self, name: &str) -> String;
+
+    /// Looks `name` up for `env`. An `Err` stops the resolution: the source exists but is
+    /// broken (a malformed file, a value that cannot be decrypted).
+    fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error>;
+}
+
+/// A function that reads one process environment variable; injected so tests need not
+/// change the real environment.
+pub type VarReader = Arc<dyn Fn(&str) -> Option<OsString> + Send + Sync>;
+
+/// Moves a `String` into a [`SecretString`] and wipes the original buffer.
+pub(crate) fn into_secret(mut value: String) -> SecretString {
+    let secret = SecretString::from(value.as_str());
+    value.zeroize();
+    secret
+}
+
+/// `SECRET_<Name>` environment variables.
+pub struct EnvVarSource {
+    vars: VarReader,
+}
+
+impl EnvVarSource {
+    /// Reads variables through `vars`.
+    pub fn new(vars: VarReader) -> Self {
+        Self { vars }
+    }
+}
+
+impl fmt::Debug for EnvVarSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnvVarSource")
+    }
+}
+
+impl Source for EnvVarSource {
+    fn describe(&self, name: &str) -> String {
+        format!("environment variable SECRET_{name}")
+    }
+
+    fn lookup(&self, name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        match (self.vars)(&format!("SECRET_{name}")) {
+            None => Ok(Lookup::NotFound("not set".to_owned())),
+            Some(value) => match value.into_string() {
+                Ok(value) => Ok(Lookup::Found(into_secret(value))),
+                Err(raw) => {
+                    raw.into_encoded_bytes().zeroize();
+                    Err(Error::source(
+                        name,
+                        self.describe(name),
+                        "the value is not valid UTF-8",
+                    ))
+                }
+            },
+        }
+    }
+}
+
+/// Files `$SECRETS_DIR/<Name>`, as container platforms mount secrets. One trailing newline
+/// is stripped (`echo value > file` writes one).
+#[derive(Debug)]
+pub struct DirSource {
+    dir: Option<PathBuf>,
+}
+
+impl DirSource {
+    /// Reads from `dir`; `None` when `SECRETS_DIR` is not set, so that the missing-value
+    /// message can say so.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir }
+    }
+}
+
+impl Source for DirSource {
+    fn describe(&self, name: &str) -> String {
+        match &self.dir {
+            Some(dir) => format!("file {}", dir.join(name).display()),
+            None => format!("file $SECRETS_DIR/{name}"),
+        }
+    }
+
+    fn lookup(&self, name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        let Some(dir) = &self.dir else {
+            return Ok(Lookup::NotFound("SECRETS_DIR is not set".to_owned()));
+        };
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(mut value) => {
+                    if value.ends_with('\n') {
+                        value.pop();
+                        if value.ends_with('\r') {
+                            value.pop();
+                        }
+                    }
+                    Ok(Lookup::Found(into_secret(value)))
+                }
+                Err(error) => {
+                    error.into_bytes().zeroize();
+                    Err(Error::source(
+                        name,
+                        self.describe(name),
+                        "the file is not valid UTF-8",
+                    ))
+                }
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Lookup::NotFound("no such file".to_owned()))
+            }
+            Err(error) => Err(Error::source(
+                name,
+                self.describe(name),
+                format!("cannot read the file: {error}"),
+            )),
+        }
+    }
+}
+
+/// The file name of the TOML override file.
+pub const OVERRIDE_TOML: &str = ".secrets.local.toml";
+/// The file name of the CUE override file (Encore's format).
+pub const OVERRIDE_CUE: &str = ".secrets.local.cue";
+
+/// A local override file, `.secrets.local.toml` or `.secrets.local.cue`, read once on
+/// first use. Only consulted for environments of type `local`.
+#[derive(Debug)]
+pub struct OverrideSource {
+    path: PathBuf,
+    values: OnceLock<Result<Option<BTreeMap<String, SecretString>>, Error>>,
+}
+
+impl OverrideSource {
+    /// The override file at `path`; its format follows the extension (`.cue` or TOML).
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            values: OnceLock::new(),
+        }
+    }
+
+    /// Both override files in the workspace root, TOML first.
+    pub fn in_workspace(root: &Path) -> [Self; 2] {
+        [
+            Self::new(root.join(OVERRIDE_TOML)),
+            Self::new(root.join(OVERRIDE_CUE)),
+        ]
+    }
+
+    fn load(&self) -> Result<Option<BTreeMap<String, SecretString>>, Error> {
+        let mut text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(FileError::at(
+                    &self.path,
+                    "",
+                    None,
+                    format!("cannot read the override file: {error}"),
+                )
+                .into());
+            }
+        };
+        let parsed = if self.path.extension().is_some_and(|ext| ext == "cue") {
+            parse_cue_overrides(&self.path, &text)
+        } else {
+            parse_toml_overrides(&self.path, &text)
+        };
+        text.zeroize();
+        parsed.map(Some)
+    }
+}
+
+fn parse_cue_overrides(path: &Path, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
+    let fields = cue::parse(text).map_err(|error| FileError {
+        path: path.to_owned(),
+        line: Some(error.line),
+        message: error.message,
+        help: None,
+    })?;
+    Ok(fields.into_iter().collect())
+}
+
+fn parse_toml_overrides(path: &Path, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
+    let table: BTreeMap<String, Spanned<toml::Value>> = toml::from_str(text).map_err(|error| {
+        FileError::at(
+            path,
+            text,
+            error.span().map(|span| span.start),
+            error.message().trim().to_owned(),
+        )
+    })?;
+    let mut values = BTreeMap::new();
+    let mut bad = None;
+    for (name, value) in table {
+        let start = value.span().start;
+        match value.into_inner() {
+            toml::Value::String(value) => {
+                values.insert(name, into_secret(value));
+            }
+            other => {
+                if bad.is_none() {
+                    bad = Some((name, start, other.type_str()));
+                }
+                drop(other);
+            }
+        }
+    }
+    match bad {
+        None => Ok(values),
+        Some((name, start, kind)) => Err(FileError::at(
+            path,
+            text,
+            Some(start),
+            format!("secret key {name} is not a string (found a {kind})"),
+        )
+        .with_help(format!("write `{name} = \"value\"`"))
+        .into()),
+    }
+}
+
+impl Source for OverrideSource {
+    fn describe(&self, _name: &str) -> String {
+        format!("override file {}", self.path.display())
+    }
+
+    fn lookup(&self, name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        match self.values.get_or_init(|| self.load()) {
+            Err(error) => Err(error.clone()),
+            Ok(None) => Ok(Lookup::NotFound("no such file".to_owned())),
+            Ok(Some(values)) => match values.get(name) {
+                Some(value) => Ok(Lookup::Found(value.clone())),
+                None => Ok(Lookup::NotFound("not set".to_owned())),
+            },
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The encrypted store `secrets.enc.toml` as the last source of the chain.
+//!
+//! The store file is read on the first lookup; the identity only when a value must
+//! actually be decrypted, so a program whose values all come from the environment needs no
+//! key.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use secret_store::Environment;
+use secret_store::identity::Identities;
+use secret_store::store::Store;
+
+use crate::Error;
+use crate::source::{Lookup, Source, VarReader};
+
+/// Values from the workspace's `secrets.enc.toml`, decrypted with the identity of SPEC §3.
+pub struct StoreSource {
+    root: PathBuf,
+    store: OnceLock<Result<Store, Error>>,
+    identities: OnceLock<Result<Identities, Error>>,
+    vars: VarReader,
+}
+
+impl StoreSource {
+    /// The store in the workspace `root`.
+    pub fn new(root: PathBuf, vars: VarReader) -> Self {
+        Self {
+            root,
+            store: OnceLock::new(),
+            identities: OnceLock::new(),
+            vars,
+        }
+    }
+}
+
+impl fmt::Debug for StoreSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreSource")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Source for StoreSource {
+    fn describe(&self, _name: &str) -> String {
+        format!(
+            "store {}",
+            self.root.join(secret_store::store::STORE_FILE).display()
+        )
+    }
+
+    fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
+        let store = self
+            .store
+            .get_or_init(|| {
+                Store::load(&self.root)
+                    .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let Some((scope, _entry)) = store.lookup(name, env) else {
+            return Ok(Lookup::NotFound(format!("no value for {env}")));
+        };
+        let identities = self
+            .identities
+            .get_or_init(|| {
+                Identities::from_vars(|name| (self.vars)(name))
+                    .map_err(|error| Error::source(name, "the identity", error.to_string()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        store
+            .decrypt(name, scope, identities)
+            .map(Lookup::Found)
+            .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
+    }
+}
