@@ -79,7 +79,7 @@ fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> Stri
             let _ = write!(place, ":{line}");
         }
         let mut lines: Vec<&str> = text.lines().collect();
-        let arrow = format!("  --> {place}");
+        let arrow = format!(" --> {place}");
         lines.insert(1.min(lines.len()), &arrow);
         text = lines.join("\n");
     }

@@ -1,0 +1,129 @@
+//! Shared by the `check_*` tests: a small user workspace in a temporary folder, with a
+//! `secrets.toml`, one identity as recipient of every type, and values stored through the
+//! store's own API.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use secret_build::check::{CheckArgs, Format};
+use secret_store::secrecy::SecretString;
+use secret_store::{Scope, Store};
+
+/// The app's source: two declarations with doc comments.
+pub const MAIN_RS: &str = r#"//! A user's service.
+use secret_runtime::{Secret, secret};
+
+/// Personal access token for deployments
+static GITHUB_TOKEN: Secret = secret!("GitHubAPIToken");
+
+/// Where the database lives
+static DATABASE: Secret = secret!("DatabaseUrl");
+
+fn main() {
+    let _ = (&GITHUB_TOKEN, &DATABASE);
+}
+"#;
+
+/// A user workspace: `app` declaring `GitHubAPIToken` and `DatabaseUrl`, a named
+/// environment `staging` of type development, and an empty store.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub recipient: String,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (identity, _) = secret_store::identity::generate_identity();
+        let recipient = identity.to_public().to_string();
+        let workspace = Self { dir, recipient };
+        workspace.write(
+            "Cargo.toml",
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n",
+        );
+        workspace.write(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+        );
+        workspace.write("app/src/main.rs", MAIN_RS);
+        let r = &workspace.recipient;
+        workspace.write(
+            "secrets.toml",
+            &format!(
+                "[environments]\nstaging = \"development\"\n\n[recipients]\nproduction = [\"{r}\"]\ndevelopment = [\"{r}\"]\npreview = [\"{r}\"]\nlocal = [\"{r}\"]\n"
+            ),
+        );
+        workspace
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let path = self.root().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Stores a value for `name` under `scope` (`type:production`, `env:staging`).
+    pub fn set(&self, name: &str, scope: &str) {
+        let scope = Scope::parse_key(scope).unwrap();
+        let config = self.root().join("secrets.toml");
+        let recipients = vec![self.recipient.clone()];
+        Store::update(self.root(), |store| {
+            store.insert(
+                name,
+                &scope,
+                &recipients,
+                &SecretString::from("not-checked".to_owned()),
+                &config,
+            )
+        })
+        .unwrap();
+    }
+
+    /// Runs the check as the CLI does and returns its exit status (as `Debug` text, since
+    /// `ExitCode` has no equality).
+    pub fn run(&self, envs: &[&str], format: Format) -> String {
+        let args = CheckArgs {
+            workspace: Some(self.root().to_owned()),
+            envs: envs.iter().map(|env| (*env).to_owned()).collect(),
+            format,
+            leaks: false,
+        };
+        format!("{:?}", secret_build::check::run(&args))
+    }
+}
+
+/// `ExitCode::from(code)` as `Debug` text, to compare with [`Workspace::run`].
+pub fn exit(code: u8) -> String {
+    format!("{:?}", ExitCode::from(code))
+}
+
+/// Compares `actual` with the snapshot `tests/snapshots/<name>`; `SNAPSHOTS=overwrite`
+/// writes it instead.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(name);
+    if std::env::var_os("SNAPSHOTS").is_some_and(|value| value == "overwrite") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot at {}; run with SNAPSHOTS=overwrite to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (SNAPSHOTS=overwrite updates it)",
+        path.display()
+    );
+}
