@@ -247,7 +247,10 @@ impl Error {
                         scope.describe(),
                         others.join(", ")
                     ),
-                    help: Some("add `--move` to move those scopes to the new value, or change the other value first with `cargo xtask secret unset`".to_owned()),
+                    help: Some(format!(
+                        "to move them to the new value run `cargo xtask secret set {} --move {name}`; or remove them first with `cargo xtask secret unset`",
+                        scope_flags(scope)
+                    )),
                 }
             }
             Self::NoRecipients {

@@ -486,3 +486,73 @@ pub(crate) fn is_name(name: &str) -> bool {
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::EnvType;
+
+    fn assert_cacheable<T: Clone + Send + Sync + 'static>() {}
+
+    #[test]
+    fn errors_can_be_cached() {
+        assert_cacheable::<Error>();
+    }
+
+    #[test]
+    fn render_is_deterministic_and_parses_back() {
+        let (key, _) = crate::identity::generate_identity();
+        let public = key.to_public().to_string();
+        let mut store = Store::empty(PathBuf::from(STORE_FILE));
+        let value = SecretString::from("v");
+        let prod = Scope::Types([EnvType::Production].into());
+        let staging = Scope::Envs(["staging".to_owned()].into());
+        for (name, scope) in [("Zed", &prod), ("Alpha", &staging), ("Alpha", &prod)] {
+            store
+                .insert(
+                    name,
+                    scope,
+                    std::slice::from_ref(&public),
+                    &value,
+                    Path::new("secrets.toml"),
+                )
+                .unwrap();
+        }
+        let text = store.render();
+        let headers: Vec<&str> = text.lines().filter(|line| line.starts_with('[')).collect();
+        assert_eq!(
+            headers,
+            [
+                "[Alpha.\"env:staging\"]",
+                "[Alpha.\"type:production\"]",
+                "[Zed.\"type:production\"]"
+            ]
+        );
+        let parsed = Store::parse(Path::new(STORE_FILE), &text).unwrap();
+        assert_eq!(parsed.render(), text);
+        let zed_line = text
+            .lines()
+            .position(|line| line.starts_with("[Zed"))
+            .unwrap()
+            + 1;
+        assert_eq!(parsed.get("Zed", &prod).unwrap().line, zed_line);
+        assert!(format!("{:?}", parsed.get("Zed", &prod).unwrap()).contains("recipients"));
+        assert!(!format!("{parsed:?}").contains("BEGIN AGE"));
+    }
+
+    #[test]
+    fn empty_and_versionless_files() {
+        assert!(Store::parse(Path::new("s"), "").unwrap().is_empty());
+        assert!(
+            Store::parse(Path::new("s"), "# nothing\n")
+                .unwrap()
+                .is_empty()
+        );
+        let error = Store::parse(
+            Path::new("s"),
+            "[A.\"type:local\"]\nrecipients = []\nvalue = \"\"\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("no `version`"), "{error}");
+    }
+}

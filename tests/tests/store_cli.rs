@@ -151,7 +151,9 @@ fn conflicting_set_fails_before_reading_and_leaves_the_store_unchanged() {
         conflict.stderr
     );
     assert!(
-        conflict.stderr.contains("help: add `--move`"),
+        conflict.stderr.contains(
+            "help: to move them to the new value run `cargo xtask secret set --type dev --move Token`"
+        ),
         "{}",
         conflict.stderr
     );
