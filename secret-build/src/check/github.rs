@@ -47,11 +47,18 @@ pub fn render(report: &Report) -> String {
             data(&message)
         );
     }
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     let _ = writeln!(
         out,
-        "check-secrets: {} errors, {} warnings",
-        report.count(Severity::Error),
-        report.count(Severity::Warning)
+        "check-secrets: {}, {}",
+        plural(report.count(Severity::Error), "error"),
+        plural(report.count(Severity::Warning), "warning")
     );
     out
 }

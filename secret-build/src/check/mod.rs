@@ -148,6 +148,11 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
     secret_store::workspace::find_root(&cwd).ok_or(CheckError::NoWorkspace(cwd))
 }
 
+/// What [`run`] prints on stderr when the check cannot run: the file, line, problem and fix.
+pub fn error_text(error: &CheckError) -> String {
+    format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
+}
+
 /// Runs the check, prints the report on stdout (or why it could not run on stderr) and
 /// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
 /// not run.
@@ -174,8 +179,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
         }
         Err(error) => {
-            eprintln!("error: {error}");
-            eprintln!("error: check-secrets could not run");
+            eprint!("{}", error_text(&error));
             ExitCode::from(2)
         }
     }
