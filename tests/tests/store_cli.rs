@@ -37,7 +37,7 @@ fn init_set_list_and_resolve() {
     }
     let config = Config::load(ws.root()).unwrap();
     for ty in EnvType::ALL {
-        assert_eq!(config.recipients[ty.name()], [public.clone()]);
+        assert_eq!(config.recipients[ty.name()], std::slice::from_ref(public));
     }
     let gitignore = std::fs::read_to_string(ws.root().join(".gitignore")).unwrap();
     assert!(gitignore.lines().any(|line| line == ".secrets.local.toml"));

