@@ -218,7 +218,10 @@ fn named_environments_win_over_types_and_patterns_apply() {
             "preview",
             "local",
             "pr-*",
-            "staging"
+            "staging",
+            "Declared",
+            "at",
+            "Description"
         ]
     );
     let row: Vec<&str> = list
@@ -228,7 +231,10 @@ fn named_environments_win_over_types_and_patterns_apply() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(row, ["Db", "✗", "✓", "✓", "✗", "✓", "✓"]);
+    assert_eq!(
+        row,
+        ["Db", "✗", "✓", "✓", "✗", "✓", "✓", "(not", "declared)", "-"]
+    );
 }
 
 #[test]

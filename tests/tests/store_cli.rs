@@ -13,6 +13,17 @@ const PROD_VALUE: &str = "prod-value-Yw93mcT";
 #[test]
 fn init_set_list_and_resolve() {
     let ws = Ws::new();
+    // A member crate declaring two secrets, for `list`'s declaration columns.
+    ws.write("Cargo.toml", "[workspace]\nmembers = [\"app\"]\n");
+    std::fs::create_dir_all(ws.root().join("app/src")).unwrap();
+    ws.write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    ws.write(
+        "app/src/main.rs",
+        "/// Personal access token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\nstatic OTHER: Secret = secret!(\"Missing\");\nfn main() {}\n",
+    );
     let init = ws.secret(&["init"], "");
     ok(&init);
     // The identity is created private, its public key printed, the private key never.
@@ -74,9 +85,36 @@ fn init_set_list_and_resolve() {
         .collect();
     assert_eq!(
         lines[0],
-        ["Secret", "production", "development", "preview", "local"]
+        [
+            "Secret",
+            "production",
+            "development",
+            "preview",
+            "local",
+            "Declared",
+            "at",
+            "Description"
+        ]
     );
-    assert_eq!(lines[1], ["GitHubAPIToken", "✓", "✓", "✗", "✓"]);
+    assert_eq!(
+        lines[1],
+        [
+            "GitHubAPIToken",
+            "✓",
+            "✓",
+            "✗",
+            "✓",
+            "app/src/main.rs:2",
+            "Personal",
+            "access",
+            "token"
+        ]
+    );
+    // Declared but not set: a row of ✗.
+    assert_eq!(
+        lines[2],
+        ["Missing", "✗", "✗", "✗", "✗", "app/src/main.rs:3", "-"]
+    );
 
     let json = ws.secret(&["list", "--format", "json"], "");
     ok(&json);
@@ -88,6 +126,11 @@ fn init_set_list_and_resolve() {
     assert_eq!(secret["coverage"]["production"], "type:production");
     assert_eq!(secret["coverage"]["preview"], serde_json::Value::Null);
     assert_eq!(secret["values"][0]["recipients"][0], public.as_str());
+    assert_eq!(secret["description"], "Personal access token");
+    assert_eq!(secret["declared_at"][0]["path"], "app/src/main.rs");
+    assert_eq!(secret["declared_at"][0]["line"], 2);
+    assert_eq!(doc["secrets"][1]["name"], "Missing");
+    assert_eq!(doc["secrets"][1]["values"], serde_json::json!([]));
 
     // Resolution through the library, as the run time does it.
     let store = Store::load(ws.root()).unwrap();

@@ -1,4 +1,6 @@
-//! `secret list`: every stored secret x each type and named environment, set or missing.
+//! `secret list`: every declared or stored secret x each type and named environment, set
+//! or missing, with where it is declared and its description (from the workspace scanner;
+//! when the workspace cannot be scanned, a warning and the stored secrets only).
 //! Needs no key: names, scopes and recipients are readable without one.
 //!
 //! The JSON form (`--format json`) is stable; fields may be added, never removed or
@@ -16,6 +18,8 @@
 //!   "secrets": [
 //!     {
 //!       "name": "GitHubAPIToken",
+//!       "description": "Personal access token for deployments",
+//!       "declared_at": [ { "path": "src/main.rs", "line": 4, "column": 32 } ],
 //!       "values": [
 //!         { "scope": "type:development,local", "types": ["development", "local"],
 //!           "environments": [], "recipients": ["age1..."], "line": 4 }
@@ -26,9 +30,12 @@
 //! }
 //! ```
 //!
+//! `description` is `null` and `declared_at` empty for a secret no code declares.
+//! `declared_at` paths are relative to the workspace root.
 //! `coverage` maps each entry of `environments` to the scope key of the value that applies
 //! there (named environment first, then pattern, then type), or `null` when none does.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
@@ -69,36 +76,93 @@ pub(crate) fn run(root: &Path, args: &ListArgs, io: &mut Io<'_>) -> Result<(), F
     let config = Config::load(root)?;
     let store = Store::load(root)?;
     let columns = columns(&config);
-    // Declarations found by the workspace scanner (description, declared at) join here
-    // once `crate::scan::scan_workspace` exists; until then the rows are the stored secrets.
-    let names: Vec<&str> = store.names().collect();
+    let scan = match crate::scan::scan_workspace(root) {
+        Ok(report) => Some(report),
+        Err(error) => {
+            let _ = writeln!(
+                io.stderr,
+                "warning: {error}\nnote: listing the stored secrets only, without declarations"
+            );
+            None
+        }
+    };
+    let mut names: BTreeSet<&str> = store.names().collect();
+    let mut declared: BTreeMap<&str, Declared<'_>> = BTreeMap::new();
+    if let Some(scan) = &scan {
+        for (name, declarations) in scan.by_name() {
+            names.insert(name);
+            declared.insert(
+                name,
+                Declared {
+                    description: scan.description(name),
+                    at: declarations
+                        .iter()
+                        .map(|declaration| {
+                            let path = declaration
+                                .path
+                                .strip_prefix(root)
+                                .unwrap_or(&declaration.path);
+                            (
+                                path.display().to_string(),
+                                declaration.line,
+                                declaration.column,
+                            )
+                        })
+                        .collect(),
+                },
+            );
+        }
+    }
+    let names: Vec<&str> = names.into_iter().collect();
     let output = match args.format {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&to_json(&store, &columns, &names)).unwrap() + "\n"
+            serde_json::to_string_pretty(&to_json(&store, &columns, &names, &declared)).unwrap()
+                + "\n"
         }
-        ListFormat::Table => table(&store, &columns, &names),
+        ListFormat::Table => table(&store, &columns, &names, &declared),
     };
     let _ = io.stdout.write_all(output.as_bytes());
     Ok(())
 }
 
-fn table(store: &Store, columns: &[Environment], names: &[&str]) -> String {
+/// Where a secret is declared in the source, and its description.
+struct Declared<'a> {
+    description: Option<&'a str>,
+    /// (path relative to the workspace root, line, column)
+    at: Vec<(String, usize, usize)>,
+}
+
+fn table(
+    store: &Store,
+    columns: &[Environment],
+    names: &[&str],
+    declared: &BTreeMap<&str, Declared<'_>>,
+) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header = vec!["Secret".to_owned()];
     header.extend(columns.iter().map(|env| env.name.clone()));
+    header.extend(["Declared at".to_owned(), "Description".to_owned()]);
     rows.push(header);
     for name in names {
         let mut row = vec![(*name).to_owned()];
         for env in columns {
-            row.push(
-                if store.lookup(name, env).is_some() {
-                    "✓"
-                } else {
-                    "✗"
-                }
-                .to_owned(),
-            );
+            let set = store.lookup(name, env).is_some();
+            row.push(if set { "✓" } else { "✗" }.to_owned());
         }
+        let (at, description) = match declared.get(name) {
+            Some(declared) => {
+                let (path, line, _) = &declared.at[0];
+                let more = match declared.at.len() {
+                    1 => String::new(),
+                    n => format!(" (+{})", n - 1),
+                };
+                let description = declared.description.unwrap_or("-");
+                let description = description.lines().next().unwrap_or("-");
+                (format!("{path}:{line}{more}"), description.to_owned())
+            }
+            None => ("(not declared)".to_owned(), "-".to_owned()),
+        };
+        row.extend([at, description]);
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())
@@ -132,7 +196,12 @@ fn scope_json(scope: &Scope) -> (Vec<&'static str>, Vec<String>) {
     }
 }
 
-fn to_json(store: &Store, columns: &[Environment], names: &[&str]) -> Value {
+fn to_json(
+    store: &Store,
+    columns: &[Environment],
+    names: &[&str],
+    declared: &BTreeMap<&str, Declared<'_>>,
+) -> Value {
     let environments: Vec<Value> = columns
         .iter()
         .map(|env| {
@@ -167,7 +236,26 @@ fn to_json(store: &Store, columns: &[Environment], names: &[&str]) -> Value {
                     (env.name.clone(), json!(scope))
                 })
                 .collect();
-            json!({ "name": name, "values": values, "coverage": coverage })
+            let (description, at) = match declared.get(name) {
+                Some(declared) => (
+                    declared.description,
+                    declared
+                        .at
+                        .iter()
+                        .map(|(path, line, column)| {
+                            json!({ "path": path, "line": line, "column": column })
+                        })
+                        .collect(),
+                ),
+                None => (None, Vec::new()),
+            };
+            json!({
+                "name": name,
+                "description": description,
+                "declared_at": at,
+                "values": values,
+                "coverage": coverage,
+            })
         })
         .collect();
     json!({
