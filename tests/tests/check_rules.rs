@@ -156,6 +156,10 @@ fn stored_values_no_code_declares_are_warnings() {
 fn names_differing_only_in_case_are_a_warning() {
     let ws = Workspace::new();
     ws.write(
+        "app/src/main.rs",
+        &format!("{}mod legacy;\n", check_support::MAIN_RS),
+    );
+    ws.write(
         "app/src/legacy.rs",
         "pub static LEGACY: secret_runtime::Secret = secret_runtime::secret!(\"GithubApiToken\");\n",
     );

@@ -60,6 +60,10 @@ fn sarif_output_validates_against_the_official_schema() {
     ws.set("GitHubAPIToken", "type:development,local");
     ws.set("AnalyticsKey", "type:production");
     ws.write(
+        "app/src/main.rs",
+        &format!("{}mod bad;\n", check_support::MAIN_RS),
+    );
+    ws.write(
         "app/src/bad.rs",
         "static BAD: secret_runtime::Secret = secret_runtime::secret!(\"1Bad\");\n",
     );

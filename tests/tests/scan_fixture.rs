@@ -67,6 +67,14 @@ fn finds_every_declaration_form_at_its_line_and_column() {
             ),
             // A file syn cannot parse.
             ("InBrokenFile", "app", p("app/src/broken.rs"), 3, 11),
+            // A module found through `#[path = "extra/by_path.rs"]`.
+            (
+                "ThroughPathAttribute",
+                "app",
+                p("app/src/extra/by_path.rs"),
+                1,
+                53
+            ),
             // A `macro_rules!` body (the `$name` arm is skipped).
             ("InMacroRules", "app", p("app/src/macros.rs"), 3, 9),
             // Inside other macros' invocations.
@@ -103,9 +111,16 @@ fn comments_strings_target_dirs_and_non_members_are_not_declarations() {
         "NotADeclString",
         "NotAMember",
         "MustBeSkipped",
+        "TrybuildCase",
+        "OrphanFile",
     ] {
         assert!(!names.contains(&absent), "{absent} was reported: {names:?}");
     }
+    // Files no target compiles (a trybuild case, a file without `mod`) are listed, unscanned.
+    assert_eq!(
+        report.unreached,
+        [p("app/src/orphan.rs"), p("app/tests/ui/not_a_module.rs")]
+    );
 }
 
 #[test]
@@ -190,8 +205,15 @@ fn prefilter_skips_files_without_declarations() {
         "pub fn nothing_to_see() -> u8 { 1 }\n",
     )
     .unwrap();
+    let lib = dir.path().join("worker/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\npub mod plain;\n")).unwrap();
     let report = scan_workspace(dir.path()).unwrap();
-    assert!(report.files_lexed < report.files_total, "{report:?}");
+    assert_eq!(
+        (report.files_lexed, report.files_total),
+        (11, 12),
+        "{report:?}"
+    );
 }
 
 #[test]

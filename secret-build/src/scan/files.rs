@@ -26,6 +26,8 @@ pub(crate) struct SourceFile {
 pub(crate) struct Workspace {
     pub(crate) packages: Vec<String>,
     pub(crate) files: Vec<SourceFile>,
+    /// `.rs` files in member folders that no target's module tree reaches.
+    pub(crate) unreached: Vec<PathBuf>,
 }
 
 /// A target root: its kind and the folder it lives in.
@@ -55,6 +57,7 @@ impl Workspace {
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut seen = BTreeSet::new();
+        let mut unreached = Vec::new();
         for (index, package) in members.iter().enumerate() {
             packages.push(package.name.to_string());
             let package_dir = package
@@ -74,17 +77,32 @@ impl Workspace {
                     }
                 })
                 .collect();
-            let mut paths = walk_package(&package_dir, &target_dir);
-            paths.extend(roots.iter().map(|root| root.src_path.clone()));
+            let walked = walk_package(&package_dir, &target_dir);
+            let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
+            let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files)
+                .into_iter()
+                .map(|path| normalize(&path))
+                .filter(|path| path.is_file() && !path.starts_with(&target_dir))
+                .collect();
+            let mut paths = Vec::new();
+            for path in walked {
+                if reached.contains(&path) {
+                    paths.push(path);
+                } else {
+                    unreached.push(relative(&path, &root_abs, root));
+                }
+            }
+            // Modules outside the package folder (`#[path = "../shared.rs"]`).
+            paths.extend(
+                reached
+                    .into_iter()
+                    .filter(|path| !path.starts_with(&package_dir)),
+            );
             for path in paths {
                 if !seen.insert(path.clone()) {
                     continue;
                 }
-                let display_path = path
-                    .strip_prefix(&root_abs)
-                    .or_else(|_| path.strip_prefix(root))
-                    .map(Path::to_owned)
-                    .unwrap_or_else(|_| path.clone());
+                let display_path = relative(&path, &root_abs, root);
                 let target_kind = kind_for(&path, &roots);
                 files.push(SourceFile {
                     path,
@@ -94,8 +112,36 @@ impl Workspace {
                 });
             }
         }
-        Ok(Self { packages, files })
+        Ok(Self {
+            packages,
+            files,
+            unreached,
+        })
     }
+}
+
+/// `path` relative to the workspace root when inside it.
+fn relative(path: &Path, root_abs: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root_abs)
+        .or_else(|_| path.strip_prefix(root))
+        .map(Path::to_owned)
+        .unwrap_or_else(|_| path.to_owned())
+}
+
+/// Removes `.` and `..` components without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn target_kind(target: &cargo_metadata::Target) -> String {

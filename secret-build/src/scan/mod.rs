@@ -6,7 +6,9 @@
 //!   `cargo metadata --no-deps`. Each member's folder is walked for `*.rs` files, skipping the
 //!   target directory, hidden folders and any sub-folder with its own `Cargo.toml` (a nested
 //!   package: scanned as its own member if it is one, otherwise outside the workspace).
-//!   Target roots that live outside their package folder are added explicitly.
+//!   Of those, only files some target compiles are scanned: the module trees of the target
+//!   roots (see [`modules`]), so trybuild cases and other loose `.rs` files are not taken for
+//!   declarations; they are listed in [`ScanReport::unreached`].
 //! - **Which invocations.** `path ! (...)` (any delimiter) whose last path segment is
 //!   `secret` — so `secret!`, `secret_runtime::secret!`, `::secret_runtime::secret!` and a
 //!   dependency renamed in `Cargo.toml` — or a name `secret` is imported as somewhere in the
@@ -23,6 +25,7 @@
 //!   are lexed; the remaining files are lexed on all cores.
 
 mod files;
+mod modules;
 mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,8 +100,11 @@ pub struct ScanReport {
     pub declarations: Vec<Declaration>,
     /// Invalid invocations and files that could not be scanned, ordered by file and line.
     pub problems: Vec<ScanProblem>,
-    /// How many `.rs` files the members hold.
+    /// How many `.rs` files the targets compile (the files considered).
     pub files_total: usize,
+    /// `.rs` files in member folders that no target's module tree reaches, so not scanned
+    /// (relative to the root).
+    pub unreached: Vec<PathBuf>,
     /// How many of them passed the text pre-filter and were lexed.
     pub files_lexed: usize,
 }
@@ -166,6 +172,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
         root: root.to_owned(),
         packages: workspace.packages.clone(),
         files_total: workspace.files.len(),
+        unreached: workspace.unreached.clone(),
         ..ScanReport::default()
     };
     let outcomes = first.into_iter().zip(workspace.files.iter()).chain(

@@ -1,0 +1,159 @@
+//! Which files belong to a target: the module tree each target root grows through
+//! `mod name;` (with `#[path = "..."]`), inline `mod name { ... }` blocks and
+//! `include!("file.rs")`, resolved as rustc does. A `.rs` file in a package folder that no
+//! target reaches — a trybuild case under `tests/ui/`, a script, a template — is never
+//! compiled, so its `secret!` invocations are not declarations.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+/// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
+/// files, `build.rs`).
+pub(crate) fn reachable(roots: &[PathBuf]) -> BTreeSet<PathBuf> {
+    let mut seen = BTreeSet::new();
+    // (file, whether it resolves `mod` like a crate root or `mod.rs`)
+    let mut queue: Vec<(PathBuf, bool)> = roots.iter().map(|root| (root.clone(), true)).collect();
+    while let Some((file, mod_rs)) = queue.pop() {
+        if !seen.insert(file.clone()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        if !(text.contains("mod") || text.contains("include!")) {
+            continue;
+        }
+        let dir = file.parent().map(Path::to_owned).unwrap_or_default();
+        let is_mod_rs = mod_rs || file.file_name().is_some_and(|name| name == "mod.rs");
+        let module_dir = if is_mod_rs {
+            dir.clone()
+        } else {
+            dir.join(file.file_stem().unwrap_or_default())
+        };
+        let mut found = Vec::new();
+        match text.parse::<TokenStream>() {
+            Ok(stream) => collect(stream, &dir, &module_dir, &mut found),
+            Err(_) => collect_lines(&text, &module_dir, &mut found),
+        }
+        queue.extend(found);
+    }
+    seen
+}
+
+/// `dir` is where `#[path]` and `include!` paths are relative to; `module_dir` is where
+/// `mod name;` looks for `name.rs` and `name/mod.rs`.
+fn collect(stream: TokenStream, dir: &Path, module_dir: &Path, found: &mut Vec<(PathBuf, bool)>) {
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let mut path_attr: Option<String> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            TokenTree::Punct(punct) if punct.as_char() == '#' => {
+                if let Some(TokenTree::Group(group)) = tokens.get(i + 1)
+                    && group.delimiter() == Delimiter::Bracket
+                {
+                    if let Some(path) = path_attribute(group.stream()) {
+                        path_attr = Some(path);
+                    }
+                    i += 2;
+                    continue;
+                }
+            }
+            TokenTree::Punct(punct) if punct.as_char() == ';' => path_attr = None,
+            TokenTree::Ident(ident) if ident == "mod" => {
+                if let Some(TokenTree::Ident(name)) = tokens.get(i + 1) {
+                    let name = name.to_string();
+                    let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+                    match tokens.get(i + 2) {
+                        Some(TokenTree::Punct(punct)) if punct.as_char() == ';' => {
+                            let file = match path_attr.take() {
+                                Some(path) => dir.join(path),
+                                None => module_file(module_dir, &name),
+                            };
+                            let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+                            found.push((file, mod_rs));
+                            i += 3;
+                            continue;
+                        }
+                        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace => {
+                            let inner = match path_attr.take() {
+                                Some(path) => dir.join(path),
+                                None => module_dir.join(&name),
+                            };
+                            collect(group.stream(), &inner, &inner, found);
+                            i += 3;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            TokenTree::Ident(ident) if ident == "include" => {
+                if let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(group))) =
+                    (tokens.get(i + 1), tokens.get(i + 2))
+                    && bang.as_char() == '!'
+                    && let Some(TokenTree::Literal(literal)) = group.stream().into_iter().next()
+                    && let syn::Lit::Str(path) = syn::Lit::new(literal)
+                {
+                    found.push((dir.join(path.value()), true));
+                }
+            }
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => path_attr = None,
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// `module_dir/name.rs`, else `module_dir/name/mod.rs`.
+fn module_file(module_dir: &Path, name: &str) -> PathBuf {
+    let flat = module_dir.join(format!("{name}.rs"));
+    if flat.is_file() {
+        flat
+    } else {
+        module_dir.join(name).join("mod.rs")
+    }
+}
+
+/// The path of a `path = "..."` attribute.
+fn path_attribute(stream: TokenStream) -> Option<String> {
+    let mut inner = stream.into_iter();
+    match (inner.next(), inner.next(), inner.next(), inner.next()) {
+        (
+            Some(TokenTree::Ident(key)),
+            Some(TokenTree::Punct(eq)),
+            Some(TokenTree::Literal(literal)),
+            None,
+        ) if key == "path" && eq.as_char() == '=' => match syn::Lit::new(literal) {
+            syn::Lit::Str(path) => Some(path.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// For a file that does not lex: `mod name;` lines, so its modules are still scanned.
+fn collect_lines(text: &str, module_dir: &Path, found: &mut Vec<(PathBuf, bool)>) {
+    for line in text.lines() {
+        let mut words = line
+            .trim()
+            .trim_end_matches(';')
+            .split_whitespace()
+            .peekable();
+        if words.peek().is_some_and(|word| word.starts_with("pub")) {
+            words.next();
+        }
+        if words.next() == Some("mod")
+            && let Some(name) = words.next()
+            && words.next().is_none()
+            && line.trim_end().ends_with(';')
+            && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
+        {
+            let file = module_file(module_dir, name);
+            let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+            found.push((file, mod_rs));
+        }
+    }
+}
