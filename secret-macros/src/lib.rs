@@ -4,9 +4,13 @@
 //! invocation is (the workspace scanner calls the same function), and [`expand`] turns a
 //! valid one into a `const`-evaluable handle. The macro never reads a secret value.
 
+mod check;
+
 use proc_macro::TokenStream;
 use quote::{quote, quote_spanned};
 use secret_syntax::Invocation;
+
+use crate::check::{Diagnostic, Outcome};
 
 /// Declares a secret by name and evaluates to a `secret_runtime::Secret` handle.
 ///
@@ -26,11 +30,14 @@ pub fn secret(input: TokenStream) -> TokenStream {
 }
 
 /// The expansion of a valid invocation: a declaration registered in the binary's list of
-/// secrets, and the handle that points at it.
+/// secrets, and the handle that points at it; plus the build-time check's tracking item and
+/// diagnostic (see [`check`]).
 fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
     let name = &invocation.name;
+    let feedback = feedback(invocation, &check::check(name));
     quote_spanned! {invocation.span=>
         {
+            #feedback
             static __SECRET_DECLARATION: ::secret_runtime::__private::Declaration =
                 ::secret_runtime::__private::Declaration::__new(
                     #name,
@@ -44,6 +51,39 @@ fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
             ::secret_runtime::Secret::__from_declaration(&__SECRET_DECLARATION)
         }
     }
+}
+
+/// The tokens that make rustc track the store and the variables, and show the diagnostic
+/// at the call site. Stable Rust has no warning API for proc macros: a warning is the use
+/// of a `#[deprecated]` constant whose note is the message.
+fn feedback(invocation: &Invocation, outcome: &Outcome) -> proc_macro2::TokenStream {
+    let mut tokens = proc_macro2::TokenStream::new();
+    if outcome.track {
+        let files = outcome
+            .tracked_files
+            .iter()
+            .map(|file| file.to_string_lossy().into_owned());
+        tokens.extend(quote! {
+            const _: () = {
+                #( let _ = ::core::include_bytes!(#files); )*
+                let _ = ::core::option_env!("SECRETS_ENV");
+                let _ = ::core::option_env!("SECRETS_BUILD_CHECK");
+            };
+        });
+    }
+    match &outcome.diagnostic {
+        None => {}
+        Some(Diagnostic::Warning(message)) => tokens.extend(quote_spanned! {invocation.span=>
+            #[deprecated(note = #message)]
+            #[allow(non_upper_case_globals)]
+            const missing_secret: () = ();
+            let () = missing_secret;
+        }),
+        Some(Diagnostic::Error(message)) => tokens.extend(quote_spanned! {invocation.span=>
+            ::core::compile_error!(#message);
+        }),
+    }
+    tokens
 }
 
 /// One `compile_error!` at the offending tokens plus a correctly typed placeholder, so the

@@ -28,7 +28,6 @@
 //! held in [`secrecy`] wrappers, zeroed on drop, and appear in no message.
 #![deny(missing_docs)]
 
-mod cue;
 mod error;
 mod handle;
 mod registry;

@@ -92,7 +92,10 @@ impl Resolver {
             .unwrap_or_else(|| "local".to_owned());
         let env = config.resolve_env(env_name.trim())?;
         let mut resolver = Self::new(env);
-        if let Some(root) = workspace.as_ref().filter(|_| resolver.env.ty == EnvType::Local) {
+        if let Some(root) = workspace
+            .as_ref()
+            .filter(|_| resolver.env.ty == EnvType::Local)
+        {
             for source in OverrideSource::in_workspace(root) {
                 resolver = resolver.with_source(source);
             }

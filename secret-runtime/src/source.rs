@@ -11,11 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use secrecy::SecretString;
-use secret_store::{Environment, FileError};
-use toml::Spanned;
+use secret_store::Environment;
 use zeroize::Zeroize;
 
-use crate::{Error, cue};
+use crate::Error;
 
 /// What a source says about one secret.
 #[derive(Debug)]
@@ -150,10 +149,7 @@ impl Source for DirSource {
     }
 }
 
-/// The file name of the TOML override file.
-pub const OVERRIDE_TOML: &str = ".secrets.local.toml";
-/// The file name of the CUE override file (Encore's format).
-pub const OVERRIDE_CUE: &str = ".secrets.local.cue";
+pub use secret_store::overrides::{OVERRIDE_CUE, OVERRIDE_TOML};
 
 /// A local override file, `.secrets.local.toml` or `.secrets.local.cue`, read once on
 /// first use. Only consulted for environments of type `local`.
@@ -181,74 +177,7 @@ impl OverrideSource {
     }
 
     fn load(&self) -> Result<Option<BTreeMap<String, SecretString>>, Error> {
-        let mut text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => {
-                return Err(FileError::at(
-                    &self.path,
-                    "",
-                    None,
-                    format!("cannot read the override file: {error}"),
-                )
-                .into());
-            }
-        };
-        let parsed = if self.path.extension().is_some_and(|ext| ext == "cue") {
-            parse_cue_overrides(&self.path, &text)
-        } else {
-            parse_toml_overrides(&self.path, &text)
-        };
-        text.zeroize();
-        parsed.map(Some)
-    }
-}
-
-fn parse_cue_overrides(path: &Path, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
-    let fields = cue::parse(text).map_err(|error| FileError {
-        path: path.to_owned(),
-        line: Some(error.line),
-        message: error.message,
-        help: None,
-    })?;
-    Ok(fields.into_iter().collect())
-}
-
-fn parse_toml_overrides(path: &Path, text: &str) -> Result<BTreeMap<String, SecretString>, Error> {
-    let table: BTreeMap<String, Spanned<toml::Value>> = toml::from_str(text).map_err(|error| {
-        FileError::at(
-            path,
-            text,
-            error.span().map(|span| span.start),
-            error.message().trim().to_owned(),
-        )
-    })?;
-    let mut values = BTreeMap::new();
-    let mut bad = None;
-    for (name, value) in table {
-        let start = value.span().start;
-        match value.into_inner() {
-            toml::Value::String(value) => {
-                values.insert(name, into_secret(value));
-            }
-            other => {
-                if bad.is_none() {
-                    bad = Some((name, start, other.type_str()));
-                }
-                drop(other);
-            }
-        }
-    }
-    match bad {
-        None => Ok(values),
-        Some((name, start, kind)) => Err(FileError::at(
-            path,
-            text,
-            Some(start),
-            format!("secret key {name} is not a string (found a {kind})"),
-        )
-        .with_help(format!("write `{name} = \"value\"`"))
-        .into()),
+        Ok(secret_store::overrides::load(&self.path)?)
     }
 }
 

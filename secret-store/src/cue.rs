@@ -9,13 +9,15 @@ use zeroize::Zeroize;
 
 /// A parse failure: the 1-based line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CueError {
-    pub(crate) line: usize,
-    pub(crate) message: String,
+pub struct CueError {
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// Parses the text of a `.secrets.local.cue` into `(name, value)` pairs, in file order.
-pub(crate) fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
+pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
     let mut parser = Parser { text, pos: 0 };
     let mut fields = Vec::new();
     loop {

@@ -3,20 +3,30 @@
 //!
 //! Architecture invariant: nothing here ever prints, logs or formats a secret value; values
 //! only leave this crate inside [`secrecy`] wrappers.
+//!
+//! Feature `crypto` (default) adds encryption, decryption and identities (the `age`
+//! crate). Without it the crate only reads names, scopes and recipients: what the
+//! `secret!` macro needs at compile time, kept cheap to build.
 #![deny(missing_docs)]
 
+#[cfg(feature = "crypto")]
 mod cipher;
 pub mod config;
+pub mod cue;
+#[cfg(feature = "crypto")]
 pub mod edit;
 pub mod env;
 pub mod error;
+#[cfg(feature = "crypto")]
 pub mod identity;
+pub mod overrides;
 pub mod store;
 pub mod workspace;
 
 pub use config::{CONFIG_FILE, Config};
 pub use env::{EnvKind, EnvType, Environment, Scope};
 pub use error::{Error, FileError};
+#[cfg(feature = "crypto")]
 pub use identity::Identities;
 pub use store::{Entry, STORE_FILE, Store};
 

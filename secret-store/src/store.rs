@@ -30,13 +30,16 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "crypto")]
 use secrecy::SecretString;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+#[cfg(feature = "crypto")]
 use crate::cipher::{self, Slot};
 use crate::env::{Environment, Scope};
 use crate::error::{Error, FileError, line_of};
+#[cfg(feature = "crypto")]
 use crate::identity::Identities;
 
 /// The file name of the store, at the workspace root.
@@ -239,6 +242,7 @@ impl Store {
             .map(|(_, scope, entry)| (scope, entry))
     }
 
+    #[cfg(feature = "crypto")]
     /// Decrypts one slot, verifying the ciphertext is bound to (`name`, `scope`) and to the
     /// slot's recipient list.
     pub fn decrypt(
@@ -265,6 +269,7 @@ impl Store {
         )
     }
 
+    #[cfg(feature = "crypto")]
     /// Encrypts `value` for (`name`, `scope`) to `recipients` and stores it, replacing any
     /// value with exactly that scope. Does not check the one-value-per-type rule (see
     /// [`crate::edit`]). `config` names `secrets.toml` in errors.

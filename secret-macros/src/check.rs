@@ -1,0 +1,236 @@
+//! Build-time feedback: does the environment being built for have a value for this secret?
+//!
+//! Reads only names and scopes: `secrets.toml` (environments), `secrets.enc.toml` (which
+//! secret has a value for which scope) and, for `local`, the names in the override files.
+//! Never a value: nothing read here is emitted except file paths and names.
+//!
+//! Rebuild tracking: rustc records files named in `include_bytes!` and variables read
+//! with `option_env!` in the crate's dep-info, and cargo rebuilds when they change. Each
+//! crate gets one such tracking item (from its first `secret!`), naming only files that
+//! exist and hold no value (`secrets.toml`, `secrets.enc.toml`), plus `SECRETS_ENV` and
+//! `SECRETS_BUILD_CHECK`. The override files hold values, so they are read for their names
+//! but never included in the build; edits to them show on the crate's next rebuild.
+//!
+//! The parsed files are cached per process and re-read only when their size or
+//! modification time changes, so a crate with many declarations parses them once.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use secret_store::store::{STORE_FILE, Store};
+use secret_store::{CONFIG_FILE, Config, EnvKind, Environment};
+
+/// The environment variable that turns the build-time check down.
+const MODE_VAR: &str = "SECRETS_BUILD_CHECK";
+
+/// What the build-time check says about one declaration.
+pub(crate) struct Outcome {
+    /// Whether this invocation carries the crate's tracking item.
+    pub(crate) track: bool,
+    /// Files to track (with `SECRETS_ENV` and `SECRETS_BUILD_CHECK`), when `track`.
+    pub(crate) tracked_files: Vec<PathBuf>,
+    /// A warning or error to show at the call site, if any.
+    pub(crate) diagnostic: Option<Diagnostic>,
+}
+
+/// A message at the call site.
+pub(crate) enum Diagnostic {
+    /// A missing local value, or a problem with the configuration: a warning.
+    Warning(String),
+    /// A missing value for a production, development or preview environment.
+    Error(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Warnings for local, errors for cloud environments (the default).
+    On,
+    /// Errors for cloud environments only: for teams that build with `-D warnings`.
+    CloudOnly,
+    /// No build-time check.
+    Off,
+}
+
+/// Everything the check needs about one workspace, cached per process.
+struct Workspace {
+    stamp: Vec<Option<(u64, SystemTime)>>,
+    env: Result<Environment, String>,
+    stored: Result<Store, String>,
+    overrides: HashSet<String>,
+    tracked_files: Vec<PathBuf>,
+}
+
+/// Checks `name` for the environment in `SECRETS_ENV`, for the crate being compiled.
+pub(crate) fn check(name: &str) -> Outcome {
+    let nothing = Outcome {
+        track: false,
+        tracked_files: Vec::new(),
+        diagnostic: None,
+    };
+    let mode = match std::env::var(MODE_VAR).as_deref() {
+        Ok("off") => Mode::Off,
+        Ok("cloud-only") => Mode::CloudOnly,
+        _ => Mode::On,
+    };
+    let Some(manifest_dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from) else {
+        return nothing;
+    };
+    let Some(root) = config_root(&manifest_dir) else {
+        return nothing;
+    };
+    let env_name = std::env::var("SECRETS_ENV").unwrap_or_else(|_| "local".to_owned());
+    let workspace = load(&root, env_name.trim());
+    let first_in_crate = first_in_crate(&manifest_dir);
+    let tracked_files = if first_in_crate {
+        workspace.tracked_files.clone()
+    } else {
+        Vec::new()
+    };
+    if mode == Mode::Off {
+        return Outcome {
+            track: first_in_crate,
+            tracked_files,
+            diagnostic: None,
+        };
+    }
+    let diagnostic = match (&workspace.env, &workspace.stored) {
+        (Err(problem), _) | (_, Err(problem)) => first_in_crate.then(|| {
+            Diagnostic::Warning(format!(
+                "{problem} (the build-time secret check is skipped)"
+            ))
+        }),
+        (Ok(env), Ok(store)) => {
+            let has_value = store.lookup(name, env).is_some()
+                || (!env.ty.is_cloud() && workspace.overrides.contains(name));
+            match (has_value, env.ty.is_cloud(), mode) {
+                (true, _, _) | (false, false, Mode::CloudOnly) => None,
+                (false, false, _) => Some(Diagnostic::Warning(format!(
+                    "secret `{name}` has no value for {}; set it with `{}`",
+                    describe(env),
+                    fix_command(name, env)
+                ))),
+                (false, true, _) => Some(Diagnostic::Error(format!(
+                    "secret `{name}` has no value for {}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`",
+                    describe(env),
+                    fix_command(name, env)
+                ))),
+            }
+        }
+    };
+    Outcome {
+        track: first_in_crate,
+        tracked_files,
+        diagnostic,
+    }
+}
+
+fn describe(env: &Environment) -> String {
+    match env.kind {
+        EnvKind::Type => env.ty.name().to_owned(),
+        _ => format!("environment {} ({})", env.name, env.ty),
+    }
+}
+
+fn fix_command(name: &str, env: &Environment) -> String {
+    match env.kind {
+        EnvKind::Type => format!("cargo xtask secret set --type {} {name}", env.ty.short()),
+        _ => format!("cargo xtask secret set --env {} {name}", env.name),
+    }
+}
+
+/// The nearest folder at or above `manifest_dir` holding `secrets.toml`. Without one the
+/// workspace does not use the store, and the macro stays silent.
+fn config_root(manifest_dir: &Path) -> Option<PathBuf> {
+    manifest_dir
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file())
+        .map(Path::to_owned)
+}
+
+/// Whether this is the first `secret!` expanded for this crate in this process: the one
+/// that carries the crate's tracking item.
+fn first_in_crate(manifest_dir: &Path) -> bool {
+    static SEEN: OnceLock<Mutex<HashSet<(PathBuf, String)>>> = OnceLock::new();
+    let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    seen.insert((manifest_dir.to_owned(), crate_name))
+}
+
+fn files(root: &Path) -> [PathBuf; 4] {
+    [
+        root.join(CONFIG_FILE),
+        root.join(STORE_FILE),
+        root.join(".secrets.local.toml"),
+        root.join(".secrets.local.cue"),
+    ]
+}
+
+fn stamp(files: &[PathBuf]) -> Vec<Option<(u64, SystemTime)>> {
+    files
+        .iter()
+        .map(|file| {
+            std::fs::metadata(file).ok().map(|meta| {
+                (
+                    meta.len(),
+                    meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The workspace's parsed files, from the cache when they have not changed.
+fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
+    type Cache = HashMap<(PathBuf, String), Arc<Workspace>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let files = files(root);
+    let stamp = stamp(&files);
+    let key = (root.to_owned(), env_name.to_owned());
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    if let Some(cached) = cache.get(&key).filter(|cached| cached.stamp == stamp) {
+        return Arc::clone(cached);
+    }
+    let env = Config::load(root)
+        .map_err(|error| error.to_string())
+        .and_then(|config| {
+            config
+                .resolve_env(env_name)
+                .map_err(|error| format!("SECRETS_ENV: {}", error.message))
+        });
+    let stored = Store::load(root).map_err(|error| error.to_string());
+    let overrides = override_names(&files[2], &files[3]);
+    let tracked_files = files[..2]
+        .iter()
+        .zip(&stamp)
+        .filter(|(_, stamp)| stamp.is_some())
+        .map(|(file, _)| file.clone())
+        .collect();
+    let workspace = Arc::new(Workspace {
+        stamp,
+        env,
+        stored,
+        overrides,
+        tracked_files,
+    });
+    cache.insert(key, Arc::clone(&workspace));
+    workspace
+}
+
+/// The names set in the override files. Their values are parsed and dropped at once
+/// (zeroed); only the names are kept. A malformed file counts as setting nothing: the
+/// program reports it at run time.
+fn override_names(toml: &Path, cue: &Path) -> HashSet<String> {
+    [toml, cue]
+        .into_iter()
+        .filter_map(|path| secret_store::overrides::load(path).ok().flatten())
+        .flat_map(|values| values.into_keys())
+        .collect()
+}

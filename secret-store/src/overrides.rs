@@ -1,0 +1,100 @@
+//! The local override files at the workspace root, never committed:
+//! `.secrets.local.toml` (`Name = "value"`) and `.secrets.local.cue` (Encore's format, see
+//! [`crate::cue`]).
+//!
+//! Both the run time (for values) and the `secret!` macro (for names only) read them
+//! through [`load`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use secrecy::SecretString;
+use toml::Spanned;
+use zeroize::Zeroize;
+
+use crate::FileError;
+use crate::cue;
+
+/// The file name of the TOML override file.
+pub const OVERRIDE_TOML: &str = ".secrets.local.toml";
+/// The file name of the CUE override file (Encore's format).
+pub const OVERRIDE_CUE: &str = ".secrets.local.cue";
+
+/// Reads the override file at `path` (CUE when its extension is `.cue`, else TOML).
+/// `Ok(None)` when it does not exist. The file's text is wiped after parsing.
+pub fn load(path: &Path) -> Result<Option<BTreeMap<String, SecretString>>, FileError> {
+    let mut text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(FileError::at(
+                path,
+                "",
+                None,
+                format!("cannot read the override file: {error}"),
+            ));
+        }
+    };
+    let parsed = if path.extension().is_some_and(|ext| ext == "cue") {
+        parse_cue_overrides(path, &text)
+    } else {
+        parse_toml_overrides(path, &text)
+    };
+    text.zeroize();
+    parsed.map(Some)
+}
+
+fn parse_cue_overrides(
+    path: &Path,
+    text: &str,
+) -> Result<BTreeMap<String, SecretString>, FileError> {
+    let fields = cue::parse(text).map_err(|error| FileError {
+        path: path.to_owned(),
+        line: Some(error.line),
+        message: error.message,
+        help: None,
+    })?;
+    Ok(fields.into_iter().collect())
+}
+
+fn parse_toml_overrides(
+    path: &Path,
+    text: &str,
+) -> Result<BTreeMap<String, SecretString>, FileError> {
+    let table: BTreeMap<String, Spanned<toml::Value>> = toml::from_str(text).map_err(|error| {
+        FileError::at(
+            path,
+            text,
+            error.span().map(|span| span.start),
+            error.message().trim().to_owned(),
+        )
+    })?;
+    let mut values = BTreeMap::new();
+    let mut bad = None;
+    for (name, value) in table {
+        let start = value.span().start;
+        match value.into_inner() {
+            toml::Value::String(value) => {
+                values.insert(name, SecretString::from(value.as_str()));
+                let mut value = value;
+                value.zeroize();
+            }
+            other => {
+                if bad.is_none() {
+                    bad = Some((name, start, other.type_str()));
+                }
+                drop(other);
+            }
+        }
+    }
+    match bad {
+        None => Ok(values),
+        Some((name, start, kind)) => Err(FileError::at(
+            path,
+            text,
+            Some(start),
+            format!("secret key {name} is not a string (found a {kind})"),
+        )
+        .with_help(format!("write `{name} = \"value\"`"))),
+    }
+}
