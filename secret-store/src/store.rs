@@ -24,6 +24,13 @@
 //! file, apply the change, write a temporary file (`0600`) in the same folder, fsync it and
 //! rename it over the store: a crash or a concurrent writer never leaves a half-written file
 //! or loses an update.
+//!
+//! A writer killed between creating its temporary file (`.secrets.enc.toml.<pid>-<n>.tmp`)
+//! and the rename (SIGKILL, power loss) cannot remove it: nothing runs at kill time. The
+//! store itself is then the old one, intact. The next write removes such leftovers while it
+//! holds the lock (every writer creates its temporary file under the lock, so any one found
+//! then belongs to a dead writer), and reading never looks at them. The leftover holds only
+//! ciphertext, `0600`.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -360,6 +367,7 @@ impl Store {
             .map_err(|error| io_error(&lock_path, "create the lock file", error))?;
         lock.lock()
             .map_err(|error| io_error(&lock_path, "lock the store", error))?;
+        remove_stale_temp_files(root);
         let mut store = Self::load(root)?;
         let before = store.clone();
         let result = change(&mut store)?;
@@ -371,12 +379,16 @@ impl Store {
     }
 
     /// Writes the store atomically (temporary file, fsync, rename). Prefer
-    /// [`Store::update`], which also locks.
+    /// [`Store::update`], which also locks: an unlocked write racing a locked one may find
+    /// its temporary file removed as a leftover, and then fails with the store unchanged.
     pub fn write(&self) -> Result<(), Error> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp = dir.join(format!(".{STORE_FILE}.{}-{unique}.tmp", std::process::id()));
+        let temp = dir.join(format!(
+            "{TEMP_PREFIX}{}-{unique}{TEMP_SUFFIX}",
+            std::process::id()
+        ));
         let result = write_new(&temp, self.render().as_bytes())
             .and_then(|()| fs::rename(&temp, &self.path))
             .and_then(|()| File::open(dir).and_then(|dir| dir.sync_all()).or(Ok(())));
@@ -390,6 +402,39 @@ impl Store {
             }
             .into()
         })
+    }
+}
+
+/// Temporary files are named `.secrets.enc.toml.<pid>-<n>.tmp`.
+const TEMP_PREFIX: &str = ".secrets.enc.toml.";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// The temporary files of writers in `root` (leftovers of killed writers when the lock is
+/// held).
+pub fn temp_files(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && entry.file_type().is_ok_and(|kind| kind.is_file())
+        })
+        .map(|entry| entry.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Removes the temporary files of writers that died before renaming them. Called with the
+/// lock held: a live writer only has a temporary file while it holds the lock.
+fn remove_stale_temp_files(root: &Path) {
+    for path in temp_files(root) {
+        let _ = fs::remove_file(path);
     }
 }
 
