@@ -7,7 +7,8 @@
 //! Rebuild tracking: rustc records files named in `include_bytes!` and variables read
 //! with `option_env!` in the crate's dep-info, and cargo rebuilds when they change. Each
 //! crate gets one such tracking item (from its first `secret!`), naming only files that
-//! exist and hold no value (`secrets.toml`, `secrets.enc.toml`), plus `SECRETS_ENV` and
+//! exist and hold no value (`secrets.toml`, `secrets.enc.toml`; without `secrets.toml`,
+//! the workspace's `Cargo.toml`, which `secret init` touches), plus `SECRETS_ENV` and
 //! `SECRETS_BUILD_CHECK`. The override files hold values, so they are read for their names
 //! but never included in the build; edits to them show on the crate's next rebuild.
 //!
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use secret_store::store::{STORE_FILE, Store};
-use secret_store::{CONFIG_FILE, Config, EnvKind, Environment};
+use secret_store::{CONFIG_FILE, Config, Environment};
 
 /// The environment variable that turns the build-time check down.
 const MODE_VAR: &str = "SECRETS_BUILD_CHECK";
@@ -69,6 +70,11 @@ pub(crate) fn check(name: &str) -> Outcome {
         tracked_files: Vec::new(),
         diagnostic: None,
     };
+    // The build-script helper reports for this crate instead (it sets this variable with
+    // `cargo::rustc-env`).
+    if std::env::var_os("SECRETS_MACRO_CHECK").is_some_and(|value| value == "off") {
+        return nothing;
+    }
     let mode = match std::env::var(MODE_VAR).as_deref() {
         Ok("off") => Mode::Off,
         Ok("cloud-only") => Mode::CloudOnly,
@@ -78,7 +84,13 @@ pub(crate) fn check(name: &str) -> Outcome {
         return nothing;
     };
     let Some(root) = config_root(&manifest_dir) else {
-        return nothing;
+        // No store set up: stay silent, but track the workspace manifest, which
+        // `secret init` touches when it creates `secrets.toml`.
+        let manifest = secret_store::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
+        return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir)) {
+            Some(manifest) => Outcome { track: true, tracked_files: vec![manifest], diagnostic: None },
+            None => nothing,
+        };
     };
     let env_name = std::env::var("SECRETS_ENV").unwrap_or_else(|_| "local".to_owned());
     let workspace = load(&root, env_name.trim());
@@ -107,14 +119,12 @@ pub(crate) fn check(name: &str) -> Outcome {
             match (has_value, env.ty.is_cloud(), mode) {
                 (true, _, _) | (false, false, Mode::CloudOnly) => None,
                 (false, false, _) => Some(Diagnostic::Warning(format!(
-                    "secret `{name}` has no value for {}; set it with `{}`",
-                    describe(env),
-                    fix_command(name, env)
+                    "secret `{name}` has no value for {env}; set it with `{}`",
+                    env.set_command(name)
                 ))),
                 (false, true, _) => Some(Diagnostic::Error(format!(
-                    "secret `{name}` has no value for {}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`",
-                    describe(env),
-                    fix_command(name, env)
+                    "secret `{name}` has no value for {env}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`",
+                    env.set_command(name)
                 ))),
             }
         }
@@ -123,20 +133,6 @@ pub(crate) fn check(name: &str) -> Outcome {
         track: first_in_crate,
         tracked_files,
         diagnostic,
-    }
-}
-
-fn describe(env: &Environment) -> String {
-    match env.kind {
-        EnvKind::Type => env.ty.name().to_owned(),
-        _ => format!("environment {} ({})", env.name, env.ty),
-    }
-}
-
-fn fix_command(name: &str, env: &Environment) -> String {
-    match env.kind {
-        EnvKind::Type => format!("cargo xtask secret set --type {} {name}", env.ty.short()),
-        _ => format!("cargo xtask secret set --env {} {name}", env.name),
     }
 }
 

@@ -34,7 +34,7 @@ pub fn secret(input: TokenStream) -> TokenStream {
 /// diagnostic (see [`check`]).
 fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
     let name = &invocation.name;
-    let feedback = feedback(invocation, &check::check(name));
+    let feedback = feedback(&check::check(name));
     quote_spanned! {invocation.span=>
         {
             #feedback
@@ -56,7 +56,9 @@ fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
 /// The tokens that make rustc track the store and the variables, and show the diagnostic
 /// at the call site. Stable Rust has no warning API for proc macros: a warning is the use
 /// of a `#[deprecated]` constant whose note is the message.
-fn feedback(invocation: &Invocation, outcome: &Outcome) -> proc_macro2::TokenStream {
+fn feedback(outcome: &Outcome) -> proc_macro2::TokenStream {
+    // The whole `secret!(...)` invocation, so the editor underlines the call.
+    let call_site = proc_macro2::Span::call_site();
     let mut tokens = proc_macro2::TokenStream::new();
     if outcome.track {
         let files = outcome
@@ -73,13 +75,13 @@ fn feedback(invocation: &Invocation, outcome: &Outcome) -> proc_macro2::TokenStr
     }
     match &outcome.diagnostic {
         None => {}
-        Some(Diagnostic::Warning(message)) => tokens.extend(quote_spanned! {invocation.span=>
+        Some(Diagnostic::Warning(message)) => tokens.extend(quote_spanned! {call_site=>
             #[deprecated(note = #message)]
             #[allow(non_upper_case_globals)]
             const missing_secret: () = ();
             let () = missing_secret;
         }),
-        Some(Diagnostic::Error(message)) => tokens.extend(quote_spanned! {invocation.span=>
+        Some(Diagnostic::Error(message)) => tokens.extend(quote_spanned! {call_site=>
             ::core::compile_error!(#message);
         }),
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use secrecy::SecretString;
-use secret_store::{Config, EnvKind, EnvType, Environment};
+use secret_store::{Config, EnvType, Environment};
 
 use crate::source::{DirSource, EnvVarSource, Lookup, OverrideSource, Source, VarReader};
 use crate::{Error, ErrorKind};
@@ -134,18 +134,8 @@ impl Resolver {
             name: name.to_owned(),
             environment: self.env.to_string(),
             tried,
-            fix: fix_command(name, &self.env),
+            fix: self.env.set_command(name),
         }))
-    }
-}
-
-/// The command that sets a value for `name` in `env`.
-pub(crate) fn fix_command(name: &str, env: &Environment) -> String {
-    match env.kind {
-        EnvKind::Type => format!("cargo xtask secret set --type {} {name}", env.ty.short()),
-        EnvKind::Named | EnvKind::Pattern(_) => {
-            format!("cargo xtask secret set --env {} {name}", env.name)
-        }
     }
 }
 

@@ -112,6 +112,19 @@ impl Environment {
     }
 }
 
+impl Environment {
+    /// The command that sets a value of `name` for this environment:
+    /// `cargo xtask secret set --type prod NAME` or `... --env staging NAME`.
+    pub fn set_command(&self, name: &str) -> String {
+        match self.kind {
+            EnvKind::Type => format!("cargo xtask secret set --type {} {name}", self.ty.short()),
+            EnvKind::Named | EnvKind::Pattern(_) => {
+                format!("cargo xtask secret set --env {} {name}", self.name)
+            }
+        }
+    }
+}
+
 impl fmt::Display for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {

@@ -5,6 +5,7 @@
 //!   `SECRETS_IDENTITY`; prints the public key, never the private one;
 //! - creates `secrets.toml` with commented examples if it is missing;
 //! - when `secrets.toml` lists no recipient at all, adds the public key for all four types;
+//! - creates an empty `secrets.enc.toml` if it is missing;
 //! - appends `.secrets.local.toml`, `.secrets.local.cue` and the store's lock file to
 //!   `.gitignore` when missing.
 
@@ -64,7 +65,32 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
             }
         }
     }
+    create_store(root, io)?;
     update_gitignore(root, io)?;
+    Ok(())
+}
+
+/// Marks the workspace's `Cargo.toml` as modified, so that crates built before
+/// the store existed are rebuilt and the `secret!` macro's build-time check runs (the
+/// macro tracks that manifest while there is no `secrets.toml`). Best effort.
+fn touch_manifest(root: &Path) {
+    let manifest = root.join("Cargo.toml");
+    if let Ok(file) = std::fs::OpenOptions::new().append(true).open(&manifest) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Writes an empty `secrets.enc.toml` when there is none, so that the file exists from the
+/// start: the `secret!` macro names it for rebuild tracking only when it exists, and a
+/// build must notice the first `set`.
+fn create_store(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
+    let path = root.join(secret_store::STORE_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    secret_store::Store::empty(path.clone()).write()?;
+    touch_manifest(root);
+    let _ = writeln!(io.stdout, "created {}", path.display());
     Ok(())
 }
 

@@ -1,0 +1,210 @@
+//! Build-time feedback in a real user workspace built with cargo: the `secret!` macro's
+//! warning (local) and error (cloud environments) at the call site, rebuild tracking after
+//! `secret set`/`unset` and a change of `SECRETS_ENV` with no `cargo clean`, the opt-out,
+//! silence without `secrets.toml`, and the build-script helper.
+//!
+//! The workspace shares this repository's target directory and `Cargo.lock`, so the
+//! dependencies compiled for the test suite are reused.
+
+mod store_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use store_support::{Ws, ok};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// The target directory this test binary was built in (`target/debug/deps/<test>`).
+fn target_dir() -> PathBuf {
+    std::env::current_exe().unwrap().ancestors().nth(3).unwrap().to_owned()
+}
+
+const APP_MAIN: &str = r#"use secret_runtime::{Secret, secret};
+
+/// Token for the GitHub API
+static GITHUB_TOKEN: Secret = secret!("GitHubAPIToken");
+
+fn main() {
+    let signing_key = secret!("WebhookSigningKey");
+    println!("{GITHUB_TOKEN:?} {signing_key:?}");
+}
+"#;
+
+/// A user workspace: `app` declares two secrets; `scripted` declares one and runs the
+/// build-script helper.
+fn workspace() -> Ws {
+    let ws = Ws::new();
+    let repo = repo();
+    let runtime = repo.join("secret-runtime");
+    let build = repo.join("secret-build");
+    ws.write("Cargo.toml", "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"scripted\"]\n");
+    for dir in ["app/src", "scripted/src"] {
+        std::fs::create_dir_all(ws.root().join(dir)).unwrap();
+    }
+    ws.write(
+        "app/Cargo.toml",
+        &format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n"),
+    );
+    ws.write("app/src/main.rs", APP_MAIN);
+    ws.write(
+        "scripted/Cargo.toml",
+        &format!(
+            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?} }}\n"
+        ),
+    );
+    ws.write("scripted/build.rs", "fn main() {\n    secret_build::build::check();\n}\n");
+    ws.write(
+        "scripted/src/main.rs",
+        "static DB: secret_runtime::Secret = secret_runtime::secret!(\"DatabaseURL\");\n\nfn main() {\n    println!(\"{DB:?}\");\n}\n",
+    );
+    std::fs::copy(repo.join("Cargo.lock"), ws.root().join("Cargo.lock")).unwrap();
+    ws
+}
+
+/// `cargo <args>` in the workspace, with `SECRETS_ENV` and `SECRETS_BUILD_CHECK` as given.
+fn cargo(ws: &Ws, args: &[&str], env: Option<&str>, mode: Option<&str>) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .current_dir(ws.root())
+        .args(args)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .env_remove("SECRETS_ENV")
+        .env_remove("SECRETS_BUILD_CHECK")
+        .env("NO_COLOR", "1");
+    if let Some(env) = env {
+        command.env("SECRETS_ENV", env);
+    }
+    if let Some(mode) = mode {
+        command.env("SECRETS_BUILD_CHECK", mode);
+    }
+    command.output().unwrap()
+}
+
+/// A diagnostic from `cargo check --message-format=json`: level, message, primary line and
+/// column.
+#[derive(Debug, PartialEq, Eq)]
+struct Message {
+    level: String,
+    text: String,
+    line: u64,
+    column: u64,
+}
+
+/// `cargo check -p app --message-format=json`: its exit status and the diagnostics of `app`
+/// that mention a secret.
+fn check_app(ws: &Ws, env: Option<&str>, mode: Option<&str>) -> (bool, Vec<Message>) {
+    let output = cargo(ws, &["check", "-p", "app", "--message-format=json"], env, mode);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut messages = Vec::new();
+    for line in stdout.lines() {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if value["reason"] != "compiler-message" || !value["package_id"].as_str().unwrap_or("").contains("app") {
+            continue;
+        }
+        let message = &value["message"];
+        let text = message["message"].as_str().unwrap().to_owned();
+        if !text.contains("secret `") {
+            continue;
+        }
+        let span = message["spans"].as_array().unwrap().iter().find(|span| span["is_primary"] == true).unwrap();
+        messages.push(Message {
+            level: message["level"].as_str().unwrap().to_owned(),
+            text,
+            line: span["line_start"].as_u64().unwrap(),
+            column: span["column_start"].as_u64().unwrap(),
+        });
+    }
+    messages.sort_by_key(|message| message.line);
+    (output.status.success(), messages)
+}
+
+fn warning(name: &str, line: u64, column: u64) -> Message {
+    Message {
+        level: "warning".to_owned(),
+        text: format!(
+            "use of deprecated constant `{}::missing_secret`: secret `{name}` has no value for local; set it with `cargo xtask secret set --type local {name}`",
+            if name == "GitHubAPIToken" { "GITHUB_TOKEN" } else { "main" }
+        ),
+        line,
+        column,
+    }
+}
+
+#[test]
+fn build_feedback_follows_the_store_without_cargo_clean() {
+    let mut ws = workspace();
+
+    // No secrets.toml: the workspace does not use the store, and the macro is silent.
+    let (success, messages) = check_app(&ws, None, None);
+    assert!(success);
+    assert_eq!(messages, [], "no noise without secrets.toml");
+
+    let key = ws.key("dev");
+    ws.use_key(&key);
+    let all = ["production", "development", "preview", "local"]
+        .map(|ty| format!("{ty} = [\"{}\"]", key.public))
+        .join("\n");
+    ws.config("", &all);
+    ok(&ws.secret(&["init"], ""));
+
+    // Local: a warning at each call site, naming the secret and the command.
+    let (success, messages) = check_app(&ws, None, None);
+    assert!(success);
+    assert_eq!(messages, [warning("GitHubAPIToken", 4, 31), warning("WebhookSigningKey", 7, 23)]);
+
+    ok(&ws.secret(&["set", "--type", "dev,local", "GitHubAPIToken"], "ghp_local_value"));
+    let (_, messages) = check_app(&ws, None, None);
+    assert_eq!(messages, [warning("WebhookSigningKey", 7, 23)], "set is seen with no cargo clean");
+
+    ok(&ws.secret(&["unset", "--type", "dev,local", "GitHubAPIToken"], ""));
+    let (_, messages) = check_app(&ws, None, None);
+    assert_eq!(messages.len(), 2, "unset is seen too: {messages:?}");
+
+    // The opt-out for -D warnings builds, tracked like SECRETS_ENV.
+    let (success, messages) = check_app(&ws, None, Some("cloud-only"));
+    assert!(success);
+    assert_eq!(messages, []);
+
+    // Production: a compile error at the call site; passes once the values are set.
+    let (success, messages) = check_app(&ws, Some("prod"), None);
+    assert!(!success);
+    assert_eq!(
+        messages[0],
+        Message {
+            level: "error".to_owned(),
+            text: "secret `GitHubAPIToken` has no value for production, which this build targets (SECRETS_ENV=prod); set it with `cargo xtask secret set --type prod GitHubAPIToken`".to_owned(),
+            line: 4,
+            column: 31,
+        }
+    );
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    ok(&ws.secret(&["set", "--type", "prod", "GitHubAPIToken"], "ghp_prod_value"));
+    ok(&ws.secret(&["set", "--type", "prod", "WebhookSigningKey"], "whsec_prod_value"));
+    let (success, messages) = check_app(&ws, Some("prod"), None);
+    assert!(success, "{messages:?}");
+    assert_eq!(messages, []);
+
+    // The build-script helper: a warning line for local, a failed build for production.
+    let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("deprecated"), "the macro leaves the report to the build script: {stderr}");
+    assert!(
+        stderr.contains("warning: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for local; set it with `cargo xtask secret set --type local DatabaseURL`"),
+        "{stderr}"
+    );
+    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for production; set it with `cargo xtask secret set --type prod DatabaseURL`"),
+        "{stderr}"
+    );
+    ok(&ws.secret(&["set", "--type", "prod", "DatabaseURL"], "postgres://prod"));
+    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
