@@ -131,3 +131,55 @@ fn local_overrides_beat_the_store() {
         "overrides are for local only"
     );
 }
+
+/// Declared like a program would; read by the child process below.
+static GITHUB_TOKEN: secret_runtime::Secret = secret_runtime::secret!("GitHubAPIToken");
+
+/// The child half of `a_program_resolves_per_secrets_env`: prints the value when run by it.
+#[test]
+fn child_prints_the_token() {
+    if std::env::var_os("SECRETS_TEST_CHILD").is_some() {
+        match GITHUB_TOKEN.expose() {
+            Ok(value) => println!("value=<{value}>"),
+            Err(error) => println!("error=<{error}>"),
+        }
+    }
+}
+
+#[test]
+fn a_program_resolves_per_secrets_env() {
+    let keys = Keys {
+        dev: age::x25519::Identity::generate(),
+        prod: age::x25519::Identity::generate(),
+    };
+    let ws = workspace(&keys);
+    let run = |env: &str, key: &age::x25519::Identity| {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_prints_the_token",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("SECRETS_TEST_CHILD", "1")
+            .env("SECRETS_WORKSPACE", ws.path())
+            .env("SECRETS_ENV", env)
+            .env("SECRETS_IDENTITY_KEY", key.to_string().expose_secret())
+            .env_remove("SECRET_GitHubAPIToken")
+            .env_remove("SECRETS_IDENTITY")
+            .env_remove("SECRETS_DIR")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        // libtest prints `test child_prints_the_token ... ` before the child's line.
+        let at = stdout
+            .find("value=<")
+            .or_else(|| stdout.find("error=<"))
+            .unwrap_or(stdout.len());
+        stdout[at..].lines().next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(run("local", &keys.dev), "value=<dev-token>");
+    assert_eq!(run("prod", &keys.prod), "value=<prod-token>");
+    assert_eq!(run("staging", &keys.dev), "value=<staging-token>");
+    assert!(run("prod", &keys.dev).starts_with("error=<secret `GitHubAPIToken` could not be read"));
+}
