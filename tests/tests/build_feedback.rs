@@ -14,12 +14,20 @@ use std::process::Output;
 use store_support::{Ws, ok};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// The target directory this test binary was built in (`target/debug/deps/<test>`).
 fn target_dir() -> PathBuf {
-    std::env::current_exe().unwrap().ancestors().nth(3).unwrap().to_owned()
+    std::env::current_exe()
+        .unwrap()
+        .ancestors()
+        .nth(3)
+        .unwrap()
+        .to_owned()
 }
 
 const APP_MAIN: &str = r#"use secret_runtime::{Secret, secret};
@@ -40,7 +48,10 @@ fn workspace() -> Ws {
     let repo = repo();
     let runtime = repo.join("secret-runtime");
     let build = repo.join("secret-build");
-    ws.write("Cargo.toml", "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"scripted\"]\n");
+    ws.write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"scripted\"]\n",
+    );
     for dir in ["app/src", "scripted/src"] {
         std::fs::create_dir_all(ws.root().join(dir)).unwrap();
     }
@@ -55,7 +66,10 @@ fn workspace() -> Ws {
             "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?} }}\n"
         ),
     );
-    ws.write("scripted/build.rs", "fn main() {\n    secret_build::build::check();\n}\n");
+    ws.write(
+        "scripted/build.rs",
+        "fn main() {\n    secret_build::build::check();\n}\n",
+    );
     ws.write(
         "scripted/src/main.rs",
         "static DB: secret_runtime::Secret = secret_runtime::secret!(\"DatabaseURL\");\n\nfn main() {\n    println!(\"{DB:?}\");\n}\n",
@@ -97,20 +111,34 @@ struct Message {
 /// `cargo check -p app --message-format=json`: its exit status and the diagnostics of `app`
 /// that mention a secret.
 fn check_app(ws: &Ws, env: Option<&str>, mode: Option<&str>) -> (bool, Vec<Message>) {
-    let output = cargo(ws, &["check", "-p", "app", "--message-format=json"], env, mode);
+    let output = cargo(
+        ws,
+        &["check", "-p", "app", "--message-format=json"],
+        env,
+        mode,
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let mut messages = Vec::new();
     for line in stdout.lines() {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        if value["reason"] != "compiler-message" || !value["package_id"].as_str().unwrap_or("").contains("app") {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if value["reason"] != "compiler-message"
+            || !value["package_id"].as_str().unwrap_or("").contains("app")
+        {
             continue;
         }
         let message = &value["message"];
         let text = message["message"].as_str().unwrap().to_owned();
-        if !text.contains("secret `") {
+        if !text.contains("secret `") && !text.contains("missing_secret") {
             continue;
         }
-        let span = message["spans"].as_array().unwrap().iter().find(|span| span["is_primary"] == true).unwrap();
+        let span = message["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|span| span["is_primary"] == true)
+            .unwrap();
         messages.push(Message {
             level: message["level"].as_str().unwrap().to_owned(),
             text,
@@ -127,7 +155,11 @@ fn warning(name: &str, line: u64, column: u64) -> Message {
         level: "warning".to_owned(),
         text: format!(
             "use of deprecated constant `{}::missing_secret`: secret `{name}` has no value for local; set it with `cargo xtask secret set --type local {name}`",
-            if name == "GitHubAPIToken" { "GITHUB_TOKEN" } else { "main" }
+            if name == "GitHubAPIToken" {
+                "GITHUB_TOKEN"
+            } else {
+                "main"
+            }
         ),
         line,
         column,
@@ -154,11 +186,24 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     // Local: a warning at each call site, naming the secret and the command.
     let (success, messages) = check_app(&ws, None, None);
     assert!(success);
-    assert_eq!(messages, [warning("GitHubAPIToken", 4, 31), warning("WebhookSigningKey", 7, 23)]);
+    assert_eq!(
+        messages,
+        [
+            warning("GitHubAPIToken", 4, 31),
+            warning("WebhookSigningKey", 7, 23)
+        ]
+    );
 
-    ok(&ws.secret(&["set", "--type", "dev,local", "GitHubAPIToken"], "ghp_local_value"));
+    ok(&ws.secret(
+        &["set", "--type", "dev,local", "GitHubAPIToken"],
+        "ghp_local_value",
+    ));
     let (_, messages) = check_app(&ws, None, None);
-    assert_eq!(messages, [warning("WebhookSigningKey", 7, 23)], "set is seen with no cargo clean");
+    assert_eq!(
+        messages,
+        [warning("WebhookSigningKey", 7, 23)],
+        "set is seen with no cargo clean"
+    );
 
     ok(&ws.secret(&["unset", "--type", "dev,local", "GitHubAPIToken"], ""));
     let (_, messages) = check_app(&ws, None, None);
@@ -182,17 +227,45 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         }
     );
     assert_eq!(messages.len(), 2, "{messages:?}");
-    ok(&ws.secret(&["set", "--type", "prod", "GitHubAPIToken"], "ghp_prod_value"));
-    ok(&ws.secret(&["set", "--type", "prod", "WebhookSigningKey"], "whsec_prod_value"));
+    ok(&ws.secret(
+        &["set", "--type", "prod", "GitHubAPIToken"],
+        "ghp_prod_value",
+    ));
+    ok(&ws.secret(
+        &["set", "--type", "prod", "WebhookSigningKey"],
+        "whsec_prod_value",
+    ));
     let (success, messages) = check_app(&ws, Some("prod"), None);
     assert!(success, "{messages:?}");
     assert_eq!(messages, []);
+
+    // A malformed secrets.toml: one warning naming the file and line, no panic, no error.
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
+    let (success, messages) = check_app(&ws, Some("prod"), None);
+    assert!(success, "{messages:?}");
+    assert_eq!(messages.len(), 1, "one warning per crate: {messages:?}");
+    assert!(messages[0].text.contains("secrets.toml:"), "{messages:?}");
+    assert!(
+        messages[0].text.contains("unknown key `enviroments`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0]
+            .text
+            .ends_with("(the build-time secret check is skipped)"),
+        "{messages:?}"
+    );
+    ws.write("secrets.toml", &config);
 
     // The build-script helper: a warning line for local, a failed build for production.
     let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(!stderr.contains("deprecated"), "the macro leaves the report to the build script: {stderr}");
+    assert!(
+        !stderr.contains("deprecated"),
+        "the macro leaves the report to the build script: {stderr}"
+    );
     assert!(
         stderr.contains("warning: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for local; set it with `cargo xtask secret set --type local DatabaseURL`"),
         "{stderr}"
@@ -206,5 +279,9 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     );
     ok(&ws.secret(&["set", "--type", "prod", "DatabaseURL"], "postgres://prod"));
     let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
