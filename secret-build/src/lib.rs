@@ -5,6 +5,7 @@
 //! Libraries return data; only [`cli`] prints and chooses exit codes.
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod build;
 pub mod check;
 pub mod cli;

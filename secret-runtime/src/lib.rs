@@ -19,7 +19,9 @@
 //!    `.secrets.local.cue` at the workspace root;
 //! 2. the environment variable `SECRET_<Name>`;
 //! 3. the file `$SECRETS_DIR/<Name>`;
-//! 4. the encrypted store `secrets.enc.toml` (feature `store`, on by default).
+//! 4. the encrypted store `secrets.enc.toml` (feature `store`, on by default), or, when
+//!    `secrets.toml` has a `[backend]` table, the Vault/OpenBao KV v2 engine (feature
+//!    `vault`).
 //!
 //! The workspace root is `SECRETS_WORKSPACE` if set, else found from the crate's build-time
 //! manifest folder, else from the current folder.
@@ -37,6 +39,10 @@ pub mod source;
 mod store;
 #[cfg(feature = "store")]
 pub use store::StoreSource;
+#[cfg(feature = "vault")]
+mod vault;
+#[cfg(feature = "vault")]
+pub use vault::VaultSource;
 
 pub use error::{Error, ErrorKind, MissingSecrets};
 pub use handle::{Declaration, Secret};

@@ -70,7 +70,8 @@ impl Resolver {
     /// - the environment is `SECRETS_ENV` (default `local`), resolved against the named
     ///   environments of `secrets.toml`;
     /// - the sources are the override files (local environments only), `SECRET_<Name>`,
-    ///   `$SECRETS_DIR/<Name>`, and the store.
+    ///   `$SECRETS_DIR/<Name>`, and the store, or the Vault/OpenBao engine when
+    ///   `secrets.toml` has a `[backend]` (feature `vault`).
     pub fn from_vars(
         vars: VarReader,
         cwd: Option<&Path>,
@@ -103,9 +104,26 @@ impl Resolver {
         resolver = resolver
             .with_source(EnvVarSource::new(vars.clone()))
             .with_source(DirSource::new(vars("SECRETS_DIR").map(PathBuf::from)));
-        #[cfg(feature = "store")]
-        if let Some(root) = &workspace {
-            resolver = resolver.with_source(crate::store::StoreSource::new(root.clone(), vars));
+        match &config.backend {
+            // `[backend]` replaces the file store at the same position of the chain.
+            #[cfg(feature = "vault")]
+            Some(backend) => {
+                resolver =
+                    resolver.with_source(crate::vault::VaultSource::new(backend.clone(), vars));
+            }
+            #[cfg(not(feature = "vault"))]
+            Some(backend) => {
+                resolver = resolver.with_source(crate::source::BackendDisabled(backend.describe()));
+            }
+            #[cfg(feature = "store")]
+            None => {
+                if let Some(root) = &workspace {
+                    resolver =
+                        resolver.with_source(crate::store::StoreSource::new(root.clone(), vars));
+                }
+            }
+            #[cfg(not(feature = "store"))]
+            None => {}
         }
         resolver.workspace = workspace;
         Ok(resolver)

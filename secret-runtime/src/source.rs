@@ -197,3 +197,20 @@ impl Source for OverrideSource {
         }
     }
 }
+
+/// Stands for the `[backend]` of `secrets.toml` in a build without the `vault` feature:
+/// never has a value, and says why.
+#[derive(Debug)]
+pub struct BackendDisabled(pub String);
+
+impl Source for BackendDisabled {
+    fn describe(&self, _name: &str) -> String {
+        format!("the [backend] {}", self.0)
+    }
+
+    fn lookup(&self, _name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        Ok(Lookup::NotFound(
+            "this program was built without the `vault` feature of secret-runtime".to_owned(),
+        ))
+    }
+}

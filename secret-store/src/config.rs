@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::backend::{BACKEND_KEYS, BackendConfig, RawBackend};
 use crate::env::{EnvKind, EnvType, Environment, pattern_matches};
 use crate::error::{FileError, did_you_mean};
 
@@ -22,8 +23,8 @@ pub struct Config {
     pub environments: BTreeMap<String, EnvType>,
     /// Recipients (age public keys) keyed by type long name or environment name.
     pub recipients: BTreeMap<String, Vec<String>>,
-    /// The `[backend]` table, kept as written; `None` means the file store.
-    pub backend: Option<toml::Table>,
+    /// The `[backend]` table, validated; `None` means the file store.
+    pub backend: Option<BackendConfig>,
     /// The line of the `[backend]` table, for error messages.
     pub backend_line: Option<usize>,
 }
@@ -36,7 +37,7 @@ struct RawConfig {
     #[serde(default)]
     recipients: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    backend: Option<Spanned<toml::Table>>,
+    backend: Option<Spanned<RawBackend>>,
 }
 
 const TOP_LEVEL_KEYS: [&str; 3] = ["environments", "recipients", "backend"];
@@ -72,9 +73,18 @@ impl Config {
             );
             if let Some(unknown) = unknown_field(&message) {
                 file_error.message = format!("unknown key `{unknown}`");
-                file_error.help = Some(match did_you_mean(unknown, TOP_LEVEL_KEYS) {
+                // The message lists the keys of the table the unknown one is in.
+                let expected = expected_keys(&message);
+                let (known_keys, what): (Vec<&str>, &str) = if expected.is_empty() {
+                    (TOP_LEVEL_KEYS.to_vec(), "secrets.toml")
+                } else if expected.iter().all(|key| BACKEND_KEYS.contains(key)) {
+                    (BACKEND_KEYS.to_vec(), "[backend]")
+                } else {
+                    (expected, "this table")
+                };
+                file_error.help = Some(match did_you_mean(unknown, known_keys.iter().copied()) {
                     Some(known) => format!("did you mean `{known}`?"),
-                    None => format!("the keys of secrets.toml are {}", TOP_LEVEL_KEYS.join(", ")),
+                    None => format!("the keys of {what} are {}", known_keys.join(", ")),
                 });
             }
             file_error
@@ -145,8 +155,9 @@ impl Config {
             config.recipients.entry(key).or_default().extend(list);
         }
         if let Some(backend) = raw.backend {
-            config.backend_line = Some(crate::error::line_of(text, backend.span().start));
-            config.backend = Some(backend.into_inner());
+            let start = backend.span().start;
+            config.backend_line = Some(crate::error::line_of(text, start));
+            config.backend = Some(backend.into_inner().validate(path, text, start)?);
         }
         Ok(config)
     }
@@ -240,6 +251,14 @@ fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(),
         format!("`{}` is not a valid environment name", name.get_ref()),
     )
     .with_help("environment names use ASCII letters, digits, `-`, `_` and `.`; `*` makes a pattern such as `pr-*`"))
+}
+
+/// The keys listed in a serde "unknown field `x`, expected one of `a`, `b`" message.
+fn expected_keys(message: &str) -> Vec<&str> {
+    let Some((_, list)) = message.split_once("expected") else {
+        return Vec::new();
+    };
+    list.split('`').skip(1).step_by(2).collect()
 }
 
 fn unknown_field(message: &str) -> Option<&str> {

@@ -76,7 +76,8 @@ pub fn overlapping(store: &Store, name: &str, scope: &Scope) -> Vec<Scope> {
         .collect()
 }
 
-fn overlap(a: &Scope, b: &Scope) -> bool {
+/// Whether two scopes share a type or an environment (types never overlap environments).
+pub fn overlap(a: &Scope, b: &Scope) -> bool {
     match (a, b) {
         (Scope::Types(a), Scope::Types(b)) => !a.is_disjoint(b),
         (Scope::Envs(a), Scope::Envs(b)) => !a.is_disjoint(b),
@@ -85,7 +86,7 @@ fn overlap(a: &Scope, b: &Scope) -> bool {
 }
 
 /// `a` without the members of `b`; `None` when nothing is left.
-fn minus(a: &Scope, b: &Scope) -> Option<Scope> {
+pub fn minus(a: &Scope, b: &Scope) -> Option<Scope> {
     let rest = match (a, b) {
         (Scope::Types(a), Scope::Types(b)) => Scope::Types(a - b),
         (Scope::Envs(a), Scope::Envs(b)) => Scope::Envs(a - b),

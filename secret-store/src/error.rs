@@ -132,6 +132,10 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The Vault/OpenBao backend failed or refused: unreachable, a rejected token, a
+    /// concurrent change. The message names the server, never the token.
+    #[error("{}", self.report())]
+    Backend(Box<crate::backend::BackendError>),
     /// The secret has no value for the scope asked about.
     #[error("{}", self.report())]
     NotSet {
@@ -144,12 +148,19 @@ pub enum Error {
     },
 }
 
+impl From<crate::backend::BackendError> for Error {
+    fn from(error: crate::backend::BackendError) -> Self {
+        Self::Backend(Box::new(error))
+    }
+}
+
 impl Error {
     /// The error as a [`FileError`]: file, line, message and help, ready to print.
     pub fn report(&self) -> FileError {
         let rekey = "cargo xtask secret rekey";
         match self {
             Self::File(error) => error.clone(),
+            Self::Backend(error) => error.report(),
             Self::NoAccess(access) => {
                 let NoAccess {
                     name,

@@ -9,6 +9,7 @@
 //! `secret!` macro needs at compile time, kept cheap to build.
 #![deny(missing_docs)]
 
+pub mod backend;
 #[cfg(feature = "crypto")]
 mod cipher;
 pub mod config;
@@ -21,8 +22,11 @@ pub mod error;
 pub mod identity;
 pub mod overrides;
 pub mod store;
+#[cfg(feature = "vault")]
+pub mod vault;
 pub mod workspace;
 
+pub use backend::{BackendConfig, BackendError};
 pub use config::{CONFIG_FILE, Config};
 pub use env::{EnvKind, EnvType, Environment, Scope};
 pub use error::{Error, FileError};

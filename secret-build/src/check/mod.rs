@@ -25,7 +25,7 @@ use secret_store::{Config, EnvType, Environment, FileError};
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
 pub use report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
-pub use stored::stored_values;
+pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, scan_workspace};
 
@@ -113,9 +113,18 @@ pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>
 /// Runs the check on the workspace at `root` for the environments `envs` (as given to
 /// `--env`; empty means `all`).
 pub fn check(root: &Path, envs: &[String]) -> Result<Report, CheckError> {
+    check_with(root, envs, &|name| std::env::var_os(name))
+}
+
+/// [`check`], reading the credentials of a Vault/OpenBao `[backend]` through `vars`.
+pub fn check_with(
+    root: &Path,
+    envs: &[String],
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
     let environments = environments(&config, envs)?;
-    let (store_path, stored) = stored_values(root)?;
+    let (store_path, stored) = stored_values_with(root, vars)?;
     let scan = scan_workspace(root)?;
     let tracked_overrides = tracked_overrides(root);
     Ok(compare(

@@ -1,29 +1,43 @@
 //! Reading what the store holds for the check: names, scopes and lines, never values.
+//! With `[backend]` in `secrets.toml` the names and scopes come from the Vault/OpenBao KV
+//! engine, which needs a token allowed to read the secrets (see [`crate::backend`]).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use secret_store::FileError;
-use secret_store::store::Store;
+use secret_store::{Config, FileError};
 
 use super::report::StoredValue;
+use crate::backend::Backend;
 
-/// The store file relative to `root`, and its values' names and scopes.
+/// The store file relative to `root` (or the KV folder's URL), and its values' names and
+/// scopes. Credentials for a `[backend]` come from the process environment.
 pub fn stored_values(root: &Path) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
-    let store = Store::load(root).map_err(|error| error.report())?;
-    let path = store
-        .path()
+    stored_values_with(root, &|name| std::env::var_os(name))
+}
+
+/// [`stored_values`], reading `VAULT_TOKEN` and the like through `vars`.
+pub fn stored_values_with(
+    root: &Path,
+    vars: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
+    let config = Config::load(root)?;
+    let listing = Backend::open(root, &config, vars, false)
+        .and_then(|backend| backend.listing())
+        .map_err(|error| error.report())?;
+    let location = PathBuf::from(&listing.location);
+    let path = location
         .strip_prefix(root)
         .map(Path::to_owned)
-        .unwrap_or_else(|_| store.path().to_owned());
-    let mut values = Vec::new();
-    for name in store.names() {
-        for (scope, entry) in store.slots(name) {
-            values.push(StoredValue {
-                name: name.to_owned(),
-                scope: scope.clone(),
-                line: (entry.line > 0).then_some(entry.line),
-            });
-        }
-    }
+        .unwrap_or(location.clone());
+    let values = listing
+        .values
+        .into_iter()
+        .map(|listed| StoredValue {
+            name: listed.name,
+            scope: listed.scope,
+            line: listed.line,
+        })
+        .collect();
     Ok((path, values))
 }

@@ -39,10 +39,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use secret_store::{Config, EnvKind, EnvType, Environment, Scope, Store};
+use secret_store::{Config, EnvKind, EnvType, Environment, Scope};
 use serde_json::{Value, json};
 
-use super::{Failure, Io};
+use super::{Failure, Io, open_backend};
+use crate::backend::Listing;
 
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,9 +73,14 @@ fn columns(config: &Config) -> Vec<Environment> {
     columns
 }
 
-pub(crate) fn run(root: &Path, args: &ListArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+pub(crate) fn run(
+    root: &Path,
+    args: &ListArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     let config = Config::load(root)?;
-    let store = Store::load(root)?;
+    let store = open_backend(root, &config, file_store, io)?.listing()?;
     let columns = columns(&config);
     let scan = match crate::scan::scan_workspace(root) {
         Ok(report) => Some(report),
@@ -133,7 +139,7 @@ struct Declared<'a> {
 }
 
 fn table(
-    store: &Store,
+    store: &Listing,
     columns: &[Environment],
     names: &[&str],
     declared: &BTreeMap<&str, Declared<'_>>,
@@ -197,7 +203,7 @@ fn scope_json(scope: &Scope) -> (Vec<&'static str>, Vec<String>) {
 }
 
 fn to_json(
-    store: &Store,
+    store: &Listing,
     columns: &[Environment],
     names: &[&str],
     declared: &BTreeMap<&str, Declared<'_>>,
@@ -218,21 +224,21 @@ fn to_json(
         .map(|name| {
             let values: Vec<Value> = store
                 .slots(name)
-                .map(|(scope, entry)| {
-                    let (types, envs) = scope_json(scope);
+                .map(|listed| {
+                    let (types, envs) = scope_json(&listed.scope);
                     json!({
-                        "scope": scope.key(),
+                        "scope": listed.scope.key(),
                         "types": types,
                         "environments": envs,
-                        "recipients": entry.recipients,
-                        "line": entry.line,
+                        "recipients": listed.recipients,
+                        "line": listed.line.unwrap_or(0),
                     })
                 })
                 .collect();
             let coverage: serde_json::Map<String, Value> = columns
                 .iter()
                 .map(|env| {
-                    let scope = store.lookup(name, env).map(|(scope, _)| scope.key());
+                    let scope = store.lookup(name, env).map(|listed| listed.scope.key());
                     (env.name.clone(), json!(scope))
                 })
                 .collect();
@@ -260,7 +266,7 @@ fn to_json(
         .collect();
     json!({
         "schema_version": 1,
-        "store": store.path(),
+        "store": store.location,
         "environments": environments,
         "secrets": secrets,
     })

@@ -16,15 +16,23 @@
 //! Exit status: 0 success; 1 the command failed on the user's data (a conflicting `set`,
 //! a value that is not set, no access to a value, a refused `reveal`); 2 the command could
 //! not run: bad arguments, or a malformed or unreadable `secrets.toml`, store or identity
-//! (the message names the file and line). Errors are printed once to stderr as
+//! (the message names the file and line), or the Vault/OpenBao backend failed. `run`
+//! exits with its child's status instead. Errors are printed once to stderr as
 //! `error: ...` followed by `help: ...` lines. No value is ever printed, except by
-//! `reveal` (see [`reveal`]).
+//! `reveal` and `export`, whose purpose it is (see [`reveal`], [`export`]).
+//!
+//! With `[backend]` in `secrets.toml`, `set`, `unset`, `import`, `list`, `reveal`, `run` and
+//! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
+//! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
 mod dotenv;
+mod export;
 mod init;
 mod list;
 mod reveal;
+mod run;
 mod set;
+mod sync;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -113,7 +121,12 @@ where
         }
     };
     let result = match cli.command {
-        Command::Secret(secret) => run_secret(secret, io),
+        Command::Secret(secret) => match run_secret(secret, io) {
+            // `run` exits with the child's status.
+            Ok(Some(code)) => return ExitCode::from(code),
+            Ok(None) => Ok(()),
+            Err(failure) => Err(failure),
+        },
         // `check-secrets`: the check owns its output and exit status.
         Command::CheckSecrets(args) => return crate::check::run(&args),
     };
@@ -126,17 +139,51 @@ where
     }
 }
 
-fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<(), Failure> {
+/// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
+fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
     let root = workspace_root(secret.workspace.as_deref(), &io.cwd)?;
+    let file_store = secret.file_store;
     match secret.command {
         SecretCommand::Init => init::run(&root, io),
-        SecretCommand::Set(args) => set::set(&root, &args, io),
-        SecretCommand::Unset(args) => set::unset(&root, &args, io),
-        SecretCommand::Import(args) => set::import(&root, &args, io),
+        SecretCommand::Set(args) => set::set(&root, &args, file_store, io),
+        SecretCommand::Unset(args) => set::unset(&root, &args, file_store, io),
+        SecretCommand::Import(args) => set::import(&root, &args, file_store, io),
         SecretCommand::Rekey(args) => set::rekey(&root, &args, io),
-        SecretCommand::List(args) => list::run(&root, &args, io),
-        SecretCommand::Reveal(args) => reveal::run(&root, &args, io),
+        SecretCommand::List(args) => list::run(&root, &args, file_store, io),
+        SecretCommand::Reveal(args) => reveal::run(&root, &args, file_store, io),
+        SecretCommand::Export(args) => export::run(&root, &args, file_store, io),
+        SecretCommand::Sync(args) => sync::run(&root, &args, io),
+        SecretCommand::Run(args) => return run::run(&root, &args, file_store, io).map(Some),
     }
+    .map(|()| None)
+}
+
+/// Opens the backend `secrets.toml` selects (`--file-store` forces `secrets.enc.toml`).
+pub(crate) fn open_backend(
+    root: &Path,
+    config: &Config,
+    file_store: bool,
+    io: &Io<'_>,
+) -> Result<crate::backend::Backend, Failure> {
+    crate::backend::Backend::open(root, config, io.vars, file_store).map_err(Failure::from)
+}
+
+/// Refuses to write values to a terminal unless `--show` was given (`reveal`, `export`):
+/// printing secrets should take a pipe, a file, or a deliberate flag.
+pub(crate) fn refuse_terminal(
+    io: &Io<'_>,
+    show: bool,
+    what: &str,
+    command: &str,
+) -> Result<(), Failure> {
+    if io.stdout_is_terminal && !show {
+        return Err(
+            Failure::data(format!("refusing to print {what} to a terminal")).with_help(format!(
+                "pipe it (`{command} | ...`), redirect it to a file, or add `--show` to print it here"
+            )),
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Parser)]
@@ -148,7 +195,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Manage secret values: init, set, unset, list, rekey, import, reveal
+    /// Manage secret values: init, set, unset, list, rekey, import, reveal, run, export, sync
     Secret(SecretCli),
     /// Check that every `secret!` declaration has a value (see `check-secrets --help`)
     CheckSecrets(crate::check::CheckArgs),
@@ -159,6 +206,9 @@ struct SecretCli {
     /// The workspace (default: the enclosing Cargo workspace)
     #[arg(long, value_name = "DIR", global = true)]
     workspace: Option<PathBuf>,
+    /// Use secrets.enc.toml even when secrets.toml selects a Vault/OpenBao [backend]
+    #[arg(long, global = true)]
+    file_store: bool,
     #[command(subcommand)]
     command: SecretCommand,
 }
@@ -181,6 +231,12 @@ enum SecretCommand {
     /// Decrypt one value, for debugging: to a pipe, a file (--output), or the terminal with
     /// --show
     Reveal(reveal::RevealArgs),
+    /// Run a command with every value of an environment as SECRET_<Name> variables
+    Run(run::RunArgs),
+    /// Write every value of an environment for a deploy: dotenv, json, k8s, github, dir:PATH
+    Export(export::ExportArgs),
+    /// Replicate the file store's values for an environment into the [backend]
+    Sync(sync::SyncArgs),
 }
 
 /// Which values a command addresses: `--type` or `--env`.
@@ -323,6 +379,7 @@ impl From<secret_store::Error> for Failure {
         use secret_store::Error as E;
         let code = match &error {
             E::NoAccess { .. } | E::Conflict { .. } | E::NotSet { .. } => 1,
+            E::Backend(backend) if backend.conflict => 1,
             _ => 2,
         };
         let mut failure = Self::from_file(error.report());

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::ExposeSecret;
-use secret_store::{Config, Store};
+use secret_store::Config;
 
-use super::{Failure, Io, identities};
+use super::{Failure, Io, open_backend, refuse_terminal};
 
 /// Arguments of `secret reveal`.
 #[derive(Debug, Args)]
@@ -31,32 +31,34 @@ pub(crate) struct RevealArgs {
     name: String,
 }
 
-pub(crate) fn run(root: &Path, args: &RevealArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+pub(crate) fn run(
+    root: &Path,
+    args: &RevealArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     secret_syntax::validate_name(&args.name)
         .map_err(|error| Failure::usage(format!("invalid secret name `{}`: {error}", args.name)))?;
     let config = Config::load(root)?;
     let env = config.resolve_env(&args.env)?;
-    if args.output.is_none() && io.stdout_is_terminal && !args.show {
-        return Err(Failure::data(format!(
-            "refusing to print the value of {} to a terminal",
-            args.name
-        ))
-        .with_help(format!(
-            "pipe it (`cargo xtask secret reveal --env {} {} | ...`), write it to a file with `--output FILE`, or add `--show` to print it here",
-            args.env, args.name
-        )));
+    if args.output.is_none() {
+        refuse_terminal(
+            io,
+            args.show,
+            &format!("the value of {}", args.name),
+            &format!("cargo xtask secret reveal --env {} {}", args.env, args.name),
+        )
+        .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
-    let store = Store::load(root)?;
-    let Some((scope, _)) = store.lookup(&args.name, &env) else {
+    let backend = open_backend(root, &config, file_store, io)?;
+    let Some((scope, value)) = backend.value_for(&args.name, &env, io.vars)? else {
         return Err(secret_store::Error::NotSet {
             name: args.name.clone(),
             scope: env.to_string(),
-            path: store.path().to_owned(),
+            path: root.join(secret_store::STORE_FILE),
         }
         .into());
     };
-    let ids = identities(io)?;
-    let value = store.decrypt(&args.name, scope, &ids)?;
     match &args.output {
         Some(file) => {
             let path = io.cwd.join(file);

@@ -13,7 +13,8 @@ use secret_store::edit::{self, Narrowed};
 use secret_store::{Config, Scope, Store};
 use zeroize::Zeroizing;
 
-use super::{Failure, Io, ScopeArgs, identities};
+use super::{Failure, Io, ScopeArgs, identities, open_backend};
+use crate::backend::{Backend, VaultEdit};
 
 /// Arguments of `secret set`.
 #[derive(Debug, Args)]
@@ -94,10 +95,31 @@ fn preflight(
     Ok(())
 }
 
-pub(crate) fn set(root: &Path, args: &SetArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+pub(crate) fn set(
+    root: &Path,
+    args: &SetArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     check_name(&args.name)?;
     let config = Config::load(root)?;
     let scope = args.scope.scope(&config)?;
+    if let Backend::Vault(client) = open_backend(root, &config, file_store, io)? {
+        let edit = VaultEdit::read(&client, &args.name)?;
+        edit.preflight(&scope, args.move_scopes)?;
+        let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
+        let narrowed = edit.set(&scope, value, args.move_scopes)?;
+        let _ = writeln!(
+            io.stdout,
+            "set {} for {} in {} ({})",
+            args.name,
+            scope.describe(),
+            client.describe(),
+            client.config().data_path(&args.name)
+        );
+        report_narrowed(&args.name, &narrowed, io);
+        return Ok(());
+    }
     let store = Store::load(root)?;
     preflight(&store, &config, &args.name, &scope, args.move_scopes)?;
     let ids = if args.move_scopes {
@@ -190,23 +212,19 @@ fn read_value(
     Ok(SecretString::from(text))
 }
 
-pub(crate) fn unset(root: &Path, args: &UnsetArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+pub(crate) fn unset(
+    root: &Path,
+    args: &UnsetArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     check_name(&args.name)?;
     let config = Config::load(root)?;
     let scope = args.scope.scope(&config)?;
-    let store = Store::load(root)?;
-    // Only a value that keeps part of its scope needs decrypting, so only then an identity.
-    let needs_key = store.slots(&args.name).any(|(other, _)| {
-        other != &scope && edit::overlapping(&store, &args.name, &scope).contains(other)
-    });
-    let ids = if needs_key {
-        identities(io)?
-    } else {
-        secret_store::Identities::none()
+    let narrowed = match open_backend(root, &config, file_store, io)? {
+        Backend::Vault(client) => VaultEdit::read(&client, &args.name)?.unset(&scope)?,
+        Backend::File { .. } => unset_file(root, &config, args, &scope, io)?,
     };
-    let narrowed = Store::update(root, |store| {
-        edit::unset(store, &config, &args.name, &scope, &ids)
-    })?;
     for change in &narrowed {
         let _ = match &change.to {
             Some(rest) => writeln!(
@@ -227,7 +245,35 @@ pub(crate) fn unset(root: &Path, args: &UnsetArgs, io: &mut Io<'_>) -> Result<()
     Ok(())
 }
 
-pub(crate) fn import(root: &Path, args: &ImportArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+fn unset_file(
+    root: &Path,
+    config: &Config,
+    args: &UnsetArgs,
+    scope: &Scope,
+    io: &mut Io<'_>,
+) -> Result<Vec<Narrowed>, Failure> {
+    let scope = scope.clone();
+    let store = Store::load(root)?;
+    // Only a value that keeps part of its scope needs decrypting, so only then an identity.
+    let needs_key = store.slots(&args.name).any(|(other, _)| {
+        other != &scope && edit::overlapping(&store, &args.name, &scope).contains(other)
+    });
+    let ids = if needs_key {
+        identities(io)?
+    } else {
+        secret_store::Identities::none()
+    };
+    Ok(Store::update(root, |store| {
+        edit::unset(store, config, &args.name, &scope, &ids)
+    })?)
+}
+
+pub(crate) fn import(
+    root: &Path,
+    args: &ImportArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     let config = Config::load(root)?;
     let scope = args.scope.scope(&config)?;
     let path = io.cwd.join(&args.file);
@@ -240,6 +286,26 @@ pub(crate) fn import(root: &Path, args: &ImportArgs, io: &mut Io<'_>) -> Result<
             "{}: no `NAME=value` lines",
             path.display()
         )));
+    }
+    if let Backend::Vault(client) = open_backend(root, &config, file_store, io)? {
+        // Each secret is its own KV secret: check every one before writing any.
+        let mut edits = Vec::new();
+        for pair in &pairs {
+            let edit = VaultEdit::read(&client, &pair.name)?;
+            edit.preflight(&scope, args.move_scopes)?;
+            edits.push(edit);
+        }
+        for (edit, pair) in edits.into_iter().zip(&pairs) {
+            edit.set(&scope, pair.value.clone(), args.move_scopes)?;
+            let _ = writeln!(
+                io.stdout,
+                "set {} for {} in {}",
+                pair.name,
+                scope.describe(),
+                client.describe()
+            );
+        }
+        return Ok(());
     }
     let store = Store::load(root)?;
     for pair in &pairs {

@@ -1,0 +1,351 @@
+//! Where the values live: the encrypted file store `secrets.enc.toml`, or the Vault/OpenBao
+//! KV v2 engine selected by `[backend]` in `secrets.toml`. The commands and the check go
+//! through [`Backend`] and do not care which.
+//!
+//! - [`Backend::listing`]: names and scopes, never values (`list`, `check-secrets`). The file
+//!   store needs no key; the KV engine needs a token allowed to read the secrets (KV v2 keeps
+//!   the scope keys inside the secret's data).
+//! - [`Backend::values_for`]: every value that applies to an environment, decrypted
+//!   (`run`, `export`, `sync`).
+//! - [`Backend::set`] / [`Backend::unset`]: the one-value-per-type rule of
+//!   [`secret_store::edit`] for both; the KV engine is written with check-and-set, so a
+//!   concurrent change fails instead of being lost.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use secret_store::edit::{self, Narrowed};
+use secret_store::vault::Client;
+use secret_store::{Config, Environment, Error, Identities, Scope, Store};
+
+/// Reads an environment variable (the CLI's `Io::vars`, or the process environment).
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+
+/// The place values are read from and written to.
+#[derive(Debug)]
+pub enum Backend {
+    /// `secrets.enc.toml` in the workspace root.
+    File {
+        /// The workspace root.
+        root: PathBuf,
+    },
+    /// The KV v2 engine of `[backend]`.
+    Vault(Box<Client>),
+}
+
+/// One stored value, without the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The secret.
+    pub name: String,
+    /// What the value covers.
+    pub scope: Scope,
+    /// Who can decrypt it (file store only; empty for the KV engine).
+    pub recipients: Vec<String>,
+    /// The line of its table in `secrets.enc.toml` (file store only).
+    pub line: Option<usize>,
+}
+
+/// Every stored value's name and scope, sorted by name then scope key.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// `secrets.enc.toml`'s path, or the KV folder's URL.
+    pub location: String,
+    /// The values.
+    pub values: Vec<Listed>,
+}
+
+impl Listing {
+    /// The names with at least one value, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let mut last: Option<&str> = None;
+        self.values.iter().filter_map(move |listed| {
+            let name = listed.name.as_str();
+            (last.replace(name) != Some(name)).then_some(name)
+        })
+    }
+
+    /// The values of `name`.
+    pub fn slots<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Listed> + 'a {
+        self.values.iter().filter(move |listed| listed.name == name)
+    }
+
+    /// The value of `name` that applies to `env` (environment > pattern > type).
+    pub fn lookup(&self, name: &str, env: &Environment) -> Option<&Listed> {
+        self.values
+            .iter()
+            .filter(|listed| listed.name == name)
+            .filter_map(|listed| listed.scope.rank(env).map(|rank| (rank, listed)))
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, listed)| listed)
+    }
+}
+
+impl Backend {
+    /// The backend `config` selects for the workspace `root`: the KV engine of `[backend]`
+    /// (connecting with the credentials in `vars`), else the file store. `file_store`
+    /// forces the file store.
+    pub fn open(
+        root: &Path,
+        config: &Config,
+        vars: Vars<'_>,
+        file_store: bool,
+    ) -> Result<Self, Error> {
+        match &config.backend {
+            Some(backend) if !file_store => {
+                Ok(Self::Vault(Box::new(Client::connect(backend, vars)?)))
+            }
+            _ => Ok(Self::File {
+                root: root.to_owned(),
+            }),
+        }
+    }
+
+    /// The file store of `root`.
+    pub fn file(root: &Path) -> Self {
+        Self::File {
+            root: root.to_owned(),
+        }
+    }
+
+    /// `store secrets.enc.toml` or `OpenBao at http://...`, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::File { root } => format!(
+                "the store {}",
+                root.join(secret_store::STORE_FILE).display()
+            ),
+            Self::Vault(client) => client.describe(),
+        }
+    }
+
+    /// Every value's name and scope, without reading the file store's values.
+    pub fn listing(&self) -> Result<Listing, Error> {
+        match self {
+            Self::File { root } => {
+                let store = Store::load(root)?;
+                let mut listing = Listing {
+                    location: store.path().display().to_string(),
+                    values: Vec::new(),
+                };
+                for name in store.names() {
+                    for (scope, entry) in store.slots(name) {
+                        listing.values.push(Listed {
+                            name: name.to_owned(),
+                            scope: scope.clone(),
+                            recipients: entry.recipients.clone(),
+                            line: (entry.line > 0).then_some(entry.line),
+                        });
+                    }
+                }
+                Ok(listing)
+            }
+            Self::Vault(client) => {
+                let config = client.config();
+                let mut listing = Listing {
+                    location: format!(
+                        "{}/v1/{}",
+                        config.address,
+                        config.data_path("").trim_end_matches('/')
+                    ),
+                    values: Vec::new(),
+                };
+                for name in client.list()? {
+                    if secret_syntax::validate_name(&name).is_err() {
+                        continue;
+                    }
+                    for scope in client.read(&name)?.values.keys() {
+                        listing.values.push(Listed {
+                            name: name.clone(),
+                            scope: scope.clone(),
+                            recipients: Vec::new(),
+                            line: None,
+                        });
+                    }
+                }
+                Ok(listing)
+            }
+        }
+    }
+
+    /// Every value that applies to `env`, by name (environment > pattern > type). The file
+    /// store's identities are loaded through `vars` only when there is a value to decrypt.
+    pub fn values_for(
+        &self,
+        env: &Environment,
+        vars: Vars<'_>,
+    ) -> Result<BTreeMap<String, SecretString>, Error> {
+        let mut values = BTreeMap::new();
+        match self {
+            Self::File { root } => {
+                let store = Store::load(root)?;
+                let mut identities: Option<Identities> = None;
+                for name in store.names() {
+                    let Some((scope, _)) = store.lookup(name, env) else {
+                        continue;
+                    };
+                    if identities.is_none() {
+                        identities = Some(Identities::from_vars(vars)?);
+                    }
+                    let ids = identities.as_ref().expect("loaded above");
+                    values.insert(name.to_owned(), store.decrypt(name, scope, ids)?);
+                }
+            }
+            Self::Vault(client) => {
+                for name in client.list()? {
+                    if secret_syntax::validate_name(&name).is_err() {
+                        continue;
+                    }
+                    let read = client.read(&name)?;
+                    if let Some((_, value)) = read.lookup(env) {
+                        values.insert(name, value.clone());
+                    }
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    /// The value of `name` for `env`, with its scope; `None` when not set.
+    pub fn value_for(
+        &self,
+        name: &str,
+        env: &Environment,
+        vars: Vars<'_>,
+    ) -> Result<Option<(Scope, SecretString)>, Error> {
+        match self {
+            Self::File { root } => {
+                let store = Store::load(root)?;
+                let Some((scope, _)) = store.lookup(name, env) else {
+                    return Ok(None);
+                };
+                let ids = Identities::from_vars(vars)?;
+                Ok(Some((scope.clone(), store.decrypt(name, scope, &ids)?)))
+            }
+            Self::Vault(client) => Ok(client
+                .read(name)?
+                .lookup(env)
+                .map(|(scope, value)| (scope.clone(), value.clone()))),
+        }
+    }
+}
+
+/// The KV engine's side of `set` and `unset`: the same rules as [`secret_store::edit`] on
+/// plain values, written with check-and-set.
+#[derive(Debug)]
+pub struct VaultEdit<'a> {
+    client: &'a Client,
+    name: &'a str,
+    current: secret_store::vault::Versioned,
+}
+
+impl<'a> VaultEdit<'a> {
+    /// Reads the current values of `name`.
+    pub fn read(client: &'a Client, name: &'a str) -> Result<Self, Error> {
+        Ok(Self {
+            client,
+            name,
+            current: client.read(name)?,
+        })
+    }
+
+    /// The other values whose scope overlaps `scope` (a conflict unless moved).
+    pub fn overlapping(&self, scope: &Scope) -> Vec<Scope> {
+        self.current
+            .values
+            .keys()
+            .filter(|other| *other != scope && edit::overlap(other, scope))
+            .cloned()
+            .collect()
+    }
+
+    /// Fails with [`Error::Conflict`] when `scope` overlaps another value and not `moving`.
+    pub fn preflight(&self, scope: &Scope, moving: bool) -> Result<(), Error> {
+        let others = self.overlapping(scope);
+        if others.is_empty() || moving {
+            return Ok(());
+        }
+        Err(Error::Conflict {
+            name: self.name.to_owned(),
+            scope: scope.clone(),
+            others,
+            path: PathBuf::from(self.client.config().data_path(self.name)),
+        })
+    }
+
+    /// Sets `value` for `scope`, taking the overlapping types or environments away from
+    /// other values when `moving`.
+    pub fn set(
+        mut self,
+        scope: &Scope,
+        value: SecretString,
+        moving: bool,
+    ) -> Result<Vec<Narrowed>, Error> {
+        self.preflight(scope, moving)?;
+        let affected = self.overlapping(scope);
+        let narrowed = self.take_away(scope, &affected);
+        self.current.values.insert(scope.clone(), value);
+        self.client
+            .write(self.name, &self.current.values, self.current.version)?;
+        Ok(narrowed)
+    }
+
+    /// Removes `scope` from the values of the secret; [`Error::NotSet`] when none covers
+    /// any of it.
+    pub fn unset(mut self, scope: &Scope) -> Result<Vec<Narrowed>, Error> {
+        let mut affected = self.overlapping(scope);
+        if self.current.values.contains_key(scope) {
+            affected.push(scope.clone());
+        }
+        if affected.is_empty() {
+            return Err(Error::NotSet {
+                name: self.name.to_owned(),
+                scope: scope.describe(),
+                path: PathBuf::from(self.client.config().data_path(self.name)),
+            });
+        }
+        let narrowed = self.take_away(scope, &affected);
+        self.client
+            .write(self.name, &self.current.values, self.current.version)?;
+        Ok(narrowed)
+    }
+
+    /// The backend's value that applies to `env`, with its scope.
+    pub fn lookup(&self, env: &Environment) -> Option<(&Scope, &SecretString)> {
+        self.current.lookup(env)
+    }
+
+    /// Takes `scope` away from the values that overlap it (if any), writes the result,
+    /// and returns what is left.
+    pub fn unset_for(mut self, scope: &Scope) -> Result<secret_store::vault::Versioned, Error> {
+        let mut affected = self.overlapping(scope);
+        if self.current.values.contains_key(scope) {
+            affected.push(scope.clone());
+        }
+        if !affected.is_empty() {
+            self.take_away(scope, &affected);
+            self.client
+                .write(self.name, &self.current.values, self.current.version)?;
+        }
+        Ok(self.current)
+    }
+
+    fn take_away(&mut self, scope: &Scope, affected: &[Scope]) -> Vec<Narrowed> {
+        let mut narrowed = Vec::new();
+        for other in affected {
+            let rest = edit::minus(other, scope);
+            if let Some(value) = self.current.values.remove(other)
+                && let Some(rest) = &rest
+            {
+                self.current.values.insert(rest.clone(), value);
+            }
+            narrowed.push(Narrowed {
+                from: other.clone(),
+                to: rest,
+            });
+        }
+        narrowed
+    }
+}

@@ -1,0 +1,401 @@
+//! `secret export --env E --format dotenv|json|k8s|github|dir:PATH`: every value visible in
+//! E (as `secret run` passes them, overrides included for `local`), for deploy pipelines
+//! and CI jobs.
+//!
+//! - `dotenv`: `SECRET_<Name>=...` lines. A value is single-quoted when it has no `'`,
+//!   `\`, or line break (read literally by every dotenv parser), else double-quoted with
+//!   the escapes `\\`, `\"`, `\n`, `\r` and `\$` (so no parser expands `$VAR` in it).
+//! - `json`: one object, secret name to value.
+//! - `k8s`: a `v1` `Secret` manifest of type `Opaque`, in JSON (which `kubectl apply -f`
+//!   reads like YAML): `data` maps each secret name to its base64 value, so mounting it as
+//!   a volume at `$SECRETS_DIR` gives the files the run time reads. `metadata.name` is
+//!   `--name`, default `<workspace folder>-<environment>` in DNS-1123 form;
+//!   `metadata.namespace` is `--namespace` when given.
+//! - `github`: for each value `::add-mask::` lines on stdout (one per line of a multi-line
+//!   value), then `SECRET_<Name>` appended to the file `$GITHUB_ENV` for the job's later
+//!   steps: `NAME=value` for one line, else `NAME<<DELIMITER` with a random delimiter not
+//!   found in the value.
+//! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder of mode
+//!   `0700` (created if missing): what the `$SECRETS_DIR` source reads. That source strips
+//!   one trailing newline, so a value that ends with one is written with one more.
+//!
+//! Printing values is this command's purpose, but not to a terminal by accident: stdout
+//! must be a pipe or a file unless `--show`. `--output FILE` writes a new `0600` file
+//! instead (replacing an existing one).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+use secret_store::Config;
+use zeroize::Zeroizing;
+
+use super::{Failure, Io, refuse_terminal};
+
+/// Arguments of `secret export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The environment whose values to export: a named environment or a type
+    #[arg(long = "env", value_name = "E")]
+    env: String,
+    /// dotenv, json, k8s, github, or dir:PATH
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    format: Format,
+    /// Print the values even when stdout is a terminal
+    #[arg(long)]
+    show: bool,
+    /// Write to this file (mode 0600) instead of stdout (dotenv, json, k8s)
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// k8s: the Secret's metadata.name (default: <workspace folder>-<environment>)
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// k8s: the Secret's metadata.namespace
+    #[arg(long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+}
+
+/// An export format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Format {
+    Dotenv,
+    Json,
+    K8s,
+    Github,
+    Dir(PathBuf),
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    match text {
+        "dotenv" | "env" => Ok(Format::Dotenv),
+        "json" => Ok(Format::Json),
+        "k8s" | "kubernetes" => Ok(Format::K8s),
+        "github" => Ok(Format::Github),
+        _ => match text.strip_prefix("dir:") {
+            Some(path) if !path.is_empty() => Ok(Format::Dir(PathBuf::from(path))),
+            _ => Err("expected dotenv, json, k8s, github, or dir:PATH".to_owned()),
+        },
+    }
+}
+
+pub(crate) fn run(
+    root: &Path,
+    args: &ExportArgs,
+    file_store: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
+    let config = Config::load(root)?;
+    let env = config.resolve_env(&args.env)?;
+    let command = format!("cargo xtask secret export --env {} --format ...", args.env);
+    let to_stdout = match &args.format {
+        Format::Dir(_) => false,
+        Format::Github => true,
+        _ => args.output.is_none(),
+    };
+    if to_stdout {
+        refuse_terminal(io, args.show, "secret values", &command)?;
+    }
+    if args.output.is_some() && matches!(args.format, Format::Dir(_) | Format::Github) {
+        return Err(Failure::usage(
+            "--output applies to the dotenv, json and k8s formats".to_owned(),
+        ));
+    }
+    let values = super::run::values_with_overrides(root, &config, &env, file_store, io)?;
+    let text: Zeroizing<String> = match &args.format {
+        Format::Dotenv => Zeroizing::new(dotenv(&values)),
+        Format::Json => Zeroizing::new(json(&values)),
+        Format::K8s => {
+            let name = match &args.name {
+                Some(name) => name.clone(),
+                None => default_name(root, &env.name),
+            };
+            Zeroizing::new(k8s(&values, &name, args.namespace.as_deref()))
+        }
+        Format::Github => return github(&values, io),
+        Format::Dir(dir) => return write_dir(&io.cwd.join(dir), &values, io),
+    };
+    match &args.output {
+        Some(file) => {
+            let path = io.cwd.join(file);
+            write_private(&path, text.as_bytes())
+                .map_err(|error| Failure::usage(format!("--output {}: {error}", path.display())))?;
+            let _ = writeln!(
+                io.stderr,
+                "wrote {} value{} for {env} to {}",
+                values.len(),
+                if values.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        None => {
+            let _ = io.stdout.write_all(text.as_bytes());
+            let _ = io.stdout.flush();
+        }
+    }
+    Ok(())
+}
+
+/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting).
+pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> String {
+    let mut out = String::new();
+    for (name, value) in values {
+        out.push_str(&format!("SECRET_{name}="));
+        let value = value.expose_secret();
+        if !value.contains(['\'', '\\', '\n', '\r']) {
+            out.push('\'');
+            out.push_str(value);
+            out.push('\'');
+        } else {
+            out.push('"');
+            for ch in value.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '$' => out.push_str("\\$"),
+                    ch => out.push(ch),
+                }
+            }
+            out.push('"');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn json(values: &BTreeMap<String, SecretString>) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = values
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose_secret().into()))
+        .collect();
+    serde_json::to_string_pretty(&object).expect("strings serialize") + "\n"
+}
+
+fn k8s(values: &BTreeMap<String, SecretString>, name: &str, namespace: Option<&str>) -> String {
+    let data: serde_json::Map<String, serde_json::Value> = values
+        .iter()
+        .map(|(key, value)| (key.clone(), base64(value.expose_secret().as_bytes()).into()))
+        .collect();
+    let mut metadata = serde_json::json!({ "name": name });
+    if let Some(namespace) = namespace {
+        metadata["namespace"] = namespace.into();
+    }
+    let manifest = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": "Opaque",
+        "data": data,
+    });
+    serde_json::to_string_pretty(&manifest).expect("strings serialize") + "\n"
+}
+
+/// `<workspace folder>-<environment>`, lowercase, other characters as `-`, at most 253.
+fn default_name(root: &Path, env: &str) -> String {
+    let folder = root
+        .canonicalize()
+        .ok()
+        .and_then(|path| {
+            path.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "secrets".to_owned());
+    let raw = format!("{folder}-{env}");
+    let mut name: String = raw
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() {
+                ch.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.truncate(253);
+    let name = name.trim_matches('-').to_owned();
+    if name.is_empty() {
+        "secrets".to_owned()
+    } else {
+        name
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), as Kubernetes `data` wants.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn github(values: &BTreeMap<String, SecretString>, io: &mut Io<'_>) -> Result<(), Failure> {
+    let Some(file) = (io.vars)("GITHUB_ENV").filter(|file| !file.is_empty()) else {
+        return Err(Failure::usage(
+            "GITHUB_ENV is not set: --format github runs in a GitHub Actions job step".to_owned(),
+        )
+        .with_help("outside GitHub Actions use --format dotenv or --format json"));
+    };
+    let path = io.cwd.join(PathBuf::from(file));
+    let mut masks = Zeroizing::new(String::new());
+    let mut lines = Zeroizing::new(String::new());
+    for (name, value) in values {
+        let value = value.expose_secret();
+        for line in value.lines().filter(|line| !line.trim().is_empty()) {
+            masks.push_str(&format!("::add-mask::{line}\n"));
+        }
+        if value.contains(['\n', '\r']) {
+            let delimiter = delimiter_for(value);
+            lines.push_str(&format!(
+                "SECRET_{name}<<{delimiter}\n{value}\n{delimiter}\n"
+            ));
+        } else {
+            lines.push_str(&format!("SECRET_{name}={value}\n"));
+        }
+    }
+    // Masks first, so that nothing later in the log shows a value.
+    let _ = io.stdout.write_all(masks.as_bytes());
+    let _ = io.stdout.flush();
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&path)
+        .and_then(|mut file| file.write_all(lines.as_bytes()))
+        .map_err(|error| Failure::usage(format!("$GITHUB_ENV {}: {error}", path.display())))?;
+    let _ = writeln!(
+        io.stderr,
+        "masked and added {} value{} to $GITHUB_ENV",
+        values.len(),
+        if values.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// `ghadelimiter_<32 random hex digits>`, not found in `value`.
+fn delimiter_for(value: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        // std's RandomState is seeded from the OS's random source for each new state.
+        let mut random = String::new();
+        for _ in 0..2 {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(u64::from(std::process::id()));
+            random.push_str(&format!("{:016x}", hasher.finish()));
+        }
+        let delimiter = format!("ghadelimiter_{random}");
+        if !value.contains(&delimiter) {
+            return delimiter;
+        }
+    }
+}
+
+fn write_dir(
+    dir: &Path,
+    values: &BTreeMap<String, SecretString>,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
+    let fail = |error: std::io::Error| Failure::usage(format!("dir:{}: {error}", dir.display()));
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(fail)?;
+    } else if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "dir:{}: not a directory",
+            dir.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    }
+    for (name, value) in values {
+        let mut bytes = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
+        if bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        write_private(&dir.join(name), &bytes).map_err(fail)?;
+    }
+    let _ = writeln!(
+        io.stderr,
+        "wrote {} file{} to {} (0600, folder 0700)",
+        values.len(),
+        if values.len() == 1 { "" } else { "s" },
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a `0600` temporary file renamed over it.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = options
+        .open(&temp)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (input, output) in cases {
+            assert_eq!(base64(input.as_bytes()), output);
+        }
+    }
+
+    #[test]
+    fn default_names_are_dns_labels() {
+        assert_eq!(
+            default_name(Path::new("/nonexistent/My_App"), "prod-eu"),
+            "secrets-prod-eu"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("My_App");
+        std::fs::create_dir(&ws).unwrap();
+        assert_eq!(default_name(&ws, "pr-*"), "my-app-pr");
+    }
+}

@@ -1,0 +1,427 @@
+//! The `[backend]` table of `secrets.toml`: values kept in a Vault or OpenBao KV v2 engine
+//! instead of `secrets.enc.toml`, and the errors talking to it.
+//!
+//! ```toml
+//! [backend]
+//! kind = "openbao"                  # or "vault"
+//! address = "https://bao.example.com:8200"
+//! mount = "secret"                  # the KV v2 engine's mount (default "secret")
+//! prefix = "myapp"                  # folder of this workspace's secrets (default: none)
+//! auth = "token"                    # or "approle" (default "token")
+//! approle_mount = "approle"         # where the AppRole method is mounted (default "approle")
+//! ca_file = "certs/bao-ca.pem"      # extra CA certificates (PEM), relative to the workspace
+//! namespace = "team-a"              # Vault Enterprise / OpenBao namespace (optional)
+//! timeout_seconds = 10              # per request (default 10)
+//! ```
+//!
+//! Layout: one KV v2 secret per secret name, at `<mount>/data/<prefix>/<Name>`, holding one
+//! key per value, named by its scope exactly as in `secrets.enc.toml` (`type:production`,
+//! `type:development,local`, `env:staging`). The same one-value-per-type rule and the same
+//! precedence (environment > pattern > type) apply.
+//!
+//! Credentials never come from this file: the token is read from `VAULT_TOKEN` (or
+//! `BAO_TOKEN`); AppRole logs in with `VAULT_ROLE_ID` and `VAULT_SECRET_ID` (or the `BAO_`
+//! forms).
+//!
+//! This module has no heavy dependency: the HTTP client is [`crate::vault`], behind the
+//! `vault` feature.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{FileError, did_you_mean};
+
+/// Which server speaks the KV v2 protocol. Both behave the same; the name is used in
+/// messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// HashiCorp Vault.
+    Vault,
+    /// OpenBao.
+    OpenBao,
+}
+
+impl BackendKind {
+    /// The name shown in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Vault => "Vault",
+            Self::OpenBao => "OpenBao",
+        }
+    }
+}
+
+/// How the tool gets a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// A token from `VAULT_TOKEN` or `BAO_TOKEN`.
+    Token,
+    /// AppRole login with `VAULT_ROLE_ID`/`VAULT_SECRET_ID` (or `BAO_ROLE_ID`/`BAO_SECRET_ID`).
+    AppRole {
+        /// The mount of the AppRole auth method (`approle`).
+        mount: String,
+    },
+}
+
+/// The validated `[backend]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// Vault or OpenBao.
+    pub kind: BackendKind,
+    /// The server's address, `http(s)://host:port`, without a trailing `/`.
+    pub address: String,
+    /// The KV v2 mount, without slashes around it.
+    pub mount: String,
+    /// The folder of this workspace's secrets under the mount, without slashes around it;
+    /// may be empty.
+    pub prefix: String,
+    /// How to get a token.
+    pub auth: Auth,
+    /// Extra CA certificates (PEM), resolved against the workspace root.
+    pub ca_file: Option<PathBuf>,
+    /// The namespace sent as `X-Vault-Namespace`, if any.
+    pub namespace: Option<String>,
+    /// The timeout of each request, in seconds.
+    pub timeout_seconds: u64,
+    /// `secrets.toml`, for messages.
+    pub config: PathBuf,
+    /// The line of the `[backend]` table.
+    pub line: usize,
+}
+
+impl BackendConfig {
+    /// `OpenBao at http://127.0.0.1:8200`: how messages name the server.
+    pub fn describe(&self) -> String {
+        format!("{} at {}", self.kind.name(), self.address)
+    }
+
+    /// The logical path of `name`'s KV secret below the mount (`myapp/GitHubAPIToken`).
+    pub fn secret_path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.prefix)
+        }
+    }
+
+    /// The path `bao kv get` shows for `name`: `secret/data/myapp/GitHubAPIToken`.
+    pub fn data_path(&self, name: &str) -> String {
+        format!("{}/data/{}", self.mount, self.secret_path(name))
+    }
+}
+
+/// The keys of the `[backend]` table.
+pub const BACKEND_KEYS: [&str; 9] = [
+    "kind",
+    "address",
+    "mount",
+    "prefix",
+    "auth",
+    "approle_mount",
+    "ca_file",
+    "namespace",
+    "timeout_seconds",
+];
+
+/// The `[backend]` table as written, with positions for messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBackend {
+    kind: Option<Spanned<String>>,
+    address: Option<Spanned<String>>,
+    mount: Option<Spanned<String>>,
+    prefix: Option<Spanned<String>>,
+    auth: Option<Spanned<String>>,
+    approle_mount: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    timeout_seconds: Option<Spanned<i64>>,
+}
+
+impl RawBackend {
+    /// Validates the table whose header starts at byte `start` of `text`.
+    pub(crate) fn validate(
+        self,
+        path: &Path,
+        text: &str,
+        start: usize,
+    ) -> Result<BackendConfig, FileError> {
+        let at = |offset: usize, message: String| FileError::at(path, text, Some(offset), message);
+        let kind = match &self.kind {
+            None => {
+                return Err(at(start, "[backend] has no `kind`".to_owned())
+                    .with_help("add `kind = \"openbao\"` or `kind = \"vault\"`, or remove [backend] to keep values in secrets.enc.toml"));
+            }
+            Some(kind) => match kind.get_ref().as_str() {
+                "vault" => BackendKind::Vault,
+                "openbao" | "bao" => BackendKind::OpenBao,
+                other => {
+                    let help = match did_you_mean(other, ["vault", "openbao"]) {
+                        Some(known) => format!("did you mean `{known}`?"),
+                        None => "the supported backends are `vault` and `openbao` (both KV v2)"
+                            .to_owned(),
+                    };
+                    return Err(
+                        at(kind.span().start, format!("unknown backend kind `{other}`"))
+                            .with_help(help),
+                    );
+                }
+            },
+        };
+        let address = match &self.address {
+            None => {
+                return Err(at(start, "[backend] has no `address`".to_owned())
+                    .with_help("add the server's address, for example `address = \"https://bao.example.com:8200\"`"));
+            }
+            Some(address) => {
+                let value = address.get_ref().trim().trim_end_matches('/');
+                let rest = value
+                    .strip_prefix("https://")
+                    .or_else(|| value.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(['/', ' ', '?', '#']) => {
+                        value.to_owned()
+                    }
+                    _ => {
+                        return Err(at(
+                            address.span().start,
+                            format!("`{}` is not a server address", address.get_ref()),
+                        )
+                        .with_help(
+                            "write `http://host:port` or `https://host:port`, without a path",
+                        ));
+                    }
+                }
+            }
+        };
+        let segment_path = |value: &Spanned<String>,
+                            key: &str,
+                            allow_empty: bool|
+         -> Result<String, FileError> {
+            let trimmed = value.get_ref().trim_matches('/');
+            let valid = (allow_empty || !trimmed.is_empty())
+                && trimmed.split('/').all(|part| {
+                    trimmed.is_empty()
+                        || (!part.is_empty()
+                            && part != "."
+                            && part != ".."
+                            && part.chars().all(|ch| {
+                                ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')
+                            }))
+                });
+            if valid {
+                Ok(trimmed.to_owned())
+            } else {
+                Err(at(
+                    value.span().start,
+                    format!("`{}` is not a valid `{key}`", value.get_ref()),
+                )
+                .with_help(format!(
+                    "`{key}` is a path of ASCII letters, digits, `-`, `_` and `.`, separated by `/`"
+                )))
+            }
+        };
+        let mount = match &self.mount {
+            Some(mount) => segment_path(mount, "mount", false)?,
+            None => "secret".to_owned(),
+        };
+        let prefix = match &self.prefix {
+            Some(prefix) => segment_path(prefix, "prefix", true)?,
+            None => String::new(),
+        };
+        let approle_mount = match &self.approle_mount {
+            Some(value) => segment_path(value, "approle_mount", false)?,
+            None => "approle".to_owned(),
+        };
+        let auth = match &self.auth {
+            None => Auth::Token,
+            Some(auth) => match auth.get_ref().as_str() {
+                "token" => Auth::Token,
+                "approle" => Auth::AppRole {
+                    mount: approle_mount,
+                },
+                other => {
+                    let help = match did_you_mean(other, ["token", "approle"]) {
+                        Some(known) => format!("did you mean `{known}`?"),
+                        None => "use `token` (VAULT_TOKEN or BAO_TOKEN) or `approle` (VAULT_ROLE_ID and VAULT_SECRET_ID)".to_owned(),
+                    };
+                    return Err(
+                        at(auth.span().start, format!("unknown auth method `{other}`"))
+                            .with_help(help),
+                    );
+                }
+            },
+        };
+        if self.approle_mount.is_some() && auth == Auth::Token {
+            let span = self
+                .approle_mount
+                .as_ref()
+                .map_or(start, |v| v.span().start);
+            return Err(at(
+                span,
+                "`approle_mount` is set but `auth` is not `approle`".to_owned(),
+            )
+            .with_help("add `auth = \"approle\"`, or remove `approle_mount`"));
+        }
+        let root = path.parent().unwrap_or(Path::new("."));
+        let ca_file = self.ca_file.as_ref().map(|file| root.join(file.get_ref()));
+        let namespace = self
+            .namespace
+            .as_ref()
+            .map(|value| segment_path(value, "namespace", false))
+            .transpose()?;
+        let timeout_seconds = match &self.timeout_seconds {
+            None => 10,
+            Some(value) => match u64::try_from(*value.get_ref()) {
+                Ok(seconds @ 1..=600) => seconds,
+                _ => {
+                    return Err(at(
+                        value.span().start,
+                        format!("`timeout_seconds = {}` is out of range", value.get_ref()),
+                    )
+                    .with_help("use a number of seconds from 1 to 600"));
+                }
+            },
+        };
+        Ok(BackendConfig {
+            kind,
+            address,
+            mount,
+            prefix,
+            auth,
+            ca_file,
+            namespace,
+            timeout_seconds,
+            config: path.to_owned(),
+            line: crate::error::line_of(text, start),
+        })
+    }
+}
+
+/// What went wrong talking to the backend. The message names the server (kind and address)
+/// and never contains the token or a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError {
+    /// `OpenBao at http://127.0.0.1:8200`.
+    pub server: String,
+    /// What failed.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// `secrets.toml`, whose `[backend]` table selects the server.
+    pub config: PathBuf,
+    /// The line of the `[backend]` table.
+    pub line: Option<usize>,
+    /// Whether it is a check-and-set conflict (a concurrent writer); retrying helps.
+    pub conflict: bool,
+}
+
+impl BackendError {
+    /// An error of the backend `config`.
+    pub fn new(config: &BackendConfig, message: impl Into<String>) -> Self {
+        Self {
+            server: config.describe(),
+            message: message.into(),
+            help: None,
+            config: config.config.clone(),
+            line: Some(config.line),
+            conflict: false,
+        }
+    }
+
+    /// Adds a `help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The error as a [`FileError`] pointing at the `[backend]` table.
+    pub fn report(&self) -> FileError {
+        FileError {
+            path: self.config.clone(),
+            line: self.line,
+            message: format!("{}: {}", self.server, self.message),
+            help: self.help.clone(),
+        }
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.server, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<Config, crate::FileError> {
+        Config::parse(Path::new("/ws/secrets.toml"), text)
+    }
+
+    #[test]
+    fn a_full_table() {
+        let config = parse(
+            "[backend]\nkind = \"openbao\"\naddress = \"http://127.0.0.1:8200/\"\nmount = \"/kv/\"\nprefix = \"apps/myapp\"\nauth = \"approle\"\nca_file = \"ca.pem\"\ntimeout_seconds = 3\n",
+        )
+        .unwrap();
+        let backend = config.backend.unwrap();
+        assert_eq!(backend.address, "http://127.0.0.1:8200");
+        assert_eq!(backend.mount, "kv");
+        assert_eq!(backend.data_path("A"), "kv/data/apps/myapp/A");
+        assert_eq!(
+            backend.auth,
+            super::Auth::AppRole {
+                mount: "approle".into()
+            }
+        );
+        assert_eq!(backend.ca_file.as_deref(), Some(Path::new("/ws/ca.pem")));
+        assert_eq!(backend.line, 1);
+        assert_eq!(backend.describe(), "OpenBao at http://127.0.0.1:8200");
+    }
+
+    #[test]
+    fn defaults() {
+        let config =
+            parse("[environments]\n\n[backend]\nkind = \"vault\"\naddress = \"https://v:1\"\n")
+                .unwrap();
+        let backend = config.backend.unwrap();
+        assert_eq!(backend.data_path("A"), "secret/data/A");
+        assert_eq!(backend.auth, super::Auth::Token);
+        assert_eq!((backend.line, backend.timeout_seconds), (3, 10));
+    }
+
+    #[test]
+    fn strict_keys_and_values_with_lines() {
+        let error = parse("[backend]\nkind = \"vault\"\nadress = \"http://x\"\n").unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        assert_eq!(error.message, "unknown key `adress`");
+        assert_eq!(error.help.as_deref(), Some("did you mean `address`?"));
+        let error = parse("[backend]\nkind = \"vaut\"\naddress = \"http://x\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert_eq!(error.help.as_deref(), Some("did you mean `vault`?"));
+        let error = parse("[backend]\nkind = \"vault\"\naddress = \"x:8200\"\n").unwrap_err();
+        assert!(error.message.contains("not a server address"), "{error}");
+        let error = parse("[backend]\nkind = \"vault\"\n").unwrap_err();
+        assert_eq!(error.message, "[backend] has no `address`");
+        let error =
+            parse("[backend]\nkind = \"vault\"\naddress = \"http://x\"\nprefix = \"a/../b\"\n")
+                .unwrap_err();
+        assert_eq!(error.line, Some(4));
+        let error =
+            parse("[backend]\nkind = \"vault\"\naddress = \"http://x\"\nauth = \"aprole\"\n")
+                .unwrap_err();
+        assert_eq!(error.help.as_deref(), Some("did you mean `approle`?"));
+    }
+}
