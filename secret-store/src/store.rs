@@ -45,7 +45,7 @@ use toml::de::{DeTable, DeValue};
 #[cfg(feature = "crypto")]
 use crate::cipher::{self, Slot};
 use crate::env::{Environment, Scope};
-use crate::error::{Error, FileError, line_of};
+use crate::error::{Error, FileError};
 #[cfg(feature = "crypto")]
 use crate::identity::Identities;
 
@@ -125,6 +125,7 @@ impl Store {
             .with_help(restore)
         })?;
         let mut store = Self::empty(path.to_owned());
+        let lines = LineIndex::new(text);
         let root = root.into_inner();
         if root.is_empty() {
             return Ok(store);
@@ -186,7 +187,7 @@ impl Store {
             for (key, slot) in scopes.iter() {
                 let scope = Scope::parse_key(key.get_ref())
                     .map_err(|message| at(key.span().start, message).with_help(restore))?;
-                let line = line_of(text, key.span().start);
+                let line = lines.line(key.span().start);
                 let entry = parse_entry(path, text, key, slot, line)?;
                 if scope.key() != key.get_ref().as_ref() {
                     return Err(at(
@@ -402,6 +403,27 @@ impl Store {
             }
             .into()
         })
+    }
+}
+
+/// The 1-based line of a byte offset, found by binary search over the newline offsets:
+/// counting newlines from the start for every value made parsing quadratic in the number of
+/// values (2 s for a `set` in a store of 400 values, in a debug build).
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        Self(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, byte)| *byte == b'\n')
+                .map(|(at, _)| at)
+                .collect(),
+        )
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
     }
 }
 
