@@ -197,33 +197,31 @@ impl RawBackend {
                 }
             }
         };
-        let segment_path = |value: &Spanned<String>,
-                            key: &str,
-                            allow_empty: bool|
-         -> Result<String, FileError> {
-            let trimmed = value.get_ref().trim_matches('/');
-            let valid = (allow_empty || !trimmed.is_empty())
-                && trimmed.split('/').all(|part| {
-                    trimmed.is_empty()
-                        || (!part.is_empty()
-                            && part != "."
-                            && part != ".."
-                            && part.chars().all(|ch| {
-                                ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')
-                            }))
-                });
-            if valid {
-                Ok(trimmed.to_owned())
-            } else {
-                Err(at(
+        let segment_path =
+            |value: &Spanned<String>, key: &str, allow_empty: bool| -> Result<String, FileError> {
+                let trimmed = value.get_ref().trim_matches('/');
+                let valid = (allow_empty || !trimmed.is_empty())
+                    && trimmed.split('/').all(|part| {
+                        trimmed.is_empty()
+                            || (!part.is_empty()
+                                && part != "."
+                                && part != ".."
+                                && part.chars().all(|ch| {
+                                    ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')
+                                }))
+                    });
+                if valid {
+                    Ok(trimmed.to_owned())
+                } else {
+                    Err(at(
                     value.span().start,
                     format!("`{}` is not a valid `{key}`", value.get_ref()),
                 )
                 .with_help(format!(
                     "`{key}` is a path of ASCII letters, digits, `-`, `_` and `.`, separated by `/`"
                 )))
-            }
-        };
+                }
+            };
         let mount = match &self.mount {
             Some(mount) => segment_path(mount, "mount", false)?,
             None => "secret".to_owned(),
