@@ -128,10 +128,8 @@ fn two_processes_setting_200_secrets_each_lose_nothing() {
             let ws = &ws;
             scope.spawn(move || {
                 for (name, value) in batch {
-                    let output = ws.run(
-                        &["secret", "set", "--type", "prod", name],
-                        value.as_bytes(),
-                    );
+                    let output =
+                        ws.run(&["secret", "set", "--type", "prod", name], value.as_bytes());
                     assert_success(&output);
                 }
             });

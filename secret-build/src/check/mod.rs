@@ -12,6 +12,7 @@ mod git;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod leaks;
 mod report;
 pub mod sarif;
 mod stored;
@@ -73,11 +74,11 @@ pub enum CheckError {
     /// No workspace was given and none encloses the current folder.
     #[error("no Cargo workspace encloses {0}; run inside a workspace or pass --workspace DIR")]
     NoWorkspace(PathBuf),
-    /// `--leaks` was asked for; this build cannot look for leaked values yet.
+    /// `--leaks` was asked for without an identity to decrypt the values with.
     #[error(
-        "--leaks is not available in this build: the checker only reads names and scopes; run the check without --leaks"
+        "--leaks needs an identity that can decrypt the stored values, and none was found in {0}\nhelp: set SECRETS_IDENTITY to an age identity file, or SECRETS_IDENTITY_KEY to the key"
     )]
-    LeaksUnavailable,
+    NoIdentity(String),
 }
 
 /// The environments `--env` names: each value resolved through `secrets.toml`; `all` (or
@@ -157,6 +158,33 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
     secret_store::workspace::find_root(&cwd).ok_or(CheckError::NoWorkspace(cwd))
 }
 
+/// `--leaks`: searches tracked files and the target directory for the values the
+/// identity (from the environment) can decrypt, adds a `leaked-secret` error per file and
+/// secret to `report`, and returns notes on what was not searched for.
+pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, CheckError> {
+    let identities =
+        secret_store::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
+    if identities.is_empty() {
+        return Err(CheckError::NoIdentity(identities.source().to_string()));
+    }
+    let target_dir = cargo_metadata::MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .map(|metadata| metadata.target_directory.into_std_path_buf())
+        .unwrap_or_else(|_| root.join("target"));
+    let search = leaks::find(root, &target_dir, &identities)
+        .map_err(|error| CheckError::File(error.report()))?;
+    let found = search.diagnostics();
+    let at = report
+        .diagnostics
+        .iter()
+        .position(|diagnostic| diagnostic.severity != Severity::Error)
+        .unwrap_or(report.diagnostics.len());
+    report.diagnostics.splice(at..at, found);
+    Ok(search.notes())
+}
+
 /// What [`run`] prints on stderr when the check cannot run: the file, line, problem and fix.
 pub fn error_text(error: &CheckError) -> String {
     format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
@@ -166,12 +194,16 @@ pub fn error_text(error: &CheckError) -> String {
 /// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
 /// not run.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let result = if args.leaks {
-        Err(CheckError::LeaksUnavailable)
-    } else {
-        workspace_root(args.workspace.as_deref())
-            .and_then(|root| check(&root, &args.envs).map(|report| (root, report)))
-    };
+    let result = workspace_root(args.workspace.as_deref())
+        .and_then(|root| check(&root, &args.envs).map(|report| (root, report)))
+        .and_then(|(root, mut report)| {
+            if args.leaks {
+                for note in search_leaks(&root, &mut report)? {
+                    eprintln!("note: {note}");
+                }
+            }
+            Ok((root, report))
+        });
     match result {
         Ok((root, report)) => {
             let styled = args.format == Format::Human

@@ -42,17 +42,21 @@ pub enum Code {
     InvalidDeclaration,
     /// A source file the scanner could not read, so declarations in it may be missed.
     UnscannedFile,
+    /// A stored value found in plain text in a tracked file or the build output
+    /// (`--leaks`).
+    LeakedSecret,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 6] = [
+    pub const ALL: [Code; 7] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
         Self::TrackedOverride,
         Self::InvalidDeclaration,
         Self::UnscannedFile,
+        Self::LeakedSecret,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -64,6 +68,7 @@ impl Code {
             Self::TrackedOverride => "tracked-override",
             Self::InvalidDeclaration => "invalid-declaration",
             Self::UnscannedFile => "unscanned-file",
+            Self::LeakedSecret => "leaked-secret",
         }
     }
 
@@ -76,6 +81,9 @@ impl Code {
             Self::TrackedOverride => "A local override file is tracked by git",
             Self::InvalidDeclaration => "A secret! invocation is not a valid declaration",
             Self::UnscannedFile => "A source file could not be scanned for declarations",
+            Self::LeakedSecret => {
+                "A stored secret value appears in plain text in a tracked file or the build output"
+            }
         }
     }
 }

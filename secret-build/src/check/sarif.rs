@@ -48,7 +48,10 @@ pub fn to_value(report: &Report) -> Value {
 
 fn default_level(code: Code) -> &'static str {
     match code {
-        Code::MissingSecret | Code::TrackedOverride | Code::InvalidDeclaration => "error",
+        Code::MissingSecret
+        | Code::TrackedOverride
+        | Code::InvalidDeclaration
+        | Code::LeakedSecret => "error",
         Code::UndeclaredSecret | Code::CaseCollision | Code::UnscannedFile => "warning",
     }
 }

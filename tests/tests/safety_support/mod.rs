@@ -63,8 +63,8 @@ impl Rng {
     pub fn any_string(&mut self, max_len: usize) -> String {
         const PIECES: &[&str] = &[
             "\"", "'", "\\", "=", "#", "$", "{", "}", "`", " ", "\t", "\n", "\r", "\0", "\u{1}",
-            "é", "ß", "日本", "😀", "\u{feff}", "\u{7f}", "\\n", "${X}", "\"\"\"", "//", "+",
-            "/", "-", "_",
+            "é", "ß", "日本", "😀", "\u{feff}", "\u{7f}", "\\n", "${X}", "\"\"\"", "//", "+", "/",
+            "-", "_",
         ];
         let len = 1 + self.below(max_len as u64) as usize;
         let mut out = String::new();
@@ -132,6 +132,25 @@ impl Ws {
             .env("HOME", self.home.path())
             .env("SECRETS_IDENTITY", &self.identity)
             .env("NO_COLOR", "1");
+        // `cargo metadata` (the check's scanner) needs the toolchain, found from the real
+        // home folder.
+        let real_home = std::env::var_os("HOME").map(PathBuf::from);
+        for (var, default) in [("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")] {
+            match (std::env::var_os(var), &real_home) {
+                (Some(value), _) => {
+                    command.env(var, value);
+                }
+                (None, Some(home)) => {
+                    command.env(var, home.join(default));
+                }
+                (None, None) => {}
+            }
+        }
+        for var in ["CARGO", "RUSTUP_TOOLCHAIN"] {
+            if let Some(value) = std::env::var_os(var) {
+                command.env(var, value);
+            }
+        }
         command
     }
 
