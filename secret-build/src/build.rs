@@ -2,10 +2,8 @@
 //! that prefer it to the `secret!` macro's own warnings.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     secret_build::build::check();
-//! }
+//! // In the crate's build.rs, inside `fn main`:
+//! secret_build::build::check();
 //! ```
 //!
 //! For the environment in `SECRETS_ENV` (default `local`) it prints one `cargo::warning`
