@@ -183,8 +183,13 @@ fn template(public: &str) -> String {
 # After changing this table run `cargo xtask secret rekey`.
 [recipients]
 {}
-# Reserved: a Vault/OpenBao backend instead of secrets.enc.toml.
+# Optional: keep values in Vault/OpenBao (KV v2) instead of secrets.enc.toml;
+# see docs/delivery.md for every key.
 # [backend]
+# kind = "openbao"
+# address = "https://bao.example.internal:8200"
+# mount = "secret"
+# prefix = "my-service"
 ",
         recipients_block(public)
     )
