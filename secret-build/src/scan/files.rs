@@ -1,7 +1,7 @@
 //! Which files the scanner reads: the member packages and targets `cargo metadata` reports,
 //! and the `.rs` files in each member's folder.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::MetadataCommand;
@@ -19,6 +19,9 @@ pub(crate) struct SourceFile {
     pub(crate) package: usize,
     /// The target kind the file most likely belongs to.
     pub(crate) target_kind: String,
+    /// Whether the text pre-filter for `secret` passed when module discovery read the file
+    /// (true when it could not be read then: the scan reports why).
+    pub(crate) may_declare: bool,
 }
 
 /// The member packages and their files.
@@ -54,61 +57,28 @@ impl Workspace {
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         let mut members = metadata.workspace_packages();
         members.sort_by(|a, b| a.name.cmp(&b.name));
+        // Walking and module discovery read every file: one package per task, on all cores.
+        let loaded = super::parallel_map(&members, |package| {
+            load_package(package, &target_dir, &root_abs, root)
+        });
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut seen = BTreeSet::new();
         let mut unreached = Vec::new();
-        for (index, package) in members.iter().enumerate() {
+        for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
             packages.push(package.name.to_string());
-            let package_dir = package
-                .manifest_path
-                .parent()
-                .map(|dir| dir.as_std_path().to_owned())
-                .unwrap_or_default();
-            let roots: Vec<TargetRoot> = package
-                .targets
-                .iter()
-                .map(|target| {
-                    let src_path = target.src_path.as_std_path().to_owned();
-                    TargetRoot {
-                        kind: target_kind(target),
-                        dir: src_path.parent().map(Path::to_owned).unwrap_or_default(),
-                        src_path,
-                    }
-                })
-                .collect();
-            let walked = walk_package(&package_dir, &target_dir);
-            let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
-            let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files)
-                .into_iter()
-                .map(|path| normalize(&path))
-                .filter(|path| path.is_file() && !path.starts_with(&target_dir))
-                .collect();
-            let mut paths = Vec::new();
-            for path in walked {
-                if reached.contains(&path) {
-                    paths.push(path);
-                } else {
-                    unreached.push(relative(&path, &root_abs, root));
-                }
-            }
-            // Modules outside the package folder (`#[path = "../shared.rs"]`).
-            paths.extend(
-                reached
-                    .into_iter()
-                    .filter(|path| !path.starts_with(&package_dir)),
-            );
-            for path in paths {
+            unreached.extend(loaded.unreached);
+            for (path, target_kind, may_declare) in loaded.files {
                 if !seen.insert(path.clone()) {
                     continue;
                 }
                 let display_path = relative(&path, &root_abs, root);
-                let target_kind = kind_for(&path, &roots);
                 files.push(SourceFile {
                     path,
                     display_path,
                     package: index,
                     target_kind,
+                    may_declare,
                 });
             }
         }
@@ -118,6 +88,75 @@ impl Workspace {
             unreached,
         })
     }
+}
+
+/// One package's files (path, target kind, pre-filter result) and unreached files.
+struct LoadedPackage {
+    files: Vec<(PathBuf, String, bool)>,
+    unreached: Vec<PathBuf>,
+}
+
+fn load_package(
+    package: &cargo_metadata::Package,
+    target_dir: &Path,
+    root_abs: &Path,
+    root: &Path,
+) -> LoadedPackage {
+    let default_names: BTreeSet<String> = ["secret".to_owned()].into();
+    let mut unreached = Vec::new();
+    let package_dir = package
+        .manifest_path
+        .parent()
+        .map(|dir| dir.as_std_path().to_owned())
+        .unwrap_or_default();
+    let roots: Vec<TargetRoot> = package
+        .targets
+        .iter()
+        .map(|target| {
+            let src_path = target.src_path.as_std_path().to_owned();
+            TargetRoot {
+                kind: target_kind(target),
+                dir: src_path.parent().map(Path::to_owned).unwrap_or_default(),
+                src_path,
+            }
+        })
+        .collect();
+    let walked = walk_package(&package_dir, target_dir);
+    let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
+    let mut prefilter = BTreeMap::new();
+    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, |path, text| {
+        prefilter.insert(
+            normalize(path),
+            super::tokens::may_declare(text, &default_names),
+        );
+    })
+    .into_iter()
+    .map(|path| normalize(&path))
+    .filter(|path| path.is_file() && !path.starts_with(target_dir))
+    .collect();
+    let mut paths = Vec::new();
+    for path in walked {
+        if reached.contains(&path) {
+            paths.push(path);
+        } else {
+            unreached.push(relative(&path, root_abs, root));
+        }
+    }
+    // Modules outside the package folder (`#[path = "../shared.rs"]`).
+    paths.extend(
+        reached
+            .into_iter()
+            .filter(|path| !path.starts_with(&package_dir)),
+    );
+    let files = paths
+        .into_iter()
+        .map(|path| {
+            let target_kind = kind_for(&path, &roots);
+            let may_declare = prefilter.get(&path).copied().unwrap_or(true);
+            (path, target_kind, may_declare)
+        })
+        .collect();
+    LoadedPackage { files, unreached }
 }
 
 /// `path` relative to the workspace root when inside it.

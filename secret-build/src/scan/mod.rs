@@ -22,10 +22,12 @@
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
 //! - **Fast.** A cheap text test skips files that cannot contain a declaration before they
-//!   are lexed; the remaining files are lexed on all cores.
+//!   are lexed; in the remaining files only the top-level items the text test points at are
+//!   lexed (see [`skim`]), on all cores. Module discovery does the same for `mod name;`.
 
 mod files;
 mod modules;
+mod skim;
 mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,7 +152,10 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     let default_names: BTreeSet<String> = ["secret".to_owned()].into();
 
     // Pass 1: every file, looking for `secret!` and renamed imports of `secret`.
-    let first = scan_files(&workspace.files, |_| Some(&default_names));
+    // Module discovery already ran the text pre-filter for `secret` on every file it read.
+    let first = scan_files(&workspace.files, |file| {
+        file.may_declare.then_some(&default_names)
+    });
     let mut aliases: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (file, result) in workspace.files.iter().zip(&first) {
         if let Outcome::Scanned(scan) = result {
@@ -269,22 +274,26 @@ fn scan_files<'n>(
     files: &[SourceFile],
     names_for: impl Fn(&SourceFile) -> Option<&'n BTreeSet<String>> + Sync,
 ) -> Vec<Outcome> {
+    parallel_map(files, |file| match names_for(file) {
+        Some(names) => scan_file(&file.path, names),
+        None => Outcome::Skipped,
+    })
+}
+
+/// `f` over `items` on all cores (items taken one at a time), results in order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(files.len().div_ceil(8))
+        .min(items.len())
         .max(1);
     let work = || {
         let mut local = Vec::new();
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(index) else { break };
-            let outcome = match names_for(file) {
-                Some(names) => scan_file(&file.path, names),
-                None => Outcome::Skipped,
-            };
-            local.push((index, outcome));
+            let Some(item) = items.get(index) else { break };
+            local.push((index, f(item)));
         }
         results
             .lock()
@@ -299,7 +308,7 @@ fn scan_files<'n>(
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, outcome)| outcome).collect()
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
@@ -315,7 +324,11 @@ fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
     if !tokens::may_declare(&text, names) {
         return Outcome::Skipped;
     }
-    match tokens::scan_text(&text, names) {
+    let scanned = tokens::scan_text(&text, names);
+    // The results hold lines and columns, no spans: free the lexer's copy of the text, so
+    // memory stays flat however many files a thread lexes.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    match scanned {
         Ok(scan) => Outcome::Scanned(scan),
         Err(message) => Outcome::Unlexable(format!(
             "cannot read the tokens of this file, so declarations in it may be missed: {message}"

@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
-/// files, `build.rs`).
-pub(crate) fn reachable(roots: &[PathBuf]) -> BTreeSet<PathBuf> {
+/// files, `build.rs`). `visit` sees the text of each file read on the way, so the caller
+/// can test it without reading it again.
+pub(crate) fn reachable(
+    roots: &[PathBuf],
+    mut visit: impl FnMut(&Path, &str),
+) -> BTreeSet<PathBuf> {
     let mut seen = BTreeSet::new();
     // (file, whether it resolves `mod` like a crate root or `mod.rs`)
     let mut queue: Vec<(PathBuf, bool)> = roots.iter().map(|root| (root.clone(), true)).collect();
@@ -22,7 +26,9 @@ pub(crate) fn reachable(roots: &[PathBuf]) -> BTreeSet<PathBuf> {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        if !(text.contains("mod") || text.contains("include!")) {
+        visit(&file, &text);
+        let positions = child_candidates(&text);
+        if positions.is_empty() {
             continue;
         }
         let dir = file.parent().map(Path::to_owned).unwrap_or_default();
@@ -33,13 +39,66 @@ pub(crate) fn reachable(roots: &[PathBuf]) -> BTreeSet<PathBuf> {
             dir.join(file.file_stem().unwrap_or_default())
         };
         let mut found = Vec::new();
-        match text.parse::<TokenStream>() {
+        // Only the items holding a candidate are lexed (see `skim`); the whole file when it
+        // does not skim cleanly.
+        let masked = super::skim::item_ends(&text)
+            .map(|ends| super::skim::mask(&text, &ends, &positions))
+            .and_then(|masked| masked.parse::<TokenStream>().ok());
+        match masked.map_or_else(|| text.parse::<TokenStream>(), Ok) {
             Ok(stream) => collect(stream, &dir, &module_dir, &mut found),
             Err(_) => collect_lines(&text, &module_dir, &mut found),
         }
+        // No span of this file outlives `collect`: free the lexer's copy of the text.
+        proc_macro2::extra::invalidate_current_thread_spans();
         queue.extend(found);
     }
     seen
+}
+
+/// Where `text` may name another file: an out-of-line `mod name;` or an `include!`, found
+/// as text (so also in comments and strings: the test is conservative). Files without any
+/// are not lexed — inline `mod name { ... }` blocks and `#[path]` only matter around a
+/// `mod name;` — which keeps module discovery to a text search for most files.
+fn child_candidates(text: &str) -> Vec<usize> {
+    let mut positions = Vec::new();
+    let bytes = text.as_bytes();
+    let ident = |at: usize| {
+        bytes
+            .get(at)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+    };
+    let skip_space = |mut at: usize| {
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        at
+    };
+    for at in memchr::memmem::find_iter(bytes, b"mod") {
+        if at > 0 && ident(at - 1) {
+            continue;
+        }
+        let mut next = at + 3;
+        if !bytes.get(next).is_some_and(u8::is_ascii_whitespace) {
+            continue;
+        }
+        next = skip_space(next);
+        if bytes[next..].starts_with(b"r#") {
+            next += 2;
+        }
+        let start = next;
+        while ident(next) {
+            next += 1;
+        }
+        if next > start && bytes.get(skip_space(next)) == Some(&b';') {
+            positions.push(at);
+        }
+    }
+    positions.extend(
+        memchr::memmem::find_iter(bytes, b"include").filter(|&at| {
+            (at == 0 || !ident(at - 1)) && bytes.get(skip_space(at + 7)) == Some(&b'!')
+        }),
+    );
+    positions
 }
 
 /// `dir` is where `#[path]` and `include!` paths are relative to; `module_dir` is where

@@ -45,20 +45,29 @@ pub(crate) struct FileScan {
 /// some `name` directly followed (after whitespace) by `!`, or `secret` followed by `as`.
 /// Cheap and conservative; files failing it are never lexed.
 pub(crate) fn may_declare(text: &str, names: &BTreeSet<String>) -> bool {
-    names.iter().any(|name| {
-        text.match_indices(name.as_str()).any(|(at, _)| {
-            let before_ok = text[..at]
-                .chars()
-                .next_back()
-                .is_none_or(|ch| !is_ident_char(ch));
-            let rest = text[at + name.len()..].trim_start();
-            before_ok
-                && (rest.starts_with('!')
-                    || (name == "secret"
-                        && rest.starts_with("as")
-                        && rest[2..].starts_with(char::is_whitespace)))
-        })
-    })
+    !candidates(text, names).is_empty()
+}
+
+/// The offsets where [`may_declare`] sees a possible invocation or renamed import.
+pub(crate) fn candidates(text: &str, names: &BTreeSet<String>) -> Vec<usize> {
+    let mut positions = Vec::new();
+    for name in names {
+        positions.extend(
+            memchr::memmem::find_iter(text.as_bytes(), name.as_bytes()).filter(|&at| {
+                let before_ok = text[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|ch| !is_ident_char(ch));
+                let rest = text[at + name.len()..].trim_start();
+                before_ok
+                    && (rest.starts_with('!')
+                        || (name == "secret"
+                            && rest.starts_with("as")
+                            && rest[2..].starts_with(char::is_whitespace)))
+            }),
+        );
+    }
+    positions
 }
 
 fn is_ident_char(ch: char) -> bool {
@@ -68,8 +77,17 @@ fn is_ident_char(ch: char) -> bool {
 /// Lexes `text` and collects the invocations of `names` and the aliases of `secret`.
 /// Returns the lexer's message when the file does not even lex (unbalanced delimiters, an
 /// unterminated string).
+///
+/// Only the top-level items holding a [`candidates`] position are lexed (the rest of the
+/// file is blanked, see [`super::skim`]): an invocation, its item's doc comment and a `use`
+/// renaming `secret` all sit in one item. A file that does not skim cleanly is lexed whole.
 pub(crate) fn scan_text(text: &str, names: &BTreeSet<String>) -> Result<FileScan, String> {
     let text = strip_shebang(text);
+    let masked = super::skim::item_ends(&text)
+        .map(|ends| super::skim::mask(&text, &ends, &candidates(&text, names)));
+    if let Some(Ok(stream)) = masked.map(|masked| masked.parse::<TokenStream>()) {
+        return Ok(walk(stream, names));
+    }
     let stream: TokenStream = text.parse().map_err(|error: proc_macro2::LexError| {
         let start = error.span().start();
         if start.line > 0 {
@@ -78,6 +96,10 @@ pub(crate) fn scan_text(text: &str, names: &BTreeSet<String>) -> Result<FileScan
             error.to_string()
         }
     })?;
+    Ok(walk(stream, names))
+}
+
+fn walk(stream: TokenStream, names: &BTreeSet<String>) -> FileScan {
     let mut scan = FileScan::default();
     let mut walker = Walker {
         names,
@@ -85,7 +107,7 @@ pub(crate) fn scan_text(text: &str, names: &BTreeSet<String>) -> Result<FileScan
         levels: Vec::new(),
     };
     walker.walk(stream, false, false);
-    Ok(scan)
+    scan
 }
 
 /// Blanks a leading `#!` interpreter line, keeping line numbers (but not `#![attr]`).
