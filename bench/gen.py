@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Workspace generators for the benchmarks (bench/run.sh); standard library only.
+
+- `registry`: the sources of the crates in this project's dependency tree (from
+  ~/.cargo/registry/src, found through `cargo metadata`), one member crate per dependency
+  with a generated dependency-free Cargo.toml (so `cargo metadata --no-deps` works offline),
+  with `secret!` declarations appended to every Nth `.rs` file.
+- `synthetic`: N member crates of M modules each, deterministic Rust-like code, a
+  declaration in every Kth module.
+- `macro`: a workspace with two crates, `decl` (1,000 `secret!` statics) and `plain`
+  (1,000 `&str` statics), both depending on secret-runtime, plus `secrets.toml`.
+- `deps`: two tiny crates, one on secret-runtime (default features), one on secrecy.
+
+Each prints one JSON line describing what it wrote.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+
+SECRETS_TOML = "[environments]\n"
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def manifest(name, extra=""):
+    return f'[package]\nname = "{name}"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n{extra}'
+
+
+def workspace_manifest(members):
+    lines = ",\n".join(f'    "{m}"' for m in members)
+    return f'[workspace]\nresolver = "2"\nmembers = [\n{lines}\n]\n'
+
+
+def declaration(index):
+    return (
+        f"\n/// Benchmark secret number {index}\n"
+        f"#[allow(dead_code)]\n"
+        f"static BENCH_SECRET_{index}: secret_runtime::Secret = "
+        f'secret_runtime::secret!("BenchSecret{index}");\n'
+    )
+
+
+def rs_bytes(root):
+    total, files = 0, 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "target" and not d.startswith(".")]
+        for name in filenames:
+            if name.endswith(".rs"):
+                total += os.path.getsize(os.path.join(dirpath, name))
+                files += 1
+    return total, files
+
+
+def registry(args):
+    """Copies the registry sources of `args.repo`'s dependency tree into `args.out`."""
+    meta = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--manifest-path",
+             os.path.join(args.repo, "Cargo.toml")],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    )
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    os.makedirs(args.out)
+    members, declared, counter = [], 0, 0
+    for package in sorted(meta["packages"], key=lambda p: (p["name"], p["version"])):
+        source = package.get("source") or ""
+        if not source.startswith("registry+"):
+            continue
+        pkg_dir = os.path.dirname(package["manifest_path"])
+        src = os.path.join(pkg_dir, "src")
+        if not os.path.isdir(src):
+            continue
+        member = re.sub(r"[^A-Za-z0-9_]", "_", f"{package['name']}_{package['version']}")
+        dest = os.path.join(args.out, member)
+        shutil.copytree(src, os.path.join(dest, "src"), symlinks=False)
+        extra = ""
+        for target in package["targets"]:
+            rel = os.path.relpath(target["src_path"], pkg_dir)
+            if "lib" in target["kind"] or "proc-macro" in target["kind"]:
+                if rel != "src/lib.rs" and rel.startswith("src/"):
+                    extra += f'\n[lib]\npath = "{rel}"\n'
+        if not os.path.exists(os.path.join(dest, "src", "lib.rs")) and "[lib]" not in extra \
+                and not os.path.exists(os.path.join(dest, "src", "main.rs")):
+            write(os.path.join(dest, "src", "lib.rs"), "")
+        write(os.path.join(dest, "Cargo.toml"), manifest(member, extra))
+        members.append(member)
+        for dirpath, dirnames, filenames in os.walk(os.path.join(dest, "src")):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if not name.endswith(".rs"):
+                    continue
+                counter += 1
+                if counter % args.every == 0:
+                    with open(os.path.join(dirpath, name), "a", encoding="utf-8") as f:
+                        f.write(declaration(counter))
+                    declared += 1
+    write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(members))
+    write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
+    total, files = rs_bytes(args.out)
+    print(json.dumps({"dir": args.out, "members": len(members), "files": files,
+                      "bytes": total, "declarations_appended": declared}))
+
+
+WORDS = ["parse", "value", "buffer", "token", "state", "config", "reader", "writer",
+         "entry", "index", "span", "cache", "handle", "frame", "node", "item"]
+
+
+def module_text(rng, crate, module, declare, size):
+    """About `size` bytes of Rust-like code; a `secret!` static when `declare`."""
+    out = [f"//! Module {module} of crate {crate}: generated for the scan benchmark.\n\n",
+           "use std::collections::HashMap;\nuse std::fmt;\n\n"]
+    if declare:
+        out.append(f"/// The key for service {crate}-{module}\n"
+                   f"pub static SERVICE_KEY: secret_runtime::Secret = "
+                   f'secret_runtime::secret!("Service{crate}Key{module}");\n\n')
+    n = 0
+    while sum(map(len, out)) < size:
+        w = rng.choice(WORDS)
+        n += 1
+        out.append(
+            f"/// A {w} that keeps a secret count and a `Secret` handle name.\n"
+            f"#[derive(Debug, Clone, Default)]\n"
+            f"pub struct {w.capitalize()}{n} {{\n"
+            f"    /// How many entries.\n    pub count: usize,\n"
+            f"    names: HashMap<String, Vec<u8>>,\n}}\n\n"
+            f"impl {w.capitalize()}{n} {{\n"
+            f"    /// Adds `name` (a secret or not) and returns the new count.\n"
+            f"    pub fn add(&mut self, name: &str) -> usize {{\n"
+            f"        // not a declaration: secret (\"{w}\") or \"secret!\" in a string\n"
+            f"        let key = format!(\"{{}}-{{}}\", name, {n});\n"
+            f"        self.names.entry(key).or_insert_with(|| vec![{n % 256}u8; 4]);\n"
+            f"        assert!(self.count < usize::MAX, \"overflow in {w}\");\n"
+            f"        self.count += 1;\n        self.count\n    }}\n}}\n\n"
+            f"impl fmt::Display for {w.capitalize()}{n} {{\n"
+            f"    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n"
+            f"        write!(f, \"{w}({{}})\", self.count)\n    }}\n}}\n\n"
+        )
+    return "".join(out)
+
+
+def synthetic(args):
+    """`args.crates` crates of `args.modules` modules; a declaration every `args.every`."""
+    rng = random.Random(args.crates)
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    members, declared, counter = [], 0, 0
+    for c in range(args.crates):
+        member = f"crate_{c:05}"
+        members.append(member)
+        base = os.path.join(args.out, member)
+        write(os.path.join(base, "Cargo.toml"), manifest(member))
+        mods = "".join(f"pub mod m{m};\n" for m in range(args.modules))
+        write(os.path.join(base, "src", "lib.rs"), f"//! Crate {c}.\n\n{mods}")
+        for m in range(args.modules):
+            counter += 1
+            declare = counter % args.every == 0
+            declared += declare
+            write(os.path.join(base, "src", f"m{m}.rs"),
+                  module_text(rng, c, m, declare, args.size))
+    write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(members))
+    write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
+    total, files = rs_bytes(args.out)
+    print(json.dumps({"dir": args.out, "members": len(members), "files": files,
+                      "bytes": total, "declarations": declared}))
+
+
+def macro(args):
+    """The `decl` and `plain` crates of the macro-cost benchmark."""
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    runtime = os.path.join(args.repo, "secret-runtime")
+    dep = f'\n[dependencies]\nsecret-runtime = {{ path = "{runtime}" }}\n'
+    write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(["decl", "plain"]))
+    shutil.copy(os.path.join(args.repo, "Cargo.lock"), os.path.join(args.out, "Cargo.lock"))
+    write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
+    decl = ["//! 1,000 `secret!` declarations.\n#![allow(dead_code)]\n",
+            "use secret_runtime::{secret, Secret};\n"]
+    plain = ["//! 1,000 plain `&str` statics.\n#![allow(dead_code)]\n",
+             "use secret_runtime::Secret as _;\n"]
+    for i in range(args.count):
+        decl.append(f'static S_{i}: Secret = secret!("Name_{i}");\n')
+        plain.append(f'static S_{i}: &str = "Name_{i}";\n')
+    write(os.path.join(args.out, "decl", "Cargo.toml"), manifest("decl", dep))
+    write(os.path.join(args.out, "decl", "src", "lib.rs"), "".join(decl))
+    write(os.path.join(args.out, "plain", "Cargo.toml"), manifest("plain", dep))
+    write(os.path.join(args.out, "plain", "src", "lib.rs"), "".join(plain))
+    # The local values for the first `--set` names, as a dotenv file for `secret import`.
+    write(os.path.join(args.out, "values.env"),
+          "".join(f"Name_{i}=value-{i}\n" for i in range(args.set)))
+    print(json.dumps({"dir": args.out, "declarations": args.count, "with_value": args.set}))
+
+
+def deps(args):
+    """Two fresh crates: one on secret-runtime (default features), one on secrecy."""
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    runtime = os.path.join(args.repo, "secret-runtime")
+    lock = os.path.join(args.repo, "Cargo.lock")
+    crates = {
+        "on_runtime": (f'secret-runtime = {{ path = "{runtime}" }}\n',
+                       "pub use secret_runtime::Secret;\n"),
+        "on_secrecy": ('secrecy = "0.10.3"\n', "pub use secrecy::SecretString;\n"),
+    }
+    for name, (dep, body) in crates.items():
+        base = os.path.join(args.out, name)
+        write(os.path.join(base, "Cargo.toml"),
+              manifest(name, f"\n[dependencies]\n{dep}\n[workspace]\n"))
+        write(os.path.join(base, "src", "lib.rs"), f"//! Depends on one crate.\n{body}")
+        shutil.copy(lock, os.path.join(base, "Cargo.lock"))
+    print(json.dumps({"dir": args.out, "crates": sorted(crates)}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("registry")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--every", type=int, default=10)
+    p = sub.add_parser("synthetic")
+    p.add_argument("--out", required=True)
+    p.add_argument("--crates", type=int, required=True)
+    p.add_argument("--modules", type=int, default=10)
+    p.add_argument("--size", type=int, default=3000)
+    p.add_argument("--every", type=int, default=7)
+    p = sub.add_parser("macro")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--set", type=int, default=900)
+    p = sub.add_parser("deps")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--out", required=True)
+    args = parser.parse_args()
+    {"registry": registry, "synthetic": synthetic, "macro": macro, "deps": deps}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+//! Run-time cost of a secret, for docs/BENCHMARKS.md (run by `bench/run.sh`):
+//!
+//! - `access/expose_resolved` against `access/static_str`: reading a resolved handle's value
+//!   against reading a `static &str` (target: within 2x);
+//! - `store/first_resolution_of_100`: a fresh resolver over a store of 100 values encrypted
+//!   to one identity, resolving all 100 names (target: under 5 ms).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use secrecy::{ExposeSecret, SecretString};
+use secret_runtime::{Resolver, Secret, secret};
+use secret_store::identity::Identities;
+use secret_store::store::Store;
+use secret_store::{Config, EnvType, Scope};
+
+static PLAIN: &str = "plain-static-value";
+static TOKEN: Secret = secret!("BenchToken");
+
+fn access(c: &mut Criterion) {
+    let vars: HashMap<&str, OsString> = HashMap::from([
+        ("SECRET_BenchToken", OsString::from("resolved-value")),
+        ("SECRETS_ENV", OsString::from("production")),
+    ]);
+    let resolver = Resolver::from_vars(Arc::new(move |name| vars.get(name).cloned()), None, None)
+        .expect("a resolver from variables");
+    secret_runtime::install(resolver).expect("installed before the first expose()");
+    assert_eq!(TOKEN.expose().unwrap(), "resolved-value");
+
+    let mut group = c.benchmark_group("access");
+    group.bench_function("static_str", |b| b.iter(|| black_box(*black_box(&PLAIN))));
+    group.bench_function("expose_resolved", |b| {
+        b.iter(|| black_box(black_box(&TOKEN).expose().unwrap()))
+    });
+    group.finish();
+}
+
+/// A workspace whose store holds local values for `Bench0`..`Bench99`, encrypted to `key`.
+fn store_workspace(key: &age::x25519::Identity, names: &[String]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[recipients]\nlocal = [\"{}\"]\n", key.to_public());
+    std::fs::write(dir.path().join("secrets.toml"), config).unwrap();
+    let config = Config::load(dir.path()).unwrap();
+    let mut store = Store::load(dir.path()).unwrap();
+    let scope = Scope::Types([EnvType::Local].into());
+    for (i, name) in names.iter().enumerate() {
+        let value = SecretString::from(format!("value-{i}"));
+        secret_store::edit::set(
+            &mut store,
+            &config,
+            name,
+            &scope,
+            &value,
+            false,
+            &Identities::none(),
+        )
+        .unwrap();
+    }
+    store.write().unwrap();
+    dir
+}
+
+fn first_resolution(c: &mut Criterion) {
+    let key = age::x25519::Identity::generate();
+    let names: Vec<String> = (0..100).map(|i| format!("Bench{i}")).collect();
+    let dir = store_workspace(&key, &names);
+    let vars: HashMap<&str, OsString> = HashMap::from([
+        ("SECRETS_WORKSPACE", dir.path().as_os_str().to_owned()),
+        ("SECRETS_ENV", OsString::from("local")),
+        (
+            "SECRETS_IDENTITY_KEY",
+            OsString::from(key.to_string().expose_secret()),
+        ),
+        ("HOME", dir.path().join("no-home").into_os_string()),
+    ]);
+    let vars: secret_runtime::source::VarReader = Arc::new(move |name| vars.get(name).cloned());
+
+    let mut group = c.benchmark_group("store");
+    group.sample_size(20);
+    group.bench_function("first_resolution_of_100", |b| {
+        b.iter(|| {
+            let resolver = Resolver::from_vars(vars.clone(), None, None).unwrap();
+            for name in &names {
+                black_box(resolver.resolve(name).unwrap());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, access, first_resolution);
+criterion_main!(benches);
