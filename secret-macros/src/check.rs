@@ -85,10 +85,16 @@ pub(crate) fn check(name: &str) -> Outcome {
     };
     let Some(root) = config_root(&manifest_dir) else {
         // No store set up: stay silent, but track the workspace manifest, which
-        // `secret init` touches when it creates `secrets.toml`.
-        let manifest = secret_store::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
-        return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir)) {
-            Some(manifest) => Outcome { track: true, tracked_files: vec![manifest], diagnostic: None },
+        // `secret init` touches when it creates the store.
+        let manifest =
+            secret_store::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
+        return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir))
+        {
+            Some(manifest) => Outcome {
+                track: true,
+                tracked_files: vec![manifest],
+                diagnostic: None,
+            },
             None => nothing,
         };
     };
