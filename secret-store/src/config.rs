@@ -193,16 +193,7 @@ impl Config {
             return Ok(Environment::of_type(ty));
         }
         let declared: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-        let types = [
-            "production",
-            "prod",
-            "development",
-            "dev",
-            "preview",
-            "pr",
-            "local",
-        ];
-        let help = match did_you_mean(text, declared.iter().copied().chain(types)) {
+        let help = match did_you_mean(text, declared.iter().copied().chain(EnvType::NAMES)) {
             Some(known) => format!("did you mean `{known}`?"),
             None if declared.is_empty() => "use an environment type (production, development, preview, local) or declare the environment in [environments]".to_owned(),
             None => format!(

@@ -17,6 +17,17 @@ pub enum EnvType {
 }
 
 impl EnvType {
+    /// Every name and shorthand [`EnvType::parse`] accepts, for suggestions.
+    pub const NAMES: [&'static str; 7] = [
+        "production",
+        "prod",
+        "development",
+        "dev",
+        "preview",
+        "pr",
+        "local",
+    ];
+
     /// Every type, in the order reports show them.
     pub const ALL: [EnvType; 4] = [
         Self::Production,
@@ -193,6 +204,21 @@ impl Scope {
                 .position(|key| envs.contains(*key))
                 .map(|position| position as u8),
             Self::Types(types) => types.contains(&env.ty).then_some(2),
+        }
+    }
+
+    /// The `set`/`unset` flags that select this scope: `--type dev,local` or
+    /// `--env staging`.
+    pub fn flags(&self) -> String {
+        match self {
+            Self::Types(types) => {
+                let names: Vec<_> = types.iter().map(|ty| ty.short()).collect();
+                format!("--type {}", names.join(","))
+            }
+            Self::Envs(envs) => {
+                let names: Vec<_> = envs.iter().map(String::as_str).collect();
+                format!("--env {}", names.join(","))
+            }
         }
     }
 

@@ -219,7 +219,7 @@ impl Error {
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
-                    scope_flags(scope)
+                    scope.flags()
                 )),
             },
             Self::Misplaced {
@@ -237,7 +237,7 @@ impl Error {
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
-                    scope_flags(scope)
+                    scope.flags()
                 )),
             },
             Self::Conflict {
@@ -260,7 +260,7 @@ impl Error {
                     ),
                     help: Some(format!(
                         "to move them to the new value run `cargo xtask secret set {} --move {name}`; or remove them first with `cargo xtask secret unset`",
-                        scope_flags(scope)
+                        scope.flags()
                     )),
                 }
             }
@@ -314,20 +314,6 @@ pub struct NoAccess {
     pub tried: Vec<String>,
     /// Where the identities came from (`~/.config/secrets/identity.txt`).
     pub identity_source: String,
-}
-
-/// The `set` flags that select `scope`: `--type development,local` or `--env staging`.
-pub fn scope_flags(scope: &Scope) -> String {
-    match scope {
-        Scope::Types(types) => {
-            let names: Vec<_> = types.iter().map(|ty| ty.short()).collect();
-            format!("--type {}", names.join(","))
-        }
-        Scope::Envs(envs) => {
-            let names: Vec<_> = envs.iter().map(String::as_str).collect();
-            format!("--env {}", names.join(","))
-        }
-    }
 }
 
 /// The 1-based line number of byte `offset` in `text`.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use secret_store::{EnvKind, Environment, Scope};
+use secret_store::{EnvKind, Environment};
 
 use super::report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
 use crate::scan::{Declaration, ProblemKind, ScanReport};
@@ -179,20 +179,6 @@ fn set_flag(env: &Environment) -> String {
     }
 }
 
-/// The flags that select `scope`: `--type development,local` or `--env staging`.
-fn scope_flags(scope: &Scope) -> String {
-    match scope {
-        Scope::Types(types) => {
-            let names: Vec<_> = types.iter().map(|ty| ty.short()).collect();
-            format!("--type {}", names.join(","))
-        }
-        Scope::Envs(envs) => {
-            let names: Vec<_> = envs.iter().map(String::as_str).collect();
-            format!("--env {}", names.join(","))
-        }
-    }
-}
-
 fn missing(name: &str, env: &Environment, declarations: &[&Declaration]) -> Diagnostic {
     let severity = if env.ty.is_cloud() {
         Severity::Error
@@ -249,7 +235,7 @@ fn undeclared(value: &StoredValue, store_path: &std::path::Path) -> Diagnostic {
         notes: Vec::new(),
         help: Some(format!(
             "{SET_COMMAND} unset {} {}",
-            scope_flags(&value.scope),
+            value.scope.flags(),
             value.name
         )),
     }

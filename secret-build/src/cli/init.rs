@@ -186,10 +186,10 @@ fn template(public: &str) -> String {
 # Optional: keep values in Vault/OpenBao (KV v2) instead of secrets.enc.toml;
 # see docs/delivery.md for every key.
 # [backend]
-# kind = "openbao"
-# address = "https://bao.example.internal:8200"
-# mount = "secret"
-# prefix = "my-service"
+# kind = \"openbao\"
+# address = \"https://bao.example.internal:8200\"
+# mount = \"secret\"
+# prefix = \"my-service\"
 ",
         recipients_block(public)
     )

@@ -267,16 +267,7 @@ impl ScopeArgs {
                 let ty = EnvType::parse(text.trim()).ok_or_else(|| {
                     let mut failure =
                         Failure::usage(format!("`{text}` is not an environment type"));
-                    let names = [
-                        "production",
-                        "prod",
-                        "development",
-                        "dev",
-                        "preview",
-                        "pr",
-                        "local",
-                    ];
-                    if let Some(known) = secret_store::error::did_you_mean(text, names) {
+                    if let Some(known) = secret_store::error::did_you_mean(text, EnvType::NAMES) {
                         failure.help.push(format!("did you mean `{known}`?"));
                     }
                     if config.environments.contains_key(text.trim()) {

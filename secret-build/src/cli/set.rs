@@ -205,7 +205,7 @@ fn read_value(
         };
     if bytes.is_empty() {
         return Err(Failure::data(format!("the value of {name} is empty"))
-            .with_help(format!("pipe the value in (`... | cargo xtask secret set {} {name}`), use --from-file, or remove it with `cargo xtask secret unset`", secret_store::error::scope_flags(scope))));
+            .with_help(format!("pipe the value in (`... | cargo xtask secret set {} {name}`), use --from-file, or remove it with `cargo xtask secret unset`", scope.flags())));
     }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::data(format!("the value of {name} is not UTF-8 text")))?;
