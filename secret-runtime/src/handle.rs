@@ -112,7 +112,12 @@ impl Secret {
     ///
     /// The error names the secret, the environment, every source tried and the command that
     /// sets a value.
+    #[inline]
     pub fn expose(&self) -> Result<&str, Error> {
+        // Fast path: after the first call this is one atomic load and two pointer reads.
+        if let Some(Ok(value)) = self.value.get() {
+            return Ok(value.expose_secret());
+        }
         match self.resolved() {
             Ok(value) => Ok(value.expose_secret()),
             Err(error) => Err(error.clone()),
@@ -124,6 +129,7 @@ impl Secret {
         self.value.get().is_some()
     }
 
+    #[cold]
     fn resolved(&self) -> &Result<Arc<SecretString>, Error> {
         self.value.get_or_init(|| match self.declaration {
             Some(declaration) => {
