@@ -215,8 +215,12 @@ impl Parser<'_> {
             .rest()
             .get(..digits)
             .ok_or_else(|| self.error("truncated unicode escape".to_owned()))?;
-        let code = u32::from_str_radix(hex, 16)
-            .ok()
+        // All hex digits: `from_str_radix` alone would accept a leading `+`.
+        let code = hex
+            .bytes()
+            .all(|byte| byte.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(hex, 16).ok())
+            .flatten()
             .and_then(char::from_u32)
             .ok_or_else(|| self.error(format!("`{hex}` is not a valid unicode escape")))?;
         self.pos += digits;

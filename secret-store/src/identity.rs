@@ -221,6 +221,27 @@ impl Identities {
     }
 }
 
+/// A warning when the identity file at `path` can be read or written by other users than its
+/// owner (Unix permissions): it names the file and the `chmod` that fixes it. `None` when the
+/// file is private, missing, or on a platform without Unix permissions.
+pub fn permission_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "the identity file {} can be read by other users (mode {mode:04o}); make it private with `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
+}
+
 /// A new random identity, and its text as written to an identity file (with the public key
 /// as a comment, like `age-keygen`).
 pub fn generate_identity() -> (age::x25519::Identity, SecretString) {

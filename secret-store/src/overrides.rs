@@ -57,6 +57,12 @@ fn parse_cue_overrides(
     Ok(fields.into_iter().collect())
 }
 
+/// Parses the text of a `.secrets.local.toml` read from `path` (for messages): top-level
+/// `Name = "value"` pairs; anything but a string is an error naming its line.
+pub fn parse_toml(path: &Path, text: &str) -> Result<BTreeMap<String, SecretString>, FileError> {
+    parse_toml_overrides(path, text)
+}
+
 fn parse_toml_overrides(
     path: &Path,
     text: &str,

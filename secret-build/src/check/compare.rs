@@ -140,9 +140,12 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
                 ),
             ),
         };
-        let label = match problem.kind {
-            ProblemKind::InvalidDeclaration => None,
-            _ => Some(problem.message.clone()),
+        // Why a file was not scanned goes in a note: with no source line to show, a label
+        // would not be printed, and the user would not learn the file is not UTF-8.
+        let (label, notes) = match problem.kind {
+            ProblemKind::InvalidDeclaration => (None, Vec::new()),
+            _ if problem.line.is_none() => (None, vec![problem.message.clone()]),
+            _ => (Some(problem.message.clone()), Vec::new()),
         };
         diagnostics.push(Diagnostic {
             severity,
@@ -157,7 +160,7 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
                 end: None,
             }),
             label,
-            notes: Vec::new(),
+            notes,
             help: match problem.kind {
                 ProblemKind::InvalidDeclaration => {
                     Some("write the name as one string literal, such as `secret!(\"GitHubAPIToken\")`".to_owned())

@@ -164,6 +164,11 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
 pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, CheckError> {
     let identities =
         secret_store::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
+    if let secret_store::identity::IdentitySource::File { path, .. } = identities.source()
+        && let Some(warning) = secret_store::identity::permission_warning(path)
+    {
+        eprintln!("warning: {warning}");
+    }
     if identities.is_empty() {
         return Err(CheckError::NoIdentity(identities.source().to_string()));
     }

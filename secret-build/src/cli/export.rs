@@ -4,7 +4,8 @@
 //!
 //! - `dotenv`: `SECRET_<Name>=...` lines. A value is single-quoted when it has no `'`,
 //!   `\`, or line break (read literally by every dotenv parser), else double-quoted with
-//!   the escapes `\\`, `\"`, `\n`, `\r` and `\$` (so no parser expands `$VAR` in it).
+//!   the escapes `\\`, `\"`, `\n` and `\$` (so no parser expands `$VAR` in it); a carriage
+//!   return is written as is inside the quotes, as `dotenvy` rejects the `\r` escape.
 //! - `json`: one object, secret name to value.
 //! - `k8s`: a `v1` `Secret` manifest of type `Opaque`, in JSON (which `kubectl apply -f`
 //!   reads like YAML): `data` maps each secret name to its base64 value, so mounting it as
@@ -154,7 +155,8 @@ pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> String {
                     '\\' => out.push_str("\\\\"),
                     '"' => out.push_str("\\\""),
                     '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
+                    // Raw: `dotenvy` (what Rust programs read) rejects `\r`.
+                    '\r' => out.push('\r'),
                     '$' => out.push_str("\\$"),
                     ch => out.push(ch),
                 }

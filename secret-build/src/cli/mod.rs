@@ -142,6 +142,7 @@ where
 /// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
 fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
     let root = workspace_root(secret.workspace.as_deref(), &io.cwd)?;
+    warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
     match secret.command {
         SecretCommand::Init => init::run(&root, io),
@@ -402,6 +403,17 @@ fn workspace_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, Failure> 
             Failure::usage(format!("{} is not inside a Cargo workspace", cwd.display()))
                 .with_help("run the command inside the workspace, or pass `--workspace DIR`")
         }),
+    }
+}
+
+/// Warns on stderr when the identity file (from `SECRETS_IDENTITY` or the default path) can
+/// be read by other users, naming the file and the `chmod` that fixes it.
+fn warn_if_identity_is_shared(io: &mut Io<'_>) {
+    if let secret_store::identity::IdentitySource::File { path, .. } =
+        secret_store::identity::IdentitySource::from_vars(io.vars)
+        && let Some(warning) = secret_store::identity::permission_warning(&path)
+    {
+        let _ = writeln!(io.stderr, "warning: {warning}");
     }
 }
 

@@ -311,6 +311,23 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
     results.into_iter().map(|(_, result)| result).collect()
 }
 
+/// The scan of one file's text, as [`scan_workspace`] does it for each file: the
+/// pre-filter, the lexer and the token walk, looking for `secret` and `aliases`. Returns how
+/// many invocations (valid or not) it found, or the lexer's message. For fuzzing.
+#[doc(hidden)]
+pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
+    let names: BTreeSet<String> = std::iter::once("secret")
+        .chain(aliases.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    if !tokens::may_declare(text, &names) {
+        return Ok(0);
+    }
+    let scanned = tokens::scan_text(text, &names);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    scanned.map(|scan| scan.found.len())
+}
+
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {

@@ -69,6 +69,12 @@ impl Ws {
         let (key, text) = generate_identity();
         let file = self.home.path().join(format!("{name}.txt"));
         std::fs::write(&file, text.expose_secret()).unwrap();
+        // Private, as `secret init` and `age-keygen -o` write it (else every command warns).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         Key {
             file,
             public: key.to_public().to_string(),
