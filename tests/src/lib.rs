@@ -1,1 +1,23 @@
-//! Integration tests live in `tests/`; fixtures in `fixtures/`.
+//! Helpers shared by the integration tests in `tests/` (fixture workspaces are in
+//! `fixtures/`): where this repository and its build output are, for tests that build a
+//! user workspace with cargo and reuse the dependencies already compiled for the suite.
+
+use std::path::{Path, PathBuf};
+
+/// The repository's root folder.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_owned()
+}
+
+/// The target directory the running test binary was built in (it runs from
+/// `<target>/debug/deps/<test>`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(3)
+        .expect("<target>/debug/deps/<test>")
+        .to_owned()
+}

@@ -8,27 +8,10 @@
 
 mod store_support;
 
-use std::path::{Path, PathBuf};
+use secret_tests::{repo, target_dir};
 use std::process::Output;
 
 use store_support::{Ws, ok};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// The target directory this test binary was built in (`target/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .unwrap()
-        .ancestors()
-        .nth(3)
-        .unwrap()
-        .to_owned()
-}
 
 const APP_MAIN: &str = r#"use secret_runtime::{Secret, secret};
 

@@ -5,23 +5,11 @@
 
 mod check_support;
 
-use std::path::{Path, PathBuf};
+use secret_tests::{repo, target_dir};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use check_support::{MAIN_RS, Workspace};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// The target directory this test binary was built in (`target/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_owned()
-}
 
 fn cargo_xtask(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO"))

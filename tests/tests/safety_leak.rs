@@ -20,6 +20,7 @@
 
 mod safety_support;
 
+use secret_tests::{repo, target_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,23 +62,6 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 "#;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// The target directory this test was built in (`target/debug/deps/<test>`).
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .unwrap()
-        .ancestors()
-        .nth(3)
-        .unwrap()
-        .to_owned()
-}
 
 /// A random value: an alphanumeric run, then characters whose UTF-8 bytes make base64 use
 /// `+` and `/`, quotes, backslashes, `$`, `=`, `#`, spaces, non-ASCII; length not a
