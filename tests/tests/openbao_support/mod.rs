@@ -1,7 +1,9 @@
 //! A real OpenBao dev server for the backend tests: found through `BAO_BIN` or the cache
 //! `scripts/openbao.sh` installs into (`~/.cache/secrets-toolkit/openbao`), started per
 //! test on 127.0.0.1 on a free port with a random root token, and killed when the guard is
-//! dropped. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
+//! dropped. The tests of one binary take turns (a process-wide lock held by the guard):
+//! several dev servers starting at once on a loaded 2-core machine can take longer than
+//! any reasonable health deadline. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
 //! elsewhere.
 #![allow(dead_code, unreachable_pub)]
 
@@ -10,7 +12,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// Held by each [`Bao`]: one dev server at a time per test binary.
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// A running `bao server -dev`; killed on drop.
 pub struct Bao {
@@ -19,6 +25,7 @@ pub struct Bao {
     pub token: String,
     child: Child,
     _log: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Drop for Bao {
@@ -83,6 +90,10 @@ pub fn start() -> Option<Bao> {
         );
         return None;
     };
+    // A test that panicked while holding the lock poisons it; the next one may still run.
+    let turn = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -111,8 +122,9 @@ pub fn start() -> Option<Bao> {
         token,
         child,
         _log: log,
+        _turn: turn,
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !healthy(port) {
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(bao._log.path().join("bao.log")).unwrap_or_default();
@@ -121,7 +133,7 @@ pub fn start() -> Option<Bao> {
         std::thread::sleep(Duration::from_millis(100));
     }
     // The dev server mounts KV v2 at `secret/` shortly after it answers.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let out = bao.cli(&["kv", "list", "-format=json", "secret/"], "");
         // An empty engine: exit status 2 with `{}`.
