@@ -23,3 +23,33 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
     }
     nearest_workspace.or(nearest_package)
 }
+
+/// The workspace a command works on: `given` (`--workspace DIR`, relative to `cwd`), else
+/// the workspace enclosing `cwd` (see [`find_root`]).
+pub fn resolve(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, crate::FileError> {
+    match given {
+        Some(dir) => {
+            // Rebuilt from its components: `--workspace .` would otherwise show as
+            // `<cwd>/./secrets.toml` in every message.
+            let dir: PathBuf = cwd.join(dir).components().collect();
+            if dir.is_dir() {
+                Ok(dir)
+            } else {
+                Err(crate::FileError {
+                    path: dir,
+                    line: None,
+                    message: "--workspace: no such directory".to_owned(),
+                    help: Some("pass the folder of the workspace's root Cargo.toml".to_owned()),
+                })
+            }
+        }
+        None => find_root(cwd).ok_or_else(|| crate::FileError {
+            path: cwd.to_owned(),
+            line: None,
+            message: "not inside a Cargo workspace".to_owned(),
+            help: Some(
+                "run the command inside the workspace, or pass `--workspace DIR`".to_owned(),
+            ),
+        }),
+    }
+}

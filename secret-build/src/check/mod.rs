@@ -71,9 +71,6 @@ pub enum CheckError {
     /// The workspace could not be read.
     #[error("{0}")]
     Scan(#[from] ScanError),
-    /// No workspace was given and none encloses the current folder.
-    #[error("no Cargo workspace encloses {0}; run inside a workspace or pass --workspace DIR")]
-    NoWorkspace(PathBuf),
     /// `--leaks` was asked for without an identity to decrypt the values with.
     #[error(
         "--leaks needs an identity that can decrypt the stored values, and none was found in {0}\nhelp: set SECRETS_IDENTITY to an age identity file, or SECRETS_IDENTITY_KEY to the key"
@@ -151,11 +148,8 @@ pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> Str
 
 /// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
 pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
-    if let Some(dir) = workspace {
-        return Ok(dir.to_owned());
-    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    secret_store::workspace::find_root(&cwd).ok_or(CheckError::NoWorkspace(cwd))
+    Ok(secret_store::workspace::resolve(workspace, &cwd)?)
 }
 
 /// `--leaks`: searches tracked files and the target directory for the values the

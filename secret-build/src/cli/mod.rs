@@ -141,7 +141,7 @@ where
 
 /// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
 fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
-    let root = workspace_root(secret.workspace.as_deref(), &io.cwd)?;
+    let root = secret_store::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
     warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
     match secret.command {
@@ -383,26 +383,6 @@ impl From<secret_store::Error> for Failure {
 impl From<FileError> for Failure {
     fn from(error: FileError) -> Self {
         Self::from_file(error)
-    }
-}
-
-fn workspace_root(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, Failure> {
-    match given {
-        Some(dir) => {
-            let dir = cwd.join(dir);
-            if dir.is_dir() {
-                Ok(dir)
-            } else {
-                Err(Failure::usage(format!(
-                    "--workspace {}: no such directory",
-                    dir.display()
-                )))
-            }
-        }
-        None => secret_store::workspace::find_root(cwd).ok_or_else(|| {
-            Failure::usage(format!("{} is not inside a Cargo workspace", cwd.display()))
-                .with_help("run the command inside the workspace, or pass `--workspace DIR`")
-        }),
     }
 }
 
