@@ -10,3 +10,4 @@ pub mod build;
 pub mod check;
 pub mod cli;
 pub mod scan;
+mod table;
