@@ -18,6 +18,7 @@ pub mod cue;
 pub mod edit;
 pub mod env;
 pub mod error;
+pub mod files;
 #[cfg(feature = "crypto")]
 pub mod identity;
 pub mod overrides;

@@ -34,7 +34,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[cfg(feature = "crypto")]
@@ -462,13 +461,7 @@ fn remove_stale_temp_files(root: &Path) {
 
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let _ = fs::remove_file(path);
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    crate::files::create_private(path, bytes)
 }
 
 fn parse_entry(

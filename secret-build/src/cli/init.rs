@@ -9,7 +9,6 @@
 //! - appends `.secrets.local.toml`, `.secrets.local.cue` and the store's lock file to
 //!   `.gitignore` when missing.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
@@ -126,22 +125,14 @@ fn identity(io: &mut Io<'_>) -> Result<String, Failure> {
             ))
         })?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(&path)
-        .and_then(|mut file| {
-            file.write_all(text.expose_secret().as_bytes())?;
-            file.sync_all()
-        })
-        .map_err(|error| {
+    secret_store::files::create_private(&path, text.expose_secret().as_bytes()).map_err(
+        |error| {
             Failure::usage(format!(
                 "{}: cannot create the identity: {error}",
                 path.display()
             ))
-        })?;
+        },
+    )?;
     let public = key.to_public().to_string();
     let _ = writeln!(io.stdout, "created identity {}", path.display());
     let _ = writeln!(io.stdout, "public key: {public}");

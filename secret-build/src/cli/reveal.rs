@@ -6,7 +6,6 @@
 //! The value is written as is, without a trailing newline (one is added after it only
 //! with `--show` on a terminal).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -62,10 +61,12 @@ pub(crate) fn run(
     match &args.output {
         Some(file) => {
             let path = io.cwd.join(file);
-            write_private(&path, value.expose_secret().as_bytes()).map_err(|error| {
-                Failure::usage(format!("--output {}: {error}", path.display()))
-                    .with_help("the file must not exist yet")
-            })?;
+            secret_store::files::create_private(&path, value.expose_secret().as_bytes()).map_err(
+                |error| {
+                    Failure::usage(format!("--output {}: {error}", path.display()))
+                        .with_help("the file must not exist yet")
+                },
+            )?;
             let _ = writeln!(
                 io.stderr,
                 "wrote the value of {} for {} ({}) to {}",
@@ -84,14 +85,4 @@ pub(crate) fn run(
         }
     }
     Ok(())
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
