@@ -141,9 +141,21 @@ fn run_forwards_sigterm_to_the_child() {
     let ws = workspace();
     // The child sends SIGTERM to its parent (this process running `secret run`), which
     // must survive it and pass it on: the child's trap then exits 42.
+    // It runs as its own process (the CLI executable): in this test process the signal
+    // would also reach the children of tests running in parallel.
     let script = "trap 'exit 42' TERM; kill -TERM $PPID; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 1";
-    let out = ws.secret(&["run", "--env", "prod", "--", "sh", "-c", script], "");
-    assert_eq!(out.code, 42, "{}", out.all());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_secret-cli"))
+        .args(["secret", "run", "--env", "prod", "--workspace"])
+        .arg(ws.root())
+        .args(["--", "sh", "-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(&ws.vars)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(42), "{stderr}");
 }
 
 #[test]
