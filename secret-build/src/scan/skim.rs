@@ -78,8 +78,9 @@ pub(crate) fn item_ends(text: &str) -> Option<Vec<usize>> {
     Some(ends)
 }
 
-/// `text` with every top-level item blanked except those holding one of `positions`:
-/// characters become spaces, line breaks stay, so lines and character columns are kept.
+/// `text` with every top-level item blanked except those holding one of `positions`: a
+/// blanked item keeps only its line breaks and, after the last, a space per character, so
+/// every kept character has its original line and character column.
 pub(crate) fn mask(text: &str, ends: &[usize], positions: &[usize]) -> String {
     let mut keep = vec![false; ends.len()];
     for &position in positions {
@@ -95,7 +96,13 @@ pub(crate) fn mask(text: &str, ends: &[usize], positions: &[usize]) -> String {
         if keep {
             out.push_str(item);
         } else {
-            out.extend(item.chars().map(|ch| if ch == '\n' { '\n' } else { ' ' }));
+            // Only what positions the kept items: its line breaks, and a space for each
+            // character after its last one (on the line the next item may start on). Every
+            // kept character keeps its line and column; the lexer sees a much shorter text.
+            let newlines = memchr::memchr_iter(b'\n', item.as_bytes()).count();
+            out.extend(std::iter::repeat_n('\n', newlines));
+            let tail = item.rfind('\n').map_or(item, |at| &item[at + 1..]);
+            out.extend(std::iter::repeat_n(' ', tail.chars().count()));
         }
         start = end;
     }
@@ -291,5 +298,10 @@ mod tests {
             masked,
             "         \n                \nstatic S: Secret = secret!(\"A\");\n"
         );
+        // A blanked item spanning lines shrinks to its line breaks and its last line.
+        let text = "fn a() {\n    body();\n} static S: Secret = secret!(\"A\");\n";
+        let ends = item_ends(text).unwrap();
+        let masked = mask(text, &ends, &[text.find("secret!").unwrap()]);
+        assert_eq!(masked, "\n\n  static S: Secret = secret!(\"A\");\n");
     }
 }
