@@ -111,6 +111,11 @@ impl BackendConfig {
     pub fn data_path(&self, name: &str) -> String {
         format!("{}/data/{}", self.mount, self.secret_path(name))
     }
+
+    /// The path of `name`'s metadata (versions, deletion): `secret/metadata/myapp/GitHubAPIToken`.
+    pub fn metadata_path(&self, name: &str) -> String {
+        format!("{}/metadata/{}", self.mount, self.secret_path(name))
+    }
 }
 
 /// The keys of the `[backend]` table.

@@ -225,11 +225,7 @@ impl Client {
     }
 
     fn current_version(&self, name: &str) -> Result<u64, Error> {
-        let path = format!(
-            "{}/metadata/{}",
-            self.config.mount,
-            self.config.secret_path(name)
-        );
+        let path = self.config.metadata_path(name);
         let (status, text) = self.send("GET", &path, None, true)?;
         match status {
             200 => {
@@ -281,11 +277,7 @@ impl Client {
 
     /// Deletes `name` with all its versions (its metadata).
     pub fn delete(&self, name: &str) -> Result<(), Error> {
-        let path = format!(
-            "{}/metadata/{}",
-            self.config.mount,
-            self.config.secret_path(name)
-        );
+        let path = self.config.metadata_path(name);
         let (status, text) = self.send("DELETE", &path, None, true)?;
         match status {
             200 | 204 | 404 => Ok(()),
