@@ -14,14 +14,7 @@ const PROD_VALUE: &str = "prod-value-Yw93mcT";
 fn init_set_list_and_resolve() {
     let ws = Ws::new();
     // A member crate declaring two secrets, for `list`'s declaration columns.
-    ws.write("Cargo.toml", "[workspace]\nmembers = [\"app\"]\n");
-    std::fs::create_dir_all(ws.root().join("app/src")).unwrap();
-    ws.write(
-        "app/Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
-    );
-    ws.write(
-        "app/src/main.rs",
+    ws.with_app(
         "/// Personal access token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\nstatic OTHER: Secret = secret!(\"Missing\");\nfn main() {}\n",
     );
     let init = ws.secret(&["init"], "");

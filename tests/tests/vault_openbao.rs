@@ -17,17 +17,7 @@ use store_support::{Ws, ok};
 /// recipient of every type for the file store.
 fn workspace(bao: &openbao_support::Bao, prefix: &str) -> Ws {
     let mut ws = Ws::new();
-    ws.write(
-        "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n",
-    );
-    std::fs::create_dir_all(ws.root().join("app/src")).unwrap();
-    ws.write(
-        "app/Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
-    );
-    ws.write(
-        "app/src/main.rs",
+    ws.with_app(
         "use secret_runtime::{Secret, secret};\n\n/// Where the database lives\nstatic DATABASE: Secret = secret!(\"DatabaseUrl\");\n/// Deploy token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\n\nfn main() {\n    let _ = (&DATABASE, &TOKEN);\n}\n",
     );
     let key = ws.key("me");

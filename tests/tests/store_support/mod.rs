@@ -48,6 +48,20 @@ impl Ws {
         Self { dir, home, vars }
     }
 
+    /// Makes the workspace have one member, `app`, whose `src/main.rs` is `main_rs`.
+    pub fn with_app(&self, main_rs: &str) {
+        self.write(
+            "Cargo.toml",
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n",
+        );
+        std::fs::create_dir_all(self.root().join("app/src")).unwrap();
+        self.write(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+        );
+        self.write("app/src/main.rs", main_rs);
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
