@@ -192,6 +192,7 @@ impl Backend {
         match self {
             Self::File { root } => {
                 let store = Store::load(root)?;
+                let config = secret_store::Config::load(root)?;
                 let mut identities: Option<Identities> = None;
                 for name in store.names() {
                     let Some((scope, _)) = store.lookup(name, env) else {
@@ -201,7 +202,7 @@ impl Backend {
                         identities = Some(Identities::from_vars(vars)?);
                     }
                     let ids = identities.as_ref().expect("loaded above");
-                    values.insert(name.to_owned(), store.decrypt(name, scope, ids)?);
+                    values.insert(name.to_owned(), store.decrypt(name, scope, &config, ids)?);
                 }
             }
             Self::Vault(client) => {
@@ -232,8 +233,9 @@ impl Backend {
                 let Some((scope, _)) = store.lookup(name, env) else {
                     return Ok(None);
                 };
+                let config = secret_store::Config::load(root)?;
                 let ids = Identities::from_vars(vars)?;
-                Ok(Some((scope.clone(), store.decrypt(name, scope, &ids)?)))
+                Ok(Some((scope.clone(), store.decrypt(name, scope, &config, &ids)?)))
             }
             Self::Vault(client) => Ok(client
                 .read(name)?

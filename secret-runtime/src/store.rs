@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use secret_store::Environment;
+use secret_store::{Config, Environment};
 use secret_store::identity::Identities;
 use secret_store::store::Store;
 
@@ -18,7 +18,7 @@ use crate::source::{Lookup, Source, VarReader};
 /// Values from the workspace's `secrets.enc.toml`, decrypted with the identity of SPEC §3.
 pub struct StoreSource {
     root: PathBuf,
-    store: OnceLock<Result<Store, Error>>,
+    store: OnceLock<Result<(Store, Config), Error>>,
     identities: OnceLock<Result<Identities, Error>>,
     vars: VarReader,
 }
@@ -52,11 +52,14 @@ impl Source for StoreSource {
     }
 
     fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
-        let store = self
+        let (store, config) = self
             .store
             .get_or_init(|| {
-                Store::load(&self.root)
-                    .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
+                let config = Config::load(&self.root)
+                    .map_err(|error| Error::source(name, "secrets.toml", error.to_string()))?;
+                let store = Store::load(&self.root)
+                    .map_err(|error| Error::source(name, self.describe(name), error.to_string()))?;
+                Ok((store, config))
             })
             .as_ref()
             .map_err(Clone::clone)?;
@@ -72,7 +75,7 @@ impl Source for StoreSource {
             .as_ref()
             .map_err(Clone::clone)?;
         store
-            .decrypt(name, scope, identities)
+            .decrypt(name, scope, config, identities)
             .map(Lookup::Found)
             .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
     }

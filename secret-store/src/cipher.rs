@@ -1,6 +1,10 @@
-//! Encrypting and decrypting one value with age, bound to its place in the store.
+//! Encrypting and decrypting one value with age.
 //!
-//! The age plaintext is a binding header followed by the value bytes:
+//! Since store format 2 the age plaintext is the value itself, so `age -d` on a value gives
+//! exactly the secret; the value is bound to its place in the store by the writer's
+//! signature ([`crate::trust`]), which anyone can check without a key.
+//!
+//! Format 1 (still read, for `secret migrate`) prefixed the value with a binding header:
 //!
 //! ```text
 //! secret-store v1
@@ -45,11 +49,9 @@ fn header(name: &str, scope: &Scope, recipients: &[String]) -> String {
     )
 }
 
-/// Encrypts `value` to `recipients` (sorted, age X25519 public keys), bound to `name` and
-/// `scope`; returns the ASCII-armored ciphertext.
+/// Encrypts `value` to `recipients` (sorted, age X25519 public keys); returns the
+/// ASCII-armored ciphertext.
 pub(crate) fn seal(
-    name: &str,
-    scope: &Scope,
     recipients: &[String],
     value: &SecretString,
     config: &Path,
@@ -77,8 +79,7 @@ pub(crate) fn seal(
                 reason: error.to_string(),
             }
         })?;
-    let mut plaintext = Zeroizing::new(header(name, scope, recipients).into_bytes());
-    plaintext.extend_from_slice(value.expose_secret().as_bytes());
+    let plaintext = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
     let mut out = Vec::new();
     let io = |error: std::io::Error| {
         Error::from(crate::error::FileError {
@@ -98,11 +99,13 @@ pub(crate) fn seal(
     Ok(String::from_utf8(out).expect("armored output is ASCII"))
 }
 
-/// Decrypts the armored `ciphertext` read from `slot` and checks its binding.
+/// Decrypts the armored `ciphertext` read from `slot`. A format 1 value (`legacy`) has its
+/// binding header checked and removed.
 pub(crate) fn open(
     slot: &Slot<'_>,
     ciphertext: &str,
     identities: &Identities,
+    legacy: bool,
 ) -> Result<SecretString, Error> {
     let tampered = |detail: &str| Error::Tampered {
         name: slot.name.to_owned(),
@@ -145,6 +148,10 @@ pub(crate) fn open(
     reader
         .read_to_end(&mut plaintext)
         .map_err(|_| tampered("age authentication failed (a byte was changed)"))?;
+    if !legacy {
+        let value = std::str::from_utf8(&plaintext).map_err(|_| tampered("the value is not UTF-8"))?;
+        return Ok(SecretString::from(value));
+    }
     let (bound, value) = split_header(&plaintext)
         .ok_or_else(|| tampered("the decrypted data has no secret-store header"))?;
     let expected = header(slot.name, slot.scope, slot.recipients);

@@ -23,6 +23,9 @@ pub struct Config {
     pub environments: BTreeMap<String, EnvType>,
     /// Recipients (age public keys) keyed by type long name or environment name.
     pub recipients: BTreeMap<String, Vec<String>>,
+    /// Who may write values (age public keys), keyed like `recipients`. A type or
+    /// environment without an entry is written by its recipients.
+    pub writers: BTreeMap<String, Vec<String>>,
     /// The `[backend]` table, validated; `None` means the file store.
     pub backend: Option<BackendConfig>,
     /// The line of the `[backend]` table, for error messages.
@@ -37,10 +40,12 @@ struct RawConfig {
     #[serde(default)]
     recipients: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
+    writers: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
     backend: Option<Spanned<RawBackend>>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 3] = ["environments", "recipients", "backend"];
+const TOP_LEVEL_KEYS: [&str; 4] = ["environments", "recipients", "writers", "backend"];
 
 impl Config {
     /// Reads `secrets.toml` in `root`. A missing file is an empty configuration.
@@ -114,45 +119,15 @@ impl Config {
             })?;
             config.environments.insert(name.into_inner(), parsed);
         }
-        for (scope, keys) in raw.recipients {
-            let key = match EnvType::parse(scope.get_ref()) {
-                Some(ty) => ty.name().to_owned(),
-                None if config.environments.contains_key(scope.get_ref()) => {
-                    scope.get_ref().clone()
-                }
-                None => {
-                    let known = EnvType::ALL
-                        .map(EnvType::name)
-                        .into_iter()
-                        .chain(config.environments.keys().map(String::as_str));
-                    let help = match did_you_mean(scope.get_ref(), known) {
-                        Some(known) => format!("did you mean `{known}`?"),
-                        None => "recipients are listed per type (production, development, preview, local) or per environment declared in [environments]".to_owned(),
-                    };
-                    return Err(FileError::at(
-                        path,
-                        text,
-                        Some(scope.span().start),
-                        format!("recipients for `{}`, which is neither an environment type nor a declared environment", scope.get_ref()),
-                    )
-                    .with_help(help));
-                }
-            };
-            let mut list = Vec::new();
-            for recipient in keys.into_inner() {
-                let value = recipient.get_ref().trim();
-                if !(value.starts_with("age1") || value.starts_with("ssh-ed25519 ")) {
-                    return Err(FileError::at(
-                        path,
-                        text,
-                        Some(recipient.span().start),
-                        format!("`{value}` is not an age recipient"),
-                    )
-                    .with_help("a recipient is an age public key (`age1...`, printed by `age-keygen -y`) or an `ssh-ed25519` public key"));
-                }
-                list.push(value.to_owned());
+        for (table, raw_keys, keys) in [
+            ("recipients", raw.recipients, &mut config.recipients),
+            ("writers", raw.writers, &mut config.writers),
+        ] {
+            for (scope, list) in raw_keys {
+                let key = key_table_scope(path, text, table, &config.environments, &scope)?;
+                let list = key_list(path, text, list)?;
+                keys.entry(key).or_default().extend(list);
             }
-            config.recipients.entry(key).or_default().extend(list);
         }
         if let Some(backend) = raw.backend {
             let start = backend.span().start;
@@ -224,6 +199,63 @@ impl Config {
             None => &[],
         }
     }
+}
+
+/// The type long name or environment name a `[recipients]` or `[writers]` key stands for.
+fn key_table_scope(
+    path: &Path,
+    text: &str,
+    table: &str,
+    environments: &BTreeMap<String, EnvType>,
+    scope: &Spanned<String>,
+) -> Result<String, FileError> {
+    if let Some(ty) = EnvType::parse(scope.get_ref()) {
+        return Ok(ty.name().to_owned());
+    }
+    if environments.contains_key(scope.get_ref()) {
+        return Ok(scope.get_ref().clone());
+    }
+    let known = EnvType::ALL
+        .map(EnvType::name)
+        .into_iter()
+        .chain(environments.keys().map(String::as_str));
+    let help = match did_you_mean(scope.get_ref(), known) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("[{table}] is keyed by type (production, development, preview, local) or by an environment declared in [environments]"),
+    };
+    Err(FileError::at(
+        path,
+        text,
+        Some(scope.span().start),
+        format!(
+            "{table} for `{}`, which is neither an environment type nor a declared environment",
+            scope.get_ref()
+        ),
+    )
+    .with_help(help))
+}
+
+/// The age public keys of one `[recipients]` or `[writers]` entry, checked.
+fn key_list(
+    path: &Path,
+    text: &str,
+    keys: Spanned<Vec<Spanned<String>>>,
+) -> Result<Vec<String>, FileError> {
+    let mut list = Vec::new();
+    for recipient in keys.into_inner() {
+        let value = recipient.get_ref().trim();
+        if !(value.starts_with("age1") || value.starts_with("ssh-ed25519 ")) {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(recipient.span().start),
+                format!("`{value}` is not an age recipient"),
+            )
+            .with_help("a recipient is an age public key (`age1...`, printed by `age-keygen -y`) or an `ssh-ed25519` public key"));
+        }
+        list.push(value.to_owned());
+    }
+    Ok(list)
 }
 
 fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(), FileError> {

@@ -56,6 +56,28 @@ pub fn recipients_for(config: &Config, scope: &Scope) -> Vec<String> {
     keys.into_iter().cloned().collect()
 }
 
+/// Fails with [`Error::NotAWriter`] unless one of `identities` may write `scope` (it is in
+/// [`crate::trust::writers_for`]): checked before a value is asked for.
+pub fn check_writer(
+    config: &Config,
+    name: &str,
+    scope: &Scope,
+    identities: &Identities,
+) -> Result<(), Error> {
+    let allowed = crate::trust::writers_for(config, scope);
+    if identities.signer_for(&allowed).is_some() {
+        return Ok(());
+    }
+    Err(Error::NotAWriter(Box::new(crate::error::NotAWriter {
+        name: name.to_owned(),
+        scope: scope.clone(),
+        config: config.path.clone(),
+        allowed,
+        yours: identities.public_keys().to_vec(),
+        identity_source: identities.source().to_string(),
+    })))
+}
+
 /// What happened to another value of the secret when a scope was moved or unset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Narrowed {
@@ -123,13 +145,7 @@ pub fn set(
     }
     let mut next = store.clone();
     let narrowed = take_away(&mut next, config, name, scope, &others, identities)?;
-    next.insert(
-        name,
-        scope,
-        &recipients_for(config, scope),
-        value,
-        &config.path,
-    )?;
+    next.insert(name, scope, value, config, identities, None)?;
     *store = next;
     Ok(narrowed)
 }
@@ -173,14 +189,9 @@ fn take_away(
     for other in affected {
         let rest = minus(other, scope);
         if let Some(rest) = &rest {
-            let value = store.decrypt(name, other, identities)?;
-            store.insert(
-                name,
-                rest,
-                &recipients_for(config, rest),
-                &value,
-                &config.path,
-            )?;
+            let value = store.decrypt(name, other, config, identities)?;
+            let previous = store.get(name, other).cloned();
+            store.insert(name, rest, &value, config, identities, previous.as_ref())?;
         }
         store.remove(name, other);
         narrowed.push(Narrowed {
@@ -201,30 +212,70 @@ pub struct Rekeyed {
 }
 
 /// Re-encrypts every value whose recipients differ from what `secrets.toml` says now (every
-/// value when `all`). Values that cannot be decrypted with `identities` are left unchanged
-/// and reported in [`Rekeyed::failed`].
+/// value when `all`), signing it anew. Whoever loses access is recorded as exposed
+/// ([`crate::store::Entry::exposed`]): re-encryption does not protect a value someone already
+/// read. Values that cannot be decrypted with `identities`, are not trusted, or that the
+/// identities may not write are left unchanged and reported in [`Rekeyed::failed`].
 pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: bool) -> Rekeyed {
     let mut report = Rekeyed::default();
-    let slots: Vec<(String, Scope, Vec<String>)> = store
-        .names()
-        .flat_map(|name| {
-            store.slots(name).map(move |(scope, entry)| {
-                (name.to_owned(), scope.clone(), entry.recipients.clone())
-            })
-        })
-        .collect();
-    for (name, scope, current) in slots {
+    for (name, scope, entry) in slots(store) {
         let wanted = recipients_for(config, &scope);
-        if wanted == current && !all {
+        if wanted == entry.recipients && !all {
             continue;
         }
         let result = store
-            .decrypt(&name, &scope, identities)
-            .and_then(|value| store.insert(&name, &scope, &wanted, &value, &config.path));
+            .decrypt(&name, &scope, config, identities)
+            .and_then(|value| store.insert(&name, &scope, &value, config, identities, Some(&entry)));
         match result {
             Ok(()) => report.done.push((name, scope, wanted)),
             Err(error) => report.failed.push(error),
         }
     }
     report
+}
+
+/// Signs, on the word of the person running it, the values readers refuse because no
+/// current writer signed them: values of store format 1 (unsigned) and values whose writer
+/// may no longer write their scope. Values whose signature does not verify are never signed
+/// (they were changed after signing). Only `names` when not empty. Each value is decrypted
+/// and re-encrypted to the recipients `secrets.toml` gives now.
+pub fn migrate(
+    store: &mut Store,
+    config: &Config,
+    identities: &Identities,
+    names: &[String],
+) -> Rekeyed {
+    let mut report = Rekeyed::default();
+    for (name, scope, entry) in slots(store) {
+        if !names.is_empty() && !names.contains(&name) {
+            continue;
+        }
+        match crate::trust::trust(config, &name, &scope, &entry) {
+            crate::trust::Trust::Unsigned | crate::trust::Trust::NotAllowed { .. } => {}
+            crate::trust::Trust::Signed { .. } | crate::trust::Trust::BadSignature { .. } => {
+                continue;
+            }
+        }
+        let result = store
+            .decrypt_unverified(&name, &scope, identities)
+            .and_then(|value| store.insert(&name, &scope, &value, config, identities, Some(&entry)));
+        match result {
+            Ok(()) => report
+                .done
+                .push((name, scope.clone(), recipients_for(config, &scope))),
+            Err(error) => report.failed.push(error),
+        }
+    }
+    report
+}
+
+fn slots(store: &Store) -> Vec<(String, Scope, crate::store::Entry)> {
+    store
+        .names()
+        .flat_map(|name| {
+            store
+                .slots(name)
+                .map(move |(scope, entry)| (name.to_owned(), scope.clone(), entry.clone()))
+        })
+        .collect()
 }

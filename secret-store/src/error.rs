@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::env::Scope;
+use crate::store::Trust;
 
 /// A problem in a file the user or the tool wrote: where it is, what is wrong, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +137,13 @@ pub enum Error {
     /// concurrent change. The message names the server, never the token.
     #[error("{}", self.report())]
     Backend(Box<crate::backend::BackendError>),
+    /// A stored value that is not signed by one of its scope's writers: readers refuse it.
+    #[error("{}", self.report())]
+    Untrusted(Box<Untrusted>),
+    /// Writing a value needs an identity allowed to write its scope, and none of the
+    /// available identities is.
+    #[error("{}", self.report())]
+    NotAWriter(Box<NotAWriter>),
     /// The secret has no value for the scope asked about.
     #[error("{}", self.report())]
     NotSet {
@@ -161,6 +169,49 @@ impl Error {
         match self {
             Self::File(error) => error.clone(),
             Self::Backend(error) => error.report(),
+            Self::Untrusted(untrusted) => untrusted.report(),
+            Self::NotAWriter(details) => {
+                let NotAWriter {
+                    name,
+                    scope,
+                    config,
+                    allowed,
+                    yours,
+                    identity_source,
+                } = &**details;
+                let writers = if allowed.is_empty() {
+                    "nobody is allowed to".to_owned()
+                } else {
+                    format!("only {} may", allowed.join(", "))
+                };
+                let message = if yours.is_empty() {
+                    format!(
+                        "cannot write {name} ({}): values are signed by their writer and no identity was found ({identity_source}); {writers} write {}",
+                        scope.key(),
+                        scope.describe()
+                    )
+                } else {
+                    format!(
+                        "cannot write {name} ({}): your key ({}) may not write {}; {writers}",
+                        scope.key(),
+                        yours.join(", "),
+                        scope.describe()
+                    )
+                };
+                FileError {
+                    path: config.clone(),
+                    line: None,
+                    message,
+                    help: Some(if yours.is_empty() {
+                        "run `cargo xtask secret init` to create an identity, or set SECRETS_IDENTITY to an age identity file".to_owned()
+                    } else {
+                        format!(
+                            "ask a writer of {} to add your public key to [recipients] (to read and write) or [writers] (to write only) in secrets.toml",
+                            scope.describe()
+                        )
+                    }),
+                }
+            }
             Self::NoAccess(access) => {
                 let NoAccess {
                     name,
@@ -295,6 +346,95 @@ impl Error {
             },
         }
     }
+}
+
+/// The details of [`Error::Untrusted`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted {
+    /// The secret.
+    pub name: String,
+    /// The value's scope.
+    pub scope: Scope,
+    /// The store file.
+    pub path: PathBuf,
+    /// The line of the value's table.
+    pub line: usize,
+    /// Why the value is not trusted (never [`Trust::Signed`]).
+    pub trust: Trust,
+}
+
+impl Untrusted {
+    /// The problem as a [`FileError`]: names the secret, the scope and the writer's key.
+    pub fn report(&self) -> FileError {
+        let Self {
+            name,
+            scope,
+            path,
+            line,
+            trust,
+        } = self;
+        let set = format!("cargo xtask secret set {} {name}", scope.flags());
+        let (message, help) = match trust {
+            Trust::Unsigned => (
+                format!(
+                    "the value of {name} ({}) is not signed, so nobody can tell who wrote it; it is refused",
+                    scope.key()
+                ),
+                format!(
+                    "values written before store format 2 are unsigned: if this one came from your team, sign it with `cargo xtask secret migrate` (needs a key that can read it and may write it); otherwise set it again with `{set}`"
+                ),
+            ),
+            Trust::BadSignature { writer } => (
+                format!(
+                    "the value of {name} ({}) claims to be written by {writer}, but its signature does not verify: it was changed after signing or forged; it is refused",
+                    scope.key()
+                ),
+                format!("restore the file from git history, or set the value again with `{set}`"),
+            ),
+            Trust::NotAllowed { writer, allowed } => (
+                format!(
+                    "the value of {name} ({}) was written by {writer}, who may not write {}; it is refused",
+                    scope.key(),
+                    scope.describe()
+                ),
+                format!(
+                    "set it again as one of its writers ({}) with `{set}`, or add {writer} to [writers] in secrets.toml if they should write it",
+                    if allowed.is_empty() {
+                        "nobody, as secrets.toml stands".to_owned()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            ),
+            Trust::Signed { .. } => (
+                format!("the value of {name} ({}) is trusted", scope.key()),
+                String::new(),
+            ),
+        };
+        FileError {
+            path: path.clone(),
+            line: Some(*line),
+            message,
+            help: (!help.is_empty()).then_some(help),
+        }
+    }
+}
+
+/// The details of [`Error::NotAWriter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAWriter {
+    /// The secret.
+    pub name: String,
+    /// The scope being written.
+    pub scope: Scope,
+    /// `secrets.toml`.
+    pub config: PathBuf,
+    /// Who may write the scope.
+    pub allowed: Vec<String>,
+    /// The public keys of the identities found (empty: none).
+    pub yours: Vec<String>,
+    /// Where the identities were looked for.
+    pub identity_source: String,
 }
 
 /// The details of [`Error::NoAccess`].

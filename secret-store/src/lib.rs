@@ -22,7 +22,11 @@ pub mod files;
 #[cfg(feature = "crypto")]
 pub mod identity;
 pub mod overrides;
+#[cfg(feature = "crypto")]
+mod sign;
 pub mod store;
+#[cfg(feature = "crypto")]
+pub mod trust;
 #[cfg(feature = "vault")]
 pub mod vault;
 pub mod workspace;

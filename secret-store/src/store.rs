@@ -52,26 +52,129 @@ use crate::identity::Identities;
 pub const STORE_FILE: &str = "secrets.enc.toml";
 /// The lock file taken while writing the store (left in place; ignored by git).
 pub const LOCK_FILE: &str = "secrets.enc.toml.lock";
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: i64 = 1;
+/// The format version this build writes. Version 2 added signed values (`writer`,
+/// `written`, `signature`) and `exposed`; version 1 files are still read, and their values are
+/// reported as unsigned until `cargo xtask secret migrate` signs them.
+pub const FORMAT_VERSION: i64 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_FORMAT_VERSION: i64 = 1;
 
 const HEADER_COMMENT: &str =
     "# Written by `cargo xtask secret`; do not edit by hand. Values are age-encrypted.\n";
 
-/// One stored value: who can read it and its ciphertext.
+/// One stored value: who can read it, who wrote it, and its ciphertext.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The age public keys the value is encrypted to, sorted.
     pub recipients: Vec<String>,
+    /// Who wrote the value and the proof of it; `None` for a value written by a version of
+    /// the tool that did not sign (store format 1).
+    pub signed: Option<Signed>,
+    /// The people who could read this value once and no longer can: until the value is
+    /// replaced, it is due for rotation.
+    pub exposed: Vec<Exposure>,
     /// The line of the value's table in the store file (0 for a value not yet written).
     pub line: usize,
-    ciphertext: String,
+    pub(crate) ciphertext: String,
+}
+
+/// The writer's signature over a value: it binds the ciphertext to its secret name, scope,
+/// recipients and exposure list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The writer's age public key (`age1...`), which verifies the signature.
+    pub writer: String,
+    /// When the value was written (UTC, RFC 3339, as claimed by the writer and signed).
+    pub written: String,
+    /// The signature, base64.
+    pub signature: String,
+}
+
+/// What a reader may conclude from a stored value's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Signed by one of the scope's writers.
+    Signed {
+        /// The writer's age public key.
+        writer: String,
+    },
+    /// No signature: written by a version of the tool that did not sign (store format 1),
+    /// or by hand.
+    Unsigned,
+    /// The signature does not verify for the writer it names: the value, its recipients or
+    /// its place were changed after signing, or the signature was made up.
+    BadSignature {
+        /// The writer the value claims.
+        writer: String,
+    },
+    /// A valid signature by someone who may not write this scope.
+    NotAllowed {
+        /// The writer.
+        writer: String,
+        /// Who may write the scope.
+        allowed: Vec<String>,
+    },
+}
+
+impl Trust {
+    /// Whether readers accept the value.
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Self::Signed { .. })
+    }
+
+    /// The writer the value names, if it names one.
+    pub fn writer(&self) -> Option<&str> {
+        match self {
+            Self::Signed { writer }
+            | Self::BadSignature { writer }
+            | Self::NotAllowed { writer, .. } => Some(writer),
+            Self::Unsigned => None,
+        }
+    }
+}
+
+/// A person who lost access to a value they could read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Exposure {
+    /// Their age public key.
+    pub recipient: String,
+    /// When they lost access (UTC, RFC 3339).
+    pub since: String,
+}
+
+impl Entry {
+    /// A fingerprint of the ciphertext (the first 16 hex digits of its SHA-256): tells two
+    /// values apart without revealing anything about the plaintext.
+    #[cfg(feature = "crypto")]
+    pub fn fingerprint(&self) -> String {
+        let digest = crate::sign::sha256_hex(normalized_armor(&self.ciphertext).as_bytes());
+        digest[..16].to_owned()
+    }
+
+    /// The ciphertext as stored (age armor). Public: it reveals nothing without a key.
+    pub fn ciphertext(&self) -> &str {
+        &self.ciphertext
+    }
+}
+
+/// The armor's lines without trailing white space or blank lines, joined by `\n`: the form
+/// that is signed and fingerprinted, so a checkout with CRLF line ends verifies too.
+#[cfg(feature = "crypto")]
+pub(crate) fn normalized_armor(ciphertext: &str) -> String {
+    ciphertext
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Entry")
             .field("recipients", &self.recipients)
+            .field("signed", &self.signed)
+            .field("exposed", &self.exposed)
             .field("line", &self.line)
             .finish_non_exhaustive()
     }
@@ -144,7 +247,7 @@ impl Store {
                     DeValue::Integer(integer) => integer.as_str().parse::<i64>().ok(),
                     _ => None,
                 };
-                if version != Some(FORMAT_VERSION) {
+                if !version.is_some_and(|v| (OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&v)) {
                     let help = if version.is_some_and(|v| v > FORMAT_VERSION) {
                         "the file was written by a newer version of the secrets tool; upgrade it (update the secret-build and secret-runtime dependencies)".to_owned()
                     } else {
@@ -153,7 +256,7 @@ impl Store {
                     return Err(at(
                         value.span().start,
                         format!(
-                            "unsupported store format version {}; this tool reads version {FORMAT_VERSION}",
+                            "unsupported store format version {}; this tool reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}",
                             &text[value.span()]
                         ),
                     )
@@ -250,19 +353,61 @@ impl Store {
     }
 
     #[cfg(feature = "crypto")]
-    /// Decrypts one slot, verifying the ciphertext is bound to (`name`, `scope`) and to the
-    /// slot's recipient list.
+    /// Decrypts one slot after checking that it is signed by one of the scope's writers in
+    /// `config` ([`crate::trust`]): an unsigned or forged value is an [`Error::Untrusted`],
+    /// whatever the key.
     pub fn decrypt(
+        &self,
+        name: &str,
+        scope: &Scope,
+        config: &crate::Config,
+        identities: &Identities,
+    ) -> Result<SecretString, Error> {
+        let entry = self.entry(name, scope)?;
+        let trust = crate::trust::trust(config, name, scope, entry);
+        if !trust.is_trusted() {
+            return Err(Error::Untrusted(Box::new(crate::error::Untrusted {
+                name: name.to_owned(),
+                scope: scope.clone(),
+                path: self.path.clone(),
+                line: entry.line,
+                trust,
+            })));
+        }
+        self.open(name, scope, entry, identities)
+    }
+
+    #[cfg(feature = "crypto")]
+    /// Decrypts one slot without checking who wrote it: only for `secret migrate`, which
+    /// signs values of format 1 on the word of the person migrating, and for `--leaks`,
+    /// which looks for any stored value in plain text.
+    pub fn decrypt_unverified(
         &self,
         name: &str,
         scope: &Scope,
         identities: &Identities,
     ) -> Result<SecretString, Error> {
-        let entry = self.get(name, scope).ok_or_else(|| Error::NotSet {
+        let entry = self.entry(name, scope)?;
+        self.open(name, scope, entry, identities)
+    }
+
+    #[cfg(feature = "crypto")]
+    fn entry(&self, name: &str, scope: &Scope) -> Result<&Entry, Error> {
+        self.get(name, scope).ok_or_else(|| Error::NotSet {
             name: name.to_owned(),
             scope: scope.key(),
             path: self.path.clone(),
-        })?;
+        })
+    }
+
+    #[cfg(feature = "crypto")]
+    fn open(
+        &self,
+        name: &str,
+        scope: &Scope,
+        entry: &Entry,
+        identities: &Identities,
+    ) -> Result<SecretString, Error> {
         cipher::open(
             &Slot {
                 name,
@@ -273,38 +418,86 @@ impl Store {
             },
             &entry.ciphertext,
             identities,
+            entry.signed.is_none(),
         )
     }
 
     #[cfg(feature = "crypto")]
-    /// Encrypts `value` for (`name`, `scope`) to `recipients` and stores it, replacing any
-    /// value with exactly that scope. Does not check the one-value-per-type rule (see
-    /// [`crate::edit`]). `config` names `secrets.toml` in errors.
+    /// Encrypts `value` for (`name`, `scope`) to the recipients `config` gives the scope,
+    /// signs it with the first of `identities` allowed to write the scope, and stores it,
+    /// replacing any value with exactly that scope. Does not check the one-value-per-type
+    /// rule (see [`crate::edit`]).
+    ///
+    /// `previous` is the entry `value` was read from when the same value is re-encrypted
+    /// (rekey, a narrowed scope): whoever could read it then and cannot now is recorded in
+    /// [`Entry::exposed`], and earlier exposures are kept. A new value (`None`) starts with
+    /// no exposure: replacing a value is how it is rotated.
     pub fn insert(
         &mut self,
         name: &str,
         scope: &Scope,
-        recipients: &[String],
         value: &SecretString,
-        config: &Path,
+        config: &crate::Config,
+        identities: &Identities,
+        previous: Option<&Entry>,
     ) -> Result<(), Error> {
-        let mut recipients = recipients.to_vec();
-        recipients.sort();
-        recipients.dedup();
+        let recipients = crate::edit::recipients_for(config, scope);
         if recipients.is_empty() {
             return Err(Error::NoRecipients {
                 name: name.to_owned(),
                 scope: scope.clone(),
-                config: config.to_owned(),
+                config: config.path.clone(),
             });
         }
-        let ciphertext = cipher::seal(name, scope, &recipients, value, config)?;
+        crate::edit::check_writer(config, name, scope, identities)?;
+        let signer = identities
+            .signer_for(&crate::trust::writers_for(config, scope))
+            .expect("checked above");
+        let mut exposed = Vec::new();
+        if let Some(previous) = previous {
+            let since = crate::trust::now();
+            exposed.extend(previous.exposed.iter().cloned());
+            for recipient in &previous.recipients {
+                if !recipients.contains(recipient)
+                    && !exposed.iter().any(|e: &Exposure| &e.recipient == recipient)
+                {
+                    exposed.push(Exposure {
+                        recipient: recipient.clone(),
+                        since: since.clone(),
+                    });
+                }
+            }
+            exposed.retain(|exposure| !recipients.contains(&exposure.recipient));
+            exposed.sort();
+        }
+        let ciphertext = cipher::seal(&recipients, value, &config.path)?;
+        let written = crate::trust::now();
+        let message = crate::trust::message(
+            name,
+            scope,
+            &recipients,
+            &exposed,
+            signer.recipient(),
+            &written,
+            &ciphertext,
+        );
+        let signature = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(signer.sign(message.as_bytes()))
+        };
+        let signed = Signed {
+            writer: signer.recipient().to_owned(),
+            written,
+            signature,
+        };
         self.entries.entry(name.to_owned()).or_default().insert(
             scope.key(),
             (
                 scope.clone(),
                 Entry {
                     recipients,
+                    signed: Some(signed),
+                    exposed,
                     line: 0,
                     ciphertext,
                 },
@@ -331,13 +524,8 @@ impl Store {
         out.push_str(&format!("version = {FORMAT_VERSION}\n"));
         for (name, slots) in &self.entries {
             for (key, (_, entry)) in slots {
-                out.push_str(&format!("\n[{name}.\"{key}\"]\nrecipients = [\n"));
-                for recipient in &entry.recipients {
-                    out.push_str(&format!("    \"{}\",\n", escape(recipient)));
-                }
-                out.push_str("]\nvalue = \"\"\"\n");
-                out.push_str(entry.ciphertext.trim_end());
-                out.push_str("\n\"\"\"\n");
+                out.push('\n');
+                render_entry(&mut out, name, key, entry);
             }
         }
         out
@@ -485,32 +673,56 @@ fn parse_entry(
             ),
         ));
     };
+    // A field's text must be one of these characters, so that rendering it back can never
+    // produce TOML that no longer parses (found by fuzzing `Store::parse`).
+    let plain = |value: &Spanned<DeValue<'_>>, field: &str, allowed: &dyn Fn(u8) -> bool| {
+        match value.get_ref() {
+            DeValue::String(text) if !text.is_empty() && text.bytes().all(allowed) => {
+                Ok(text.to_string())
+            }
+            DeValue::String(_) => Err(at(
+                value.span().start,
+                format!("`{field}` of `{}` is malformed", key.get_ref()),
+            )),
+            _ => Err(at(
+                value.span().start,
+                format!("`{field}` has the wrong type"),
+            )),
+        }
+    };
+    let is_key = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
+    let is_time = |byte: u8| byte.is_ascii_digit() || b"-:TZ".contains(&byte);
+    let is_base64 = |byte: u8| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte);
     let mut recipients = None;
     let mut ciphertext = None;
+    let (mut writer, mut written, mut signature) = (None, None, None);
+    let mut exposed = Vec::new();
     for (field, value) in fields.iter() {
         match (field.get_ref().as_ref(), value.get_ref()) {
             ("recipients", DeValue::Array(list)) => {
                 let mut keys = Vec::new();
                 for item in list.iter() {
-                    match item.get_ref() {
-                        DeValue::String(recipient) => keys.push(recipient.to_string()),
-                        _ => {
-                            return Err(at(
-                                item.span().start,
-                                "a recipient should be a string".to_owned(),
-                            ));
-                        }
-                    }
+                    keys.push(plain(item, "recipients", &is_key).map_err(|_| {
+                        at(
+                            item.span().start,
+                            "a recipient should be an age public key (`age1...`)".to_owned(),
+                        )
+                    })?);
+                }
+                if keys.is_empty() {
+                    return Err(at(
+                        value.span().start,
+                        format!("`{}` has no recipients: nobody can read it", key.get_ref()),
+                    ));
                 }
                 recipients = Some(keys);
             }
             ("value", DeValue::String(text)) => {
-                // Only age armor (base64, `=`, the BEGIN/END lines): anything else was not
-                // written by the tool, and rendering it back could produce TOML that no
-                // longer parses (found by fuzzing `Store::parse`).
-                if !text
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || b"+/=- \r\n".contains(&byte))
+                // Only age armor (base64, `=`, the BEGIN/END lines).
+                if text.trim().is_empty()
+                    || !text
+                        .bytes()
+                        .all(|byte| byte.is_ascii_alphanumeric() || b"+/=- \r\n".contains(&byte))
                 {
                     return Err(at(
                         value.span().start,
@@ -522,7 +734,43 @@ fn parse_entry(
                 }
                 ciphertext = Some(text.to_string());
             }
-            ("recipients" | "value", _) => {
+            ("writer", _) => writer = Some(plain(value, "writer", &is_key)?),
+            ("written", _) => written = Some(plain(value, "written", &is_time)?),
+            ("signature", _) => signature = Some(plain(value, "signature", &is_base64)?),
+            ("exposed", DeValue::Array(list)) => {
+                for item in list.iter() {
+                    let DeValue::Table(pair) = item.get_ref() else {
+                        return Err(at(
+                            item.span().start,
+                            "an exposure should be `{ recipient = \"age1...\", since = \"...\" }`"
+                                .to_owned(),
+                        ));
+                    };
+                    let (mut recipient, mut since) = (None, None);
+                    for (name, value) in pair.iter() {
+                        match name.get_ref().as_ref() {
+                            "recipient" => recipient = Some(plain(value, "recipient", &is_key)?),
+                            "since" => since = Some(plain(value, "since", &is_time)?),
+                            other => {
+                                return Err(at(
+                                    name.span().start,
+                                    format!("unknown key `{other}`; an exposure has `recipient` and `since`"),
+                                ));
+                            }
+                        }
+                    }
+                    match (recipient, since) {
+                        (Some(recipient), Some(since)) => exposed.push(Exposure { recipient, since }),
+                        _ => {
+                            return Err(at(
+                                item.span().start,
+                                "an exposure needs `recipient` and `since`".to_owned(),
+                            ));
+                        }
+                    }
+                }
+            }
+            ("recipients" | "value" | "exposed", _) => {
                 return Err(at(
                     value.span().start,
                     format!("`{}` has the wrong type", field.get_ref()),
@@ -531,7 +779,9 @@ fn parse_entry(
             (other, _) => {
                 return Err(at(
                     field.span().start,
-                    format!("unknown key `{other}`; a value has `recipients` and `value`"),
+                    format!(
+                        "unknown key `{other}`; a value has `recipients`, `exposed`, `writer`, `written`, `signature` and `value`"
+                    ),
                 ));
             }
         }
@@ -544,11 +794,64 @@ fn parse_entry(
             help: Some(restore.to_owned()),
         })
     };
+    let signed = match (writer, written, signature) {
+        (None, None, None) => None,
+        (Some(writer), Some(written), Some(signature)) => Some(Signed {
+            writer,
+            written,
+            signature,
+        }),
+        (writer, written, _) => {
+            return Err(missing(if writer.is_none() {
+                "writer"
+            } else if written.is_none() {
+                "written"
+            } else {
+                "signature"
+            }));
+        }
+    };
+    exposed.sort();
+    exposed.dedup();
     Ok(Entry {
         recipients: recipients.ok_or_else(|| missing("recipients"))?,
+        signed,
+        exposed,
         line,
         ciphertext: ciphertext.ok_or_else(|| missing("value"))?,
     })
+}
+
+/// One value's table, as [`Store::render`] writes it: recipients, exposures, writer, time,
+/// signature, then the ciphertext.
+pub(crate) fn render_entry(out: &mut String, name: &str, key: &str, entry: &Entry) {
+    out.push_str(&format!("[{name}.\"{}\"]\nrecipients = [\n", escape(key)));
+    for recipient in &entry.recipients {
+        out.push_str(&format!("    \"{}\",\n", escape(recipient)));
+    }
+    out.push_str("]\n");
+    if !entry.exposed.is_empty() {
+        out.push_str("exposed = [\n");
+        for exposure in &entry.exposed {
+            out.push_str(&format!(
+                "    {{ recipient = \"{}\", since = \"{}\" }},\n",
+                escape(&exposure.recipient),
+                escape(&exposure.since)
+            ));
+        }
+        out.push_str("]\n");
+    }
+    if let Some(signed) = &entry.signed {
+        out.push_str(&format!(
+            "writer = \"{}\"\nwritten = \"{}\"\nsignature = \"{}\"\n",
+            escape(&signed.writer),
+            escape(&signed.written),
+            escape(&signed.signature)
+        ));
+    }
+    out.push_str("value = \"\"\"\n");
+    out.push_str(entry.ciphertext.trim_end());
+    out.push_str("\n\"\"\"\n");
 }
 
 /// `text` for a TOML basic string: `\\`, `\"` and control characters escaped (a recipient
@@ -584,6 +887,7 @@ pub(crate) fn is_name(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::env::EnvType;
+    use secrecy::ExposeSecret;
 
     fn assert_cacheable<T: Clone + Send + Sync + 'static>() {}
 
@@ -596,19 +900,21 @@ mod tests {
     fn render_is_deterministic_and_parses_back() {
         let (key, _) = crate::identity::generate_identity();
         let public = key.to_public().to_string();
+        let config = crate::Config::parse(
+            Path::new("secrets.toml"),
+            &format!(
+                "[environments]\nstaging = \"development\"\n[recipients]\nproduction = [\"{public}\"]\nstaging = [\"{public}\"]\n"
+            ),
+        )
+        .unwrap();
+        let identities = Identities::from_identity(key, crate::identity::IdentitySource::None);
         let mut store = Store::empty(PathBuf::from(STORE_FILE));
         let value = SecretString::from("v");
         let prod = Scope::Types([EnvType::Production].into());
         let staging = Scope::Envs(["staging".to_owned()].into());
         for (name, scope) in [("Zed", &prod), ("Alpha", &staging), ("Alpha", &prod)] {
             store
-                .insert(
-                    name,
-                    scope,
-                    std::slice::from_ref(&public),
-                    &value,
-                    Path::new("secrets.toml"),
-                )
+                .insert(name, scope, &value, &config, &identities, None)
                 .unwrap();
         }
         let text = store.render();
@@ -631,6 +937,18 @@ mod tests {
         assert_eq!(parsed.get("Zed", &prod).unwrap().line, zed_line);
         assert!(format!("{:?}", parsed.get("Zed", &prod).unwrap()).contains("recipients"));
         assert!(!format!("{parsed:?}").contains("BEGIN AGE"));
+        let entry = parsed.get("Zed", &prod).unwrap();
+        assert_eq!(entry.signed.as_ref().unwrap().writer, public);
+        assert_eq!(
+            parsed.decrypt("Zed", &prod, &config, &identities).unwrap().expose_secret(),
+            "v"
+        );
+        // The signature binds the value to its slot: the same table under another name is
+        // refused before any decryption.
+        let moved = text.replace("[Zed.", "[Yak.");
+        let moved = Store::parse(Path::new(STORE_FILE), &moved).unwrap();
+        let error = moved.decrypt("Yak", &prod, &config, &identities).unwrap_err();
+        assert!(error.to_string().contains("signature does not verify"), "{error}");
     }
 
     #[test]

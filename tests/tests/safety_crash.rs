@@ -30,8 +30,9 @@ fn stored(ws: &Ws, ids: &secret_store::Identities, name: &str) -> String {
             std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap_or_default()
         )
     });
+    let config = secret_store::Config::load(ws.root()).unwrap();
     store
-        .decrypt(name, &production(), ids)
+        .decrypt(name, &production(), &config, ids)
         .unwrap_or_else(|error| panic!("cannot decrypt {name}: {}", error.report()))
         .expose_secret()
         .to_owned()
@@ -136,9 +137,10 @@ fn two_processes_setting_200_secrets_each_lose_nothing() {
         }
     });
     let store = Store::load(ws.root()).unwrap();
+    let config = secret_store::Config::load(ws.root()).unwrap();
     assert_eq!(store.names().count(), 400);
     for (name, value) in values.iter().flatten() {
-        let stored = store.decrypt(name, &production(), &ids).unwrap();
+        let stored = store.decrypt(name, &production(), &config, &ids).unwrap();
         assert_eq!(stored.expose_secret(), value, "{name}");
     }
     assert!(temp_files(ws.root()).is_empty());

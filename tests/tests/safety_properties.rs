@@ -54,22 +54,43 @@ fn any_value_survives_the_store_round_trip() {
         let name = random_name(&mut rng);
         let scope = random_scope(&mut rng);
         let value = rng.any_string(200);
+        expected.insert((name, scope.key()), (scope, value));
+    }
+    // Every type and every generated environment is read and written by the one key.
+    let mut config = format!(
+        "[recipients]\nproduction = [\"{recipient}\"]\ndevelopment = [\"{recipient}\"]\npreview = [\"{recipient}\"]\nlocal = [\"{recipient}\"]\n"
+    );
+    let mut environments = String::from("[environments]\n");
+    for (scope, _) in expected.values() {
+        if let Scope::Envs(envs) = scope {
+            for env in envs {
+                environments.push_str(&format!("{env} = \"development\"\n"));
+                config.push_str(&format!("{env} = [\"{recipient}\"]\n"));
+            }
+        }
+    }
+    let config = secret_store::Config::parse(
+        Path::new("secrets.toml"),
+        &format!("{environments}{config}"),
+    )
+    .unwrap();
+    for ((name, _), (scope, value)) in &expected {
         store
             .insert(
-                &name,
-                &scope,
-                std::slice::from_ref(&recipient),
+                name,
+                scope,
                 &SecretString::from(value.clone()),
-                Path::new("secrets.toml"),
+                &config,
+                &ids,
+                None,
             )
             .unwrap();
-        expected.insert((name, scope.key()), (scope, value));
     }
     let text = store.render();
     let parsed = Store::parse(path, &text).unwrap();
     assert_eq!(parsed.render(), text, "render is stable");
     for ((name, _), (scope, value)) in &expected {
-        let decrypted = parsed.decrypt(name, scope, &ids).unwrap();
+        let decrypted = parsed.decrypt(name, scope, &config, &ids).unwrap();
         assert_eq!(decrypted.expose_secret(), value, "{name} {scope:?}");
     }
 }
@@ -161,10 +182,11 @@ fn dotenv_export_reads_back_exactly() {
     );
     assert_success(&import);
     let store = Store::load(other.root()).unwrap();
+    let config = secret_store::Config::load(other.root()).unwrap();
     let ids = other.identities();
     let prod = Scope::Types([EnvType::Production].into());
     for (name, value) in &values {
-        let stored = store.decrypt(name, &prod, &ids).unwrap();
+        let stored = store.decrypt(name, &prod, &config, &ids).unwrap();
         assert_eq!(stored.expose_secret(), value, "import reads {name} back");
     }
 }

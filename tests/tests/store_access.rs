@@ -9,8 +9,9 @@ use store_support::{Ws, ok};
 
 fn read(store: &Store, name: &str, env: &Environment, ids: &Identities) -> Result<String, Error> {
     let (scope, _) = store.lookup(name, env).expect("a value applies");
+    let config = Config::load(store.path().parent().unwrap()).unwrap();
     store
-        .decrypt(name, scope, ids)
+        .decrypt(name, scope, &config, ids)
         .map(|value| value.expose_secret().to_owned())
 }
 
@@ -96,21 +97,32 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
     let beta_local = value_of("[Beta.\"type:local\"]");
     let prod = Scope::Types([EnvType::Production].into());
 
-    // Alpha's ciphertext copied into Beta's slot.
+    let config = Config::load(ws.root()).unwrap();
+    let forged = |message: &str, name: &str| {
+        assert!(
+            message.contains(&format!(
+                "the value of {name} (type:production) claims to be written by {}, but its signature does not verify",
+                key.public
+            )),
+            "{message}"
+        );
+    };
+
+    // Alpha's ciphertext copied into Beta's slot: the signature binds it to Alpha.
     let swapped = text.replacen(&beta, &alpha, 1);
     let store = Store::parse(&ws.store_path(), &swapped).unwrap();
-    let error = store.decrypt("Beta", &prod, &ids).unwrap_err();
+    let error = store.decrypt("Beta", &prod, &config, &ids).unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.contains("the ciphertext in Beta type:production belongs to Alpha type:production; the file was edited by hand"),
-        "{message}"
-    );
+    forged(&message, "Beta");
     assert!(!message.contains("alpha-value"));
     // Beta's local ciphertext moved to its production slot.
     let moved = text.replacen(&beta, &beta_local, 1);
     let store = Store::parse(&ws.store_path(), &moved).unwrap();
-    let message = store.decrypt("Beta", &prod, &ids).unwrap_err().to_string();
-    assert!(message.contains("belongs to Beta type:local"), "{message}");
+    let message = store
+        .decrypt("Beta", &prod, &config, &ids)
+        .unwrap_err()
+        .to_string();
+    forged(&message, "Beta");
 
     // One base64 character changed in the payload: age's authentication fails.
     let lines: Vec<&str> = alpha.lines().collect();
@@ -127,14 +139,14 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
         .collect();
     let flipped = text.replacen(line, &flipped_line, 1);
     let store = Store::parse(&ws.store_path(), &flipped).unwrap();
-    let error = store.decrypt("Alpha", &prod, &ids).unwrap_err();
-    assert!(matches!(error, Error::Tampered { .. }), "{error:?}");
+    let error = store.decrypt("Alpha", &prod, &config, &ids).unwrap_err();
+    assert!(matches!(error, Error::Untrusted { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(
-        message.contains("the value of Alpha type:production was tampered with"),
-        "{message}"
-    );
+    forged(&message, "Alpha");
     assert!(message.contains("secrets.enc.toml:"), "{message}");
+    // Without the signature check, age's own authentication catches the flipped byte.
+    let error = store.decrypt_unverified("Alpha", &prod, &ids).unwrap_err();
+    assert!(matches!(error, Error::Tampered { .. }), "{error:?}");
 
     // The readable recipient list edited by hand is detected too.
     let other = ws.key("other");
@@ -151,11 +163,11 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
     );
     assert_ne!(edited, text);
     let store = Store::parse(&ws.store_path(), &edited).unwrap();
-    let message = store.decrypt("Alpha", &prod, &ids).unwrap_err().to_string();
-    assert!(
-        message.contains("recipient list was edited by hand"),
-        "{message}"
-    );
+    let message = store
+        .decrypt("Alpha", &prod, &config, &ids)
+        .unwrap_err()
+        .to_string();
+    forged(&message, "Alpha");
 
     // Through the CLI a tampered value exits 2 with the file and line.
     std::fs::write(ws.store_path(), &flipped).unwrap();
@@ -243,11 +255,12 @@ fn concurrent_writers_lose_no_update() {
     let key = ws.key("me");
     ws.config("", &format!("local = [\"{}\"]", key.public));
     let config = Config::load(ws.root()).unwrap();
+    let ids = Identities::from_file(&key.file).unwrap();
     let root = ws.root().to_owned();
     let scope = Scope::Types([EnvType::Local].into());
     std::thread::scope(|threads| {
         for n in 0..8 {
-            let (root, config, scope) = (&root, &config, &scope);
+            let (root, config, scope, ids) = (&root, &config, &scope, &ids);
             threads.spawn(move || {
                 Store::update(root, |store| {
                     let value = SecretString::from(format!("v{n}"));
@@ -258,7 +271,7 @@ fn concurrent_writers_lose_no_update() {
                         scope,
                         &value,
                         false,
-                        &Identities::none(),
+                        ids,
                     )
                 })
                 .unwrap();

@@ -134,7 +134,7 @@ fn init_set_list_and_resolve() {
         let (scope, _) = store
             .lookup("GitHubAPIToken", &Environment::of_type(ty))
             .unwrap();
-        let value = store.decrypt("GitHubAPIToken", scope, &ids).unwrap();
+        let value = store.decrypt("GitHubAPIToken", scope, &Config::load(ws.root()).unwrap(), &ids).unwrap();
         assert_eq!(value.expose_secret(), expected);
     }
     assert!(
@@ -154,7 +154,7 @@ fn init_set_list_and_resolve() {
     assert!(stored.starts_with("# Written by"), "{stored}");
     assert!(
         stored.contains(
-            "version = 1\n\n[GitHubAPIToken.\"type:development,local\"]\nrecipients = [\n"
+            "version = 2\n\n[GitHubAPIToken.\"type:development,local\"]\nrecipients = [\n"
         )
     );
 }
@@ -227,7 +227,7 @@ fn conflicting_set_fails_before_reading_and_leaves_the_store_unchanged() {
     let read = |ty| {
         let (scope, _) = store.lookup("Token", &Environment::of_type(ty)).unwrap();
         store
-            .decrypt("Token", scope, &ids)
+            .decrypt("Token", scope, &Config::load(ws.root()).unwrap(), &ids)
             .unwrap()
             .expose_secret()
             .to_owned()
@@ -347,7 +347,7 @@ fn import_sets_every_line_or_nothing() {
         .0;
     assert_eq!(
         store
-            .decrypt("DatabaseUrl", scope, &ids)
+            .decrypt("DatabaseUrl", scope, &Config::load(ws.root()).unwrap(), &ids)
             .unwrap()
             .expose_secret(),
         "postgres://u:imported-pw@h/db"
@@ -378,7 +378,7 @@ fn rekey_gives_a_new_recipient_access() {
     let bob_ids = Identities::from_file(&bob.file).unwrap();
     let store = Store::load(ws.root()).unwrap();
     let scope = store.slots("Token").next().unwrap().0.clone();
-    assert!(store.decrypt("Token", &scope, &bob_ids).is_err());
+    assert!(store.decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids).is_err());
 
     ws.config(
         "",
@@ -395,7 +395,7 @@ fn rekey_gives_a_new_recipient_access() {
     let store = Store::load(ws.root()).unwrap();
     assert_eq!(
         store
-            .decrypt("Token", &scope, &bob_ids)
+            .decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids)
             .unwrap()
             .expose_secret(),
         "shared"

@@ -65,10 +65,11 @@ fn branches_changing_different_secrets_merge_cleanly() {
     git(dir, &["merge", "-q", "--no-edit", "one"]);
     let store = Store::load(dir).unwrap();
     let ids = Identities::from_file(&key.file).unwrap();
+    let config = secret_store::Config::load(dir).unwrap();
     let read = |name: &str, ty| {
         let (scope, _) = store.lookup(name, &Environment::of_type(ty)).unwrap();
         store
-            .decrypt(name, scope, &ids)
+            .decrypt(name, scope, &config, &ids)
             .unwrap()
             .expose_secret()
             .to_owned()

@@ -164,7 +164,7 @@ pub fn find(
     for name in store.names() {
         for (scope, _) in store.slots(name) {
             let key = (name.to_owned(), scope.key());
-            let value = match store.decrypt(name, scope, identities) {
+            let value = match store.decrypt_unverified(name, scope, identities) {
                 Ok(value) => value,
                 Err(_) => {
                     search.undecryptable.push(key);

@@ -73,6 +73,7 @@ fn preflight(
     name: &str,
     scope: &Scope,
     move_scopes: bool,
+    ids: &secret_store::Identities,
 ) -> Result<(), Failure> {
     let others = edit::overlapping(store, name, scope);
     if !others.is_empty() && !move_scopes {
@@ -92,6 +93,7 @@ fn preflight(
         }
         .into());
     }
+    edit::check_writer(config, name, scope, ids)?;
     Ok(())
 }
 
@@ -121,17 +123,10 @@ pub(crate) fn set(
         return Ok(());
     }
     let store = Store::load(root)?;
-    preflight(&store, &config, &args.name, &scope, args.move_scopes)?;
-    let ids = if args.move_scopes {
-        Some(identities(io)?)
-    } else {
-        None
-    };
+    // Every value is signed by its writer, so an identity is needed to write one.
+    let ids = identities(io)?;
+    preflight(&store, &config, &args.name, &scope, args.move_scopes, &ids)?;
     let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
-    let ids = match ids {
-        Some(ids) => ids,
-        None => secret_store::Identities::none(),
-    };
     let narrowed = Store::update(root, |store| {
         edit::set(
             store,
@@ -308,14 +303,10 @@ pub(crate) fn import(
         return Ok(());
     }
     let store = Store::load(root)?;
+    let ids = identities(io)?;
     for pair in &pairs {
-        preflight(&store, &config, &pair.name, &scope, args.move_scopes)?;
+        preflight(&store, &config, &pair.name, &scope, args.move_scopes, &ids)?;
     }
-    let ids = if args.move_scopes {
-        identities(io)?
-    } else {
-        secret_store::Identities::none()
-    };
     Store::update(root, |store| {
         for pair in &pairs {
             edit::set(

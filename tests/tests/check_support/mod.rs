@@ -31,6 +31,8 @@ fn main() {
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub recipient: String,
+    /// The one identity: recipient and writer of every type.
+    pub identities: secret_store::Identities,
 }
 
 impl Workspace {
@@ -38,7 +40,15 @@ impl Workspace {
         let dir = tempfile::tempdir().unwrap();
         let (identity, _) = secret_store::identity::generate_identity();
         let recipient = identity.to_public().to_string();
-        let workspace = Self { dir, recipient };
+        let identities = secret_store::Identities::from_identity(
+            identity,
+            secret_store::identity::IdentitySource::None,
+        );
+        let workspace = Self {
+            dir,
+            recipient,
+            identities,
+        };
         workspace.write(
             "Cargo.toml",
             "[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n",
@@ -71,15 +81,15 @@ impl Workspace {
     /// Stores a value for `name` under `scope` (`type:production`, `env:staging`).
     pub fn set(&self, name: &str, scope: &str) {
         let scope = Scope::parse_key(scope).unwrap();
-        let config = self.root().join("secrets.toml");
-        let recipients = vec![self.recipient.clone()];
+        let config = secret_store::Config::load(self.root()).unwrap();
         Store::update(self.root(), |store| {
             store.insert(
                 name,
                 &scope,
-                &recipients,
                 &SecretString::from("not-checked".to_owned()),
                 &config,
+                &self.identities,
+                None,
             )
         })
         .unwrap();

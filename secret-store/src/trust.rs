@@ -1,0 +1,225 @@
+//! Who may write a value, and whether a stored value can be trusted: its signature, its
+//! writer, its recipients against `secrets.toml`, and who it was exposed to. Everything here
+//! reads only public data (names, scopes, recipients, signatures), so the check runs it
+//! without any key.
+//!
+//! A value is trusted when it carries a valid signature by one of the scope's writers. The
+//! signature covers the secret's name, the scope, the recipient list, the exposure list,
+//! the writer, the time and the ciphertext: a value copied to another slot, re-encrypted to
+//! other keys, or written by anyone else is refused by every reader.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+
+use crate::config::Config;
+use crate::edit::recipients_for;
+use crate::env::{EnvKind, Scope};
+pub use crate::store::Trust;
+use crate::store::{Entry, Exposure, normalized_armor};
+
+/// The first line of every signed message: the format, so a signature can never be
+/// replayed as one of another kind.
+const DOMAIN: &str = "secrets.enc.toml value signature v2";
+
+/// The text a writer signs for a value.
+pub(crate) fn message(
+    name: &str,
+    scope: &Scope,
+    entry_recipients: &[String],
+    exposed: &[Exposure],
+    writer: &str,
+    written: &str,
+    ciphertext: &str,
+) -> String {
+    let exposed: Vec<String> = exposed
+        .iter()
+        .map(|exposure| format!("{} {}", exposure.recipient, exposure.since))
+        .collect();
+    let digest = crate::sign::sha256_hex(normalized_armor(ciphertext).as_bytes());
+    format!(
+        "{DOMAIN}\nname {name}\nscope {}\nrecipients {}\nexposed {}\nwriter {writer}\nwritten {written}\nciphertext sha256:{digest}\n",
+        scope.key(),
+        entry_recipients.join(","),
+        exposed.join(","),
+    )
+}
+
+/// Whether `entry`, stored for (`name`, `scope`), is signed by one of the scope's writers.
+pub fn trust(config: &Config, name: &str, scope: &Scope, entry: &Entry) -> Trust {
+    let Some(signed) = &entry.signed else {
+        return Trust::Unsigned;
+    };
+    let message = message(
+        name,
+        scope,
+        &entry.recipients,
+        &entry.exposed,
+        &signed.writer,
+        &signed.written,
+        &entry.ciphertext,
+    );
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&signed.signature)
+        .unwrap_or_default();
+    if !crate::sign::verify(&signed.writer, message.as_bytes(), &signature) {
+        return Trust::BadSignature {
+            writer: signed.writer.clone(),
+        };
+    }
+    let allowed = writers_for(config, scope);
+    if !allowed.contains(&signed.writer) {
+        return Trust::NotAllowed {
+            writer: signed.writer.clone(),
+            allowed,
+        };
+    }
+    Trust::Signed {
+        writer: signed.writer.clone(),
+    }
+}
+
+/// Who may write a value for `scope`: for each type or environment it covers, the most
+/// specific level of `secrets.toml` that names anyone (the environment itself, then its
+/// pattern, then its type) gives its `[writers]` list, or else its `[recipients]`; a value
+/// for several types or environments may be written by those allowed for all of them.
+pub fn writers_for(config: &Config, scope: &Scope) -> Vec<String> {
+    let level = |key: &str| -> Option<BTreeSet<String>> {
+        config
+            .writers
+            .get(key)
+            .or_else(|| config.recipients.get(key))
+            .map(|list| list.iter().cloned().collect())
+    };
+    let members: Vec<BTreeSet<String>> = match scope {
+        Scope::Types(types) => types
+            .iter()
+            .map(|ty| level(ty.name()).unwrap_or_default())
+            .collect(),
+        Scope::Envs(envs) => envs
+            .iter()
+            .map(|env| {
+                let mut levels = vec![env.clone()];
+                if let Ok(resolved) = config.resolve_env(env) {
+                    if let EnvKind::Pattern(pattern) = &resolved.kind {
+                        levels.push(pattern.clone());
+                    }
+                    levels.push(resolved.ty.name().to_owned());
+                }
+                levels
+                    .iter()
+                    .find_map(|key| level(key))
+                    .unwrap_or_default()
+            })
+            .collect(),
+    };
+    let mut members = members.into_iter();
+    let first = members.next().unwrap_or_default();
+    members
+        .fold(first, |all, next| &all & &next)
+        .into_iter()
+        .collect()
+}
+
+/// How a value's recipients differ from what `secrets.toml` says now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// Recipients of the value who are no longer allowed to read it.
+    pub stale: Vec<String>,
+    /// People allowed to read the value who cannot.
+    pub unreadable: Vec<String>,
+}
+
+impl Drift {
+    /// Whether the recipients are exactly the allowed ones.
+    pub fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.unreadable.is_empty()
+    }
+}
+
+/// Compares `entry`'s recipients with those `secrets.toml` gives `scope`.
+pub fn drift(config: &Config, scope: &Scope, entry: &Entry) -> Drift {
+    let wanted = recipients_for(config, scope);
+    Drift {
+        stale: entry
+            .recipients
+            .iter()
+            .filter(|key| !wanted.contains(key))
+            .cloned()
+            .collect(),
+        unreadable: wanted
+            .iter()
+            .filter(|key| !entry.recipients.contains(key))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// The current time, UTC, as RFC 3339 to the second (`2026-11-30T04:10:27Z`).
+pub fn now() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
+    format_time(seconds)
+}
+
+/// `seconds` since the Unix epoch as RFC 3339 UTC.
+pub fn format_time(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::EnvType;
+
+    #[test]
+    fn times_are_rfc3339() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_time(1_796_012_227), "2026-11-30T04:17:07Z");
+    }
+
+    #[test]
+    fn writers_default_to_recipients_and_narrow_by_level() {
+        let config = Config::parse(
+            std::path::Path::new("secrets.toml"),
+            "[environments]\nstaging = \"development\"\n\"pr-*\" = \"preview\"\n\
+             [recipients]\nproduction = [\"age1ops\"]\ndevelopment = [\"age1dev\", \"age1ops\"]\n\
+             local = [\"age1dev\"]\npreview = [\"age1dev\"]\nstaging = [\"age1ops\"]\n\
+             [writers]\nproduction = [\"age1ops\", \"age1dev\"]\n",
+        )
+        .unwrap();
+        let types = |list: &[EnvType]| Scope::Types(list.iter().copied().collect());
+        assert_eq!(
+            writers_for(&config, &types(&[EnvType::Production])),
+            ["age1dev", "age1ops"]
+        );
+        assert_eq!(
+            writers_for(&config, &types(&[EnvType::Development, EnvType::Local])),
+            ["age1dev"]
+        );
+        let envs = |list: &[&str]| Scope::Envs(list.iter().map(|e| (*e).to_owned()).collect());
+        assert_eq!(writers_for(&config, &envs(&["staging"])), ["age1ops"]);
+        assert_eq!(writers_for(&config, &envs(&["pr-7"])), ["age1dev"]);
+    }
+}
