@@ -235,7 +235,10 @@ impl Backend {
                 };
                 let config = secret_store::Config::load(root)?;
                 let ids = Identities::from_vars(vars)?;
-                Ok(Some((scope.clone(), store.decrypt(name, scope, &config, &ids)?)))
+                Ok(Some((
+                    scope.clone(),
+                    store.decrypt(name, scope, &config, &ids)?,
+                )))
             }
             Self::Vault(client) => Ok(client
                 .read(name)?

@@ -9,5 +9,6 @@ pub mod backend;
 pub mod build;
 pub mod check;
 pub mod cli;
+pub mod git;
 pub mod scan;
 mod table;

@@ -8,9 +8,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use secret_store::{Config, Environment};
 use secret_store::identity::Identities;
 use secret_store::store::Store;
+use secret_store::{Config, Environment};
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};

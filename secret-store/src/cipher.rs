@@ -149,7 +149,8 @@ pub(crate) fn open(
         .read_to_end(&mut plaintext)
         .map_err(|_| tampered("age authentication failed (a byte was changed)"))?;
     if !legacy {
-        let value = std::str::from_utf8(&plaintext).map_err(|_| tampered("the value is not UTF-8"))?;
+        let value =
+            std::str::from_utf8(&plaintext).map_err(|_| tampered("the value is not UTF-8"))?;
         return Ok(SecretString::from(value));
     }
     let (bound, value) = split_header(&plaintext)

@@ -221,7 +221,9 @@ fn key_table_scope(
         .chain(environments.keys().map(String::as_str));
     let help = match did_you_mean(scope.get_ref(), known) {
         Some(known) => format!("did you mean `{known}`?"),
-        None => format!("[{table}] is keyed by type (production, development, preview, local) or by an environment declared in [environments]"),
+        None => format!(
+            "[{table}] is keyed by type (production, development, preview, local) or by an environment declared in [environments]"
+        ),
     };
     Err(FileError::at(
         path,

@@ -225,7 +225,9 @@ pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: b
         }
         let result = store
             .decrypt(&name, &scope, config, identities)
-            .and_then(|value| store.insert(&name, &scope, &value, config, identities, Some(&entry)));
+            .and_then(|value| {
+                store.insert(&name, &scope, &value, config, identities, Some(&entry))
+            });
         match result {
             Ok(()) => report.done.push((name, scope, wanted)),
             Err(error) => report.failed.push(error),
@@ -258,7 +260,9 @@ pub fn migrate(
         }
         let result = store
             .decrypt_unverified(&name, &scope, identities)
-            .and_then(|value| store.insert(&name, &scope, &value, config, identities, Some(&entry)));
+            .and_then(|value| {
+                store.insert(&name, &scope, &value, config, identities, Some(&entry))
+            });
         match result {
             Ok(()) => report
                 .done

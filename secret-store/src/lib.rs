@@ -21,6 +21,7 @@ pub mod error;
 pub mod files;
 #[cfg(feature = "crypto")]
 pub mod identity;
+pub mod merge;
 pub mod overrides;
 #[cfg(feature = "crypto")]
 mod sign;

@@ -180,8 +180,9 @@ mod tests {
     fn key() -> (SigningKey, String) {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public().to_string();
-        let key = SigningKey::from_identity(identity.to_string().expose_secret(), recipient.clone())
-            .unwrap();
+        let key =
+            SigningKey::from_identity(identity.to_string().expose_secret(), recipient.clone())
+                .unwrap();
         (key, recipient)
     }
 
@@ -211,7 +212,11 @@ mod tests {
         for _ in 0..16 {
             let (key, recipient) = key();
             let u = decode_bech32(&recipient, RECIPIENT_HRP).unwrap();
-            let a = MontgomeryPoint(u).to_edwards(0).unwrap().compress().to_bytes();
+            let a = MontgomeryPoint(u)
+                .to_edwards(0)
+                .unwrap()
+                .compress()
+                .to_bytes();
             assert_eq!(a, key.public);
         }
     }

@@ -59,7 +59,7 @@ pub const FORMAT_VERSION: i64 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
 
-const HEADER_COMMENT: &str =
+pub(crate) const HEADER_COMMENT: &str =
     "# Written by `cargo xtask secret`; do not edit by hand. Values are age-encrypted.\n";
 
 /// One stored value: who can read it, who wrote it, and its ciphertext.
@@ -185,7 +185,7 @@ impl std::fmt::Debug for Entry {
 pub struct Store {
     path: PathBuf,
     /// name -> scope key -> (scope, entry)
-    entries: BTreeMap<String, BTreeMap<String, (Scope, Entry)>>,
+    pub(crate) entries: BTreeMap<String, BTreeMap<String, (Scope, Entry)>>,
 }
 
 impl Store {
@@ -217,6 +217,17 @@ impl Store {
     pub fn parse(path: &Path, text: &str) -> Result<Store, Error> {
         let at = |offset: usize, message: String| FileError::at(path, text, Some(offset), message);
         let restore = "restore the file from git history; it is written by `cargo xtask secret` and should not be edited by hand";
+        if let Some(index) = text.lines().position(|line| {
+            line.starts_with("<<<<<<< ") || line == "=======" || line.starts_with(">>>>>>> ")
+        }) {
+            return Err(FileError {
+                path: path.to_owned(),
+                line: Some(index + 1),
+                message: "the store has an unresolved merge conflict".to_owned(),
+                help: Some("keep one of the two tables between the markers (or neither), remove the marker lines, then `git add` the file; or set the value again with `cargo xtask secret set`. `cargo xtask secret init` sets up git's merge driver so that only the same value changed on two branches conflicts".to_owned()),
+            }
+            .into());
+        }
         let root = DeTable::parse(text).map_err(|error| {
             FileError::at(
                 path,
@@ -675,8 +686,10 @@ fn parse_entry(
     };
     // A field's text must be one of these characters, so that rendering it back can never
     // produce TOML that no longer parses (found by fuzzing `Store::parse`).
-    let plain = |value: &Spanned<DeValue<'_>>, field: &str, allowed: &dyn Fn(u8) -> bool| {
-        match value.get_ref() {
+    let plain =
+        |value: &Spanned<DeValue<'_>>, field: &str, allowed: &dyn Fn(u8) -> bool| match value
+            .get_ref()
+        {
             DeValue::String(text) if !text.is_empty() && text.bytes().all(allowed) => {
                 Ok(text.to_string())
             }
@@ -688,8 +701,7 @@ fn parse_entry(
                 value.span().start,
                 format!("`{field}` has the wrong type"),
             )),
-        }
-    };
+        };
     let is_key = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
     let is_time = |byte: u8| byte.is_ascii_digit() || b"-:TZ".contains(&byte);
     let is_base64 = |byte: u8| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte);
@@ -754,13 +766,17 @@ fn parse_entry(
                             other => {
                                 return Err(at(
                                     name.span().start,
-                                    format!("unknown key `{other}`; an exposure has `recipient` and `since`"),
+                                    format!(
+                                        "unknown key `{other}`; an exposure has `recipient` and `since`"
+                                    ),
                                 ));
                             }
                         }
                     }
                     match (recipient, since) {
-                        (Some(recipient), Some(since)) => exposed.push(Exposure { recipient, since }),
+                        (Some(recipient), Some(since)) => {
+                            exposed.push(Exposure { recipient, since })
+                        }
                         _ => {
                             return Err(at(
                                 item.span().start,
@@ -940,15 +956,23 @@ mod tests {
         let entry = parsed.get("Zed", &prod).unwrap();
         assert_eq!(entry.signed.as_ref().unwrap().writer, public);
         assert_eq!(
-            parsed.decrypt("Zed", &prod, &config, &identities).unwrap().expose_secret(),
+            parsed
+                .decrypt("Zed", &prod, &config, &identities)
+                .unwrap()
+                .expose_secret(),
             "v"
         );
         // The signature binds the value to its slot: the same table under another name is
         // refused before any decryption.
         let moved = text.replace("[Zed.", "[Yak.");
         let moved = Store::parse(Path::new(STORE_FILE), &moved).unwrap();
-        let error = moved.decrypt("Yak", &prod, &config, &identities).unwrap_err();
-        assert!(error.to_string().contains("signature does not verify"), "{error}");
+        let error = moved
+            .decrypt("Yak", &prod, &config, &identities)
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("signature does not verify"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -107,10 +107,7 @@ pub fn writers_for(config: &Config, scope: &Scope) -> Vec<String> {
                     }
                     levels.push(resolved.ty.name().to_owned());
                 }
-                levels
-                    .iter()
-                    .find_map(|key| level(key))
-                    .unwrap_or_default()
+                levels.iter().find_map(|key| level(key)).unwrap_or_default()
             })
             .collect(),
     };

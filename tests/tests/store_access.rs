@@ -264,15 +264,7 @@ fn concurrent_writers_lose_no_update() {
             threads.spawn(move || {
                 Store::update(root, |store| {
                     let value = SecretString::from(format!("v{n}"));
-                    edit::set(
-                        store,
-                        config,
-                        &format!("S{n}"),
-                        scope,
-                        &value,
-                        false,
-                        ids,
-                    )
+                    edit::set(store, config, &format!("S{n}"), scope, &value, false, ids)
                 })
                 .unwrap();
             });

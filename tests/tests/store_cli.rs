@@ -134,7 +134,14 @@ fn init_set_list_and_resolve() {
         let (scope, _) = store
             .lookup("GitHubAPIToken", &Environment::of_type(ty))
             .unwrap();
-        let value = store.decrypt("GitHubAPIToken", scope, &Config::load(ws.root()).unwrap(), &ids).unwrap();
+        let value = store
+            .decrypt(
+                "GitHubAPIToken",
+                scope,
+                &Config::load(ws.root()).unwrap(),
+                &ids,
+            )
+            .unwrap();
         assert_eq!(value.expose_secret(), expected);
     }
     assert!(
@@ -347,7 +354,12 @@ fn import_sets_every_line_or_nothing() {
         .0;
     assert_eq!(
         store
-            .decrypt("DatabaseUrl", scope, &Config::load(ws.root()).unwrap(), &ids)
+            .decrypt(
+                "DatabaseUrl",
+                scope,
+                &Config::load(ws.root()).unwrap(),
+                &ids
+            )
             .unwrap()
             .expose_secret(),
         "postgres://u:imported-pw@h/db"
@@ -378,7 +390,11 @@ fn rekey_gives_a_new_recipient_access() {
     let bob_ids = Identities::from_file(&bob.file).unwrap();
     let store = Store::load(ws.root()).unwrap();
     let scope = store.slots("Token").next().unwrap().0.clone();
-    assert!(store.decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids).is_err());
+    assert!(
+        store
+            .decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids)
+            .is_err()
+    );
 
     ws.config(
         "",

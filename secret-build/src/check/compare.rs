@@ -24,6 +24,11 @@ pub struct Inputs {
     pub stored: Vec<StoredValue>,
     /// Local override files git tracks, relative to the workspace root.
     pub tracked_overrides: Vec<PathBuf>,
+    /// Whether this clone's git has the store's merge driver (`None`: not a git clone, or
+    /// no file store).
+    pub merge_driver: Option<bool>,
+    /// Rotation due is an error rather than a warning (`--deny-rotation-due`).
+    pub deny_rotation_due: bool,
 }
 
 /// Applies every rule and returns the report.
@@ -33,6 +38,8 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         store_path,
         stored,
         tracked_overrides,
+        merge_driver,
+        deny_rotation_due,
     } = inputs;
     let mut diagnostics = Vec::new();
     scan_problems(&scan, &mut diagnostics);
@@ -70,6 +77,18 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     case_collisions(&names, &declared, &stored, &store_path, &mut diagnostics);
     for path in tracked_overrides {
         diagnostics.push(tracked(path));
+    }
+    for value in &stored {
+        audit(
+            value,
+            &environments,
+            &store_path,
+            deny_rotation_due,
+            &mut diagnostics,
+        );
+    }
+    if merge_driver == Some(false) {
+        diagnostics.push(merge_driver_missing(&store_path));
     }
 
     let env_order = |diagnostic: &Diagnostic| {
@@ -303,6 +322,157 @@ fn case_collisions(
                     .to_owned(),
             ),
         });
+    }
+}
+
+/// The findings about one stored value's signature, recipients and exposures. A problem
+/// is an error when the value applies to a checked cloud environment, a warning when it
+/// applies only to checked local ones; a value no checked environment uses is not audited.
+fn audit(
+    value: &StoredValue,
+    environments: &[Environment],
+    store_path: &std::path::Path,
+    deny_rotation_due: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    use secret_store::trust::Trust;
+    let Some(audit) = &value.audit else {
+        return;
+    };
+    let applies: Vec<&Environment> = environments
+        .iter()
+        .filter(|env| value.scope.rank(env).is_some())
+        .collect();
+    let Some(first) = applies.first() else {
+        return;
+    };
+    let cloud = applies.iter().find(|env| env.ty.is_cloud());
+    let (severity, environment) = match cloud {
+        Some(env) => (Severity::Error, *env),
+        None => (Severity::Warning, *first),
+    };
+    let name = &value.name;
+    let scope = value.scope.key();
+    let set = format!("{SET_COMMAND} set {} {name}", value.scope.flags());
+    let mut push = |severity: Severity, code: Code, message: String, label: &str, help: String| {
+        diagnostics.push(Diagnostic {
+            severity,
+            code,
+            message,
+            secret: Some(name.clone()),
+            environment: Some(environment.name.clone()),
+            location: Some(Location {
+                path: store_path.to_owned(),
+                line: value.line,
+                column: value.line.map(|_| 1),
+                end: None,
+            }),
+            label: Some(label.to_owned()),
+            notes: Vec::new(),
+            help: Some(help),
+        });
+    };
+    match &audit.trust {
+        Trust::Signed { .. } => {}
+        Trust::Unsigned => push(
+            severity,
+            Code::UnsignedValue,
+            format!("the value of `{name}` ({scope}) is not signed, so readers refuse it"),
+            "unsigned value",
+            format!(
+                "if it came from your team, sign it: {SET_COMMAND} migrate {name}; otherwise: {set}"
+            ),
+        ),
+        Trust::BadSignature { writer } => push(
+            severity,
+            Code::ForgedValue,
+            format!(
+                "the value of `{name}` ({scope}) claims writer {writer}, but its signature does not verify: it was changed after signing or forged"
+            ),
+            "forged or altered value",
+            format!("restore secrets.enc.toml from git history, or set the value again: {set}"),
+        ),
+        Trust::NotAllowed { writer, allowed } => push(
+            severity,
+            Code::UnauthorizedWriter,
+            format!(
+                "the value of `{name}` ({scope}) was written by {writer}, who may not write {}",
+                value.scope.describe()
+            ),
+            "unauthorized writer",
+            format!(
+                "set it again as one of {} ({set}); if {writer} left the team and the value is genuine, a writer can vouch for it: {SET_COMMAND} migrate {name}",
+                if allowed.is_empty() {
+                    "its writers".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        ),
+    }
+    if !audit.drift.stale.is_empty() {
+        push(
+            severity,
+            Code::StaleRecipient,
+            format!(
+                "the value of `{name}` ({scope}) is encrypted to {}, no longer allowed to read it by secrets.toml",
+                audit.drift.stale.join(", ")
+            ),
+            "stale recipient",
+            format!("{SET_COMMAND} rekey  (then rotate the value: they may have read it)"),
+        );
+    }
+    if !audit.drift.unreadable.is_empty() {
+        push(
+            Severity::Warning,
+            Code::MissingRecipient,
+            format!(
+                "{} may read `{name}` ({scope}) by secrets.toml but cannot decrypt it",
+                audit.drift.unreadable.join(", ")
+            ),
+            "not encrypted to everyone allowed",
+            format!("{SET_COMMAND} rekey"),
+        );
+    }
+    if !audit.exposed.is_empty() {
+        let who: Vec<String> = audit
+            .exposed
+            .iter()
+            .map(|exposure| format!("{} (until {})", exposure.recipient, exposure.since))
+            .collect();
+        push(
+            if deny_rotation_due {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Code::RotationDue,
+            format!(
+                "the value of `{name}` ({scope}) is due for rotation: it was readable by {}, who no longer has access",
+                who.join(", ")
+            ),
+            "rotation due",
+            format!("replace the value at its source (revoke the old one), then: {set}"),
+        );
+    }
+}
+
+fn merge_driver_missing(store_path: &std::path::Path) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        code: Code::MergeDriverMissing,
+        message: format!(
+            "git in this clone does not merge `{}` per value, so branches adding secrets may conflict",
+            store_path.display()
+        ),
+        secret: None,
+        environment: None,
+        location: None,
+        label: None,
+        notes: Vec::new(),
+        help: Some(format!(
+            "{SET_COMMAND} init  (configures this clone's merge and diff drivers)"
+        )),
     }
 }
 

@@ -25,7 +25,7 @@ use secret_store::{Config, EnvType, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
-pub use report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
+pub use report::{Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
 pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, scan_workspace};
@@ -47,6 +47,9 @@ pub struct CheckArgs {
     /// identity that can decrypt them).
     #[arg(long)]
     pub leaks: bool,
+    /// Fail (exit status 1) on values due for rotation, not only warn
+    #[arg(long)]
+    pub deny_rotation_due: bool,
 }
 
 /// How the report is printed.
@@ -120,11 +123,25 @@ pub fn check_with(
     envs: &[String],
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Report, CheckError> {
+    check_full(root, envs, vars, false)
+}
+
+/// [`check_with`]; `deny_rotation_due` makes values due for rotation errors.
+pub fn check_full(
+    root: &Path,
+    envs: &[String],
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    deny_rotation_due: bool,
+) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
     let environments = environments(&config, envs)?;
     let (store_path, stored) = stored_values_with(root, vars)?;
     let scan = scan_workspace(root)?;
     let tracked_overrides = tracked_overrides(root);
+    // The merge driver matters where the store is a file that git merges.
+    let merge_driver = (config.backend.is_none() && root.join(secret_store::STORE_FILE).is_file())
+        .then(|| crate::git::driver_configured(root))
+        .flatten();
     Ok(compare(
         scan,
         Inputs {
@@ -132,6 +149,8 @@ pub fn check_with(
             store_path,
             stored,
             tracked_overrides,
+            merge_driver,
+            deny_rotation_due,
         },
     ))
 }
@@ -194,7 +213,15 @@ pub fn error_text(error: &CheckError) -> String {
 /// not run.
 pub fn run(args: &CheckArgs) -> ExitCode {
     let result = workspace_root(args.workspace.as_deref())
-        .and_then(|root| check(&root, &args.envs).map(|report| (root, report)))
+        .and_then(|root| {
+            check_full(
+                &root,
+                &args.envs,
+                &|name| std::env::var_os(name),
+                args.deny_rotation_due,
+            )
+            .map(|report| (root, report))
+        })
         .and_then(|(root, mut report)| {
             if args.leaks {
                 for note in search_leaks(&root, &mut report)? {

@@ -45,11 +45,25 @@ pub enum Code {
     /// A stored value found in plain text in a tracked file or the build output
     /// (`--leaks`).
     LeakedSecret,
+    /// A stored value without a signature (store format 1, or written by hand).
+    UnsignedValue,
+    /// A stored value whose signature does not verify for the writer it names.
+    ForgedValue,
+    /// A stored value signed by someone who may not write its scope.
+    UnauthorizedWriter,
+    /// A stored value encrypted to someone `secrets.toml` no longer allows to read it.
+    StaleRecipient,
+    /// Someone `secrets.toml` allows to read a value cannot decrypt it.
+    MissingRecipient,
+    /// A value someone who lost access could read, not replaced since.
+    RotationDue,
+    /// This clone's git does not have the store's merge driver configured.
+    MergeDriverMissing,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 7] = [
+    pub const ALL: [Code; 14] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -57,6 +71,13 @@ impl Code {
         Self::InvalidDeclaration,
         Self::UnscannedFile,
         Self::LeakedSecret,
+        Self::UnsignedValue,
+        Self::ForgedValue,
+        Self::UnauthorizedWriter,
+        Self::StaleRecipient,
+        Self::MissingRecipient,
+        Self::RotationDue,
+        Self::MergeDriverMissing,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -69,6 +90,13 @@ impl Code {
             Self::InvalidDeclaration => "invalid-declaration",
             Self::UnscannedFile => "unscanned-file",
             Self::LeakedSecret => "leaked-secret",
+            Self::UnsignedValue => "unsigned-value",
+            Self::ForgedValue => "forged-value",
+            Self::UnauthorizedWriter => "unauthorized-writer",
+            Self::StaleRecipient => "stale-recipient",
+            Self::MissingRecipient => "missing-recipient",
+            Self::RotationDue => "rotation-due",
+            Self::MergeDriverMissing => "merge-driver-missing",
         }
     }
 
@@ -84,6 +112,21 @@ impl Code {
             Self::LeakedSecret => {
                 "A stored secret value appears in plain text in a tracked file or the build output"
             }
+            Self::UnsignedValue => "A stored value is not signed, so readers refuse it",
+            Self::ForgedValue => {
+                "A stored value's signature does not verify: it was changed after signing or forged"
+            }
+            Self::UnauthorizedWriter => {
+                "A stored value was written by someone who may not write it"
+            }
+            Self::StaleRecipient => {
+                "A stored value is encrypted to someone secrets.toml no longer allows to read it"
+            }
+            Self::MissingRecipient => "Someone allowed to read a value cannot decrypt it",
+            Self::RotationDue => {
+                "A value was readable by someone who lost access, and has not been replaced since"
+            }
+            Self::MergeDriverMissing => "This clone's git does not merge the store per value",
         }
     }
 }
@@ -155,6 +198,21 @@ pub struct StoredValue {
     pub scope: Scope,
     /// The 1-based line of the value in the store file, if known.
     pub line: Option<usize>,
+    /// Who wrote it, who can read it, and who could once (the file store only).
+    pub audit: Option<Audit>,
+}
+
+/// What the keyless check knows of a stored value's integrity and access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    /// Whether one of the scope's writers signed it.
+    pub trust: secret_store::trust::Trust,
+    /// Its recipients against `secrets.toml`.
+    pub drift: secret_store::trust::Drift,
+    /// Who lost access to it since it was written.
+    pub exposed: Vec<secret_store::store::Exposure>,
+    /// Its recipients.
+    pub recipients: Vec<String>,
 }
 
 /// The result of the check.

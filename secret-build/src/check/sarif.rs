@@ -51,8 +51,17 @@ fn default_level(code: Code) -> &'static str {
         Code::MissingSecret
         | Code::TrackedOverride
         | Code::InvalidDeclaration
-        | Code::LeakedSecret => "error",
-        Code::UndeclaredSecret | Code::CaseCollision | Code::UnscannedFile => "warning",
+        | Code::LeakedSecret
+        | Code::UnsignedValue
+        | Code::ForgedValue
+        | Code::UnauthorizedWriter
+        | Code::StaleRecipient => "error",
+        Code::UndeclaredSecret
+        | Code::CaseCollision
+        | Code::UnscannedFile
+        | Code::MissingRecipient
+        | Code::RotationDue
+        | Code::MergeDriverMissing => "warning",
     }
 }
 

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use secret_store::{Config, FileError};
 
-use super::report::StoredValue;
+use secret_store::trust::{drift, trust};
+
+use super::report::{Audit, StoredValue};
 use crate::backend::Backend;
 
 /// The store file relative to `root` (or the KV folder's URL), and its values' names and
@@ -30,13 +32,30 @@ pub fn stored_values_with(
         .strip_prefix(root)
         .map(Path::to_owned)
         .unwrap_or(location.clone());
+    // The file store's values are audited (signatures, recipients, exposures) without a key.
+    let store = match config.backend {
+        None => Some(secret_store::Store::load(root).map_err(|error| error.report())?),
+        Some(_) => None,
+    };
     let values = listing
         .values
         .into_iter()
-        .map(|listed| StoredValue {
-            name: listed.name,
-            scope: listed.scope,
-            line: listed.line,
+        .map(|listed| {
+            let audit = store.as_ref().and_then(|store| {
+                let entry = store.get(&listed.name, &listed.scope)?;
+                Some(Audit {
+                    trust: trust(&config, &listed.name, &listed.scope, entry),
+                    drift: drift(&config, &listed.scope, entry),
+                    exposed: entry.exposed.clone(),
+                    recipients: entry.recipients.clone(),
+                })
+            });
+            StoredValue {
+                name: listed.name,
+                scope: listed.scope,
+                line: listed.line,
+                audit,
+            }
         })
         .collect();
     Ok((path, values))

@@ -7,7 +7,10 @@
 //! - when `secrets.toml` lists no recipient at all, adds the public key for all four types;
 //! - creates an empty `secrets.enc.toml` if it is missing;
 //! - appends `.secrets.local.toml`, `.secrets.local.cue` and the store's lock file to
-//!   `.gitignore` when missing.
+//!   `.gitignore` when missing;
+//! - adds the store's merge and diff drivers to `.gitattributes` and, in a git clone, to its
+//!   `.git/config` (`cargo xtask secret merge-driver` / `textconv`, or the command in
+//!   `SECRETS_GIT_COMMAND`).
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +69,39 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
     }
     create_store(root, io)?;
     update_gitignore(root, io)?;
+    setup_git(root, io);
     Ok(())
+}
+
+/// The merge and diff drivers for the store: `.gitattributes` (committed) and this clone's
+/// git configuration. A failure is a warning: the store works without them.
+fn setup_git(root: &Path, io: &mut Io<'_>) {
+    let command = (io.vars)(crate::git::DRIVER_COMMAND_VAR)
+        .map(|value| value.to_string_lossy().into_owned())
+        .filter(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| crate::git::DEFAULT_COMMAND.to_owned());
+    match crate::git::configure(root, &command) {
+        Ok(done) => {
+            if done.attributes_added {
+                let _ = writeln!(
+                    io.stdout,
+                    "added the store's merge and diff drivers to .gitattributes (commit it)"
+                );
+            }
+            if !done.commands.is_empty() {
+                let _ = writeln!(
+                    io.stdout,
+                    "configured this clone's git to merge secrets.enc.toml per secret and scope and to diff it one line per value (`{command} merge-driver`, `{command} textconv`)"
+                );
+            }
+        }
+        Err(error) => {
+            let _ = writeln!(
+                io.stderr,
+                "warning: could not set up git's merge driver for the store: {error}"
+            );
+        }
+    }
 }
 
 /// Marks the workspace's `Cargo.toml` as modified, so that crates built before

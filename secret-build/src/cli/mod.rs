@@ -33,6 +33,7 @@ mod reveal;
 mod run;
 mod set;
 mod sync;
+mod team;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -141,6 +142,12 @@ where
 
 /// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
 fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
+    // Git runs the drivers from the repository's top folder, with paths to temporary files.
+    match &secret.command {
+        SecretCommand::MergeDriver(args) => return team::merge_driver(args, io).map(|()| None),
+        SecretCommand::Textconv(args) => return team::textconv(args, io).map(|()| None),
+        _ => {}
+    }
     let root = secret_store::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
     warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
@@ -155,6 +162,9 @@ fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure>
         SecretCommand::Export(args) => export::run(&root, &args, file_store, io),
         SecretCommand::Sync(args) => sync::run(&root, &args, io),
         SecretCommand::Run(args) => return run::run(&root, &args, file_store, io).map(Some),
+        SecretCommand::Migrate(args) => team::migrate(&root, &args, io),
+        SecretCommand::Log(args) => team::log(&root, &args, io),
+        SecretCommand::MergeDriver(_) | SecretCommand::Textconv(_) => unreachable!("handled above"),
     }
     .map(|()| None)
 }
@@ -238,6 +248,18 @@ enum SecretCommand {
     Export(export::ExportArgs),
     /// Replicate the file store's values for an environment into the [backend]
     Sync(sync::SyncArgs),
+    /// Sign the values readers refuse because no current writer signed them (store format 1
+    /// values, values whose writer left), on your word
+    Migrate(team::MigrateArgs),
+    /// When each value changed in git history, and who signed it
+    Log(team::LogArgs),
+    /// Git's merge driver for secrets.enc.toml (configured by `init`): merges per secret and
+    /// scope
+    #[command(hide = true)]
+    MergeDriver(team::MergeDriverArgs),
+    /// Git's diff textconv for secrets.enc.toml (configured by `init`): one line per value
+    #[command(hide = true)]
+    Textconv(team::TextconvArgs),
 }
 
 /// Which values a command addresses: `--type` or `--env`.

@@ -334,6 +334,7 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
     let report = Store::update(root, |store| {
         Ok(edit::rekey(store, &config, &ids, args.all))
     })?;
+    let store = Store::load(root)?;
     for (name, scope, recipients) in &report.done {
         let _ = writeln!(
             io.stdout,
@@ -342,6 +343,19 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
             recipients.len(),
             if recipients.len() == 1 { "" } else { "s" }
         );
+        for exposure in store
+            .get(name, scope)
+            .map(|entry| entry.exposed.as_slice())
+            .unwrap_or_default()
+        {
+            let _ = writeln!(
+                io.stdout,
+                "  rotation due: {} could read it until {}; set a new value with `cargo xtask secret set {} {name}`",
+                exposure.recipient,
+                exposure.since,
+                scope.flags()
+            );
+        }
     }
     if report.done.is_empty() && report.failed.is_empty() {
         let _ = writeln!(
@@ -349,8 +363,23 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
             "every value is encrypted to its recipients already"
         );
     }
+    print_failures(
+        report.failed,
+        "some values could not be re-encrypted (the others were)",
+        "a holder of a key that can read them must run `cargo xtask secret rekey`",
+        io,
+    )
+}
+
+/// Prints each error of a partial `rekey` or `migrate` and fails with the worst exit status.
+pub(crate) fn print_failures(
+    failed: Vec<secret_store::Error>,
+    message: &str,
+    help: &str,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     let mut code = 0;
-    for error in report.failed {
+    for error in failed {
         let failure = Failure::from(error);
         code = code.max(failure.code);
         let _ = failure.print(io.stderr);
@@ -360,11 +389,8 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
     } else {
         Err(Failure {
             code,
-            message: "some values could not be re-encrypted (the others were)".to_owned(),
-            help: vec![
-                "a holder of a key that can read them must run `cargo xtask secret rekey`"
-                    .to_owned(),
-            ],
+            message: message.to_owned(),
+            help: vec![help.to_owned()],
         })
     }
 }

@@ -103,6 +103,7 @@ impl Workspace {
             envs: envs.iter().map(|env| (*env).to_owned()).collect(),
             format,
             leaks: false,
+            deny_rotation_due: false,
         };
         format!("{:?}", secret_build::check::run(&args))
     }

@@ -1,0 +1,172 @@
+//! What the team store needs from git: the merge and diff drivers for `secrets.enc.toml`,
+//! and the store's history for `secret log`. Returns data; the CLI prints.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The name of the merge and diff drivers in `.gitattributes` and git's configuration.
+pub const DRIVER: &str = "secrets-store";
+/// The variable naming the command that runs this CLI from the repository root, for the
+/// drivers `secret init` configures (default `cargo xtask secret`).
+pub const DRIVER_COMMAND_VAR: &str = "SECRETS_GIT_COMMAND";
+/// The default command prefix written into git's configuration.
+pub const DEFAULT_COMMAND: &str = "cargo xtask secret";
+
+fn git(root: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(root);
+    command
+}
+
+fn output(root: &Path, args: &[&str]) -> Option<String> {
+    let output = git(root).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Whether `root` is inside a git work tree (`false` without git).
+pub fn in_repository(root: &Path) -> bool {
+    output(root, &["rev-parse", "--is-inside-work-tree"]).is_some_and(|out| out.trim() == "true")
+}
+
+/// Whether this clone's git configuration has the store's merge driver: `None` outside a git
+/// repository.
+pub fn driver_configured(root: &Path) -> Option<bool> {
+    if !in_repository(root) {
+        return None;
+    }
+    let key = format!("merge.{DRIVER}.driver");
+    Some(output(root, &["config", "--get", &key]).is_some_and(|out| !out.trim().is_empty()))
+}
+
+/// What [`configure`] did.
+#[derive(Debug, Default)]
+pub struct Configured {
+    /// `.gitattributes` got the store's line (it is committed with the workspace).
+    pub attributes_added: bool,
+    /// The commands written into this clone's `.git/config`.
+    pub commands: Vec<String>,
+}
+
+/// Adds `secrets.enc.toml merge=secrets-store diff=secrets-store` to `.gitattributes` in
+/// `root` (keeping every byte already there) and writes the merge driver and the diff
+/// textconv into this clone's git configuration, running `command` (`cargo xtask secret`).
+/// Outside a git repository only `.gitattributes` is written.
+pub fn configure(root: &Path, command: &str) -> Result<Configured, String> {
+    let mut done = Configured::default();
+    let attributes = root.join(".gitattributes");
+    let line = format!("{} merge={DRIVER} diff={DRIVER}", secret_store::STORE_FILE);
+    let existing = match std::fs::read(&attributes) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(format!("{}: cannot read: {error}", attributes.display())),
+    };
+    let present = String::from_utf8_lossy(&existing).lines().any(|existing| {
+        existing.split_whitespace().collect::<Vec<_>>() == line.split(' ').collect::<Vec<_>>()
+    });
+    if !present {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&attributes)
+            .map_err(|error| format!("{}: cannot write: {error}", attributes.display()))?;
+        let mut text = String::new();
+        if !existing.is_empty() && !existing.ends_with(b"\n") {
+            text.push('\n');
+        }
+        text.push_str(
+            "# secrets.enc.toml merges per secret and scope, and diffs one line per value\n",
+        );
+        text.push_str(&line);
+        text.push('\n');
+        file.write_all(text.as_bytes())
+            .map_err(|error| format!("{}: cannot write: {error}", attributes.display()))?;
+        done.attributes_added = true;
+    }
+    if !in_repository(root) {
+        return Ok(done);
+    }
+    let settings = [
+        (
+            format!("merge.{DRIVER}.name"),
+            "secrets.enc.toml: merge per secret and scope".to_owned(),
+        ),
+        (
+            format!("merge.{DRIVER}.driver"),
+            format!("{command} merge-driver %O %A %B %P"),
+        ),
+        (
+            format!("diff.{DRIVER}.textconv"),
+            format!("{command} textconv"),
+        ),
+    ];
+    for (key, value) in settings {
+        let status = git(root)
+            .args(["config", "--local", &key, &value])
+            .status()
+            .map_err(|error| format!("cannot run git: {error}"))?;
+        if !status.success() {
+            return Err(format!("`git config {key}` failed"));
+        }
+        done.commands.push(format!("{key} = {value}"));
+    }
+    Ok(done)
+}
+
+/// One commit that changed the store.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// The commit's hash.
+    pub commit: String,
+    /// The author, as git records them.
+    pub author: String,
+    /// The commit's date (strict ISO 8601).
+    pub date: String,
+    /// The store's text at that commit (empty when the commit removed it).
+    pub text: String,
+}
+
+/// The commits on the first-parent history of `HEAD` that changed `store` (a file under
+/// `root`), oldest first, each with the store's text then.
+pub fn store_history(root: &Path, store: &Path) -> Result<Vec<Revision>, String> {
+    if !in_repository(root) {
+        return Err(format!("{} is not in a git repository", root.display()));
+    }
+    let relative: PathBuf = store
+        .strip_prefix(root)
+        .map(Path::to_owned)
+        .unwrap_or_else(|_| store.to_owned());
+    let relative = relative.to_string_lossy().into_owned();
+    let log = output(
+        root,
+        &[
+            "log",
+            "--first-parent",
+            "--reverse",
+            "--format=%H%x09%an%x09%aI",
+            "--",
+            &relative,
+        ],
+    )
+    .ok_or_else(|| "`git log` failed (a repository without commits?)".to_owned())?;
+    let mut revisions = Vec::new();
+    for line in log.lines() {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(commit), Some(author), Some(date)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let text = output(root, &["show", &format!("{commit}:./{relative}")]).unwrap_or_default();
+        revisions.push(Revision {
+            commit: commit.to_owned(),
+            author: author.to_owned(),
+            date: date.to_owned(),
+            text,
+        });
+    }
+    Ok(revisions)
+}
