@@ -28,7 +28,17 @@ fn workspace(keys: &Keys) -> tempfile::TempDir {
     std::fs::write(dir.path().join("secrets.toml"), config).unwrap();
     let config = Config::load(dir.path()).unwrap();
     let mut store = Store::load(dir.path()).unwrap();
-    let none = Identities::none();
+    // Values are signed by their writer: the dev key writes dev+local and staging, the
+    // production key production.
+    let writers = Identities::parse(
+        Path::new("writers"),
+        &format!(
+            "{}\n{}\n",
+            keys.dev.to_string().expose_secret(),
+            keys.prod.to_string().expose_secret()
+        ),
+    )
+    .unwrap();
     let mut set = |scope: Scope, value: &str| {
         secret_store::edit::set(
             &mut store,
@@ -37,7 +47,7 @@ fn workspace(keys: &Keys) -> tempfile::TempDir {
             &scope,
             &SecretString::from(value),
             false,
-            &none,
+            &writers,
         )
         .unwrap();
     };
@@ -130,6 +140,42 @@ fn local_overrides_beat_the_store() {
         "prod-token",
         "overrides are for local only"
     );
+}
+
+#[test]
+fn a_value_the_production_key_did_not_sign_is_refused() {
+    let keys = Keys {
+        dev: age::x25519::Identity::generate(),
+        prod: age::x25519::Identity::generate(),
+    };
+    let ws = workspace(&keys);
+    // Someone who can push replaces the production ciphertext with their own, encrypted
+    // to the production key and copied under the existing signature.
+    let path = ws.path().join("secrets.enc.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("[GitHubAPIToken.\"type:production\"]").unwrap();
+    let from = start + text[start..].find("value = \"\"\"\n").unwrap() + 12;
+    let to = from + text[from..].find("\"\"\"").unwrap();
+    let forged = {
+        use std::io::Write as _;
+        let recipient = keys.prod.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+        let mut out = Vec::new();
+        let armor =
+            age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+                .unwrap();
+        let mut writer = encryptor.wrap_output(armor).unwrap();
+        writer.write_all(b"attacker-token").unwrap();
+        writer.finish().unwrap().finish().unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    std::fs::write(&path, format!("{}{}\n{}", &text[..from], forged.trim_end(), &text[to..])).unwrap();
+    let error = resolve(ws.path(), "prod", &keys.prod).unwrap_err().to_string();
+    assert!(error.contains("signature does not verify"), "{error}");
+    assert!(!error.contains("attacker-token"), "{error}");
+    // The other values are untouched and still resolve.
+    assert_eq!(resolve(ws.path(), "local", &keys.dev).unwrap(), "dev-token");
 }
 
 /// Declared like a program would; read by the child process below.
