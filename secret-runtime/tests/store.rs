@@ -159,8 +159,7 @@ fn a_value_the_production_key_did_not_sign_is_refused() {
     let forged = {
         use std::io::Write as _;
         let recipient = keys.prod.to_public();
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
         let mut out = Vec::new();
         let armor =
             age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
@@ -170,8 +169,14 @@ fn a_value_the_production_key_did_not_sign_is_refused() {
         writer.finish().unwrap().finish().unwrap();
         String::from_utf8(out).unwrap()
     };
-    std::fs::write(&path, format!("{}{}\n{}", &text[..from], forged.trim_end(), &text[to..])).unwrap();
-    let error = resolve(ws.path(), "prod", &keys.prod).unwrap_err().to_string();
+    std::fs::write(
+        &path,
+        format!("{}{}\n{}", &text[..from], forged.trim_end(), &text[to..]),
+    )
+    .unwrap();
+    let error = resolve(ws.path(), "prod", &keys.prod)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("signature does not verify"), "{error}");
     assert!(!error.contains("attacker-token"), "{error}");
     // The other values are untouched and still resolve.

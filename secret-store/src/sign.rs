@@ -80,9 +80,9 @@ impl SigningKey {
         let mut hash = Sha512::new();
         hash.update([0xFE]);
         hash.update([0xFF; 31]);
-        hash.update(&*self.scalar);
+        hash.update(self.scalar.as_slice());
         hash.update(message);
-        hash.update(&*random);
+        hash.update(random.as_slice());
         let r = Scalar::from_hash(hash);
         let big_r = EdwardsPoint::mul_base(&r).compress();
         let h = challenge(&big_r, &self.public, message);

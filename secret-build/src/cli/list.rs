@@ -30,6 +30,10 @@
 //! }
 //! ```
 //!
+//! With the file store each value also has `writer` (the age key that signed it, or `null`),
+//! `trust` (`signed`, `unsigned`, `bad-signature` or `unauthorized-writer`),
+//! `stale_recipients`, `missing_recipients` and `exposed` (`[{ "recipient", "since" }]`).
+//!
 //! `description` is `null` and `declared_at` empty for a secret no code declares.
 //! `declared_at` paths are relative to the workspace root.
 //! `coverage` maps each entry of `environments` to the scope key of the value that applies
@@ -44,6 +48,8 @@ use serde_json::{Value, json};
 
 use super::{Failure, Io, open_backend};
 use crate::backend::Listing;
+use crate::check::Audit;
+use secret_store::trust::{drift, trust};
 
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,12 +126,35 @@ pub(crate) fn run(
         }
     }
     let names: Vec<&str> = names.into_iter().collect();
+    // Signatures, recipients against secrets.toml and exposures (the file store only).
+    let audits: BTreeMap<(String, String), Audit> = match (&config.backend, file_store) {
+        (Some(_), false) => BTreeMap::new(),
+        _ => {
+            let store = secret_store::Store::load(root)?;
+            let mut audits = BTreeMap::new();
+            for name in store.names() {
+                for (scope, entry) in store.slots(name) {
+                    audits.insert(
+                        (name.to_owned(), scope.key()),
+                        Audit {
+                            trust: trust(&config, name, scope, entry),
+                            drift: drift(&config, scope, entry),
+                            exposed: entry.exposed.clone(),
+                            recipients: entry.recipients.clone(),
+                        },
+                    );
+                }
+            }
+            audits
+        }
+    };
     let output = match args.format {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&to_json(&store, &columns, &names, &declared)).unwrap()
+            serde_json::to_string_pretty(&to_json(&store, &columns, &names, &declared, &audits))
+                .unwrap()
                 + "\n"
         }
-        ListFormat::Table => table(&store, &columns, &names, &declared),
+        ListFormat::Table => table(&store, &columns, &names, &declared) + &problems(&audits),
     };
     let _ = io.stdout.write_all(output.as_bytes());
     Ok(())
@@ -178,6 +207,53 @@ fn table(
     out
 }
 
+/// One line per problem a stored value has, under the table.
+fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
+    use secret_store::trust::Trust;
+    let mut out = String::new();
+    for ((name, scope), audit) in audits {
+        let mut said = Vec::new();
+        match &audit.trust {
+            Trust::Signed { .. } => {}
+            Trust::Unsigned => {
+                said.push("unsigned: readers refuse it (`cargo xtask secret migrate`)".to_owned())
+            }
+            Trust::BadSignature { writer } => said.push(format!(
+                "forged or altered: the signature of {writer} does not verify; readers refuse it"
+            )),
+            Trust::NotAllowed { writer, .. } => {
+                said.push(format!("unauthorized writer {writer}: readers refuse it"))
+            }
+        }
+        if !audit.drift.stale.is_empty() {
+            said.push(format!(
+                "stale recipient {} (`cargo xtask secret rekey`)",
+                audit.drift.stale.join(", ")
+            ));
+        }
+        if !audit.drift.unreadable.is_empty() {
+            said.push(format!(
+                "cannot be read by {} (`cargo xtask secret rekey`)",
+                audit.drift.unreadable.join(", ")
+            ));
+        }
+        for exposure in &audit.exposed {
+            said.push(format!(
+                "rotation due: {} could read it until {}",
+                exposure.recipient, exposure.since
+            ));
+        }
+        for what in said {
+            out.push_str(&format!("{name} ({scope}): {what}\n"));
+        }
+    }
+    if out.is_empty() {
+        out
+    } else {
+        format!("\n{out}")
+    }
+}
+
 fn scope_json(scope: &Scope) -> (Vec<&'static str>, Vec<String>) {
     match scope {
         Scope::Types(types) => (types.iter().map(|ty| ty.name()).collect(), Vec::new()),
@@ -190,6 +266,7 @@ fn to_json(
     columns: &[Environment],
     names: &[&str],
     declared: &BTreeMap<&str, Declared<'_>>,
+    audits: &BTreeMap<(String, String), Audit>,
 ) -> Value {
     let environments: Vec<Value> = columns
         .iter()
@@ -209,13 +286,32 @@ fn to_json(
                 .slots(name)
                 .map(|listed| {
                     let (types, envs) = scope_json(&listed.scope);
-                    json!({
+                    let mut value = json!({
                         "scope": listed.scope.key(),
                         "types": types,
                         "environments": envs,
                         "recipients": listed.recipients,
                         "line": listed.line.unwrap_or(0),
-                    })
+                    });
+                    if let Some(audit) = audits.get(&((*name).to_owned(), listed.scope.key())) {
+                        use secret_store::trust::Trust;
+                        let trust = match &audit.trust {
+                            Trust::Signed { .. } => "signed",
+                            Trust::Unsigned => "unsigned",
+                            Trust::BadSignature { .. } => "bad-signature",
+                            Trust::NotAllowed { .. } => "unauthorized-writer",
+                        };
+                        value["writer"] = json!(audit.trust.writer());
+                        value["trust"] = json!(trust);
+                        value["stale_recipients"] = json!(audit.drift.stale);
+                        value["missing_recipients"] = json!(audit.drift.unreadable);
+                        value["exposed"] = audit
+                            .exposed
+                            .iter()
+                            .map(|e| json!({ "recipient": e.recipient, "since": e.since }))
+                            .collect();
+                    }
+                    value
                 })
                 .collect();
             let coverage: serde_json::Map<String, Value> = columns

@@ -14,9 +14,11 @@
 //! [`run_with`] (with [`Io::std`]).
 //!
 //! Exit status: 0 success; 1 the command failed on the user's data (a conflicting `set`,
-//! a value that is not set, no access to a value, a refused `reveal`); 2 the command could
-//! not run: bad arguments, or a malformed or unreadable `secrets.toml`, store or identity
-//! (the message names the file and line), or the Vault/OpenBao backend failed. `run`
+//! a value that is not set, no access to a value, a key that may not write a value, a
+//! refused `reveal`); 2 the command could not run: bad arguments, or a malformed or
+//! unreadable `secrets.toml`, store or identity (the message names the file and line), a
+//! stored value that is unsigned, forged or written by someone not allowed to, or the
+//! Vault/OpenBao backend failed. `run`
 //! exits with its child's status instead. Errors are printed once to stderr as
 //! `error: ...` followed by `help: ...` lines. No value is ever printed, except by
 //! `reveal` and `export`, whose purpose it is (see [`reveal`], [`export`]).
@@ -392,7 +394,7 @@ impl From<secret_store::Error> for Failure {
     fn from(error: secret_store::Error) -> Self {
         use secret_store::Error as E;
         let code = match &error {
-            E::NoAccess { .. } | E::Conflict { .. } | E::NotSet { .. } => 1,
+            E::NoAccess { .. } | E::NotAWriter(_) | E::Conflict { .. } | E::NotSet { .. } => 1,
             E::Backend(backend) if backend.conflict => 1,
             _ => 2,
         };
