@@ -126,7 +126,15 @@ fn missing(
     let env = config
         .resolve_env(env_name)
         .map_err(|error| format!("SECRETS_ENV: {}", error.message))?;
-    let (_, stored) = check::stored_values(root).map_err(|error| error.to_string())?;
+    let (_, mut stored) = check::stored_values(root).map_err(|error| error.to_string())?;
+    // A value readers refuse (unsigned, forged, or written by someone who may not) is no
+    // value: a deploy build must not pass on it.
+    stored.retain(|value| {
+        value
+            .audit
+            .as_ref()
+            .is_none_or(|audit| audit.trust.is_trusted())
+    });
     let workspace =
         secret_store::workspace::find_root(manifest_dir).unwrap_or_else(|| root.to_owned());
     let report = scan::scan_workspace(&workspace).map_err(|error| error.to_string())?;

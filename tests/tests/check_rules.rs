@@ -209,9 +209,13 @@ fn a_tracked_override_file_is_an_error() {
     git(&["init", "-q"]);
     git(&["add", "-f", ".secrets.local.toml"]);
     let report = check(ws.root(), &["local".to_owned()]).unwrap();
+    // (This clone's git was not set up by `secret init`: the store's merge driver is missing.)
     assert_eq!(
         codes(&report),
-        vec![(Severity::Error, Code::TrackedOverride, None, None)]
+        vec![
+            (Severity::Error, Code::TrackedOverride, None, None),
+            (Severity::Warning, Code::MergeDriverMissing, None, None)
+        ]
     );
     assert_eq!(
         report.diagnostics[0]

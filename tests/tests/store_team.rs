@@ -778,3 +778,101 @@ fn long(ty: &str) -> &str {
         other => other,
     }
 }
+
+#[test]
+fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
+    let mut ws = Ws::new();
+    let ops = ws.key("ops");
+    ws.write(
+        "secrets.toml",
+        &format!("[recipients]\nproduction = [\"{}\"]\n", ops.public),
+    );
+    // A store as version 1 of the tool wrote it: the value behind a binding header, no
+    // signature.
+    let plaintext = format!(
+        "secret-store v1\nToken\ntype:production\n{}\nold-value",
+        ops.public
+    );
+    let armor = age_encrypt(&[&ops.public], &plaintext);
+    ws.write(
+        "secrets.enc.toml",
+        &format!(
+            "# Written by `cargo xtask secret`; do not edit by hand. Values are age-encrypted.\nversion = 1\n\n[Token.\"type:production\"]\nrecipients = [\n    \"{}\",\n]\nvalue = \"\"\"\n{}\n\"\"\"\n",
+            ops.public,
+            armor.trim_end()
+        ),
+    );
+    ws.use_key(&ops);
+    let out = ws.secret(&["reveal", "--env", "prod", "Token"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("the value of Token (type:production) is not signed")
+            && out.stderr.contains("cargo xtask secret migrate"),
+        "{}",
+        out.stderr
+    );
+    let found = codes(&check(&ws, &["prod"]));
+    assert!(
+        found
+            .iter()
+            .any(|(s, c, _)| *s == Severity::Error && *c == Code::UnsignedValue),
+        "{found:?}"
+    );
+    let out = ws.secret(&["migrate"], "");
+    ok(&out);
+    assert!(
+        out.stdout
+            .contains(&format!("signed Token for production as {}", ops.public)),
+        "{}",
+        out.stdout
+    );
+    let out = ws.secret(&["reveal", "--env", "prod", "Token"], "");
+    ok(&out);
+    assert_eq!(out.stdout, "old-value", "the format 1 header is gone");
+    let text = String::from_utf8(ws.store_bytes()).unwrap();
+    assert!(text.contains("version = 2\n"), "{text}");
+    assert!(codes(&check(&ws, &["prod"])).is_empty());
+    // Nothing left to migrate.
+    let out = ws.secret(&["migrate"], "");
+    ok(&out);
+    assert!(out.stdout.contains("every value is signed"), "{}", out.stdout);
+}
+
+/// A stored value is a standard age file: the `age` command-line tool decrypts it to exactly
+/// the value (Debian package `age`, installed by `.ci/run`).
+#[test]
+fn the_age_tool_decrypts_a_stored_value() {
+    let Some(age_bin) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("age"))
+            .find(|path| path.is_file())
+    }) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the `age` tool is not installed (apt-get install age)"
+        );
+        eprintln!("SKIPPED: the `age` tool is not installed (apt-get install age)");
+        return;
+    };
+    let mut ws = Ws::new();
+    let ops = ws.key("ops");
+    ws.write(
+        "secrets.toml",
+        &format!("[recipients]\nproduction = [\"{}\"]\n", ops.public),
+    );
+    ws.use_key(&ops);
+    ok(&ws.secret(&["set", "--type", "prod", "Token"], "line one\nline \"two\" $x"));
+    let store = Store::load(ws.root()).unwrap();
+    let prod = Scope::Types([EnvType::Production].into());
+    let armored = ws.home.path().join("value.age");
+    std::fs::write(&armored, store.get("Token", &prod).unwrap().ciphertext()).unwrap();
+    let out = Command::new(age_bin)
+        .arg("-d")
+        .arg("-i")
+        .arg(&ops.file)
+        .arg(&armored)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, b"line one\nline \"two\" $x");
+}
