@@ -320,6 +320,9 @@ pub struct BackendError {
     pub line: Option<usize>,
     /// Whether it is a check-and-set conflict (a concurrent writer); retrying helps.
     pub conflict: bool,
+    /// Whether the server could not be reached or did not answer in time (no HTTP
+    /// status): asking again at once would cost another timeout.
+    pub unreachable: bool,
 }
 
 impl BackendError {
@@ -332,6 +335,7 @@ impl BackendError {
             config: config.config.clone(),
             line: Some(config.line),
             conflict: false,
+            unreachable: false,
         }
     }
 
