@@ -760,3 +760,121 @@ fn foreign_secrets_are_ignored_and_reported_never_deleted() {
     );
     assert_eq!(bao.kv_get("Dup").unwrap().len(), 2);
 }
+
+#[test]
+fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_policy() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let mut ws = workspace(&bao, "ci");
+    for name in ["DatabaseUrl", "GitHubAPIToken", "Gone"] {
+        ok(&ws.secret(&["set", "--type", "prod", name], &format!("{name}-value\n")));
+    }
+    let cli = |args: &[&str], stdin: &str| {
+        let out = bao.cli(args, stdin);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    cli(&["auth", "enable", "approle"], "");
+    // Read-only: no metadata read, no write.
+    cli(
+        &["policy", "write", "reader", "-"],
+        "path \"secret/metadata/ci\" { capabilities = [\"list\"] }\npath \"secret/data/ci/*\" { capabilities = [\"read\"] }\n",
+    );
+    cli(
+        &[
+            "write",
+            "auth/approle/role/app",
+            "token_policies=reader",
+            "token_ttl=3s",
+            "token_max_ttl=3s",
+        ],
+        "",
+    );
+    let role_id = cli(
+        &["read", "-field=role_id", "auth/approle/role/app/role-id"],
+        "",
+    );
+    let secret_id = cli(
+        &[
+            "write",
+            "-f",
+            "-field=secret_id",
+            "auth/approle/role/app/secret-id",
+        ],
+        "",
+    );
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    ws.write(
+        "secrets.toml",
+        &config.replace("auth = \"token\"", "auth = \"approle\""),
+    );
+    ws.vars.remove("VAULT_TOKEN");
+    ws.vars
+        .insert("VAULT_ROLE_ID".into(), role_id.clone().into());
+    ws.vars
+        .insert("VAULT_SECRET_ID".into(), secret_id.clone().into());
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_ROLE_ID".into(), role_id.into());
+    map.insert("VAULT_SECRET_ID".into(), secret_id.into());
+    let resolver = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    let value = resolver.resolve("DatabaseUrl").unwrap();
+    assert_eq!(value.expose_secret(), "DatabaseUrl-value");
+    // Past the token's 3-second TTL: the next secret still resolves.
+    std::thread::sleep(std::time::Duration::from_millis(3300));
+    let value = resolver.resolve("GitHubAPIToken").unwrap();
+    assert_eq!(value.expose_secret(), "GitHubAPIToken-value");
+
+    // The latest version of one secret soft-deleted by someone else.
+    let out = bao.cli(&["kv", "delete", "-mount=secret", "ci/Gone"], "");
+    assert!(out.status.success(), "{out:?}");
+    // The CLI with the read-only policy: the deleted secret is simply absent.
+    let out = ws.secret(&["export", "--env", "prod", "--format", "dotenv"], "");
+    ok(&out);
+    assert_eq!(
+        out.stdout,
+        "SECRET_DatabaseUrl='DatabaseUrl-value'\nSECRET_GitHubAPIToken='GitHubAPIToken-value'\n"
+    );
+}
+
+#[test]
+fn many_secrets_against_a_server_that_never_answers_cost_one_timeout() {
+    // No OpenBao needed: a loopback port that accepts and never answers.
+    let address = openbao_support::fake_server(None);
+    let mut ws = Ws::new();
+    ws.write(
+        "secrets.toml",
+        &format!("[backend]\nkind = \"openbao\"\naddress = \"{address}\"\ntimeout_seconds = 1\n"),
+    );
+    ws.vars.insert("VAULT_TOKEN".into(), "s.token".into());
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_TOKEN".into(), "s.token".into());
+    let resolver = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let names: Vec<String> = (0..6).map(|i| format!("Secret{i}")).collect();
+    for name in &names {
+        let error = resolver.resolve(name).unwrap_err().to_string();
+        assert!(error.contains(&format!("/{name})")), "{error}");
+        assert!(error.contains("within 1 seconds"), "{error}");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_millis(2500),
+        "six secrets took {elapsed:?}"
+    );
+    drop(ws);
+}
