@@ -1,7 +1,8 @@
 //! A blocking client of the Vault/OpenBao KV v2 engine (feature `vault`): the layout of
 //! [`crate::backend`], token or AppRole login, check-and-set writes.
 //!
-//! HTTP goes through `ureq` with rustls (webpki roots, plus the `ca_file` of `[backend]`)
+//! HTTP goes through `ureq` with rustls (the public webpki roots, or instead only the
+//! certificates of `ca_file` in `[backend]`)
 //! and the table's `timeout_seconds` per request; no async runtime. The token is held in a
 //! [`SecretString`], sent only in the `X-Vault-Token` header, and appears in no message and
 //! no `Debug` output. Values are never part of an error either: a failed response is

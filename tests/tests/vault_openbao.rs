@@ -370,9 +370,10 @@ fn spawn_cli(ws: &Ws, args: &[&str], stdin: &str) -> std::process::Child {
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
         .arg("secret")
-        .args(args)
+        .arg(args[0])
         .arg("--workspace")
         .arg(ws.root())
+        .args(&args[1..])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs(&ws.vars)
@@ -877,4 +878,91 @@ fn many_secrets_against_a_server_that_never_answers_cost_one_timeout() {
         "six secrets took {elapsed:?}"
     );
     drop(ws);
+}
+
+#[test]
+fn server_text_is_cleaned_and_an_oversized_answer_is_named() {
+    // A proxy that echoes the request's headers (the token among them) and an escape
+    // sequence in its error text.
+    let token = "s.EchoedTokenValue987654321";
+    let body = format!(
+        "{{\"errors\":[\"bad gateway: X-Vault-Token: {token} \\u001b[2J\\u001b]0;owned\\u0007 and\\nmore\"]}}"
+    );
+    let echo =
+        openbao_support::fake_server(Some(openbao_support::response("502 Bad Gateway", &body)));
+    let huge = {
+        let body = format!("{{\"data\":\"{}\"}}", "x".repeat(17 * 1024 * 1024));
+        openbao_support::fake_server(Some(openbao_support::response("200 OK", &body)))
+    };
+    let mut ws = Ws::new();
+    ws.vars.insert("VAULT_TOKEN".into(), token.into());
+    let table = |address: &str| {
+        format!("[backend]\nkind = \"openbao\"\naddress = \"{address}\"\ntimeout_seconds = 10\n")
+    };
+    ws.write("secrets.toml", &table(&echo));
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("HTTP 502: bad gateway: X-Vault-Token: [token]"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains(token), "{}", out.all());
+    assert!(
+        !out.all().contains('\u{1b}') && !out.all().contains('\u{7}'),
+        "{:?}",
+        out.all()
+    );
+    assert!(out.stderr.contains(" and more"), "{}", out.stderr);
+
+    ws.write("secrets.toml", &table(&huge));
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("is larger than"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("cannot reach the server"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_token_file_is_read_and_run_keeps_the_token_from_the_child() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let mut ws = workspace(&bao, "tokenfile");
+    // `bao login` saves the token in ~/.vault-token.
+    ws.vars.remove("VAULT_TOKEN");
+    std::fs::write(
+        ws.home.path().join(".vault-token"),
+        format!("{}\n", bao.token),
+    )
+    .unwrap();
+    ok(&ws.secret(
+        &["set", "--type", "prod", "DatabaseUrl"],
+        "postgres://prod\n",
+    ));
+    ws.vars.insert("VAULT_TOKEN".to_owned(), bao.token_var());
+    ws.vars.insert("BAO_TOKEN".to_owned(), bao.token_var());
+    let child = spawn_cli(
+        &ws,
+        &[
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "[ -n \"$SECRET_DatabaseUrl\" ] && [ -z \"$VAULT_TOKEN$BAO_TOKEN\" ]",
+        ],
+        "",
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -77,7 +77,7 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         EnvKind::Named | EnvKind::Pattern(_) => Scope::Envs([env.name.clone()].into()),
     };
     let source = Backend::file(root).values_for(&env, io.vars)?;
-    let Backend::Vault(client) = Backend::open(root, &config, io.vars, false)? else {
+    let Backend::Vault(client) = super::open_backend(root, &config, false, io)? else {
         unreachable!("a [backend] opens a KV client");
     };
     let mut names: BTreeSet<String> = source.keys().cloned().collect();
