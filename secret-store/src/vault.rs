@@ -124,7 +124,8 @@ impl Client {
                     BackendError::new(config, "no token: VAULT_TOKEN and BAO_TOKEN are not set and there is no ~/.vault-token")
                         .with_help("set VAULT_TOKEN (or BAO_TOKEN) to a token allowed to read and write the KV paths, log in with `bao login`, or use `auth = \"approle\"` in [backend]")
                 })?;
-                client.login.get_mut().expect("not shared yet").token = token;
+                let renew_at = client.token_lifetime(&token);
+                *client.login.get_mut().expect("not shared yet") = Login { token, renew_at };
                 client.token_source = source;
             }
             Auth::AppRole { mount } => {
@@ -180,6 +181,34 @@ impl Client {
             renew_at: (lease > 0)
                 .then(|| Instant::now() + Duration::from_millis(lease * 1000 * 2 / 3)),
         })
+    }
+
+    /// When to renew a renewable token with a TTL (two thirds into it), from
+    /// `auth/token/lookup-self`; `None` when it does not expire, cannot be renewed, or
+    /// the lookup is not allowed (the requests that follow report a bad token).
+    fn token_lifetime(&self, token: &SecretString) -> Option<Instant> {
+        let (status, text) = self
+            .send_as("GET", "auth/token/lookup-self", None, Some(token))
+            .ok()?;
+        let mut response: Value = serde_json::from_str(&Zeroizing::new(text)).ok()?;
+        let ttl = response["data"]["ttl"].as_u64().unwrap_or(0);
+        let renewable = response["data"]["renewable"].as_bool() == Some(true);
+        zero_json(&mut response);
+        (status == 200 && renewable && ttl > 0)
+            .then(|| Instant::now() + Duration::from_millis(ttl * 1000 * 2 / 3))
+    }
+
+    /// Renews `token` (`auth/token/renew-self`); when to renew it next.
+    fn renew(&self, token: &SecretString) -> Option<Instant> {
+        let (status, text) = self
+            .send_as("POST", "auth/token/renew-self", Some("{}"), Some(token))
+            .ok()?;
+        let mut response: Value = serde_json::from_str(&Zeroizing::new(text)).ok()?;
+        let lease = response["auth"]["lease_duration"].as_u64().unwrap_or(0);
+        let renewable = response["auth"]["renewable"].as_bool() == Some(true);
+        zero_json(&mut response);
+        (status == 200 && renewable && lease > 0)
+            .then(|| Instant::now() + Duration::from_millis(lease * 1000 * 2 / 3))
     }
 
     /// Checks that `mount` is the mount point of a KV version 2 engine.
@@ -439,8 +468,12 @@ impl Client {
             .login
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if self.approle.is_some() && login.renew_at.is_some_and(|at| Instant::now() >= at) {
-            *login = self.approle_login()?;
+        if login.renew_at.is_some_and(|at| Instant::now() >= at) {
+            if self.approle.is_some() {
+                *login = self.approle_login()?;
+            } else {
+                login.renew_at = self.renew(&login.token);
+            }
         }
         Ok(login.token.clone())
     }

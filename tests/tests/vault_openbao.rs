@@ -768,7 +768,7 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
         return;
     };
     let mut ws = workspace(&bao, "ci");
-    for name in ["DatabaseUrl", "GitHubAPIToken", "Gone"] {
+    for name in ["DatabaseUrl", "GitHubAPIToken", "Third", "Gone"] {
         ok(&ws.secret(&["set", "--type", "prod", name], &format!("{name}-value\n")));
     }
     let cli = |args: &[&str], stdin: &str| {
@@ -805,6 +805,29 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
         ],
         "",
     );
+    // A renewable token with the same policy and a 3-second TTL, in VAULT_TOKEN (the
+    // resolver reads `auth = "token"` from secrets.toml now).
+    let token = cli(
+        &[
+            "token",
+            "create",
+            "-policy=reader",
+            "-ttl=3s",
+            "-explicit-max-ttl=60s",
+            "-field=token",
+        ],
+        "",
+    );
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_TOKEN".into(), token.into());
+    let by_token = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
     let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
     ws.write(
         "secrets.toml",
@@ -826,12 +849,19 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
         None,
     )
     .unwrap();
-    let value = resolver.resolve("DatabaseUrl").unwrap();
-    assert_eq!(value.expose_secret(), "DatabaseUrl-value");
-    // Past the token's 3-second TTL: the next secret still resolves.
-    std::thread::sleep(std::time::Duration::from_millis(3300));
-    let value = resolver.resolve("GitHubAPIToken").unwrap();
-    assert_eq!(value.expose_secret(), "GitHubAPIToken-value");
+    for resolver in [&resolver, &by_token] {
+        let value = resolver.resolve("DatabaseUrl").unwrap();
+        assert_eq!(value.expose_secret(), "DatabaseUrl-value");
+    }
+    // Used now and then: 4.4 seconds after the first login, past the 3-second TTL, the
+    // secrets still resolve (the token was renewed, or a new login made, when due).
+    for name in ["GitHubAPIToken", "Third"] {
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+        for resolver in [&resolver, &by_token] {
+            let value = resolver.resolve(name).unwrap();
+            assert_eq!(value.expose_secret(), format!("{name}-value"));
+        }
+    }
 
     // The latest version of one secret soft-deleted by someone else.
     let out = bao.cli(&["kv", "delete", "-mount=secret", "ci/Gone"], "");
@@ -841,7 +871,7 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
     ok(&out);
     assert_eq!(
         out.stdout,
-        "SECRET_DatabaseUrl='DatabaseUrl-value'\nSECRET_GitHubAPIToken='GitHubAPIToken-value'\n"
+        "SECRET_DatabaseUrl='DatabaseUrl-value'\nSECRET_GitHubAPIToken='GitHubAPIToken-value'\nSECRET_Third='Third-value'\n"
     );
 }
 
