@@ -1,6 +1,9 @@
 //! The Vault/OpenBao backend against a real OpenBao dev server (see `openbao_support`):
-//! the CLI's writes as `bao kv get` sees them, the check, the run-time source, `sync`, and
-//! the message for a rejected token.
+//! the CLI's writes as `bao kv get` sees them, the check, the run-time source, `sync`, the
+//! message for a rejected token; concurrent writers from several processes, wrong and
+//! version-1 mounts, sync of a named environment and sync failing halfway (a proxy that
+//! cuts the connection), secrets another team wrote, token renewal and AppRole re-login,
+//! and a server that never answers (a loopback port, no OpenBao needed).
 
 mod openbao_support;
 mod store_support;

@@ -4,7 +4,8 @@
 //! dropped. The tests of one binary take turns (a process-wide lock held by the guard):
 //! several dev servers starting at once on a loaded 2-core machine can take longer than
 //! any reasonable health deadline. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
-//! elsewhere.
+//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all) and
+//! `failing_proxy` (a server that dies after N writes).
 #![allow(dead_code, unreachable_pub)]
 
 use std::ffi::OsString;
