@@ -320,37 +320,42 @@ impl<'a> VaultEdit<'a> {
     /// Reads the current values of `name`; an error when the KV secret is not one this
     /// tool wrote (it is never overwritten).
     pub fn read(client: &'a Client, name: &'a str) -> Result<Self, Error> {
-        let current = client.read(name)?;
-        if let Some(problem) = &current.problem {
+        Self::open(client, name)?.map_err(|ignored| {
             let path = client.config().data_path(name);
-            return Err(secret_store::backend::BackendError::new(
+            secret_store::backend::BackendError::new(
                 client.config(),
-                format!("{path} was not written by this tool ({problem}); it is left alone"),
+                format!(
+                    "{path} was not written by this tool ({}); it is left alone",
+                    ignored.reason
+                ),
             )
             .with_help(format!(
-                "use another `prefix` in [backend] so this workspace's secrets do not share a folder with it, or fix its keys with `bao kv get {path}`"
+                "see whose it is with `bao kv get {path}`; give this workspace its own `prefix` in [backend] so its secrets do not share a folder with others"
             ))
-            .into());
-        }
-        Ok(Self {
-            client,
-            name,
-            current,
+            .into()
         })
     }
 
-    /// Whether the KV secret is not one this tool wrote (see [`Ignored`]): `None` when it
-    /// is usable.
-    pub fn check(client: &Client, name: &str) -> Result<Option<Ignored>, Error> {
+    /// Reads the current values of `name` (one request), or says why the KV secret is not
+    /// one this tool wrote (see [`Ignored`]).
+    pub fn open(client: &'a Client, name: &'a str) -> Result<Result<Self, Ignored>, Error> {
         if let Err(error) = secret_syntax::validate_name(name) {
-            return Ok(Some(Ignored {
+            return Ok(Err(Ignored {
                 name: name.to_owned(),
                 reason: format!("not a secret name ({error})"),
             }));
         }
-        Ok(client.read(name)?.problem.map(|reason| Ignored {
-            name: name.to_owned(),
-            reason,
+        let current = client.read(name)?;
+        if let Some(reason) = current.problem {
+            return Ok(Err(Ignored {
+                name: name.to_owned(),
+                reason,
+            }));
+        }
+        Ok(Ok(Self {
+            client,
+            name,
+            current,
         }))
     }
 

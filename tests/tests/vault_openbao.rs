@@ -763,6 +763,30 @@ fn foreign_secrets_are_ignored_and_reported_never_deleted() {
         out.stderr
     );
     assert_eq!(bao.kv_get("Dup").unwrap().len(), 2);
+    // sync with a file-store value for it stops before writing anything.
+    ok(&ws.secret(
+        &["--file-store", "set", "--type", "prod", "Dup"],
+        "mine
+",
+    ));
+    ok(&ws.secret(
+        &["--file-store", "set", "--type", "prod", "DatabaseUrl"],
+        "postgres://again
+",
+    ));
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("secret/data/Dup holds a KV secret this tool did not write"),
+        "{}",
+        out.stderr
+    );
+    for word in ["remove", "delete"] {
+        assert!(!out.stderr.contains(word), "{}", out.stderr);
+    }
+    assert_eq!(bao.kv_get("DatabaseUrl"), None, "nothing written");
+    assert_eq!(bao.kv_get("Dup").unwrap().len(), 2);
 }
 
 #[test]

@@ -87,9 +87,11 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
     let mut kept: Vec<(String, Scope)> = Vec::new();
     let mut unchanged = 0;
     for name in &names {
-        if let Some(foreign) = VaultEdit::check(&client, name)? {
-            if source.contains_key(name) {
-                return Err(Failure::from(secret_store::Error::from(
+        let edit = match VaultEdit::open(&client, name)? {
+            Ok(edit) => edit,
+            Err(foreign) => {
+                if source.contains_key(name) {
+                    return Err(Failure::from(secret_store::Error::from(
                     secret_store::backend::BackendError::new(
                         client.config(),
                         format!(
@@ -98,13 +100,13 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
                             foreign.reason
                         ),
                     )
-                    .with_help("use another `prefix` in [backend], or remove or rename that KV secret after checking whose it is"),
+                    .with_help("give this workspace its own `prefix` in [backend], so that its secrets do not share a folder with others"),
                 )));
+                }
+                ignored.push(foreign);
+                continue;
             }
-            ignored.push(foreign);
-            continue;
-        }
-        let edit = VaultEdit::read(&client, name)?;
+        };
         // The backend's scope for E, and whether its value is the file store's.
         let current = edit.lookup(&env).map(|(scope, value)| {
             let same = source
