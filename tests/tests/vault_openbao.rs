@@ -934,7 +934,22 @@ fn many_secrets_against_a_server_that_never_answers_cost_one_timeout() {
         elapsed < std::time::Duration::from_millis(2500),
         "six secrets took {elapsed:?}"
     );
-    drop(ws);
+
+    // Plain http to another machine (TEST-NET-1, never routed): warned about first.
+    ws.write(
+        "secrets.toml",
+        "[backend]\nkind = \"openbao\"\naddress = \"http://192.0.2.1:8200\"\ntimeout_seconds = 1\n",
+    );
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.starts_with(&format!(
+            "warning: {}:1: `address = \"http://192.0.2.1:8200\"` is plain http to another machine",
+            ws.root().join("secrets.toml").display()
+        )),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
