@@ -462,20 +462,33 @@ impl Client {
         Ok((status, text))
     }
 
-    /// The token to send, after a new AppRole login when the current one is due.
+    /// The token to send, after a new AppRole login (or a renewal) when the current one is
+    /// due. The lock is not held while logging in: an error message masks the token, which
+    /// takes the lock too.
     fn token(&self) -> Result<SecretString, Error> {
-        let mut login = self
-            .login
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if login.renew_at.is_some_and(|at| Instant::now() >= at) {
-            if self.approle.is_some() {
-                *login = self.approle_login()?;
-            } else {
-                login.renew_at = self.renew(&login.token);
-            }
+        let lock = || {
+            self.login
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+        };
+        let (token, due) = {
+            let login = lock();
+            let due = login.renew_at.is_some_and(|at| Instant::now() >= at);
+            (login.token.clone(), due)
+        };
+        if !due {
+            return Ok(token);
         }
-        Ok(login.token.clone())
+        if self.approle.is_some() {
+            let login = self.approle_login()?;
+            let token = login.token.clone();
+            *lock() = login;
+            Ok(token)
+        } else {
+            let renew_at = self.renew(&token);
+            lock().renew_at = renew_at;
+            Ok(token)
+        }
     }
 
     /// Sends one request to `/v1/<path>` with `token`, if any.

@@ -869,7 +869,7 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
     map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
     map.insert("SECRETS_ENV".into(), "prod".into());
     map.insert("VAULT_ROLE_ID".into(), role_id.into());
-    map.insert("VAULT_SECRET_ID".into(), secret_id.into());
+    map.insert("VAULT_SECRET_ID".into(), secret_id.clone().into());
     let resolver = secret_runtime::Resolver::from_vars(
         Arc::new(move |name| map.get(name).cloned()),
         None,
@@ -900,6 +900,22 @@ fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_po
         out.stdout,
         "SECRET_DatabaseUrl='DatabaseUrl-value'\nSECRET_GitHubAPIToken='GitHubAPIToken-value'\nSECRET_Third='Third-value'\n"
     );
+    // A secret-id revoked meanwhile: the next login fails with a message, no hang.
+    cli(
+        &[
+            "write",
+            "auth/approle/role/app/secret-id/destroy",
+            &format!("secret_id={secret_id}"),
+        ],
+        "",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let error = resolver.resolve("Missing").unwrap_err().to_string();
+    assert!(
+        error.contains("AppRole login at auth/approle/login failed"),
+        "{error}"
+    );
+    assert!(!error.contains(&secret_id), "{error}");
 }
 
 #[test]
