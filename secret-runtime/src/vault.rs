@@ -1,10 +1,15 @@
 //! The Vault/OpenBao KV v2 engine of `[backend]` as the last source of the chain (feature
 //! `vault`): blocking HTTP with rustls and the table's timeout, no async runtime.
 //!
-//! The client logs in on the first lookup (token from `VAULT_TOKEN`/`BAO_TOKEN`, or
-//! AppRole with `VAULT_ROLE_ID`/`VAULT_SECRET_ID`); each lookup reads the secret's KV entry
+//! The client logs in on the first lookup (token from `VAULT_TOKEN`/`BAO_TOKEN` or
+//! `~/.vault-token`, or AppRole with `VAULT_ROLE_ID`/`VAULT_SECRET_ID`) and checks the
+//! mount; it renews the token or logs in again two thirds into its lease, so a
+//! long-running process keeps resolving. Each lookup reads the secret's KV entry
 //! `<mount>/data/<prefix>/<Name>` and picks the value for the environment (environment >
-//! pattern > type). Handles cache what they resolve, so each name is read once.
+//! pattern > type). Handles cache what they resolve, so each name is read once. A failed
+//! connection is remembered without the first secret's name (each error names its own);
+//! an unreachable server is not asked again for 30 seconds, so many secrets cost one
+//! timeout.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
