@@ -55,6 +55,65 @@ pub struct Listing {
     pub location: String,
     /// The values.
     pub values: Vec<Listed>,
+    /// The KV secrets this tool did not write and leaves alone (KV engine only).
+    pub ignored: Vec<Ignored>,
+}
+
+/// A KV secret under the prefix that this tool does not use: its name is not a secret
+/// name, or its keys are not the scopes `secret set` writes (another team's secret in the
+/// same mount, a key added by hand). It is never written or deleted, only reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The KV secret's name under the prefix.
+    pub name: String,
+    /// Why it is left alone.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Ignored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ignored `{}` in the backend, which this tool did not write: {}",
+            self.name, self.reason
+        )
+    }
+}
+
+/// The values that apply to one environment, and the KV secrets left alone.
+#[derive(Debug, Default)]
+pub struct Values {
+    /// The values by name.
+    pub values: BTreeMap<String, SecretString>,
+    /// The KV secrets this tool did not write (KV engine only).
+    pub ignored: Vec<Ignored>,
+}
+
+/// The usable KV secrets by name, each read once.
+type Usable = Vec<(String, secret_store::vault::Versioned)>;
+
+/// The KV secrets under the prefix, each read once: the usable ones, and those ignored.
+fn read_all(client: &Client) -> Result<(Usable, Vec<Ignored>), Error> {
+    let mut read = Vec::new();
+    let mut ignored = Vec::new();
+    for name in client.list()? {
+        if let Err(error) = secret_syntax::validate_name(&name) {
+            ignored.push(Ignored {
+                reason: format!("not a secret name ({error})"),
+                name,
+            });
+            continue;
+        }
+        let versioned = client.read(&name)?;
+        match &versioned.problem {
+            Some(problem) => ignored.push(Ignored {
+                name,
+                reason: problem.clone(),
+            }),
+            None => read.push((name, versioned)),
+        }
+    }
+    Ok((read, ignored))
 }
 
 impl Listing {
@@ -138,6 +197,7 @@ impl Backend {
                 let mut listing = Listing {
                     location: store.path().display().to_string(),
                     values: Vec::new(),
+                    ignored: Vec::new(),
                 };
                 for name in store.names() {
                     for (scope, entry) in store.slots(name) {
@@ -160,12 +220,12 @@ impl Backend {
                         config.data_path("").trim_end_matches('/')
                     ),
                     values: Vec::new(),
+                    ignored: Vec::new(),
                 };
-                for name in client.list()? {
-                    if secret_syntax::validate_name(&name).is_err() {
-                        continue;
-                    }
-                    for scope in client.read(&name)?.values.keys() {
+                let (read, ignored) = read_all(client)?;
+                listing.ignored = ignored;
+                for (name, versioned) in read {
+                    for scope in versioned.values.keys() {
                         listing.values.push(Listed {
                             name: name.clone(),
                             scope: scope.clone(),
@@ -188,7 +248,14 @@ impl Backend {
         env: &Environment,
         vars: Vars<'_>,
     ) -> Result<BTreeMap<String, SecretString>, Error> {
+        Ok(self.values_and_ignored(env, vars)?.values)
+    }
+
+    /// [`Backend::values_for`], with the KV secrets it left alone, for the commands to
+    /// report.
+    pub fn values_and_ignored(&self, env: &Environment, vars: Vars<'_>) -> Result<Values, Error> {
         let mut values = BTreeMap::new();
+        let mut ignored = Vec::new();
         match self {
             Self::File { root } => {
                 let store = Store::load(root)?;
@@ -206,18 +273,16 @@ impl Backend {
                 }
             }
             Self::Vault(client) => {
-                for name in client.list()? {
-                    if secret_syntax::validate_name(&name).is_err() {
-                        continue;
-                    }
-                    let read = client.read(&name)?;
-                    if let Some((_, value)) = read.lookup(env) {
+                let (read, left) = read_all(client)?;
+                ignored = left;
+                for (name, versioned) in read {
+                    if let Some((_, value)) = versioned.lookup(env) {
                         values.insert(name, value.clone());
                     }
                 }
             }
         }
-        Ok(values)
+        Ok(Values { values, ignored })
     }
 
     /// The value of `name` for `env`, with its scope; `None` when not set.
@@ -240,8 +305,7 @@ impl Backend {
                     store.decrypt(name, scope, &config, &ids)?,
                 )))
             }
-            Self::Vault(client) => Ok(client
-                .read(name)?
+            Self::Vault(client) => Ok(VaultEdit::read(client, name)?
                 .lookup(env)
                 .map(|(scope, value)| (scope.clone(), value.clone()))),
         }
@@ -258,13 +322,46 @@ pub struct VaultEdit<'a> {
 }
 
 impl<'a> VaultEdit<'a> {
-    /// Reads the current values of `name`.
+    /// Reads the current values of `name`; an error when the KV secret is not one this
+    /// tool wrote (it is never overwritten).
     pub fn read(client: &'a Client, name: &'a str) -> Result<Self, Error> {
-        Ok(Self {
+        Self::open(client, name)?.map_err(|ignored| {
+            let path = client.config().data_path(name);
+            secret_store::backend::BackendError::new(
+                client.config(),
+                format!(
+                    "{path} was not written by this tool ({}); it is left alone",
+                    ignored.reason
+                ),
+            )
+            .with_help(format!(
+                "see whose it is with `bao kv get {path}`; give this workspace its own `prefix` in [backend] so its secrets do not share a folder with others"
+            ))
+            .into()
+        })
+    }
+
+    /// Reads the current values of `name` (one request), or says why the KV secret is not
+    /// one this tool wrote (see [`Ignored`]).
+    pub fn open(client: &'a Client, name: &'a str) -> Result<Result<Self, Ignored>, Error> {
+        if let Err(error) = secret_syntax::validate_name(name) {
+            return Ok(Err(Ignored {
+                name: name.to_owned(),
+                reason: format!("not a secret name ({error})"),
+            }));
+        }
+        let current = client.read(name)?;
+        if let Some(reason) = current.problem {
+            return Ok(Err(Ignored {
+                name: name.to_owned(),
+                reason,
+            }));
+        }
+        Ok(Ok(Self {
             client,
             name,
-            current: client.read(name)?,
-        })
+            current,
+        }))
     }
 
     /// The other values whose scope overlaps `scope` (a conflict unless moved).

@@ -9,7 +9,7 @@
 //! prefix = "myapp"                  # folder of this workspace's secrets (default: none)
 //! auth = "token"                    # or "approle" (default "token")
 //! approle_mount = "approle"         # where the AppRole method is mounted (default "approle")
-//! ca_file = "certs/bao-ca.pem"      # extra CA certificates (PEM), relative to the workspace
+//! ca_file = "certs/bao-ca.pem"      # the CA certificates (PEM) to trust instead of the public roots
 //! namespace = "team-a"              # Vault Enterprise / OpenBao namespace (optional)
 //! timeout_seconds = 10              # per request (default 10)
 //! ```
@@ -80,7 +80,8 @@ pub struct BackendConfig {
     pub prefix: String,
     /// How to get a token.
     pub auth: Auth,
-    /// Extra CA certificates (PEM), resolved against the workspace root.
+    /// The CA certificates (PEM) trusted instead of the public (webpki) roots, resolved
+    /// against the workspace root.
     pub ca_file: Option<PathBuf>,
     /// The namespace sent as `X-Vault-Namespace`, if any.
     pub namespace: Option<String>,
@@ -96,6 +97,28 @@ impl BackendConfig {
     /// `OpenBao at http://127.0.0.1:8200`: how messages name the server.
     pub fn describe(&self) -> String {
         format!("{} at {}", self.kind.name(), self.address)
+    }
+
+    /// A warning when the token would travel in clear text: `http://` to a host that is not
+    /// this machine (`localhost`, `127.0.0.1`, `[::1]`).
+    pub fn plain_http_warning(&self) -> Option<String> {
+        let host_port = self.address.strip_prefix("http://")?;
+        let host = match host_port.strip_prefix('[') {
+            Some(rest) => rest.split(']').next().unwrap_or(""),
+            None => host_port.split(':').next().unwrap_or(""),
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!loopback).then(|| {
+            format!(
+                "{}:{}: `address = \"{}\"` is plain http to another machine: the token and every value cross the network unencrypted; use https://",
+                self.config.display(),
+                self.line,
+                self.address
+            )
+        })
     }
 
     /// The logical path of `name`'s KV secret below the mount (`myapp/GitHubAPIToken`).
@@ -320,6 +343,9 @@ pub struct BackendError {
     pub line: Option<usize>,
     /// Whether it is a check-and-set conflict (a concurrent writer); retrying helps.
     pub conflict: bool,
+    /// Whether the server could not be reached or did not answer in time (no HTTP
+    /// status): asking again at once would cost another timeout.
+    pub unreachable: bool,
 }
 
 impl BackendError {
@@ -332,6 +358,7 @@ impl BackendError {
             config: config.config.clone(),
             line: Some(config.line),
             conflict: false,
+            unreachable: false,
         }
     }
 
@@ -392,6 +419,34 @@ mod tests {
         assert_eq!(backend.ca_file.as_deref(), Some(Path::new("/ws/ca.pem")));
         assert_eq!(backend.line, 1);
         assert_eq!(backend.describe(), "OpenBao at http://127.0.0.1:8200");
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_warned_about() {
+        let warning = |address: &str| {
+            parse(&format!(
+                "[backend]\nkind = \"vault\"\naddress = \"{address}\"\n"
+            ))
+            .unwrap()
+            .backend
+            .unwrap()
+            .plain_http_warning()
+        };
+        let text = warning("http://vault.internal:8200").unwrap();
+        assert!(
+            text.starts_with(
+                "/ws/secrets.toml:1: `address = \"http://vault.internal:8200\"` is plain http"
+            ),
+            "{text}"
+        );
+        for quiet in [
+            "https://vault.internal:8200",
+            "http://127.0.0.1:8200",
+            "http://localhost:1",
+            "http://[::1]:8200",
+        ] {
+            assert_eq!(warning(quiet), None, "{quiet}");
+        }
     }
 
     #[test]

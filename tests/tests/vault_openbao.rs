@@ -1,6 +1,9 @@
 //! The Vault/OpenBao backend against a real OpenBao dev server (see `openbao_support`):
-//! the CLI's writes as `bao kv get` sees them, the check, the run-time source, `sync`, and
-//! the message for a rejected token.
+//! the CLI's writes as `bao kv get` sees them, the check, the run-time source, `sync`, the
+//! message for a rejected token; concurrent writers from several processes, wrong and
+//! version-1 mounts, sync of a named environment and sync failing halfway (a proxy that
+//! cuts the connection), secrets another team wrote, token renewal and AppRole re-login,
+//! and a server that never answers (a loopback port, no OpenBao needed).
 
 mod openbao_support;
 mod store_support;
@@ -360,5 +363,694 @@ fn a_wrong_token_names_the_server_and_not_the_token() {
             .contains("no token: VAULT_TOKEN and BAO_TOKEN are not set"),
         "{}",
         out.stderr
+    );
+}
+
+/// The CLI executable run as its own process with the workspace's variables (and no
+/// others), `stdin` piped in.
+fn spawn_cli(ws: &Ws, args: &[&str], stdin: &str) -> std::process::Child {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
+        .arg("secret")
+        .arg(args[0])
+        .arg("--workspace")
+        .arg(ws.root())
+        .args(&args[1..])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(&ws.vars)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child
+}
+
+#[test]
+fn concurrent_set_and_unset_from_several_processes_lose_no_exit_0_write() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let mut ws = workspace(&bao, "race");
+    // Named environments to give each writer its own scope.
+    let mut config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    let envs: String = (0..8)
+        .map(|i| format!("w{i} = \"development\"\n"))
+        .collect();
+    config = config.replace("[environments]\n", &format!("[environments]\n{envs}"));
+    ws.write("secrets.toml", &config);
+    ws.vars.remove("SECRETS_IDENTITY");
+    let mut lost = Vec::new();
+    let mut conflicts = 0;
+    for round in 0..3 {
+        // Eight `set`s on a secret that does not exist yet.
+        let name = format!("New{round}");
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                spawn_cli(
+                    &ws,
+                    &["set", "--env", &format!("w{i}"), &name],
+                    &format!("v{i}\n"),
+                )
+            })
+            .collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let data = bao.kv_get(&format!("race/{name}")).unwrap_or_default();
+        for (i, out) in outputs.iter().enumerate() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let key = format!("env:w{i}");
+            if out.status.success() {
+                if data.get(&key).and_then(|v| v.as_str()) != Some(&format!("v{i}")) {
+                    lost.push(format!("round {round}: set {key} of {name}"));
+                }
+            } else {
+                assert_eq!(out.status.code(), Some(1), "{stderr}");
+                assert!(
+                    stderr.contains(&name) && stderr.contains("changed by someone else"),
+                    "{stderr}"
+                );
+                assert!(!data.contains_key(&key), "a failed set wrote: {stderr}");
+                conflicts += 1;
+            }
+        }
+        // `unset` of the last value while six `set`s add theirs.
+        let name = format!("Last{round}");
+        ok(&ws.secret(&["set", "--env", "w7", &name], "last\n"));
+        let mut children = vec![spawn_cli(&ws, &["unset", "--env", "w7", &name], "")];
+        children.extend((0..6).map(|i| {
+            spawn_cli(
+                &ws,
+                &["set", "--env", &format!("w{i}"), &name],
+                &format!("v{i}\n"),
+            )
+        }));
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let data = bao.kv_get(&format!("race/{name}")).unwrap_or_default();
+        let unset = &outputs[0];
+        if unset.status.success() {
+            assert!(
+                !data.contains_key("env:w7"),
+                "an exit-0 unset left its value"
+            );
+        } else {
+            assert!(String::from_utf8_lossy(&unset.stderr).contains(&name));
+            conflicts += 1;
+        }
+        for (i, out) in outputs[1..].iter().enumerate() {
+            let key = format!("env:w{i}");
+            if out.status.success() {
+                if data.get(&key).and_then(|v| v.as_str()) != Some(&format!("v{i}")) {
+                    lost.push(format!("round {round}: set {key} of {name}"));
+                }
+            } else {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    stderr.contains(&name) && stderr.contains("changed by someone else"),
+                    "{stderr}"
+                );
+                conflicts += 1;
+            }
+        }
+    }
+    assert!(lost.is_empty(), "exit-0 writes lost: {lost:?}");
+    eprintln!("{conflicts} conflicts reported");
+}
+
+#[test]
+fn a_wrong_or_version_1_mount_is_an_error_naming_the_mount() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let ws = workspace(&bao, "mounts");
+    let table = bao.backend_table("mounts");
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    let with = |mount: &str| {
+        ws.write(
+            "secrets.toml",
+            &config.replace(
+                &table,
+                &table.replace("mount = \"secret\"", &format!("mount = \"{mount}\"")),
+            ),
+        );
+    };
+    let out = bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"], "");
+    assert!(out.status.success(), "{out:?}");
+    for (mount, message) in [
+        (
+            "secreet",
+            "there is no secrets engine at `mount = \"secreet\"`",
+        ),
+        ("kv1", "`mount = \"kv1\"` is a KV version 1 engine"),
+        (
+            "secret/mounts",
+            "`mount = \"secret/mounts\"` is a folder inside the mount `secret`",
+        ),
+    ] {
+        with(mount);
+        for args in [
+            &["list"][..],
+            &["run", "--env", "prod", "--", "true"],
+            &["export", "--env", "prod", "--format", "dotenv"],
+            &["set", "--type", "prod", "DatabaseUrl"],
+            &["reveal", "--env", "prod", "DatabaseUrl"],
+        ] {
+            let out = ws.secret(args, "v\n");
+            assert_eq!(out.code, 2, "{mount} {args:?}: {}", out.all());
+            assert!(
+                out.stderr.contains(message),
+                "{mount} {args:?}: {}",
+                out.stderr
+            );
+            assert!(out.stdout.is_empty(), "{mount} {args:?}: {}", out.stdout);
+        }
+    }
+    // The run time: the cached error names each secret, not the first one asked.
+    with("secreet");
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_TOKEN".into(), bao.token_var());
+    let resolver = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    let first = resolver.resolve("DatabaseUrl").unwrap_err().to_string();
+    let second = resolver.resolve("GitHubAPIToken").unwrap_err().to_string();
+    assert!(first.contains("secreet"), "{first}");
+    assert!(second.contains("GitHubAPIToken"), "{second}");
+    assert!(!second.contains("DatabaseUrl"), "{second}");
+
+    // A server that answers 404 or `{}` to everything is not an empty store either.
+    for answer in [
+        openbao_support::response("404 Not Found", "{}"),
+        openbao_support::response("200 OK", "{}"),
+    ] {
+        let address = openbao_support::fake_server(Some(answer));
+        ws.write("secrets.toml", &config.replace(&bao.address, &address));
+        for args in [
+            &["list"][..],
+            &["export", "--env", "prod", "--format", "dotenv"],
+        ] {
+            let out = ws.secret(args, "");
+            assert_eq!(out.code, 2, "{args:?}: {}", out.all());
+            assert!(
+                out.stderr.contains(&format!("OpenBao at {address}")),
+                "{}",
+                out.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn sync_of_a_named_environment_converges_and_reports_only_what_it_changed() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let ws = workspace(&bao, "named");
+    ok(&ws.secret(
+        &["--file-store", "set", "--env", "staging", "Fresh"],
+        "new\n",
+    ));
+    let put = |path: &str, pair: &str, value: &str| {
+        let out = bao.cli(&["kv", "put", "-mount=secret", path, pair], value);
+        assert!(out.status.success(), "{out:?}");
+    };
+    // Broader: a development value that staging falls under; sync must not claim to
+    // delete it. Own: an env:staging value the file store does not have.
+    put("named/Broad", "type:development=-", "dev");
+    put("named/Own", "env:staging=-", "old");
+    let out = ws.secret(&["sync", "--env", "staging"], "");
+    ok(&out);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "created Fresh\ndeleted Own\nkept Broad: the file store has no value for staging (development), but `type:development` in the backend applies to it and covers other environments too; remove it with `secret unset` if it should go\nsynced staging (development) to OpenBao at {}: 1 created, 0 updated, 1 deleted, 0 unchanged, 1 kept\n",
+            bao.address
+        )
+    );
+    assert_eq!(
+        bao.kv_get("named/Broad").unwrap()["type:development"],
+        "dev"
+    );
+    assert_eq!(bao.kv_get("named/Own"), None);
+    assert_eq!(bao.kv_get("named/Fresh").unwrap()["env:staging"], "new");
+    // Converged: nothing more to change.
+    let out = ws.secret(&["sync", "--env", "staging"], "");
+    ok(&out);
+    assert!(
+        out.stdout
+            .ends_with("0 created, 0 updated, 0 deleted, 1 unchanged, 1 kept\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn sync_and_import_that_fail_halfway_say_what_was_written_and_sync_converges() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let ws = workspace(&bao, "half");
+    for name in ["A1", "A2", "A3", "A4"] {
+        ok(&ws.secret(
+            &["--file-store", "set", "--type", "prod", name],
+            &format!("{name}-value\n"),
+        ));
+    }
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    // The server dies after two writes.
+    let proxy = openbao_support::failing_proxy(&bao.address, 2);
+    ws.write("secrets.toml", &config.replace(&bao.address, &proxy));
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.stdout, "created A1\ncreated A2\n");
+    assert!(
+        out.stderr.contains("sync of production stopped at A3: 2 created, 0 updated, 0 deleted before it (listed above); not written: A3, A4"),
+        "{}",
+        out.stderr
+    );
+    assert!(bao.kv_get("half/A2").is_some());
+    assert_eq!(bao.kv_get("half/A3"), None);
+    // Back to the server: the second run finishes, the third has nothing to do.
+    ws.write("secrets.toml", &config);
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    ok(&out);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "created A3\ncreated A4\nsynced production to OpenBao at {}: 2 created, 0 updated, 0 deleted, 2 unchanged\n",
+            bao.address
+        )
+    );
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    assert!(
+        out.stdout
+            .ends_with("0 created, 0 updated, 0 deleted, 4 unchanged\n"),
+        "{}",
+        out.stdout
+    );
+
+    // import: a failure after one write names what was and was not written.
+    let proxy = openbao_support::failing_proxy(&bao.address, 1);
+    ws.write("secrets.toml", &config.replace(&bao.address, &proxy));
+    ws.write("in.env", "B1=one\nB2=two\nB3=three\n");
+    let out = ws.secret(&["import", "--type", "prod", "in.env"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stdout.starts_with("set B1 for production"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("import stopped at B2: 1 set before it (listed above); not written: B2, B3"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains("nothing was written"), "{}", out.all());
+}
+
+#[test]
+fn foreign_secrets_are_ignored_and_reported_never_deleted() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    // No prefix: the whole mount, shared with another team.
+    let ws = workspace(&bao, "");
+    let put = |path: &str, pairs: &[&str]| {
+        let mut args = vec!["kv", "put", "-mount=secret", path];
+        args.extend_from_slice(pairs);
+        let out = bao.cli(&args, "");
+        assert!(out.status.success(), "{out:?}");
+    };
+    put("legacy_config", &["user=admin", "password=hunter2"]);
+    put("my-service", &["type:production=x"]);
+    put("Dup", &["type:prod=one", "type:production=two"]);
+    ok(&ws.secret(
+        &["set", "--type", "prod", "DatabaseUrl"],
+        "postgres://prod\n",
+    ));
+    for args in [
+        &["list"][..],
+        &["export", "--env", "prod", "--format", "dotenv"],
+        &["run", "--env", "prod", "--", "true"],
+    ] {
+        let out = ws.secret(args, "");
+        ok(&out);
+        for (name, why) in [
+            ("legacy_config", "`password` is not a scope"),
+            ("my-service", "not a secret name"),
+            (
+                "Dup",
+                "`type:prod` and `type:production` are the same scope",
+            ),
+        ] {
+            assert!(
+                out.stderr.contains(&format!(
+                    "warning: ignored `{name}` in the backend, which this tool did not write: "
+                )) && out.stderr.contains(why),
+                "{args:?}: {}",
+                out.stderr
+            );
+        }
+        assert!(!out.all().contains("hunter2"), "{}", out.all());
+    }
+    let out = ws.secret(&["export", "--env", "prod", "--format", "dotenv"], "");
+    assert_eq!(out.stdout, "SECRET_DatabaseUrl='postgres://prod'\n");
+    // sync with nothing in the file store deletes only what the tool wrote.
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    ok(&out);
+    assert!(
+        out.stdout.starts_with("deleted DatabaseUrl\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("1 deleted, 0 unchanged, 3 ignored\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.all().contains("delete legacy") && !out.all().contains("remove the others"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(bao.kv_get("legacy_config").unwrap().len(), 2);
+    assert!(bao.kv_get("my-service").is_some());
+    // A write to a foreign secret is refused; its keys stay.
+    let out = ws.secret(&["set", "--type", "dev", "Dup"], "three\n");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("was not written by this tool"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(bao.kv_get("Dup").unwrap().len(), 2);
+    // sync with a file-store value for it stops before writing anything.
+    ok(&ws.secret(
+        &["--file-store", "set", "--type", "prod", "Dup"],
+        "mine
+",
+    ));
+    ok(&ws.secret(
+        &["--file-store", "set", "--type", "prod", "DatabaseUrl"],
+        "postgres://again
+",
+    ));
+    let out = ws.secret(&["sync", "--env", "prod"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("secret/data/Dup holds a KV secret this tool did not write"),
+        "{}",
+        out.stderr
+    );
+    for word in ["remove", "delete"] {
+        assert!(!out.stderr.contains(word), "{}", out.stderr);
+    }
+    assert_eq!(bao.kv_get("DatabaseUrl"), None, "nothing written");
+    assert_eq!(bao.kv_get("Dup").unwrap().len(), 2);
+}
+
+#[test]
+fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_policy() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let mut ws = workspace(&bao, "ci");
+    for name in ["DatabaseUrl", "GitHubAPIToken", "Third", "Gone"] {
+        ok(&ws.secret(&["set", "--type", "prod", name], &format!("{name}-value\n")));
+    }
+    let cli = |args: &[&str], stdin: &str| {
+        let out = bao.cli(args, stdin);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    cli(&["auth", "enable", "approle"], "");
+    // Read-only: no metadata read, no write.
+    cli(
+        &["policy", "write", "reader", "-"],
+        "path \"secret/metadata/ci\" { capabilities = [\"list\"] }\npath \"secret/data/ci/*\" { capabilities = [\"read\"] }\n",
+    );
+    cli(
+        &[
+            "write",
+            "auth/approle/role/app",
+            "token_policies=reader",
+            "token_ttl=3s",
+            "token_max_ttl=3s",
+        ],
+        "",
+    );
+    let role_id = cli(
+        &["read", "-field=role_id", "auth/approle/role/app/role-id"],
+        "",
+    );
+    let secret_id = cli(
+        &[
+            "write",
+            "-f",
+            "-field=secret_id",
+            "auth/approle/role/app/secret-id",
+        ],
+        "",
+    );
+    // A renewable token with the same policy and a 3-second TTL, in VAULT_TOKEN (the
+    // resolver reads `auth = "token"` from secrets.toml now).
+    let token = cli(
+        &[
+            "token",
+            "create",
+            "-policy=reader",
+            "-ttl=3s",
+            "-explicit-max-ttl=60s",
+            "-field=token",
+        ],
+        "",
+    );
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_TOKEN".into(), token.into());
+    let by_token = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    ws.write(
+        "secrets.toml",
+        &config.replace("auth = \"token\"", "auth = \"approle\""),
+    );
+    ws.vars.remove("VAULT_TOKEN");
+    ws.vars
+        .insert("VAULT_ROLE_ID".into(), role_id.clone().into());
+    ws.vars
+        .insert("VAULT_SECRET_ID".into(), secret_id.clone().into());
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_ROLE_ID".into(), role_id.into());
+    map.insert("VAULT_SECRET_ID".into(), secret_id.clone().into());
+    let resolver = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    for resolver in [&resolver, &by_token] {
+        let value = resolver.resolve("DatabaseUrl").unwrap();
+        assert_eq!(value.expose_secret(), "DatabaseUrl-value");
+    }
+    // Used now and then: 4.4 seconds after the first login, past the 3-second TTL, the
+    // secrets still resolve (the token was renewed, or a new login made, when due).
+    for name in ["GitHubAPIToken", "Third"] {
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+        for resolver in [&resolver, &by_token] {
+            let value = resolver.resolve(name).unwrap();
+            assert_eq!(value.expose_secret(), format!("{name}-value"));
+        }
+    }
+
+    // The latest version of one secret soft-deleted by someone else.
+    let out = bao.cli(&["kv", "delete", "-mount=secret", "ci/Gone"], "");
+    assert!(out.status.success(), "{out:?}");
+    // The CLI with the read-only policy: the deleted secret is simply absent.
+    let out = ws.secret(&["export", "--env", "prod", "--format", "dotenv"], "");
+    ok(&out);
+    assert_eq!(
+        out.stdout,
+        "SECRET_DatabaseUrl='DatabaseUrl-value'\nSECRET_GitHubAPIToken='GitHubAPIToken-value'\nSECRET_Third='Third-value'\n"
+    );
+    // A secret-id revoked meanwhile: the next login fails with a message, no hang.
+    cli(
+        &[
+            "write",
+            "auth/approle/role/app/secret-id/destroy",
+            &format!("secret_id={secret_id}"),
+        ],
+        "",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let error = resolver.resolve("Missing").unwrap_err().to_string();
+    assert!(
+        error.contains("AppRole login at auth/approle/login failed"),
+        "{error}"
+    );
+    assert!(!error.contains(&secret_id), "{error}");
+}
+
+#[test]
+fn many_secrets_against_a_server_that_never_answers_cost_one_timeout() {
+    // No OpenBao needed: a loopback port that accepts and never answers.
+    let address = openbao_support::fake_server(None);
+    let mut ws = Ws::new();
+    ws.write(
+        "secrets.toml",
+        &format!("[backend]\nkind = \"openbao\"\naddress = \"{address}\"\ntimeout_seconds = 1\n"),
+    );
+    ws.vars.insert("VAULT_TOKEN".into(), "s.token".into());
+    let mut map: HashMap<String, OsString> = HashMap::new();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), "prod".into());
+    map.insert("VAULT_TOKEN".into(), "s.token".into());
+    let resolver = secret_runtime::Resolver::from_vars(
+        Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let names: Vec<String> = (0..6).map(|i| format!("Secret{i}")).collect();
+    for name in &names {
+        let error = resolver.resolve(name).unwrap_err().to_string();
+        assert!(error.contains(&format!("/{name})")), "{error}");
+        assert!(error.contains("within 1 seconds"), "{error}");
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_millis(2500),
+        "six secrets took {elapsed:?}"
+    );
+
+    // Plain http to another machine (TEST-NET-1, never routed): warned about first.
+    ws.write(
+        "secrets.toml",
+        "[backend]\nkind = \"openbao\"\naddress = \"http://192.0.2.1:8200\"\ntimeout_seconds = 1\n",
+    );
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.starts_with(&format!(
+            "warning: {}:1: `address = \"http://192.0.2.1:8200\"` is plain http to another machine",
+            ws.root().join("secrets.toml").display()
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn server_text_is_cleaned_and_an_oversized_answer_is_named() {
+    // A proxy that echoes the request's headers (the token among them) and an escape
+    // sequence in its error text.
+    let token = "s.EchoedTokenValue987654321";
+    let body = format!(
+        "{{\"errors\":[\"bad gateway: X-Vault-Token: {token} \\u001b[2J\\u001b]0;owned\\u0007 and\\nmore\"]}}"
+    );
+    let echo =
+        openbao_support::fake_server(Some(openbao_support::response("502 Bad Gateway", &body)));
+    let huge = {
+        let body = format!("{{\"data\":\"{}\"}}", "x".repeat(17 * 1024 * 1024));
+        openbao_support::fake_server(Some(openbao_support::response("200 OK", &body)))
+    };
+    let mut ws = Ws::new();
+    ws.vars.insert("VAULT_TOKEN".into(), token.into());
+    let table = |address: &str| {
+        format!("[backend]\nkind = \"openbao\"\naddress = \"{address}\"\ntimeout_seconds = 10\n")
+    };
+    ws.write("secrets.toml", &table(&echo));
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("HTTP 502: bad gateway: X-Vault-Token: [token]"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains(token), "{}", out.all());
+    assert!(
+        !out.all().contains('\u{1b}') && !out.all().contains('\u{7}'),
+        "{:?}",
+        out.all()
+    );
+    assert!(out.stderr.contains(" and more"), "{}", out.stderr);
+
+    ws.write("secrets.toml", &table(&huge));
+    let out = ws.secret(&["list"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("is larger than"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("cannot reach the server"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_token_file_is_read_and_run_keeps_the_token_from_the_child() {
+    let Some(bao) = openbao_support::start() else {
+        return;
+    };
+    let mut ws = workspace(&bao, "tokenfile");
+    // `bao login` saves the token in ~/.vault-token.
+    ws.vars.remove("VAULT_TOKEN");
+    std::fs::write(
+        ws.home.path().join(".vault-token"),
+        format!("{}\n", bao.token),
+    )
+    .unwrap();
+    ok(&ws.secret(
+        &["set", "--type", "prod", "DatabaseUrl"],
+        "postgres://prod\n",
+    ));
+    ws.vars.insert("VAULT_TOKEN".to_owned(), bao.token_var());
+    ws.vars.insert("BAO_TOKEN".to_owned(), bao.token_var());
+    let child = spawn_cli(
+        &ws,
+        &[
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "[ -n \"$SECRET_DatabaseUrl\" ] && [ -z \"$VAULT_TOKEN$BAO_TOKEN\" ]",
+        ],
+        "",
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -87,6 +87,9 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let config = Config::load(root)?;
     let store = open_backend(root, &config, file_store, io)?.listing()?;
+    for ignored in &store.ignored {
+        let _ = writeln!(io.stderr, "warning: {ignored}");
+    }
     let columns = columns(&config);
     let scan = match crate::scan::scan_workspace(root) {
         Ok(report) => Some(report),

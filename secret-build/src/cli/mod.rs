@@ -176,8 +176,16 @@ pub(crate) fn open_backend(
     root: &Path,
     config: &Config,
     file_store: bool,
-    io: &Io<'_>,
+    io: &mut Io<'_>,
 ) -> Result<crate::backend::Backend, Failure> {
+    if let Some(warning) = config
+        .backend
+        .as_ref()
+        .filter(|_| !file_store)
+        .and_then(|backend| backend.plain_http_warning())
+    {
+        let _ = writeln!(io.stderr, "warning: {warning}");
+    }
     crate::backend::Backend::open(root, config, io.vars, file_store).map_err(Failure::from)
 }
 

@@ -54,6 +54,13 @@ pub(crate) fn run(
         .ok_or_else(|| Failure::usage("no command after `--`".to_owned()))?;
     let mut command = Command::new(program);
     command.args(rest).current_dir(&io.cwd);
+    if config.backend.is_some() && !file_store {
+        // The backend's credentials read every environment: the child gets its values,
+        // not the means to read the others.
+        for var in CREDENTIALS {
+            command.env_remove(var);
+        }
+    }
     command.env("SECRETS_ENV", &env.name);
     for (name, value) in &values {
         command.env(format!("SECRET_{name}"), value.expose_secret());
@@ -82,17 +89,31 @@ pub(crate) fn run(
     Ok(exit_code(status))
 }
 
+/// The Vault/OpenBao credentials `run` keeps from the child.
+const CREDENTIALS: [&str; 6] = [
+    "VAULT_TOKEN",
+    "BAO_TOKEN",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "BAO_ROLE_ID",
+    "BAO_SECRET_ID",
+];
+
 /// The values a program in `env` would see: the backend's, and for `local` the override
-/// files over them.
+/// files over them. KV secrets the tool did not write are reported on stderr.
 pub(crate) fn values_with_overrides(
     root: &Path,
     config: &Config,
     env: &secret_store::Environment,
     file_store: bool,
-    io: &Io<'_>,
+    io: &mut Io<'_>,
 ) -> Result<std::collections::BTreeMap<String, SecretString>, Failure> {
     let backend = open_backend(root, config, file_store, io)?;
-    let mut values = backend.values_for(env, io.vars)?;
+    let read = backend.values_and_ignored(env, io.vars)?;
+    for ignored in &read.ignored {
+        let _ = writeln!(io.stderr, "warning: {ignored}");
+    }
+    let mut values = read.values;
     if env.ty == EnvType::Local {
         // CUE first so that TOML, which the run time asks first, wins.
         for file in [

@@ -290,8 +290,17 @@ pub(crate) fn import(
             edit.preflight(&scope, args.move_scopes)?;
             edits.push(edit);
         }
-        for (edit, pair) in edits.into_iter().zip(&pairs) {
-            edit.set(&scope, pair.value.clone(), args.move_scopes)?;
+        for (done, (edit, pair)) in edits.into_iter().zip(&pairs).enumerate() {
+            if let Err(error) = edit.set(&scope, pair.value.clone(), args.move_scopes) {
+                let rest: Vec<&str> = pairs[done..].iter().map(|p| p.name.as_str()).collect();
+                let _ = writeln!(
+                    io.stderr,
+                    "note: import stopped at {}: {done} set before it (listed above); not written: {}",
+                    pair.name,
+                    rest.join(", ")
+                );
+                return Err(error.into());
+            }
             let _ = writeln!(
                 io.stdout,
                 "set {} for {} in {}",

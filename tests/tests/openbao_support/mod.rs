@@ -4,7 +4,8 @@
 //! dropped. The tests of one binary take turns (a process-wide lock held by the guard):
 //! several dev servers starting at once on a loaded 2-core machine can take longer than
 //! any reasonable health deadline. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
-//! elsewhere.
+//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all) and
+//! `failing_proxy` (a server that dies after N writes).
 #![allow(dead_code, unreachable_pub)]
 
 use std::ffi::OsString;
@@ -189,7 +190,7 @@ impl Bao {
     }
 
     /// The data of `secret/<path>` as `bao kv get -format=json` shows it (`None` when it
-    /// does not exist).
+    /// does not exist or its latest version is deleted).
     pub fn kv_get(&self, path: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
         let out = self.cli(&["kv", "get", "-format=json", "-mount=secret", path], "");
         if !out.status.success() {
@@ -201,7 +202,7 @@ impl Bao {
             return None;
         }
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        Some(json["data"]["data"].as_object().unwrap().clone())
+        json["data"]["data"].as_object().cloned()
     }
 
     /// The `[backend]` table for this server.
@@ -216,4 +217,94 @@ impl Bao {
     pub fn token_var(&self) -> OsString {
         OsString::from(&self.token)
     }
+}
+
+/// A loopback HTTP server that answers every request with `response` (a whole HTTP
+/// response) and closes the connection; `None`: accepts and never answers. Returns its
+/// `http://127.0.0.1:port` address; it lives until the test process ends.
+pub fn fake_server(response: Option<Vec<u8>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            match &response {
+                Some(response) => {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut buffer = [0u8; 8192];
+                    let mut request = Vec::new();
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let _ = stream.write_all(response);
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    address
+}
+
+/// An HTTP response with `status` and a JSON `body`.
+pub fn response(status: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A loopback proxy to `upstream` that cuts every connection once it has passed `posts`
+/// POST requests (and refuses the later ones): a server that dies halfway through a
+/// sequence of writes. Returns its address.
+pub fn failing_proxy(upstream: &str, posts: usize) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            if seen.load(Ordering::SeqCst) >= posts {
+                continue; // dropped: connection closed
+            }
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut from_client, mut to_server) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut from_server, mut to_client) = (server, client);
+            let seen = Arc::clone(&seen);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 65536];
+                loop {
+                    let n = match from_client.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if buffer[..n].starts_with(b"POST ")
+                        && seen.fetch_add(1, Ordering::SeqCst) >= posts
+                    {
+                        break;
+                    }
+                    if to_server.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = from_client.shutdown(std::net::Shutdown::Both);
+                let _ = to_server.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_server, &mut to_client);
+                let _ = to_client.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    address
 }
