@@ -55,6 +55,8 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Pair>, Failure> {
             loop {
                 if let Some(end) = closing_quote(&current) {
                     unescape(&current[..end], &mut value);
+                    after_closing_quote(&current[end + 1..], name, '"')
+                        .map_err(|message| error(number, message))?;
                     break;
                 }
                 let Some((_, next)) = lines.next() else {
@@ -74,9 +76,20 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Pair>, Failure> {
                 ));
             };
             value.push_str(&body[..end]);
+            after_closing_quote(&body[end + 1..], name, '\'')
+                .map_err(|message| error(number, message))?;
         } else {
             let bare = rest.split(" #").next().unwrap_or_default().trim_end();
             value.push_str(bare);
+        }
+        if value.is_empty() {
+            return Err(error(
+                number,
+                format!(
+                    "`{name}` has an empty value; give it a value, or leave the line out and \
+                     set the secret later with `secret set {name}`"
+                ),
+            ));
         }
         pairs.push(Pair {
             name: name.to_owned(),
@@ -84,6 +97,21 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Pair>, Failure> {
         });
     }
     Ok(pairs)
+}
+
+/// After a quoted value only blanks and a `#` comment may follow: anything else would be
+/// silently dropped (`"abc" junk` is not `abc`). The message never shows the text.
+fn after_closing_quote(rest: &str, name: &str, quote: char) -> Result<(), String> {
+    let rest = rest.trim_start();
+    if rest.is_empty() || rest.starts_with('#') {
+        Ok(())
+    } else {
+        Err(format!(
+            "text follows the closing `{quote}` of the value of `{name}`; put the whole value \
+             inside the quotes (escape a `\"` inside double quotes as `\\\"`), or start a \
+             comment with ` #`"
+        ))
+    }
 }
 
 fn closing_quote(text: &str) -> Option<usize> {
@@ -143,5 +171,34 @@ mod tests {
         assert!(failure.message.contains(".env:2"), "{}", failure.message);
         let failure = parse(Path::new(".env"), "A=\"hunter2\n").unwrap_err();
         assert!(!failure.message.contains("hunter2"));
+    }
+
+    #[test]
+    fn text_after_a_closing_quote_and_empty_values_are_refused() {
+        for (text, wanted) in [
+            (
+                "A=1\nB=\"abc\" junk-x9\n",
+                ".env:2: text follows the closing `\"` of the value of `B`",
+            ),
+            (
+                "B='abc'junk-x9\n",
+                ".env:1: text follows the closing `'` of the value of `B`",
+            ),
+            ("A=1\nB=\n", ".env:2: `B` has an empty value"),
+            ("B=\"\"\n", ".env:1: `B` has an empty value"),
+            ("B=''  # nothing\n", ".env:1: `B` has an empty value"),
+        ] {
+            let failure = parse(Path::new(".env"), text).unwrap_err();
+            assert!(
+                failure.message.contains(wanted),
+                "{text:?}: {}",
+                failure.message
+            );
+            assert!(!failure.message.contains("junk-x9") && !failure.message.contains("abc"));
+        }
+        // A comment after the closing quote is fine.
+        let pairs = parse(Path::new(".env"), "B=\"a b\"  # note\nC='x' #n\n").unwrap();
+        assert_eq!(pairs[0].value.expose_secret(), "a b");
+        assert_eq!(pairs[1].value.expose_secret(), "x");
     }
 }
