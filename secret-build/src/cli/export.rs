@@ -16,13 +16,16 @@
 //!   value), then `SECRET_<Name>` appended to the file `$GITHUB_ENV` for the job's later
 //!   steps: `NAME=value` for one line, else `NAME<<DELIMITER` with a random delimiter not
 //!   found in the value.
-//! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder of mode
-//!   `0700` (created if missing): what the `$SECRETS_DIR` source reads. That source strips
-//!   one trailing newline, so a value that ends with one is written with one more.
+//! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder created with
+//!   mode `0700` when missing: what the `$SECRETS_DIR` source reads. That source strips
+//!   one trailing newline, so a value that ends with one is written with one more. An
+//!   existing folder keeps its mode, and is refused when other users can open it. The
+//!   folder's `.secrets-export` lists the files written; the next export removes those of
+//!   secrets no longer exported (and no other file).
 //!
 //! Printing values is this command's purpose, but not to a terminal by accident: stdout
 //! must be a pipe or a file unless `--show`. `--output FILE` writes a new `0600` file
-//! instead (replacing an existing one).
+//! instead (replacing an existing one; when FILE is a symbolic link, its target).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -309,6 +312,10 @@ fn delimiter_for(value: &str) -> String {
     }
 }
 
+/// The list of files the last `export dir:` wrote into its folder, one name a line: the
+/// next export removes those it no longer writes, and never touches any other file.
+pub(crate) const DIR_MANIFEST: &str = ".secrets-export";
+
 fn write_dir(
     dir: &Path,
     values: &BTreeMap<String, SecretString>,
@@ -327,11 +334,33 @@ fn write_dir(
             dir.display()
         )));
     }
+    // A folder the tool did not create keeps its mode; one that other users can open is
+    // refused: they could list (or, writable, replace) the files of values.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+        let mode = std::fs::metadata(dir).map_err(fail)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(Failure::usage(format!(
+                "dir:{}: other users can open this folder (mode {:o}), so they could see or \
+                 replace the files of values; nothing was written",
+                dir.display(),
+                mode & 0o7777
+            ))
+            .with_help(format!(
+                "export into a folder only you can open: a new path (created with mode 0700), \
+                 or make this one private with `chmod 700 {}` if nobody else uses it",
+                quote_path(dir)
+            )));
+        }
     }
+    let manifest = dir.join(DIR_MANIFEST);
+    let before: Vec<String> = std::fs::read_to_string(&manifest)
+        .unwrap_or_default()
+        .lines()
+        .filter(|name| secret_syntax::validate_name(name).is_ok())
+        .map(str::to_owned)
+        .collect();
     for (name, value) in values {
         let mut bytes = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
         if bytes.ends_with(b"\n") {
@@ -339,24 +368,70 @@ fn write_dir(
         }
         write_private(&dir.join(name), &bytes).map_err(fail)?;
     }
+    let mut listed = String::new();
+    for name in values.keys() {
+        listed.push_str(name);
+        listed.push('\n');
+    }
+    write_private(&manifest, listed.as_bytes()).map_err(fail)?;
+    let mut removed = 0;
+    for name in before
+        .iter()
+        .filter(|name| !values.contains_key(name.as_str()))
+    {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file()) {
+            std::fs::remove_file(&path).map_err(fail)?;
+            removed += 1;
+        }
+    }
     let _ = writeln!(
         io.stderr,
-        "wrote {} file{} to {} (0600, folder 0700)",
+        "wrote {} file{} to {} (0600){}",
         values.len(),
         if values.len() == 1 { "" } else { "s" },
-        dir.display()
+        dir.display(),
+        if removed == 0 {
+            String::new()
+        } else {
+            format!(
+                ", removed {removed} file{} of secrets no longer exported",
+                if removed == 1 { "" } else { "s" }
+            )
+        }
     );
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a `0600` temporary file renamed over it.
+/// `path` as one shell word.
+#[cfg(unix)]
+fn quote_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "/._-+,:@%".contains(ch))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// Writes `bytes` to `path` through a `0600` temporary file renamed over it. A `path` that
+/// is a symbolic link stays one: its target is replaced (the temporary file is next to it).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_symlink()) {
+        std::fs::canonicalize(path)?
+    } else {
+        path.to_owned()
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let result = secret_store::files::create_private(&temp, bytes)
-        .and_then(|()| std::fs::rename(&temp, path));
+        .and_then(|()| std::fs::rename(&temp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
