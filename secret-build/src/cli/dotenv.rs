@@ -1,7 +1,8 @@
 //! Parsing dotenv files for `secret import`: `NAME=value` lines, `#` comments, blank lines,
 //! an optional `export ` prefix, values in double quotes (with `\n`, `\t`, `\"`, `\\`
-//! escapes, possibly spanning lines), single quotes (literal) or bare (trimmed, ` #`
-//! starts a comment). Errors name the file and line and never show a value.
+//! escapes) or single quotes (literal), both possibly spanning lines, or bare (trimmed,
+//! ` #` starts a comment). After a closing quote only a comment may follow, and a value
+//! may not be empty. Errors name the file and line and never show a value.
 
 use std::path::Path;
 
@@ -69,15 +70,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Pair>, Failure> {
                 current.push_str(next);
             }
         } else if let Some(body) = rest.strip_prefix('\'') {
-            let Some(end) = body.find('\'') else {
-                return Err(error(
-                    number,
-                    format!("the value of `{name}` has no closing `'`"),
-                ));
-            };
-            value.push_str(&body[..end]);
-            after_closing_quote(&body[end + 1..], name, '\'')
-                .map_err(|message| error(number, message))?;
+            let mut current = Zeroizing::new(body.to_owned());
+            loop {
+                if let Some(end) = current.find('\'') {
+                    value.push_str(&current[..end]);
+                    after_closing_quote(&current[end + 1..], name, '\'')
+                        .map_err(|message| error(number, message))?;
+                    break;
+                }
+                let Some((_, next)) = lines.next() else {
+                    return Err(error(
+                        number,
+                        format!("the value of `{name}` has no closing `'`"),
+                    ));
+                };
+                current.push('\n');
+                current.push_str(next);
+            }
         } else {
             let bare = rest.split(" #").next().unwrap_or_default().trim_end();
             value.push_str(bare);
@@ -152,7 +161,7 @@ mod tests {
 
     #[test]
     fn dotenv_forms() {
-        let text = "# c\nexport A=1 # note\nB=\"x\\ny\"\nC='lit\\n'\nD=\"multi\nline\"\n\n";
+        let text = "# c\nexport A=1 # note\nB=\"x\\ny\"\nC='lit\\n'\nD=\"multi\nline\"\nE='two\nlines'\n\n";
         let pairs = parse(Path::new(".env"), text).unwrap();
         let got: Vec<(&str, &str)> = pairs
             .iter()
@@ -164,7 +173,8 @@ mod tests {
                 ("A", "1"),
                 ("B", "x\ny"),
                 ("C", "lit\\n"),
-                ("D", "multi\nline")
+                ("D", "multi\nline"),
+                ("E", "two\nlines")
             ]
         );
         let failure = parse(Path::new(".env"), "A=1\n9x=2\n").unwrap_err();

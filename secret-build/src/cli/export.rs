@@ -2,10 +2,12 @@
 //! E (as `secret run` passes them, overrides included for `local`), for deploy pipelines
 //! and CI jobs.
 //!
-//! - `dotenv`: `SECRET_<Name>=...` lines. A value is single-quoted when it has no `'`,
-//!   `\`, or line break (read literally by every dotenv parser), else double-quoted with
-//!   the escapes `\\`, `\"`, `\n` and `\$` (so no parser expands `$VAR` in it); a carriage
-//!   return is written as is inside the quotes, as `dotenvy` rejects the `\r` escape.
+//! - `dotenv`: `SECRET_<Name>=...` lines, each value quoted so that dotenvy, python-dotenv
+//!   and node's `dotenv` all read it back exactly: single quotes when the value has no `'`
+//!   (and no `\\` pair or final `\`), else double quotes when it has no `"`, `\` or `$`
+//!   (line breaks written `\n`). A value no quoting carries (both quote kinds, a carriage
+//!   return, `${`, ...) is refused, naming the secret: the export fails rather than
+//!   corrupt it.
 //! - `json`: one object, secret name to value.
 //! - `k8s`: a `v1` `Secret` manifest of type `Opaque`, in JSON (which `kubectl apply -f`
 //!   reads like YAML): `data` maps each secret name to its base64 value, so mounting it as
@@ -108,7 +110,28 @@ pub(crate) fn run(
     }
     let values = super::run::values_with_overrides(root, &config, &env, file_store, io)?;
     let text: Zeroizing<String> = match &args.format {
-        Format::Dotenv => Zeroizing::new(dotenv(&values)),
+        Format::Dotenv => Zeroizing::new(dotenv(&values).map_err(|refused| {
+            Failure::usage(format!(
+                "cannot write {} in dotenv form so that every dotenv reader (dotenvy, \
+                 python-dotenv, node's dotenv) reads {} back exactly; nothing was written",
+                refused
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if refused.len() == 1 {
+                    "its value"
+                } else {
+                    "their values"
+                }
+            ))
+            .with_help(
+                "a value with both `'` and `\"`, with `\\` or `$` next to a `'`, with `${` \
+                 or with a carriage return has no such quoting: export it with --format json, k8s or \
+                 dir:PATH, or start the program with `cargo xtask secret run`, which carry any \
+                 value",
+            )
+        })?),
         Format::Json => Zeroizing::new(json(&values)),
         Format::K8s => {
             let name = match &args.name {
@@ -141,34 +164,49 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting).
-pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> String {
+/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting), or the names
+/// of the values no quoting carries exactly through every dotenv reader.
+pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> Result<String, Vec<String>> {
     let mut out = String::new();
+    let mut refused = Vec::new();
     for (name, value) in values {
-        out.push_str(&format!("SECRET_{name}="));
         let value = value.expose_secret();
-        if !value.contains(['\'', '\\', '\n', '\r']) {
-            out.push('\'');
-            out.push_str(value);
-            out.push('\'');
-        } else {
-            out.push('"');
-            for ch in value.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    // Raw: `dotenvy` (what Rust programs read) rejects `\r`.
-                    '\r' => out.push('\r'),
-                    '$' => out.push_str("\\$"),
-                    ch => out.push(ch),
-                }
-            }
-            out.push('"');
-        }
-        out.push('\n');
+        let Some(quoted) = dotenv_quote(value) else {
+            refused.push(name.clone());
+            continue;
+        };
+        out.push_str(&format!("SECRET_{name}={quoted}\n"));
     }
-    out
+    if refused.is_empty() {
+        Ok(out)
+    } else {
+        Err(refused)
+    }
+}
+
+/// `value` quoted so that dotenvy, python-dotenv and node's `dotenv` all read it back
+/// exactly, or `None` when no quoting does:
+///
+/// - single quotes, when the value has no `'`, no `\\` pair and does not end with `\`
+///   (python-dotenv decodes `\\` and `\'` there; node's `dotenv` and dotenvy read the
+///   rest literally, line breaks included, and none expands `$`);
+/// - else double quotes, when the value has no `"`, `\` or `$` (node's `dotenv` decodes
+///   only `\n` there, the others decode `\"` and `\\`, dotenvy expands `$`), with line
+///   breaks written `\n`;
+/// - never a carriage return (node's `dotenv` reads every one as a line break), a NUL (no
+///   environment variable can hold one) or `${` (python-dotenv expands `${NAME}` inside any
+///   quotes, with no escape).
+fn dotenv_quote(value: &str) -> Option<String> {
+    if value.contains(['\r', '\0']) || value.contains("${") {
+        return None;
+    }
+    if !value.contains('\'') && !value.contains("\\\\") && !value.ends_with('\\') {
+        return Some(format!("'{value}'"));
+    }
+    if !value.contains(['"', '\\', '$']) {
+        return Some(format!("\"{}\"", value.replace('\n', "\\n")));
+    }
+    None
 }
 
 fn json(values: &BTreeMap<String, SecretString>) -> String {
