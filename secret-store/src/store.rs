@@ -530,7 +530,8 @@ fn write_holder(lock: &mut File) {
         .unwrap_or_default();
     let host = host.trim();
     // The command line (a value never travels in argv), kept short.
-    let command: String = std::env::args()
+    let command: String = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ")
         .chars()

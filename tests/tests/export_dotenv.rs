@@ -113,6 +113,12 @@ fn every_dotenv_reader_gets_the_values_back_exactly() {
         .collect();
     assert_eq!(dotenvy, want, "dotenvy read back:\n{}", out.stdout);
 
+    compare_with_other_readers(&ws, &out.stdout, &want);
+}
+
+/// Reads `exported` back with python-dotenv and node's `dotenv` and compares with `want`;
+/// skipped with a message when they are not installed (a failure with `CI=true`).
+fn compare_with_other_readers(ws: &Ws, exported: &str, want: &BTreeMap<String, String>) {
     let Some(cache) = readers() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -121,13 +127,13 @@ fn every_dotenv_reader_gets_the_values_back_exactly() {
         // Straight to stderr, past the test harness's capture: a skip must show.
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED (part): every_dotenv_reader_gets_the_values_back_exactly: python-dotenv \
-             and node's dotenv not installed; run scripts/dotenv-readers.sh"
+            "SKIPPED (part): reading the dotenv export back with python-dotenv and node's \
+             dotenv: not installed; run scripts/dotenv-readers.sh"
         );
         return;
     };
     let file = ws.home.path().join("exported.env");
-    std::fs::write(&file, &out.stdout).unwrap();
+    std::fs::write(&file, exported).unwrap();
 
     let mut python = Command::new("python3");
     python
@@ -138,10 +144,10 @@ fn every_dotenv_reader_gets_the_values_back_exactly() {
         ])
         .arg(&file);
     assert_eq!(
-        read_back(python),
+        &read_back(python),
         want,
         "python-dotenv read back:\n{}",
-        out.stdout
+        exported
     );
 
     let mut node = Command::new("node");
@@ -153,10 +159,10 @@ fn every_dotenv_reader_gets_the_values_back_exactly() {
         ])
         .arg(&file);
     assert_eq!(
-        read_back(node),
+        &read_back(node),
         want,
         "node's dotenv read back:\n{}",
-        out.stdout
+        exported
     );
 }
 
@@ -184,4 +190,75 @@ fn a_value_no_quoting_carries_is_refused_naming_the_secret() {
     ok(&out);
     let json: BTreeMap<String, String> = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["BothQuotes"], "it's \"quoted\"");
+}
+
+#[test]
+fn random_values_read_back_exactly_or_are_refused() {
+    let seed = std::env::var("SAFETY_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("random_values_read_back_exactly_or_are_refused: SAFETY_SEED={seed}");
+    let mut state = seed;
+    let mut next = move |bound: usize| {
+        // splitmix64
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % bound as u64) as usize
+    };
+    const PIECES: &[&str] = &[
+        "\"", "'", "\\", "$", "${X}", "$X", "#", " #", " ", "\t", "\n", "=", "`", "é", "😀", "\\n",
+        "{", "}", "a", "Z", "0", "-", "_", "/", "+", ":", "\r\n",
+    ];
+    let values: Vec<(String, String)> = (0..40)
+        .map(|index| {
+            let len = 1 + next(16);
+            let value: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            (format!("R{index}"), value)
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let ws = workspace(&borrowed);
+    let mut out = ws.secret(&["export", "--env", "prod", "--format", "dotenv"], "");
+    let mut refused = Vec::new();
+    if out.code != 0 {
+        assert_eq!(out.code, 2, "{}", out.all());
+        let list = out
+            .stderr
+            .split_once("cannot write ")
+            .and_then(|(_, rest)| rest.split_once(" in dotenv form"))
+            .unwrap_or_else(|| panic!("{}", out.stderr))
+            .0;
+        refused = list
+            .split(", ")
+            .map(|name| name.trim_matches('`').to_owned())
+            .collect();
+        for name in &refused {
+            ok(&ws.secret(&["unset", "--type", "prod", name], ""));
+        }
+        out = ws.secret(&["export", "--env", "prod", "--format", "dotenv"], "");
+        ok(&out);
+    }
+    let kept: Vec<(&str, &str)> = borrowed
+        .iter()
+        .copied()
+        .filter(|(name, _)| !refused.iter().any(|refused| refused == name))
+        .collect();
+    assert!(!kept.is_empty(), "every value was refused");
+    let want = expected(&kept);
+    let dotenvy: BTreeMap<String, String> = dotenvy::from_read_iter(out.stdout.as_bytes())
+        .map(|item| item.unwrap())
+        .collect();
+    assert_eq!(dotenvy, want, "dotenvy read back:\n{}", out.stdout);
+    compare_with_other_readers(&ws, &out.stdout, &want);
 }
