@@ -462,11 +462,16 @@ fn take_lock(lock: &File, lock_path: &Path) -> Result<(), Error> {
         .and_then(|text| text.trim().parse::<f64>().ok())
         .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
         .unwrap_or(LOCK_WAIT_DEFAULT);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(wait);
+    // A bound too large for the clock means no bound.
+    let deadline = std::time::Duration::try_from_secs_f64(wait)
+        .ok()
+        .and_then(|wait| std::time::Instant::now().checked_add(wait));
     loop {
         match lock.try_lock() {
             Ok(()) => return Ok(()),
-            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+            Err(fs::TryLockError::WouldBlock)
+                if deadline.is_none_or(|deadline| std::time::Instant::now() < deadline) =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(fs::TryLockError::WouldBlock) => {
