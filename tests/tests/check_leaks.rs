@@ -128,3 +128,52 @@ fn ws_write(ws: &Ws, path: &str, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
+
+#[test]
+fn a_value_with_a_trailing_newline_or_crlf_line_ends_is_still_found() {
+    let mut rng = Rng::from_env("check_leaks_forms");
+    let ws = Ws::new();
+    // Set from a file that ends with a newline (stored as is), and a multi-line value.
+    let token = format!("tok-{}", rng.alnum(24));
+    let pem = format!("-----BEGIN KEY-----\n{}\n-----END KEY-----", rng.alnum(40));
+    ws_write(&ws, "token.txt", &format!("{token}\n"));
+    ws_write(&ws, "key.pem", &pem);
+    for (name, file) in [("ApiToken", "token.txt"), ("TlsKey", "key.pem")] {
+        let path = ws.root().join(file);
+        let out = ws.run(
+            &[
+                "secret",
+                "set",
+                "--type",
+                "prod",
+                "--from-file",
+                path.to_str().unwrap(),
+                name,
+            ],
+            b"",
+        );
+        safety_support::assert_success(&out);
+    }
+    git(&ws, &["init", "-q"]);
+    // The token without its newline, and the key with Windows line ends.
+    ws_write(
+        &ws,
+        "src/config.rs",
+        &format!("const T: &str = \"{token}\";\n"),
+    );
+    ws_write(&ws, "deploy/key.pem", &pem.replace('\n', "\r\n"));
+    git(&ws, &["add", "src/config.rs", "deploy/key.pem"]);
+
+    let out = ws.run(&["check-secrets", "--leaks"], b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for (secret, file) in [("ApiToken", "src/config.rs"), ("TlsKey", "deploy/key.pem")] {
+        assert!(
+            stdout.contains(&format!(
+                "the value of secret `{secret}` (type:production) appears in plain text in {file}"
+            )),
+            "no leak of {secret} in {file}:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains(&token));
+}

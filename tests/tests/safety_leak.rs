@@ -236,7 +236,14 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
             .env("GITHUB_ENV", &github_env)
             .output()
             .unwrap();
-        assert_success(&out);
+        // The dotenv form refuses values no quoting carries through every dotenv reader
+        // (quotes, `\`, `$` together): its error, naming them, is searched like the rest.
+        let refused = format == "dotenv"
+            && out.status.code() == Some(2)
+            && String::from_utf8_lossy(&out.stderr).contains("in dotenv form");
+        if !refused {
+            assert_success(&out);
+        }
         captured
             .outputs
             .push((format!("export {format} (stderr)"), out.stderr.clone()));

@@ -87,6 +87,8 @@ fn finds_every_declaration_form_at_its_line_and_column() {
             ("BehindCfg", "app", p("app/src/main.rs"), 21, 17),
             // A renamed import.
             ("RenamedImport", "app", p("app/src/renamed.rs"), 3, 37),
+            // Recovered from a file whose delimiters do not balance (an unfinished edit).
+            ("LostInUnbalanced", "app", p("app/src/unbalanced.rs"), 2, 16),
             // A `tests/` target.
             ("FromTests", "app", p("app/tests/integration.rs"), 3, 13),
             // The same name in a second crate, and a const in an impl block.
@@ -194,6 +196,14 @@ fn bad_names_and_unlexable_files_are_problems_not_crashes() {
             .contains("the secret name starts with the digit `1`"),
         "{}",
         report.problems[0].message
+    );
+    // The unbalanced file's warning stays, and says what was recovered.
+    assert!(
+        report.problems[1]
+            .message
+            .contains("1 `secret!` call in it was recovered one by one, but others may be missed"),
+        "{}",
+        report.problems[1].message
     );
 }
 

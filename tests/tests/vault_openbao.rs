@@ -38,6 +38,7 @@ fn workspace(bao: &openbao_support::Bao, prefix: &str) -> Ws {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn cli_writes_are_what_bao_kv_get_shows() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -130,6 +131,7 @@ fn cli_writes_are_what_bao_kv_get_shows() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn check_secrets_reads_the_backend() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -153,10 +155,7 @@ fn check_secrets_reads_the_backend() {
         report.has_errors(),
         "GitHubAPIToken is still missing: {text}"
     );
-    assert!(
-        !text.contains("`DatabaseUrl`") || !text.contains("DatabaseUrl` has no value"),
-        "{text}"
-    );
+    assert!(!text.contains("DatabaseUrl"), "{text}");
 
     // Written by someone else, straight into OpenBao (value on stdin, not argv).
     let out = bao.cli(
@@ -176,6 +175,7 @@ fn check_secrets_reads_the_backend() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn the_runtime_source_resolves_from_openbao() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -220,6 +220,7 @@ fn the_runtime_source_resolves_from_openbao() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn sync_replicates_the_file_store_and_dry_run_changes_nothing() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -323,6 +324,7 @@ fn sync_replicates_the_file_store_and_dry_run_changes_nothing() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn a_wrong_token_names_the_server_and_not_the_token() {
     let Some(bao) = openbao_support::start() else {
         return;

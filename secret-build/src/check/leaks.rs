@@ -7,6 +7,9 @@
 //! automaton over each file, read as a stream. A finding names the file and the secret,
 //! never the value and never the line (a source line would show it).
 //!
+//! Each value is also searched for without the blanks and line break around it, and a
+//! multi-line value with both `\n` and `\r\n` line ends ([`text_forms`]).
+//!
 //! Values shorter than [`MIN_LEN`] bytes are not searched for: short strings (`true`,
 //! `1234`) occur everywhere by chance, so they would drown the report in false alarms; the
 //! check says which were skipped. Values the identity cannot decrypt are not searched for
@@ -172,16 +175,19 @@ pub fn find(
                 }
             };
             let value = value.expose_secret().as_bytes();
-            if value.len() < MIN_LEN {
+            let texts = text_forms(value);
+            if texts.is_empty() {
                 search.too_short.push(key);
                 continue;
             }
             let index = values.len();
             values.push(key);
-            let mut forms: Vec<(Zeroizing<Vec<u8>>, Encoding)> =
-                vec![(Zeroizing::new(value.to_vec()), Encoding::Plain)];
-            for encoded in base64_forms(value) {
-                forms.push((encoded, Encoding::Base64));
+            let mut forms: Vec<(Zeroizing<Vec<u8>>, Encoding)> = Vec::new();
+            for text in texts {
+                for encoded in base64_forms(&text) {
+                    forms.push((encoded, Encoding::Base64));
+                }
+                forms.push((text, Encoding::Plain));
             }
             for (form, encoding) in forms {
                 if !patterns.iter().any(|known| **known == *form) {
@@ -295,6 +301,36 @@ fn files_to_search(root: &Path, target_dir: &Path) -> Vec<PathBuf> {
         }
     }
     files.into_iter().collect()
+}
+
+/// The texts a value may appear as, each at least [`MIN_LEN`] bytes: as stored, without the
+/// blanks and line break around it (a value set from a file often ends with a newline that
+/// a program trims, and a file holding it may not), and a multi-line value with its lines
+/// ending in `\n` and in `\r\n` (a file checked out or written on Windows).
+pub fn text_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
+    let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for text in [value, value.trim_ascii()] {
+        let mut lf = Zeroizing::new(Vec::with_capacity(text.len()));
+        let mut crlf = Zeroizing::new(Vec::with_capacity(text.len() + 8));
+        for (at, &byte) in text.iter().enumerate() {
+            let after_cr = at > 0 && text[at - 1] == b'\r';
+            if byte == b'\n' {
+                if after_cr {
+                    lf.pop();
+                } else {
+                    crlf.push(b'\r');
+                }
+            }
+            lf.push(byte);
+            crlf.push(byte);
+        }
+        for form in [Zeroizing::new(text.to_vec()), lf, crlf] {
+            if form.len() >= MIN_LEN && !forms.iter().any(|known| **known == *form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
 }
 
 /// The base64 texts that contain `value` (standard and URL-safe alphabets): for each of

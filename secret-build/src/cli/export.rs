@@ -2,10 +2,12 @@
 //! E (as `secret run` passes them, overrides included for `local`), for deploy pipelines
 //! and CI jobs.
 //!
-//! - `dotenv`: `SECRET_<Name>=...` lines. A value is single-quoted when it has no `'`,
-//!   `\`, or line break (read literally by every dotenv parser), else double-quoted with
-//!   the escapes `\\`, `\"`, `\n` and `\$` (so no parser expands `$VAR` in it); a carriage
-//!   return is written as is inside the quotes, as `dotenvy` rejects the `\r` escape.
+//! - `dotenv`: `SECRET_<Name>=...` lines, each value quoted so that dotenvy, python-dotenv
+//!   and node's `dotenv` all read it back exactly: single quotes when the value has no `'`
+//!   (and no `\\` pair or final `\`), else double quotes when it has no `"`, `\` or `$`
+//!   (line breaks written `\n`). A value no quoting carries (both quote kinds, a carriage
+//!   return, `${`, ...) is refused, naming the secret: the export fails rather than
+//!   corrupt it.
 //! - `json`: one object, secret name to value.
 //! - `k8s`: a `v1` `Secret` manifest of type `Opaque`, in JSON (which `kubectl apply -f`
 //!   reads like YAML): `data` maps each secret name to its base64 value, so mounting it as
@@ -16,13 +18,16 @@
 //!   value), then `SECRET_<Name>` appended to the file `$GITHUB_ENV` for the job's later
 //!   steps: `NAME=value` for one line, else `NAME<<DELIMITER` with a random delimiter not
 //!   found in the value.
-//! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder of mode
-//!   `0700` (created if missing): what the `$SECRETS_DIR` source reads. That source strips
-//!   one trailing newline, so a value that ends with one is written with one more.
+//! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder created with
+//!   mode `0700` when missing: what the `$SECRETS_DIR` source reads. That source strips
+//!   one trailing newline, so a value that ends with one is written with one more. An
+//!   existing folder keeps its mode, and is refused when other users can open it. The
+//!   folder's `.secrets-export` lists the files written; the next export removes those of
+//!   secrets no longer exported (and no other file).
 //!
 //! Printing values is this command's purpose, but not to a terminal by accident: stdout
 //! must be a pipe or a file unless `--show`. `--output FILE` writes a new `0600` file
-//! instead (replacing an existing one).
+//! instead (replacing an existing one; when FILE is a symbolic link, its target).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -105,7 +110,28 @@ pub(crate) fn run(
     }
     let values = super::run::values_with_overrides(root, &config, &env, file_store, io)?;
     let text: Zeroizing<String> = match &args.format {
-        Format::Dotenv => Zeroizing::new(dotenv(&values)),
+        Format::Dotenv => Zeroizing::new(dotenv(&values).map_err(|refused| {
+            Failure::usage(format!(
+                "cannot write {} in dotenv form so that every dotenv reader (dotenvy, \
+                 python-dotenv, node's dotenv) reads {} back exactly; nothing was written",
+                refused
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if refused.len() == 1 {
+                    "its value"
+                } else {
+                    "their values"
+                }
+            ))
+            .with_help(
+                "a value with both `'` and `\"`, with `\\` or `$` next to a `'`, with `${` \
+                 or with a carriage return has no such quoting: export it with --format json, k8s or \
+                 dir:PATH, or start the program with `cargo xtask secret run`, which carry any \
+                 value",
+            )
+        })?),
         Format::Json => Zeroizing::new(json(&values)),
         Format::K8s => {
             let name = match &args.name {
@@ -138,34 +164,49 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting).
-pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> String {
+/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting), or the names
+/// of the values no quoting carries exactly through every dotenv reader.
+pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> Result<String, Vec<String>> {
     let mut out = String::new();
+    let mut refused = Vec::new();
     for (name, value) in values {
-        out.push_str(&format!("SECRET_{name}="));
         let value = value.expose_secret();
-        if !value.contains(['\'', '\\', '\n', '\r']) {
-            out.push('\'');
-            out.push_str(value);
-            out.push('\'');
-        } else {
-            out.push('"');
-            for ch in value.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    // Raw: `dotenvy` (what Rust programs read) rejects `\r`.
-                    '\r' => out.push('\r'),
-                    '$' => out.push_str("\\$"),
-                    ch => out.push(ch),
-                }
-            }
-            out.push('"');
-        }
-        out.push('\n');
+        let Some(quoted) = dotenv_quote(value) else {
+            refused.push(name.clone());
+            continue;
+        };
+        out.push_str(&format!("SECRET_{name}={quoted}\n"));
     }
-    out
+    if refused.is_empty() {
+        Ok(out)
+    } else {
+        Err(refused)
+    }
+}
+
+/// `value` quoted so that dotenvy, python-dotenv and node's `dotenv` all read it back
+/// exactly, or `None` when no quoting does:
+///
+/// - single quotes, when the value has no `'`, no `\\` pair and does not end with `\`
+///   (python-dotenv decodes `\\` and `\'` there; node's `dotenv` and dotenvy read the
+///   rest literally, line breaks included, and none expands `$`);
+/// - else double quotes, when the value has no `"`, `\` or `$` (node's `dotenv` decodes
+///   only `\n` there, the others decode `\"` and `\\`, dotenvy expands `$`), with line
+///   breaks written `\n`;
+/// - never a carriage return (node's `dotenv` reads every one as a line break), a NUL (no
+///   environment variable can hold one) or `${` (python-dotenv expands `${NAME}` inside any
+///   quotes, with no escape).
+fn dotenv_quote(value: &str) -> Option<String> {
+    if value.contains(['\r', '\0']) || value.contains("${") {
+        return None;
+    }
+    if !value.contains('\'') && !value.contains("\\\\") && !value.ends_with('\\') {
+        return Some(format!("'{value}'"));
+    }
+    if !value.contains(['"', '\\', '$']) {
+        return Some(format!("\"{}\"", value.replace('\n', "\\n")));
+    }
+    None
 }
 
 fn json(values: &BTreeMap<String, SecretString>) -> String {
@@ -309,6 +350,10 @@ fn delimiter_for(value: &str) -> String {
     }
 }
 
+/// The list of files the last `export dir:` wrote into its folder, one name a line: the
+/// next export removes those it no longer writes, and never touches any other file.
+pub(crate) const DIR_MANIFEST: &str = ".secrets-export";
+
 fn write_dir(
     dir: &Path,
     values: &BTreeMap<String, SecretString>,
@@ -327,11 +372,33 @@ fn write_dir(
             dir.display()
         )));
     }
+    // A folder the tool did not create keeps its mode; one that other users can open is
+    // refused: they could list (or, writable, replace) the files of values.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+        let mode = std::fs::metadata(dir).map_err(fail)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(Failure::usage(format!(
+                "dir:{}: other users can open this folder (mode {:o}), so they could see or \
+                 replace the files of values; nothing was written",
+                dir.display(),
+                mode & 0o7777
+            ))
+            .with_help(format!(
+                "export into a folder only you can open: a new path (created with mode 0700), \
+                 or make this one private with `chmod 700 {}` if nobody else uses it",
+                quote_path(dir)
+            )));
+        }
     }
+    let manifest = dir.join(DIR_MANIFEST);
+    let before: Vec<String> = std::fs::read_to_string(&manifest)
+        .unwrap_or_default()
+        .lines()
+        .filter(|name| secret_syntax::validate_name(name).is_ok())
+        .map(str::to_owned)
+        .collect();
     for (name, value) in values {
         let mut bytes = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
         if bytes.ends_with(b"\n") {
@@ -339,24 +406,70 @@ fn write_dir(
         }
         write_private(&dir.join(name), &bytes).map_err(fail)?;
     }
+    let mut listed = String::new();
+    for name in values.keys() {
+        listed.push_str(name);
+        listed.push('\n');
+    }
+    write_private(&manifest, listed.as_bytes()).map_err(fail)?;
+    let mut removed = 0;
+    for name in before
+        .iter()
+        .filter(|name| !values.contains_key(name.as_str()))
+    {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file()) {
+            std::fs::remove_file(&path).map_err(fail)?;
+            removed += 1;
+        }
+    }
     let _ = writeln!(
         io.stderr,
-        "wrote {} file{} to {} (0600, folder 0700)",
+        "wrote {} file{} to {} (0600){}",
         values.len(),
         if values.len() == 1 { "" } else { "s" },
-        dir.display()
+        dir.display(),
+        if removed == 0 {
+            String::new()
+        } else {
+            format!(
+                ", removed {removed} file{} of secrets no longer exported",
+                if removed == 1 { "" } else { "s" }
+            )
+        }
     );
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a `0600` temporary file renamed over it.
+/// `path` as one shell word.
+#[cfg(unix)]
+fn quote_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "/._-+,:@%".contains(ch))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// Writes `bytes` to `path` through a `0600` temporary file renamed over it. A `path` that
+/// is a symbolic link stays one: its target is replaced (the temporary file is next to it).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_symlink()) {
+        std::fs::canonicalize(path)?
+    } else {
+        path.to_owned()
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let result = secret_store::files::create_private(&temp, bytes)
-        .and_then(|()| std::fs::rename(&temp, path));
+        .and_then(|()| std::fs::rename(&temp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }

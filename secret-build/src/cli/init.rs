@@ -260,17 +260,36 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
 
 fn update_gitignore(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
     let path = root.join(".gitignore");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let present: Vec<&str> = text.lines().map(str::trim).collect();
+    let failure = |what: &str, error: std::io::Error| {
+        Failure::from_file(FileError {
+            path: path.clone(),
+            line: None,
+            message: format!("cannot {what} the file: {error}"),
+            help: Some("nothing was changed in it".to_owned()),
+        })
+    };
+    // Bytes, not text: a `.gitignore` that is not UTF-8 is still the user's, and is only
+    // ever appended to.
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(failure("read", error)),
+    };
+    let present: Vec<&[u8]> = bytes
+        .split(|&byte| byte == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .collect();
     let missing: Vec<&str> = GITIGNORE_LINES
         .into_iter()
-        .filter(|line| !present.contains(line) && !present.contains(&format!("/{line}").as_str()))
+        .filter(|line| {
+            !present.contains(&line.as_bytes()) && !present.contains(&format!("/{line}").as_bytes())
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let mut out = text.clone();
-    if !out.is_empty() && !out.ends_with('\n') {
+    let mut out = String::new();
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         out.push('\n');
     }
     out.push_str("# local secret overrides and the store's lock file (cargo xtask secret)\n");
@@ -278,7 +297,13 @@ fn update_gitignore(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
         out.push_str(line);
         out.push('\n');
     }
-    write_file(&path, &out)?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|error| failure("open", error))?;
+    std::io::Write::write_all(&mut file, out.as_bytes())
+        .map_err(|error| failure("append to", error))?;
     let _ = writeln!(io.stdout, "added {} to .gitignore", missing.join(", "));
     Ok(())
 }

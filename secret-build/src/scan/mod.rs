@@ -18,7 +18,8 @@
 //!   `macro_rules!` metavariable does not (its name is only known after expansion).
 //! - **How.** Files are lexed into tokens (see [`tokens`]), so comments and string literals
 //!   never count and a file with a syntax error is scanned like any other. A file that does
-//!   not even lex (unbalanced delimiters) is reported as a [`ScanProblem`], not a crash.
+//!   not even lex (unbalanced delimiters) is reported as a [`ScanProblem`], not a crash,
+//!   and its invocations are recovered by lexing each one alone.
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
 //! - **Fast.** A cheap text test skips files that cannot contain a declaration before they
@@ -70,7 +71,7 @@ pub enum ProblemKind {
     /// A file that could not be read (permissions, not UTF-8).
     UnreadableFile,
     /// A file whose tokens could not be read (unbalanced delimiters, unterminated string):
-    /// declarations in it may be missed.
+    /// its invocations were recovered one by one, but declarations in it may be missed.
     UnlexableFile,
 }
 
@@ -185,7 +186,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
             .into_iter()
             .zip(workspace.files.iter())
             .filter(|(outcome, _)| {
-                !matches!(outcome, Outcome::Unreadable(_) | Outcome::Unlexable(_))
+                !matches!(outcome, Outcome::Unreadable(_) | Outcome::Unlexable(..))
             }),
     );
     let mut lexed = BTreeSet::new();
@@ -206,14 +207,21 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
                     .problems
                     .push(problem(ProblemKind::UnreadableFile, None, None, message));
             }
-            Outcome::Unlexable(message) => {
+            Outcome::Unlexable(..) | Outcome::Scanned(_) => {
                 lexed.insert(&file.path);
-                report
-                    .problems
-                    .push(problem(ProblemKind::UnlexableFile, None, None, message));
-            }
-            Outcome::Scanned(scan) => {
-                lexed.insert(&file.path);
+                let scan = match outcome {
+                    Outcome::Unlexable(message, recovered) => {
+                        report.problems.push(problem(
+                            ProblemKind::UnlexableFile,
+                            None,
+                            None,
+                            message,
+                        ));
+                        recovered
+                    }
+                    Outcome::Scanned(scan) => scan,
+                    _ => continue,
+                };
                 for found in scan.found {
                     match found {
                         Found::Declaration {
@@ -265,7 +273,8 @@ enum Outcome {
     /// The pre-filter ruled it out (or it has no names to look for).
     Skipped,
     Unreadable(String),
-    Unlexable(String),
+    /// The file does not lex; the invocations recovered one by one.
+    Unlexable(String, tokens::FileScan),
     Scanned(tokens::FileScan),
 }
 
@@ -325,7 +334,9 @@ pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
     }
     let scanned = tokens::scan_text(text, &names);
     proc_macro2::extra::invalidate_current_thread_spans();
-    scanned.map(|scan| scan.found.len())
+    scanned
+        .map(|scan| scan.found.len())
+        .map_err(|(message, _)| message)
 }
 
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
@@ -347,8 +358,19 @@ fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
     proc_macro2::extra::invalidate_current_thread_spans();
     match scanned {
         Ok(scan) => Outcome::Scanned(scan),
-        Err(message) => Outcome::Unlexable(format!(
-            "cannot read the tokens of this file, so declarations in it may be missed: {message}"
-        )),
+        Err((message, recovered)) => Outcome::Unlexable(
+            format!(
+                "cannot read the tokens of this file ({message}); {} `secret!` call{} in it \
+                 {} recovered one by one, but others may be missed",
+                recovered.found.len(),
+                if recovered.found.len() == 1 { "" } else { "s" },
+                if recovered.found.len() == 1 {
+                    "was"
+                } else {
+                    "were"
+                },
+            ),
+            recovered,
+        ),
     }
 }

@@ -81,22 +81,120 @@ fn is_ident_char(ch: char) -> bool {
 /// Only the top-level items holding a [`candidates`] position are lexed (the rest of the
 /// file is blanked, see [`super::skim`]): an invocation, its item's doc comment and a `use`
 /// renaming `secret` all sit in one item. A file that does not skim cleanly is lexed whole.
-pub(crate) fn scan_text(text: &str, names: &BTreeSet<String>) -> Result<FileScan, String> {
+///
+/// When the whole file does not lex, each invocation is lexed on its own (see [`recover`]):
+/// the error then carries the message and what was recovered.
+pub(crate) fn scan_text(
+    text: &str,
+    names: &BTreeSet<String>,
+) -> Result<FileScan, (String, FileScan)> {
     let text = strip_shebang(text);
     let masked = super::skim::item_ends(&text)
         .map(|ends| super::skim::mask(&text, &ends, &candidates(&text, names)));
     if let Some(Ok(stream)) = masked.map(|masked| masked.parse::<TokenStream>()) {
         return Ok(walk(stream, names));
     }
-    let stream: TokenStream = text.parse().map_err(|error: proc_macro2::LexError| {
-        let start = error.span().start();
-        if start.line > 0 {
-            format!("{} (at {}:{})", error, start.line, start.column + 1)
-        } else {
-            error.to_string()
+    match text.parse::<TokenStream>() {
+        Ok(stream) => Ok(walk(stream, names)),
+        Err(error) => {
+            let start = error.span().start();
+            let message = if start.line > 0 {
+                format!("{} (at {}:{})", error, start.line, start.column + 1)
+            } else {
+                error.to_string()
+            };
+            Err((message, recover(&text, names)))
         }
-    })?;
-    Ok(walk(stream, names))
+    }
+}
+
+/// The invocations of a file that does not lex as a whole (an unfinished edit elsewhere in
+/// it): each `name!` candidate's delimited arguments, when they balance, are lexed alone,
+/// at their own line and column (everything before them blanked, line breaks kept).
+/// Renamed imports and doc comments are not recovered.
+fn recover(text: &str, names: &BTreeSet<String>) -> FileScan {
+    let mut scan = FileScan::default();
+    let mut positions = candidates(text, names);
+    positions.sort_unstable();
+    positions.dedup();
+    for start in positions {
+        let Some(end) = invocation_end(text, start) else {
+            continue;
+        };
+        let mut masked = String::with_capacity(end);
+        masked.extend(
+            text[..start]
+                .chars()
+                .map(|ch| if ch == '\n' { '\n' } else { ' ' }),
+        );
+        masked.push_str(&text[start..end]);
+        if let Ok(stream) = masked.parse::<TokenStream>() {
+            let found = walk(stream, names);
+            scan.found.extend(found.found);
+        }
+    }
+    scan
+}
+
+/// For a candidate `name !` at `start`: the offset just after the delimiter closing its
+/// arguments, following nesting, comments and string literals; `None` when they do not
+/// balance.
+fn invocation_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
+        i += 1;
+    }
+    let skip_space = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    i = skip_space(i);
+    if bytes.get(i) != Some(&b'!') {
+        return None;
+    }
+    i = skip_space(i + 1);
+    let mut stack = Vec::new();
+    match bytes.get(i)? {
+        open @ (b'(' | b'[' | b'{') => stack.push(*open),
+        _ => return None,
+    }
+    i += 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' | b'[' | b'{' => stack.push(bytes[i]),
+            close @ (b')' | b']' | b'}') => {
+                let open = stack.pop()?;
+                if !matches!((open, close), (b'(', b')') | (b'[', b']') | (b'{', b'}')) {
+                    return None;
+                }
+                if stack.is_empty() {
+                    return Some(i + 1);
+                }
+            }
+            b'"' => {
+                // A string (a raw one's `r#` was skipped as an identifier; its `\` is
+                // literal, rare in a name): to the closing quote.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map(|at| i + 2 + at + 1)?;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn walk(stream: TokenStream, names: &BTreeSet<String>) -> FileScan {
