@@ -22,7 +22,9 @@ pub mod files;
 #[cfg(feature = "crypto")]
 pub mod identity;
 pub mod overrides;
+pub mod recipient;
 pub mod store;
+pub mod text;
 #[cfg(feature = "vault")]
 pub mod vault;
 pub mod workspace;

@@ -331,7 +331,7 @@ impl Store {
         out.push_str(&format!("version = {FORMAT_VERSION}\n"));
         for (name, slots) in &self.entries {
             for (key, (_, entry)) in slots {
-                out.push_str(&format!("\n[{name}.\"{key}\"]\nrecipients = [\n"));
+                out.push_str(&format!("\n[{name}.\"{}\"]\nrecipients = [\n", escape(key)));
                 for recipient in &entry.recipients {
                     out.push_str(&format!("    \"{}\",\n", escape(recipient)));
                 }
