@@ -174,7 +174,11 @@ impl Error {
                 let readers = if recipients.is_empty() {
                     "nobody".to_owned()
                 } else {
-                    recipients.join(", ")
+                    let shown: Vec<_> = recipients
+                        .iter()
+                        .map(|recipient| crate::text::escape_control(recipient))
+                        .collect();
+                    shown.join(", ")
                 };
                 let (message, help) = if tried.is_empty() {
                     (
@@ -215,7 +219,7 @@ impl Error {
                 line: Some(*line),
                 message: format!(
                     "the value of {name} {} was tampered with or corrupted: {detail}",
-                    scope.key()
+                    crate::text::escape_control(&scope.key())
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
@@ -232,8 +236,9 @@ impl Error {
                 path: path.clone(),
                 line: Some(*line),
                 message: format!(
-                    "the ciphertext in {name} {} belongs to {found}; the file was edited by hand",
-                    scope.key()
+                    "the ciphertext in {name} {} belongs to {}; the file was edited by hand",
+                    crate::text::escape_control(&scope.key()),
+                    crate::text::escape_control(found)
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
@@ -248,7 +253,7 @@ impl Error {
             } => {
                 let others: Vec<String> = others
                     .iter()
-                    .map(|other| format!("`{}`", other.key()))
+                    .map(|other| format!("`{}`", crate::text::escape_control(&other.key())))
                     .collect();
                 FileError {
                     path: path.clone(),

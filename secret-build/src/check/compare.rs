@@ -177,7 +177,7 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
 /// The `set` flag that gives `env` a value.
 fn set_flag(env: &Environment) -> String {
     match &env.kind {
-        EnvKind::Named => format!("--env {}", env.name),
+        EnvKind::Named => format!("--env {}", secret_store::text::shell_quote(&env.name)),
         EnvKind::Type | EnvKind::Pattern(_) => format!("--type {}", env.ty.short()),
     }
 }

@@ -38,6 +38,10 @@ fn level(severity: Severity) -> Level {
 }
 
 fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> String {
+    // Messages hold names, scopes and recipients from files anyone can commit: no control
+    // character reaches the terminal.
+    let escaped = escape(diagnostic);
+    let diagnostic = &escaped;
     let level = level(diagnostic.severity);
     let code = diagnostic.code.as_str();
     let mut message: Message<'_> = level.title(&diagnostic.message).id(code);
@@ -84,6 +88,17 @@ fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> Stri
         text = lines.join("\n");
     }
     text
+}
+
+/// `diagnostic` with control characters escaped in every text it prints.
+fn escape(diagnostic: &Diagnostic) -> Diagnostic {
+    let escape = |text: &str| secret_store::text::escape_control(text).into_owned();
+    let mut escaped = diagnostic.clone();
+    escaped.message = escape(&escaped.message);
+    escaped.label = escaped.label.as_deref().map(escape);
+    escaped.notes = escaped.notes.iter().map(|note| escape(note)).collect();
+    escaped.help = escaped.help.as_deref().map(escape);
+    escaped
 }
 
 /// The line of `location` and the byte range to highlight in it.

@@ -358,9 +358,12 @@ impl Failure {
     }
 
     fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "error: {}", self.message)?;
+        // Names, scopes and recipients come from files anyone can commit: no control
+        // character reaches the terminal.
+        let escape = secret_store::text::escape_control_keep_lines;
+        writeln!(out, "error: {}", escape(&self.message))?;
         for help in &self.help {
-            writeln!(out, "help: {help}")?;
+            writeln!(out, "help: {}", escape(help))?;
         }
         Ok(())
     }
@@ -393,7 +396,11 @@ fn warn_if_identity_is_shared(io: &mut Io<'_>) {
         secret_store::identity::IdentitySource::from_vars(io.vars)
         && let Some(warning) = secret_store::identity::permission_warning(&path)
     {
-        let _ = writeln!(io.stderr, "warning: {warning}");
+        let _ = writeln!(
+            io.stderr,
+            "warning: {}",
+            secret_store::text::escape_control_keep_lines(&warning)
+        );
     }
 }
 

@@ -45,7 +45,11 @@ pub(crate) fn run(
             io,
             args.show,
             &format!("the value of {}", args.name),
-            &format!("cargo xtask secret reveal --env {} {}", args.env, args.name),
+            &format!(
+                "cargo xtask secret reveal --env {} {}",
+                secret_store::text::shell_quote(&args.env),
+                secret_store::text::shell_quote(&args.name)
+            ),
         )
         .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
