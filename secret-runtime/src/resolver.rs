@@ -77,7 +77,8 @@ impl Resolver {
         cwd: Option<&Path>,
         manifest_dir: Option<&Path>,
     ) -> Result<Self, Error> {
-        let workspace = match vars("SECRETS_WORKSPACE") {
+        // An empty value is unset, not the current folder.
+        let workspace = match vars("SECRETS_WORKSPACE").filter(|dir| !dir.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir)),
             None => manifest_dir
                 .filter(|dir| dir.is_dir())

@@ -233,6 +233,23 @@ impl Config {
         })
     }
 
+    /// Every environment `--env` and `SECRETS_ENV` accept, for messages: the types with
+    /// their shorthands, then the declared environments and patterns with their types.
+    pub fn known_environments(&self) -> String {
+        let mut known = vec![
+            "production (prod)".to_owned(),
+            "development (dev)".to_owned(),
+            "preview (pr)".to_owned(),
+            "local".to_owned(),
+        ];
+        known.extend(
+            self.environments
+                .iter()
+                .map(|(name, ty)| format!("{name} ({ty})")),
+        );
+        known.join(", ")
+    }
+
     /// The recipients for a named environment or type key: the environment's own list if it
     /// has one, else its type's.
     pub fn recipients_for_env(&self, name: &str) -> &[String] {
