@@ -251,21 +251,32 @@ impl Error {
                 others,
                 path,
             } => {
-                let others: Vec<String> = others
+                let listed: Vec<String> = others
                     .iter()
                     .map(|other| format!("`{}`", crate::text::escape_control(&other.key())))
                     .collect();
+                let unset: Vec<String> = others
+                    .iter()
+                    .map(|other| format!("`cargo xtask secret unset {} {name}`", other.flags()))
+                    .collect();
+                let (values, value) = if others.len() == 1 {
+                    ("a value", "value")
+                } else {
+                    ("values", "values")
+                };
                 FileError {
                     path: path.clone(),
                     line: None,
                     message: format!(
-                        "{name} already has a value for part of {}: {}; a secret has at most one value per type and per environment",
-                        scope.describe(),
-                        others.join(", ")
+                        "{name} already has {values} for {}, which overlaps {}; a secret has at most one value per type and per environment",
+                        listed.join(" and "),
+                        scope.describe()
                     ),
                     help: Some(format!(
-                        "to move them to the new value run `cargo xtask secret set {} --move {name}`; or remove them first with `cargo xtask secret unset`",
-                        scope.flags()
+                        "to take {} away from the other {value} and set it here, run `cargo xtask secret set {} --move {name}`; to remove the other {value} first, run {}",
+                        scope.describe(),
+                        scope.flags(),
+                        unset.join(" and ")
                     )),
                 }
             }

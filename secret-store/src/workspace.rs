@@ -39,7 +39,17 @@ pub fn resolve(given: Option<&Path>, cwd: &Path) -> Result<PathBuf, crate::FileE
             // Rebuilt from its components: `--workspace .` would otherwise show as
             // `<cwd>/./secrets.toml` in every message.
             let dir: PathBuf = cwd.join(dir).components().collect();
-            if dir.is_dir() {
+            let is_workspace =
+                dir.join("Cargo.toml").is_file() || dir.join(crate::CONFIG_FILE).is_file();
+            if dir.is_dir() && !is_workspace {
+                Err(crate::FileError {
+                    path: dir,
+                    line: None,
+                    message: "--workspace: not a workspace (no Cargo.toml or secrets.toml in it)"
+                        .to_owned(),
+                    help: Some("pass the folder of the workspace's root Cargo.toml".to_owned()),
+                })
+            } else if dir.is_dir() {
                 Ok(dir)
             } else {
                 Err(crate::FileError {

@@ -162,6 +162,11 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
             label,
             notes,
             help: match problem.kind {
+                // The literal is there but the name breaks the rule (a dash, a leading digit):
+                // the fix is a new name, not a different literal.
+                ProblemKind::InvalidDeclaration if problem.message.starts_with("the secret name") => {
+                    Some("rename the secret using only ASCII letters, digits and `_`, such as `secret!(\"GitHub_API_Token\")`; the name is also its environment variable `SECRET_<Name>`".to_owned())
+                }
                 ProblemKind::InvalidDeclaration => {
                     Some("write the name as one string literal, such as `secret!(\"GitHubAPIToken\")`".to_owned())
                 }
