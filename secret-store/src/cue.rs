@@ -42,18 +42,23 @@ pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
         // `#Name` is a definition and `_name` a hidden field: CUE does not export them.
         let exported = quoted || !(name.starts_with('#') || name.starts_with('_'));
         if exported && !crate::store::is_name(&name) {
+            // A quoted name was written as a name; an unquoted word may be part of a value.
+            let what = if quoted {
+                format!("`{}`", crate::text::escape_control(&name))
+            } else {
+                "the field name".to_owned()
+            };
             return Err(CueError {
                 line,
-                message: format!(
-                    "`{}` is not a valid secret name; {}",
-                    crate::text::escape_control(&name),
-                    crate::NAME_RULE
-                ),
+                message: format!("{what} is not a valid secret name; {}", crate::NAME_RULE),
             });
         }
         parser.skip_inline_space();
         if !parser.eat(':') {
-            return Err(parser.error(format!("expected `:` after `{name}`")));
+            // The name is not quoted: an unquoted word here may be part of a value pasted
+            // on its own line.
+            return Err(parser
+                .error("expected `:` after the field name; write `Name: \"value\"`".to_owned()));
         }
         parser.skip_inline_space();
         let mut value = match parser.peek() {
@@ -196,12 +201,9 @@ impl Parser<'_> {
             self.bump();
         }
         if self.pos == start {
-            let found = self
-                .peek()
-                .map_or_else(|| "the end of the file".to_owned(), |ch| format!("`{ch}`"));
-            return Err(self.error(format!(
-                "expected a field such as `GitHubAPIToken: \"value\"`, found {found}"
-            )));
+            return Err(self.error(
+                "expected a field such as `GitHubAPIToken: \"value\"` on this line".to_owned(),
+            ));
         }
         Ok(self.text[start..self.pos].to_owned())
     }

@@ -139,6 +139,18 @@ fn cue_overrides_follow_cue_and_never_quote_a_value() {
             ".secrets.local.cue:1: more text after the value of Token",
         ),
         (
+            "Token: \"one\"\nhunter2\n",
+            ".secrets.local.cue:2: expected `:` after the field name",
+        ),
+        (
+            "Token: \"one\"\n9hunter\n",
+            ".secrets.local.cue:2: the field name is not a valid secret name",
+        ),
+        (
+            "Token: \"one\"\n%hunter\n",
+            ".secrets.local.cue:2: expected a field such as",
+        ),
+        (
             "Token: \"one\"\n// again\nToken: \"hunter\"\n",
             ".secrets.local.cue:3: Token is set again with a different value (first set on line 1)",
         ),
