@@ -259,16 +259,16 @@ impl Error {
                     .iter()
                     .map(|other| format!("`cargo xtask secret unset {} {name}`", other.flags()))
                     .collect();
-                let (values, value) = if others.len() == 1 {
-                    ("a value", "value")
+                let (values, value, overlap) = if others.len() == 1 {
+                    ("a value", "value", "overlaps")
                 } else {
-                    ("values", "values")
+                    ("values", "values", "overlap")
                 };
                 FileError {
                     path: path.clone(),
                     line: None,
                     message: format!(
-                        "{name} already has {values} for {}, which overlaps {}; a secret has at most one value per type and per environment",
+                        "{name} already has {values} for {}, which {overlap} {}; a secret has at most one value per type and per environment",
                         listed.join(" and "),
                         scope.describe()
                     ),

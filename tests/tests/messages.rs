@@ -218,3 +218,45 @@ fn an_invalid_name_gets_a_rename_help() {
         "{text}"
     );
 }
+
+/// Regression: `run` and `export` counted the local override files, but `check-secrets
+/// --env local` warned the secret was missing and `list` showed ✗.
+#[test]
+fn override_files_count_for_local_in_the_check_and_list() {
+    let ws = check_support::Workspace::new();
+    ws.write(
+        ".secrets.local.toml",
+        "GitHubAPIToken = \"from-the-file\"\n",
+    );
+    let report = check(ws.root(), &["local".to_owned(), "production".to_owned()]).unwrap();
+    let text = render(&report, ws.root(), Format::Human, false);
+    assert!(
+        !text.contains("`GitHubAPIToken` has no value for local"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`GitHubAPIToken` has no value for production"),
+        "{text}"
+    );
+    assert!(text.contains("override file"), "{text}");
+    let json = render(&report, ws.root(), Format::Json, false);
+    assert!(json.contains("\"status\": \"override\""), "{json}");
+
+    let mut app = Ws::new();
+    let key = app.key("me");
+    app.use_key(&key);
+    app.with_app(
+        "static T: secret_runtime::Secret = secret_runtime::secret!(\"Token\");\nfn main() {}\n",
+    );
+    app.config("", &format!("local = [\"{}\"]", key.public));
+    app.write(".secrets.local.toml", "Token = \"from-the-file\"\n");
+    let out = app.secret(&["list"], "");
+    ok(&out);
+    let row = out
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("Token"))
+        .unwrap();
+    assert!(row.contains("✓ override"), "{}", out.stdout);
+    assert!(!out.stdout.contains("from-the-file"));
+}

@@ -24,6 +24,9 @@ pub struct Inputs {
     pub stored: Vec<StoredValue>,
     /// Local override files git tracks, relative to the workspace root.
     pub tracked_overrides: Vec<PathBuf>,
+    /// The names the local override files set: a value for local environments, as at run
+    /// time.
+    pub overrides: BTreeSet<String>,
 }
 
 /// Applies every rule and returns the report.
@@ -33,6 +36,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         store_path,
         stored,
         tracked_overrides,
+        overrides,
     } = inputs;
     let mut diagnostics = Vec::new();
     scan_problems(&scan, &mut diagnostics);
@@ -45,7 +49,10 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     for name in &names {
         let cells: Vec<Cell> = environments
             .iter()
-            .map(|env| resolve(&stored, name, env))
+            .map(|env| match resolve(&stored, name, env) {
+                Cell::Missing if !env.ty.is_cloud() && overrides.contains(*name) => Cell::Override,
+                cell => cell,
+            })
             .collect();
         if let Some(declarations) = declared.get(name) {
             for (env, cell) in environments.iter().zip(&cells) {

@@ -125,6 +125,7 @@ pub fn check_with(
     let (store_path, stored) = stored_values_with(root, vars)?;
     let scan = scan_workspace(root)?;
     let tracked_overrides = tracked_overrides(root);
+    let overrides = override_names(root)?;
     Ok(compare(
         scan,
         Inputs {
@@ -132,8 +133,20 @@ pub fn check_with(
             store_path,
             stored,
             tracked_overrides,
+            overrides,
         },
     ))
+}
+
+/// The names the local override files at `root` set (their values are dropped at once).
+pub fn override_names(root: &Path) -> Result<std::collections::BTreeSet<String>, FileError> {
+    let mut names = std::collections::BTreeSet::new();
+    for file in OVERRIDE_FILES {
+        if let Some(values) = secret_store::overrides::load(&root.join(file))? {
+            names.extend(values.into_keys());
+        }
+    }
+    Ok(names)
 }
 
 /// Renders `report` in `format`; source lines are read from under `root`.
