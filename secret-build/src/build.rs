@@ -14,7 +14,10 @@
 //! (`off` silences it, `cloud-only` keeps only the errors).
 //!
 //! It sets `SECRETS_MACRO_CHECK=off` for the crate's compilation, so the `secret!` macro
-//! does not report the same secrets a second time. Like the macro, it stays silent when no `secrets.toml` is found at or above the crate.
+//! does not report the same secrets a second time. Like the macro, a check that cannot run
+//! (a malformed file, an unknown `SECRETS_ENV`) is an error for any environment but a local
+//! one, and a crate that declares secrets in a workspace without `secrets.toml` gets one
+//! warning saying so.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,10 +82,22 @@ pub fn instructions(
         // This crate's report comes from here: the `secret!` macro stays quiet.
         Instruction::RustcEnv("SECRETS_MACRO_CHECK", "off"),
     ];
-    let Some(root) = manifest_dir
-        .ancestors()
-        .find(|dir| dir.join(CONFIG_FILE).is_file())
-    else {
+    let root = secret_store::workspace::find_root(manifest_dir)
+        .filter(|root| root.join(CONFIG_FILE).is_file());
+    let Some(root) = root.as_deref() else {
+        // Rerun when `secret init` sets the workspace up (it touches the workspace's
+        // `Cargo.toml`) or a declaration changes.
+        if let Some(workspace) = secret_store::workspace::find_root(manifest_dir) {
+            out.push(Instruction::RerunIfChanged(workspace.join("Cargo.toml")));
+        }
+        out.push(Instruction::RerunIfChanged(manifest_dir.join("src")));
+        if mode.is_none_or(|mode| mode != "off" && mode != "cloud-only")
+            && declares_secrets(manifest_dir, package)
+        {
+            out.push(Instruction::Warning(format!(
+                "{package} declares secrets, but the workspace has no {CONFIG_FILE}, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this"
+            )));
+        }
         return out;
     };
     out.push(Instruction::RerunIfChanged(root.join(CONFIG_FILE)));
@@ -93,10 +108,16 @@ pub fn instructions(
     if mode == Some("off") {
         return out;
     }
-    match missing(root, manifest_dir, package, env.unwrap_or("local").trim()) {
-        Err(problem) => out.push(Instruction::Warning(format!(
-            "{problem} (the build-time secret check is skipped)"
+    let env_name = env.unwrap_or("local").trim();
+    match missing(root, manifest_dir, package, env_name) {
+        // A deploy build that cannot be checked fails; a local one warns.
+        Err((problem, true)) => out.push(Instruction::Error(format!(
+            "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {problem}"
         ))),
+        Err((problem, false)) if mode != Some("cloud-only") => out.push(Instruction::Warning(
+            format!("{problem} (the build-time secret check is skipped)"),
+        )),
+        Err(_) => {}
         Ok((env, names)) => {
             for (name, place) in names {
                 let message = format!(
@@ -114,19 +135,46 @@ pub fn instructions(
     out
 }
 
+/// Whether `package`'s library or binaries declare a secret.
+fn declares_secrets(manifest_dir: &Path, package: &str) -> bool {
+    let Some(workspace) = secret_store::workspace::find_root(manifest_dir) else {
+        return false;
+    };
+    scan::scan_workspace(&workspace).is_ok_and(|report| {
+        report.declarations.iter().any(|declaration| {
+            declaration.package == package
+                && matches!(declaration.target_kind.as_str(), "lib" | "bin")
+        })
+    })
+}
+
 /// The secrets `package`'s library and binaries declare that have no value for `env_name`,
-/// with where each is first declared.
+/// with where each is first declared. The error says why the check cannot run, and whether
+/// that fails the build (any environment but a local one).
 fn missing(
     root: &Path,
     manifest_dir: &Path,
     package: &str,
     env_name: &str,
-) -> Result<(Environment, BTreeMap<String, String>), String> {
-    let config = Config::load(root).map_err(|error| error.to_string())?;
-    let env = config
-        .resolve_env(env_name)
-        .map_err(|error| format!("SECRETS_ENV: {}", error.message))?;
-    let (_, mut stored) = check::stored_values(root).map_err(|error| error.to_string())?;
+) -> Result<(Environment, BTreeMap<String, String>), (String, bool)> {
+    let local_name = secret_store::EnvType::parse(env_name) == Some(secret_store::EnvType::Local);
+    let config = Config::load(root).map_err(|error| (error.to_string(), !local_name))?;
+    let env = config.resolve_env(env_name).map_err(|error| {
+        let suggestion = error
+            .help
+            .filter(|help| help.starts_with("did you mean"))
+            .map(|help| format!(" ({help})"))
+            .unwrap_or_default();
+        (
+            format!(
+                "SECRETS_ENV={env_name} is not an environment of this workspace{suggestion}; the known environments are {}",
+                config.known_environments()
+            ),
+            true,
+        )
+    })?;
+    let fatal = env.ty.is_cloud();
+    let (_, mut stored) = check::stored_values(root).map_err(|error| (error.to_string(), fatal))?;
     // A value readers refuse (unsigned, forged, or written by someone who may not) is no
     // value: a deploy build must not pass on it.
     stored.retain(|value| {
@@ -137,7 +185,7 @@ fn missing(
     });
     let workspace =
         secret_store::workspace::find_root(manifest_dir).unwrap_or_else(|| root.to_owned());
-    let report = scan::scan_workspace(&workspace).map_err(|error| error.to_string())?;
+    let report = scan::scan_workspace(&workspace).map_err(|error| (error.to_string(), fatal))?;
     let overrides: Vec<String> = if env.ty.is_cloud() {
         Vec::new()
     } else {

@@ -8,7 +8,7 @@ pub(crate) fn render(rows: &[Vec<String>]) -> String {
         .map(|column| {
             rows.iter()
                 .filter_map(|row| row.get(column))
-                .map(|cell| cell.chars().count())
+                .map(|cell| secret_store::text::escape_control(cell).chars().count())
                 .max()
                 .unwrap_or(0)
         })
@@ -18,7 +18,12 @@ pub(crate) fn render(rows: &[Vec<String>]) -> String {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
+            .map(|(cell, width)| {
+                // Cells hold names and scopes from committed files: no control character
+                // reaches the terminal.
+                let cell = secret_store::text::escape_control(cell);
+                format!("{cell:width$}")
+            })
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');

@@ -38,9 +38,13 @@ pub(crate) struct Outcome {
 
 /// A message at the call site.
 pub(crate) enum Diagnostic {
-    /// A missing local value, or a problem with the configuration: a warning.
+    /// A missing local value: a warning.
     Warning(String),
-    /// A missing value for a production, development or preview environment.
+    /// The check could not run for a local build (a malformed file), or the workspace has
+    /// no `secrets.toml`: a warning that is not about one secret.
+    Unchecked(String),
+    /// A missing value for a production, development or preview environment, or a check
+    /// that cannot run for one.
     Error(String),
 }
 
@@ -54,11 +58,20 @@ enum Mode {
     Off,
 }
 
+/// Why the check cannot run, and whether that fails the build.
+#[derive(Clone)]
+struct Problem {
+    message: String,
+    /// The build targets a production, development or preview environment (or an unknown
+    /// one): a deploy build must not pass unchecked.
+    fatal: bool,
+}
+
 /// Everything the check needs about one workspace, cached per process.
 struct Workspace {
     stamp: Vec<Option<(u64, SystemTime)>>,
-    env: Result<Environment, String>,
-    stored: Result<Store, String>,
+    env: Result<Environment, Problem>,
+    stored: Result<Store, Problem>,
     overrides: HashSet<String>,
     tracked_files: Vec<PathBuf>,
 }
@@ -84,8 +97,8 @@ pub(crate) fn check(name: &str) -> Outcome {
         return nothing;
     };
     let Some(root) = config_root(&manifest_dir) else {
-        // No store set up: stay silent, but track the workspace manifest, which
-        // `secret init` touches when it creates the store.
+        // No store set up: say once per crate that its secrets are unchecked, and track
+        // the workspace manifest, which `secret init` touches when it creates the store.
         let manifest =
             secret_store::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
         return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir))
@@ -93,7 +106,11 @@ pub(crate) fn check(name: &str) -> Outcome {
             Some(manifest) => Outcome {
                 track: true,
                 tracked_files: vec![manifest],
-                diagnostic: None,
+                diagnostic: (mode == Mode::On).then(|| {
+                    Diagnostic::Unchecked(format!(
+                        "this crate declares secrets, but the workspace has no {CONFIG_FILE}, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this"
+                    ))
+                }),
             },
             None => nothing,
         };
@@ -114,9 +131,18 @@ pub(crate) fn check(name: &str) -> Outcome {
         };
     }
     let diagnostic = match (&workspace.env, &workspace.stored) {
-        (Err(problem), _) | (_, Err(problem)) => first_in_crate.then(|| {
-            Diagnostic::Warning(format!(
-                "{problem} (the build-time secret check is skipped)"
+        // A deploy build that cannot be checked fails, at every declaration (as a missing
+        // value would); a local one warns once per crate.
+        (Err(problem), _) | (_, Err(problem)) if problem.fatal => first_in_crate.then(|| {
+            Diagnostic::Error(format!(
+                "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {}",
+                problem.message
+            ))
+        }),
+        (Err(problem), _) | (_, Err(problem)) => (first_in_crate && mode == Mode::On).then(|| {
+            Diagnostic::Unchecked(format!(
+                "{} (the build-time secret check is skipped)",
+                problem.message
             ))
         }),
         (Ok(env), Ok(store)) => {
@@ -142,13 +168,10 @@ pub(crate) fn check(name: &str) -> Outcome {
     }
 }
 
-/// The nearest folder at or above `manifest_dir` holding `secrets.toml`. Without one the
-/// workspace does not use the store, and the macro stays silent.
+/// The workspace root of `manifest_dir` when it holds `secrets.toml` (never a folder above
+/// the Cargo workspace). Without one the workspace does not use the store.
 fn config_root(manifest_dir: &Path) -> Option<PathBuf> {
-    manifest_dir
-        .ancestors()
-        .find(|dir| dir.join(CONFIG_FILE).is_file())
-        .map(Path::to_owned)
+    secret_store::workspace::find_root(manifest_dir).filter(|root| root.join(CONFIG_FILE).is_file())
 }
 
 /// Whether this is the first `secret!` expanded for this crate in this process: the one
@@ -200,14 +223,32 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
     if let Some(cached) = cache.get(&key).filter(|cached| cached.stamp == stamp) {
         return Arc::clone(cached);
     }
-    let env = Config::load(root)
-        .map_err(|error| error.to_string())
-        .and_then(|config| {
-            config
-                .resolve_env(env_name)
-                .map_err(|error| format!("SECRETS_ENV: {}", error.message))
-        });
-    let stored = Store::load(root).map_err(|error| error.to_string());
+    // Only a build for `local` may go on unchecked; with a broken `secrets.toml` the type
+    // of any other name is unknown.
+    let local_name = secret_store::EnvType::parse(env_name) == Some(secret_store::EnvType::Local);
+    let env = match Config::load(root) {
+        Err(error) => Err(Problem {
+            message: error.to_string(),
+            fatal: !local_name,
+        }),
+        Ok(config) => config.resolve_env(env_name).map_err(|error| Problem {
+            message: format!(
+                "SECRETS_ENV={env_name} is not an environment of this workspace{}; the known environments are {}",
+                error
+                    .help
+                    .filter(|help| help.starts_with("did you mean"))
+                    .map(|help| format!(" ({help})"))
+                    .unwrap_or_default(),
+                config.known_environments()
+            ),
+            fatal: true,
+        }),
+    };
+    let fatal_store = env.as_ref().map_or(!local_name, |env| env.ty.is_cloud());
+    let stored = Store::load(root).map_err(|error| Problem {
+        message: error.to_string(),
+        fatal: fatal_store,
+    });
     let overrides = override_names(&files[2], &files[3]);
     let tracked_files = files[..2]
         .iter()

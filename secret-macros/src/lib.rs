@@ -88,6 +88,12 @@ fn feedback(outcome: &Outcome) -> proc_macro2::TokenStream {
             const missing_secret: () = ();
             let () = missing_secret;
         }),
+        Some(Diagnostic::Unchecked(message)) => tokens.extend(quote_spanned! {call_site=>
+            #[deprecated(note = #message)]
+            #[allow(non_upper_case_globals)]
+            const secrets_unchecked: () = ();
+            let () = secrets_unchecked;
+        }),
         Some(Diagnostic::Error(message)) => tokens.extend(quote_spanned! {call_site=>
             ::core::compile_error!(#message);
         }),

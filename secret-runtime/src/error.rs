@@ -43,6 +43,12 @@ pub enum ErrorKind {
     },
     /// The handle comes from an invalid `secret!` invocation (which also failed to compile).
     Invalid,
+    /// The name given to [`crate::Resolver::resolve`] does not follow the naming rule, so no
+    /// source is asked (it could name a path or a variable assignment).
+    InvalidName {
+        /// The name, as given.
+        name: String,
+    },
 }
 
 impl Error {
@@ -111,6 +117,12 @@ impl fmt::Display for Error {
             ErrorKind::Invalid => {
                 f.write_str("this secret handle comes from an invalid `secret!` invocation")
             }
+            ErrorKind::InvalidName { name } => write!(
+                f,
+                "`{}` is not a valid secret name; {}",
+                secret_store::text::escape_control(name),
+                secret_store::NAME_RULE
+            ),
         }
     }
 }

@@ -77,7 +77,8 @@ impl Resolver {
         cwd: Option<&Path>,
         manifest_dir: Option<&Path>,
     ) -> Result<Self, Error> {
-        let workspace = match vars("SECRETS_WORKSPACE") {
+        // An empty value is unset, not the current folder.
+        let workspace = match vars("SECRETS_WORKSPACE").filter(|dir| !dir.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir)),
             None => manifest_dir
                 .filter(|dir| dir.is_dir())
@@ -140,7 +141,15 @@ impl Resolver {
     }
 
     /// Resolves `name`: the first source with a value wins. No caching here; handles cache.
+    ///
+    /// A name that does not follow the naming rule is an error before any source is asked:
+    /// it is never a path under `$SECRETS_DIR` or a variable name.
     pub fn resolve(&self, name: &str) -> Result<SecretString, Error> {
+        if !secret_store::is_secret_name(name) {
+            return Err(Error::new(ErrorKind::InvalidName {
+                name: name.to_owned(),
+            }));
+        }
         let mut tried = Vec::with_capacity(self.sources.len());
         for source in &self.sources {
             match source.lookup(name, &self.env)? {

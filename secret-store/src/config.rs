@@ -10,6 +10,8 @@ use toml::Spanned;
 use crate::backend::{BACKEND_KEYS, BackendConfig, RawBackend};
 use crate::env::{EnvKind, EnvType, Environment, pattern_matches};
 use crate::error::{FileError, did_you_mean};
+use crate::recipient::check_recipient;
+use crate::text::escape_control;
 
 /// The file name of the configuration, at the workspace root.
 pub const CONFIG_FILE: &str = "secrets.toml";
@@ -125,7 +127,7 @@ impl Config {
         ] {
             for (scope, list) in raw_keys {
                 let key = key_table_scope(path, text, table, &config.environments, &scope)?;
-                let list = key_list(path, text, list)?;
+                let list = key_list(path, text, table, &scope, list)?;
                 keys.entry(key).or_default().extend(list);
             }
         }
@@ -140,6 +142,9 @@ impl Config {
     /// Resolves what the user typed after `--env` (or set in `SECRETS_ENV`): a declared
     /// environment, a name matching a declared pattern, or a type name or shorthand.
     pub fn resolve_env(&self, text: &str) -> Result<Environment, FileError> {
+        if let Some(ty) = EnvType::parse(text) {
+            return Ok(Environment::of_type(ty));
+        }
         if let Some(ty) = self.environments.get(text) {
             let kind = if text.contains('*') {
                 EnvKind::Pattern(text.to_owned())
@@ -158,14 +163,19 @@ impl Config {
             .filter(|(pattern, _)| pattern.contains('*') && pattern_matches(pattern, text))
             .max_by_key(|(pattern, _)| pattern.len());
         if let Some((pattern, ty)) = pattern {
+            if let Some((message, help)) = env_name_problem(text, false) {
+                return Err(FileError {
+                    path: self.path.clone(),
+                    line: None,
+                    message: format!("{message} (it matches the pattern `{pattern}`)"),
+                    help: Some(help),
+                });
+            }
             return Ok(Environment {
                 name: text.to_owned(),
                 ty: *ty,
                 kind: EnvKind::Pattern(pattern.clone()),
             });
-        }
-        if let Some(ty) = EnvType::parse(text) {
-            return Ok(Environment::of_type(ty));
         }
         let declared: Vec<&str> = self.environments.keys().map(String::as_str).collect();
         let help = match did_you_mean(text, declared.iter().copied().chain(EnvType::NAMES)) {
@@ -179,9 +189,26 @@ impl Config {
         Err(FileError {
             path: self.path.clone(),
             line: None,
-            message: format!("unknown environment `{text}`"),
+            message: format!("unknown environment `{}`", escape_control(text)),
             help: Some(help),
         })
+    }
+
+    /// Every environment `--env` and `SECRETS_ENV` accept, for messages: the types with
+    /// their shorthands, then the declared environments and patterns with their types.
+    pub fn known_environments(&self) -> String {
+        let mut known = vec![
+            "production (prod)".to_owned(),
+            "development (dev)".to_owned(),
+            "preview (pr)".to_owned(),
+            "local".to_owned(),
+        ];
+        known.extend(
+            self.environments
+                .iter()
+                .map(|(name, ty)| format!("{name} ({ty})")),
+        );
+        known.join(", ")
     }
 
     /// The recipients for a named environment or type key: the environment's own list if it
@@ -241,19 +268,36 @@ fn key_table_scope(
 fn key_list(
     path: &Path,
     text: &str,
+    table: &str,
+    scope: &Spanned<String>,
     keys: Spanned<Vec<Spanned<String>>>,
 ) -> Result<Vec<String>, FileError> {
+    let list_start = keys.span().start;
+    let keys = keys.into_inner();
+    if keys.is_empty() {
+        return Err(FileError::at(
+            path,
+            text,
+            Some(list_start),
+            format!(
+                "the {table} of `{}` are an empty list, so nobody could {} its values",
+                scope.get_ref(),
+                if table == "writers" { "write" } else { "read" }
+            ),
+        )
+        .with_help("add age public keys (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`), or remove the line"));
+    }
     let mut list = Vec::new();
-    for recipient in keys.into_inner() {
+    for recipient in keys {
         let value = recipient.get_ref().trim();
-        if !(value.starts_with("age1") || value.starts_with("ssh-ed25519 ")) {
+        if let Err(reason) = check_recipient(value) {
             return Err(FileError::at(
                 path,
                 text,
                 Some(recipient.span().start),
-                format!("`{value}` is not an age recipient"),
+                format!("`{}` is not an age recipient: {reason}", escape_control(value)),
             )
-            .with_help("a recipient is an age public key (`age1...`, printed by `age-keygen -y`) or an `ssh-ed25519` public key"));
+            .with_help("a recipient is an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)"));
         }
         list.push(value.to_owned());
     }
@@ -261,21 +305,46 @@ fn key_list(
 }
 
 fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(), FileError> {
-    let valid = !name.get_ref().is_empty()
-        && name
-            .get_ref()
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '*' | '.'));
-    if valid {
-        return Ok(());
+    let problem = match env_name_problem(name.get_ref(), true) {
+        Some(problem) => problem,
+        None => return Ok(()),
+    };
+    Err(FileError::at(path, text, Some(name.span().start), problem.0).with_help(problem.1))
+}
+
+/// What is wrong with an environment name (a pattern when `pattern` allows `*`): the
+/// message and the help, or `None` when it is valid. Names matched by a pattern follow the
+/// same rule, without `*`. A name or pattern never equals or matches a type name or
+/// shorthand: `prod` always means the type.
+fn env_name_problem(name: &str, pattern: bool) -> Option<(String, String)> {
+    let valid = !name.is_empty()
+        && name.chars().all(|ch| {
+            ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.') || (pattern && ch == '*')
+        });
+    if !valid {
+        let rule = if pattern {
+            "environment names use ASCII letters, digits, `-`, `_` and `.`; `*` makes a pattern such as `pr-*`"
+        } else {
+            "environment names use ASCII letters, digits, `-`, `_` and `.`"
+        };
+        return Some((
+            format!("`{}` is not a valid environment name", escape_control(name)),
+            rule.to_owned(),
+        ));
     }
-    Err(FileError::at(
-        path,
-        text,
-        Some(name.span().start),
-        format!("`{}` is not a valid environment name", name.get_ref()),
-    )
-    .with_help("environment names use ASCII letters, digits, `-`, `_` and `.`; `*` makes a pattern such as `pr-*`"))
+    let types = EnvType::NAMES;
+    if let Some(ty) = types.iter().find(|ty| pattern_matches(name, ty)) {
+        let what = if name.contains('*') {
+            format!("the pattern `{name}` matches the environment type `{ty}`")
+        } else {
+            format!("`{name}` is the name of an environment type")
+        };
+        return Some((
+            what,
+            "type names and shorthands (production, prod, development, dev, preview, pr, local) always mean the type: choose a name or pattern that does not match them, such as `pr-*` or `prod-eu`".to_owned(),
+        ));
+    }
+    None
 }
 
 /// The keys listed in a serde "unknown field `x`, expected one of `a`, `b`" message.

@@ -2,7 +2,10 @@
 //! fields, `//` comments, string escapes and `"""` multi-line strings.
 //!
 //! Anything else (a number, a struct, interpolation) is an error naming its line, never a
-//! silently skipped entry.
+//! silently skipped entry. CUE's meaning is followed where this subset meets it: definitions
+//! (`#Note`) and hidden fields (`_draft`) are not exported, so they are not secrets; a field
+//! given twice must have the same value (CUE unifies them), else it is an error. Errors
+//! never quote any part of a value.
 
 use secrecy::SecretString;
 use zeroize::Zeroize;
@@ -17,9 +20,11 @@ pub struct CueError {
 }
 
 /// Parses the text of a `.secrets.local.cue` into `(name, value)` pairs, in file order.
+/// Every name follows the secret naming rule.
 pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
     let mut parser = Parser { text, pos: 0 };
-    let mut fields = Vec::new();
+    let mut fields: Vec<(String, SecretString)> = Vec::new();
+    let mut lines: Vec<usize> = Vec::new();
     loop {
         parser.skip_trivia();
         if parser.at_end() {
@@ -32,10 +37,28 @@ pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
             continue;
         }
         let line = parser.line();
+        let quoted = parser.peek() == Some('"');
         let name = parser.label()?;
+        // `#Name` is a definition and `_name` a hidden field: CUE does not export them.
+        let exported = quoted || !(name.starts_with('#') || name.starts_with('_'));
+        if exported && !crate::store::is_name(&name) {
+            // A quoted name was written as a name; an unquoted word may be part of a value.
+            let what = if quoted {
+                format!("`{}`", crate::text::escape_control(&name))
+            } else {
+                "the field name".to_owned()
+            };
+            return Err(CueError {
+                line,
+                message: format!("{what} is not a valid secret name; {}", crate::NAME_RULE),
+            });
+        }
         parser.skip_inline_space();
         if !parser.eat(':') {
-            return Err(parser.error(format!("expected `:` after `{name}`")));
+            // The name is not quoted: an unquoted word here may be part of a value pasted
+            // on its own line.
+            return Err(parser
+                .error("expected `:` after the field name; write `Name: \"value\"`".to_owned()));
         }
         parser.skip_inline_space();
         let mut value = match parser.peek() {
@@ -60,10 +83,37 @@ pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
         match parser.peek() {
             None | Some('\n') | Some('\r') => {}
             Some(other) => {
-                return Err(parser.error(format!("unexpected `{other}` after the value of {name}")));
+                let what = if other == '"' {
+                    "a `\"`".to_owned()
+                } else {
+                    "more text".to_owned()
+                };
+                return Err(parser.error(format!(
+                    "{what} after the value of {name}; a value is one string (write `\\\"` for a quote inside it)"
+                )));
             }
         }
-        fields.push((name, secret));
+        if !exported {
+            continue;
+        }
+        match fields.iter().position(|(known, _)| *known == name) {
+            Some(index) => {
+                use secrecy::ExposeSecret;
+                if fields[index].1.expose_secret() != secret.expose_secret() {
+                    return Err(CueError {
+                        line,
+                        message: format!(
+                            "{name} is set again with a different value (first set on line {}); CUE refuses conflicting values: keep one",
+                            lines[index]
+                        ),
+                    });
+                }
+            }
+            None => {
+                fields.push((name, secret));
+                lines.push(line);
+            }
+        }
     }
 }
 
@@ -151,12 +201,9 @@ impl Parser<'_> {
             self.bump();
         }
         if self.pos == start {
-            let found = self
-                .peek()
-                .map_or_else(|| "the end of the file".to_owned(), |ch| format!("`{ch}`"));
-            return Err(self.error(format!(
-                "expected a field such as `GitHubAPIToken: \"value\"`, found {found}"
-            )));
+            return Err(self.error(
+                "expected a field such as `GitHubAPIToken: \"value\"` on this line".to_owned(),
+            ));
         }
         Ok(self.text[start..self.pos].to_owned())
     }
@@ -204,7 +251,12 @@ impl Parser<'_> {
                         .to_owned(),
                 ));
             }
-            other => return Err(self.error(format!("unknown escape `\\{other}`"))),
+            _ => {
+                return Err(self.error(
+                    "unknown escape after `\\` (the escapes are \\n \\t \\r \\\" \\\\ \\/ \\uXXXX and \\UXXXXXXXX)"
+                        .to_owned(),
+                ));
+            }
         };
         out.push(decoded);
         Ok(())
@@ -222,7 +274,12 @@ impl Parser<'_> {
             .then(|| u32::from_str_radix(hex, 16).ok())
             .flatten()
             .and_then(char::from_u32)
-            .ok_or_else(|| self.error(format!("`{hex}` is not a valid unicode escape")))?;
+            .ok_or_else(|| {
+                self.error(format!(
+                    "a `\\{}` escape needs {digits} hex digits naming a Unicode scalar value",
+                    if digits == 4 { 'u' } else { 'U' }
+                ))
+            })?;
         self.pos += digits;
         Ok(code)
     }

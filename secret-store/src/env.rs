@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::text::{escape_control, shell_quote};
+
 /// One of the four environment types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EnvType {
@@ -128,9 +130,17 @@ impl Environment {
     /// `cargo xtask secret set --type prod NAME` or `... --env staging NAME`.
     pub fn set_command(&self, name: &str) -> String {
         match self.kind {
-            EnvKind::Type => format!("cargo xtask secret set --type {} {name}", self.ty.short()),
+            EnvKind::Type => format!(
+                "cargo xtask secret set --type {} {}",
+                self.ty.short(),
+                shell_quote(name)
+            ),
             EnvKind::Named | EnvKind::Pattern(_) => {
-                format!("cargo xtask secret set --env {} {name}", self.name)
+                format!(
+                    "cargo xtask secret set --env {} {}",
+                    shell_quote(&self.name),
+                    shell_quote(name)
+                )
             }
         }
     }
@@ -140,7 +150,7 @@ impl fmt::Display for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             EnvKind::Type => write!(f, "{}", self.ty),
-            _ => write!(f, "{} ({})", self.name, self.ty),
+            _ => write!(f, "{} ({})", escape_control(&self.name), self.ty),
         }
     }
 }
@@ -208,7 +218,7 @@ impl Scope {
     }
 
     /// The `set`/`unset` flags that select this scope: `--type dev,local` or
-    /// `--env staging`.
+    /// `--env staging`, shell-quoted to paste.
     pub fn flags(&self) -> String {
         match self {
             Self::Types(types) => {
@@ -217,7 +227,7 @@ impl Scope {
             }
             Self::Envs(envs) => {
                 let names: Vec<_> = envs.iter().map(String::as_str).collect();
-                format!("--env {}", names.join(","))
+                format!("--env {}", shell_quote(&names.join(",")))
             }
         }
     }
@@ -231,7 +241,7 @@ impl Scope {
                 .collect::<Vec<_>>()
                 .join(", "),
             Self::Envs(envs) => {
-                let names: Vec<_> = envs.iter().map(String::as_str).collect();
+                let names: Vec<_> = envs.iter().map(|env| escape_control(env)).collect();
                 format!("env {}", names.join(", "))
             }
         }

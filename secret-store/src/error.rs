@@ -225,7 +225,11 @@ impl Error {
                 let readers = if recipients.is_empty() {
                     "nobody".to_owned()
                 } else {
-                    recipients.join(", ")
+                    let shown: Vec<_> = recipients
+                        .iter()
+                        .map(|recipient| crate::text::escape_control(recipient))
+                        .collect();
+                    shown.join(", ")
                 };
                 let (message, help) = if tried.is_empty() {
                     (
@@ -266,7 +270,7 @@ impl Error {
                 line: Some(*line),
                 message: format!(
                     "the value of {name} {} was tampered with or corrupted: {detail}",
-                    scope.key()
+                    crate::text::escape_control(&scope.key())
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
@@ -283,8 +287,9 @@ impl Error {
                 path: path.clone(),
                 line: Some(*line),
                 message: format!(
-                    "the ciphertext in {name} {} belongs to {found}; the file was edited by hand",
-                    scope.key()
+                    "the ciphertext in {name} {} belongs to {}; the file was edited by hand",
+                    crate::text::escape_control(&scope.key()),
+                    crate::text::escape_control(found)
                 ),
                 help: Some(format!(
                     "restore the file from git history, or set the value again with `cargo xtask secret set {} {name}`",
@@ -297,21 +302,32 @@ impl Error {
                 others,
                 path,
             } => {
-                let others: Vec<String> = others
+                let listed: Vec<String> = others
                     .iter()
-                    .map(|other| format!("`{}`", other.key()))
+                    .map(|other| format!("`{}`", crate::text::escape_control(&other.key())))
                     .collect();
+                let unset: Vec<String> = others
+                    .iter()
+                    .map(|other| format!("`cargo xtask secret unset {} {name}`", other.flags()))
+                    .collect();
+                let (values, value, overlap) = if others.len() == 1 {
+                    ("a value", "value", "overlaps")
+                } else {
+                    ("values", "values", "overlap")
+                };
                 FileError {
                     path: path.clone(),
                     line: None,
                     message: format!(
-                        "{name} already has a value for part of {}: {}; a secret has at most one value per type and per environment",
-                        scope.describe(),
-                        others.join(", ")
+                        "{name} already has {values} for {}, which {overlap} {}; a secret has at most one value per type and per environment",
+                        listed.join(" and "),
+                        scope.describe()
                     ),
                     help: Some(format!(
-                        "to move them to the new value run `cargo xtask secret set {} --move {name}`; or remove them first with `cargo xtask secret unset`",
-                        scope.flags()
+                        "to take {} away from the other {value} and set it here, run `cargo xtask secret set {} --move {name}`; to remove the other {value} first, run {}",
+                        scope.describe(),
+                        scope.flags(),
+                        unset.join(" and ")
                     )),
                 }
             }

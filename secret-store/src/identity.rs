@@ -239,17 +239,24 @@ impl Identities {
 
 /// A warning when the identity file at `path` can be read or written by other users than its
 /// owner (Unix permissions): it names the file and the `chmod` that fixes it. `None` when the
-/// file is private, missing, or on a platform without Unix permissions.
+/// file is private, missing, not a regular file, or on a platform without Unix permissions.
 pub fn permission_warning(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        let metadata = std::fs::metadata(path).ok()?;
+        // A device (`/dev/null`), a folder or a pipe is not an identity file to make private:
+        // reading it fails with its own message.
+        if !metadata.is_file() {
+            return None;
+        }
+        let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
+            let shown = path.display().to_string();
             return Some(format!(
                 "the identity file {} can be read by other users (mode {mode:04o}); make it private with `chmod 600 {}`",
-                path.display(),
-                path.display()
+                crate::text::escape_control(&shown),
+                crate::text::shell_quote(&shown)
             ));
         }
     }

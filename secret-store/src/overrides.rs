@@ -67,18 +67,33 @@ fn parse_toml_overrides(
     path: &Path,
     text: &str,
 ) -> Result<BTreeMap<String, SecretString>, FileError> {
-    let table: BTreeMap<String, Spanned<toml::Value>> = toml::from_str(text).map_err(|error| {
-        FileError::at(
-            path,
-            text,
-            error.span().map(|span| span.start),
-            error.message().trim().to_owned(),
-        )
-    })?;
+    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
+        toml::from_str(text).map_err(|error| {
+            FileError::at(
+                path,
+                text,
+                error.span().map(|span| span.start),
+                error.message().trim().to_owned(),
+            )
+        })?;
     let mut values = BTreeMap::new();
     let mut bad = None;
     for (name, value) in table {
         let start = value.span().start;
+        let name_start = name.span().start;
+        let name = name.into_inner();
+        if !crate::is_secret_name(&name) {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(name_start),
+                format!(
+                    "`{}` is not a valid secret name",
+                    crate::text::escape_control(&name)
+                ),
+            )
+            .with_help(crate::NAME_RULE));
+        }
         match value.into_inner() {
             toml::Value::String(value) => {
                 values.insert(name, SecretString::from(value.as_str()));

@@ -198,25 +198,44 @@ mod tests {
 
     #[test]
     fn writers_default_to_recipients_and_narrow_by_level() {
+        let key = || {
+            crate::identity::generate_identity()
+                .0
+                .to_public()
+                .to_string()
+        };
+        let (ops, dev) = (key(), key());
         let config = Config::parse(
             std::path::Path::new("secrets.toml"),
-            "[environments]\nstaging = \"development\"\n\"pr-*\" = \"preview\"\n\
-             [recipients]\nproduction = [\"age1ops\"]\ndevelopment = [\"age1dev\", \"age1ops\"]\n\
-             local = [\"age1dev\"]\npreview = [\"age1dev\"]\nstaging = [\"age1ops\"]\n\
-             [writers]\nproduction = [\"age1ops\", \"age1dev\"]\n",
+            &format!(
+                "[environments]\nstaging = \"development\"\n\"pr-*\" = \"preview\"\n\
+                 [recipients]\nproduction = [\"{ops}\"]\ndevelopment = [\"{dev}\", \"{ops}\"]\n\
+                 local = [\"{dev}\"]\npreview = [\"{dev}\"]\nstaging = [\"{ops}\"]\n\
+                 [writers]\nproduction = [\"{ops}\", \"{dev}\"]\n"
+            ),
         )
         .unwrap();
+        let sorted = |mut list: Vec<&String>| {
+            list.sort();
+            list.into_iter().cloned().collect::<Vec<String>>()
+        };
         let types = |list: &[EnvType]| Scope::Types(list.iter().copied().collect());
         assert_eq!(
             writers_for(&config, &types(&[EnvType::Production])),
-            ["age1dev", "age1ops"]
+            sorted(vec![&ops, &dev])
         );
         assert_eq!(
             writers_for(&config, &types(&[EnvType::Development, EnvType::Local])),
-            ["age1dev"]
+            std::slice::from_ref(&dev)
         );
         let envs = |list: &[&str]| Scope::Envs(list.iter().map(|e| (*e).to_owned()).collect());
-        assert_eq!(writers_for(&config, &envs(&["staging"])), ["age1ops"]);
-        assert_eq!(writers_for(&config, &envs(&["pr-7"])), ["age1dev"]);
+        assert_eq!(
+            writers_for(&config, &envs(&["staging"])),
+            std::slice::from_ref(&ops)
+        );
+        assert_eq!(
+            writers_for(&config, &envs(&["pr-7"])),
+            std::slice::from_ref(&dev)
+        );
     }
 }

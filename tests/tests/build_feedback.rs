@@ -113,7 +113,7 @@ fn check_app(ws: &Ws, env: Option<&str>, mode: Option<&str>) -> (bool, Vec<Messa
         }
         let message = &value["message"];
         let text = message["message"].as_str().unwrap().to_owned();
-        if !text.contains("secret `") && !text.contains("missing_secret") {
+        if !text.contains("secret") {
             continue;
         }
         let span = message["spans"]
@@ -153,10 +153,28 @@ fn warning(name: &str, line: u64, column: u64) -> Message {
 fn build_feedback_follows_the_store_without_cargo_clean() {
     let mut ws = workspace();
 
-    // No secrets.toml: the workspace does not use the store, and the macro is silent.
+    // No secrets.toml: one warning per crate says its secrets are unchecked and how to
+    // start (regression: there was none at all), not under the `missing_secret` prefix.
     let (success, messages) = check_app(&ws, None, None);
     assert!(success);
-    assert_eq!(messages, [], "no noise without secrets.toml");
+    assert_eq!(
+        messages,
+        [Message {
+            level: "warning".to_owned(),
+            text: "use of deprecated constant `GITHUB_TOKEN::secrets_unchecked`: this crate declares secrets, but the workspace has no secrets.toml, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this".to_owned(),
+            line: 4,
+            column: 31,
+        }]
+    );
+    let (_, messages) = check_app(&ws, None, Some("off"));
+    assert_eq!(messages, [], "the opt-out silences it");
+    let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: scripted@0.1.0: scripted declares secrets, but the workspace has no secrets.toml"),
+        "{stderr}"
+    );
 
     let key = ws.key("dev");
     ws.use_key(&key);
@@ -222,24 +240,65 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     assert!(success, "{messages:?}");
     assert_eq!(messages, []);
 
-    // A malformed secrets.toml: one warning naming the file and line, no panic, no error.
+    // A malformed secrets.toml: for local, one warning per crate naming the file and line
+    // (not under the `missing_secret` prefix); for a deploy build, a compile error saying
+    // why (regression: prod built with only a warning).
     let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
     ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
-    let (success, messages) = check_app(&ws, Some("prod"), None);
+    let (success, messages) = check_app(&ws, None, None);
     assert!(success, "{messages:?}");
     assert_eq!(messages.len(), 1, "one warning per crate: {messages:?}");
-    assert!(messages[0].text.contains("secrets.toml:"), "{messages:?}");
     assert!(
-        messages[0].text.contains("unknown key `enviroments`"),
+        messages[0]
+            .text
+            .starts_with("use of deprecated constant `GITHUB_TOKEN::secrets_unchecked`: "),
         "{messages:?}"
     );
+    assert!(messages[0].text.contains("secrets.toml:"), "{messages:?}");
     assert!(
         messages[0]
             .text
             .ends_with("(the build-time secret check is skipped)"),
         "{messages:?}"
     );
+    let (success, messages) = check_app(&ws, Some("prod"), None);
+    assert!(!success, "{messages:?}");
+    assert_eq!(messages.len(), 1, "one error per crate: {messages:?}");
+    assert_eq!(messages[0].level, "error");
+    assert!(
+        messages[0]
+            .text
+            .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=prod): "),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0].text.contains("unknown key `enviroments`"),
+        "{messages:?}"
+    );
     ws.write("secrets.toml", &config);
+
+    // A merge-conflict marker in the store: a deploy build fails saying why.
+    let store = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
+    ws.write(
+        "secrets.enc.toml",
+        &format!("{store}<<<<<<< HEAD\n=======\n>>>>>>> branch\n"),
+    );
+    let (success, messages) = check_app(&ws, Some("prod"), None);
+    assert!(!success, "{messages:?}");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].text.contains("secrets.enc.toml:"),
+        "{messages:?}"
+    );
+    ws.write("secrets.enc.toml", &store);
+
+    // A typo in SECRETS_ENV: an error listing the known environments.
+    let (success, messages) = check_app(&ws, Some("prdo"), None);
+    assert!(!success, "{messages:?}");
+    assert_eq!(
+        messages[0].text,
+        "the secrets of this build cannot be checked (SECRETS_ENV=prdo): SECRETS_ENV=prdo is not an environment of this workspace; the known environments are production (prod), development (dev), preview (pr), local"
+    );
 
     // The build-script helper: a warning line for local, a failed build for production.
     let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
@@ -260,6 +319,15 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         stderr.contains("error: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for production; set it with `cargo xtask secret set --type prod DatabaseURL`"),
         "{stderr}"
     );
+    ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
+    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: scripted@0.1.0: the secrets of this build cannot be checked (SECRETS_ENV=prod): "),
+        "{stderr}"
+    );
+    ws.write("secrets.toml", &config);
     ok(&ws.secret(&["set", "--type", "prod", "DatabaseURL"], "postgres://prod"));
     let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
     assert!(

@@ -195,7 +195,7 @@ fn conflicting_set_fails_before_reading_and_leaves_the_store_unchanged() {
     );
     assert!(
         conflict.stderr.contains(
-            "help: to move them to the new value run `cargo xtask secret set --type dev --move Token`"
+            "help: to take development away from the other value and set it here, run `cargo xtask secret set --type dev --move Token`"
         ),
         "{}",
         conflict.stderr

@@ -806,7 +806,8 @@ fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
     let out = ws.secret(&["reveal", "--env", "prod", "Token"], "");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stderr.contains("the value of Token (type:production) is not signed")
+        out.stderr
+            .contains("the value of Token (type:production) is not signed")
             && out.stderr.contains("cargo xtask secret migrate"),
         "{}",
         out.stderr
@@ -835,7 +836,11 @@ fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
     // Nothing left to migrate.
     let out = ws.secret(&["migrate"], "");
     ok(&out);
-    assert!(out.stdout.contains("every value is signed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("every value is signed"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// A stored value is a standard age file: the `age` command-line tool decrypts it to exactly
@@ -861,7 +866,10 @@ fn the_age_tool_decrypts_a_stored_value() {
         &format!("[recipients]\nproduction = [\"{}\"]\n", ops.public),
     );
     ws.use_key(&ops);
-    ok(&ws.secret(&["set", "--type", "prod", "Token"], "line one\nline \"two\" $x"));
+    ok(&ws.secret(
+        &["set", "--type", "prod", "Token"],
+        "line one\nline \"two\" $x",
+    ));
     let store = Store::load(ws.root()).unwrap();
     let prod = Scope::Types([EnvType::Production].into());
     let armored = ws.home.path().join("value.age");
@@ -873,6 +881,10 @@ fn the_age_tool_decrypts_a_stored_value() {
         .arg(&armored)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, b"line one\nline \"two\" $x");
 }

@@ -82,7 +82,9 @@ fn cli_writes_are_what_bao_kv_get_shows() {
     let out = ws.secret(&["set", "--type", "prod,dev", "DatabaseUrl"], "x\n");
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
-        out.stderr.contains("already has a value for part of"),
+        out.stderr.contains(
+            "DatabaseUrl already has values for `type:production` and `type:development,local`, which overlap production, development"
+        ),
         "{}",
         out.stderr
     );

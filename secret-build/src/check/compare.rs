@@ -29,6 +29,9 @@ pub struct Inputs {
     pub merge_driver: Option<bool>,
     /// Rotation due is an error rather than a warning (`--deny-rotation-due`).
     pub deny_rotation_due: bool,
+    /// The names the local override files set: a value for local environments, as at run
+    /// time.
+    pub overrides: BTreeSet<String>,
 }
 
 /// Applies every rule and returns the report.
@@ -40,6 +43,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         tracked_overrides,
         merge_driver,
         deny_rotation_due,
+        overrides,
     } = inputs;
     let mut diagnostics = Vec::new();
     scan_problems(&scan, &mut diagnostics);
@@ -52,7 +56,10 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     for name in &names {
         let cells: Vec<Cell> = environments
             .iter()
-            .map(|env| resolve(&stored, name, env))
+            .map(|env| match resolve(&stored, name, env) {
+                Cell::Missing if !env.ty.is_cloud() && overrides.contains(*name) => Cell::Override,
+                cell => cell,
+            })
             .collect();
         if let Some(declarations) = declared.get(name) {
             for (env, cell) in environments.iter().zip(&cells) {
@@ -181,6 +188,11 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
             label,
             notes,
             help: match problem.kind {
+                // The literal is there but the name breaks the rule (a dash, a leading digit):
+                // the fix is a new name, not a different literal.
+                ProblemKind::InvalidDeclaration if problem.message.starts_with("the secret name") => {
+                    Some("rename the secret using only ASCII letters, digits and `_`, such as `secret!(\"GitHub_API_Token\")`; the name is also its environment variable `SECRET_<Name>`".to_owned())
+                }
                 ProblemKind::InvalidDeclaration => {
                     Some("write the name as one string literal, such as `secret!(\"GitHubAPIToken\")`".to_owned())
                 }
@@ -196,7 +208,7 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
 /// The `set` flag that gives `env` a value.
 fn set_flag(env: &Environment) -> String {
     match &env.kind {
-        EnvKind::Named => format!("--env {}", env.name),
+        EnvKind::Named => format!("--env {}", secret_store::text::shell_quote(&env.name)),
         EnvKind::Type | EnvKind::Pattern(_) => format!("--type {}", env.ty.short()),
     }
 }

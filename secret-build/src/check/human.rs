@@ -38,6 +38,10 @@ fn level(severity: Severity) -> Level {
 }
 
 fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> String {
+    // Messages hold names, scopes and recipients from files anyone can commit: no control
+    // character reaches the terminal.
+    let escaped = escape(diagnostic);
+    let diagnostic = &escaped;
     let level = level(diagnostic.severity);
     let code = diagnostic.code.as_str();
     let mut message: Message<'_> = level.title(&diagnostic.message).id(code);
@@ -86,6 +90,17 @@ fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> Stri
     text
 }
 
+/// `diagnostic` with control characters escaped in every text it prints.
+fn escape(diagnostic: &Diagnostic) -> Diagnostic {
+    let escape = |text: &str| secret_store::text::escape_control(text).into_owned();
+    let mut escaped = diagnostic.clone();
+    escaped.message = escape(&escaped.message);
+    escaped.label = escaped.label.as_deref().map(escape);
+    escaped.notes = escaped.notes.iter().map(|note| escape(note)).collect();
+    escaped.help = escaped.help.as_deref().map(escape);
+    escaped
+}
+
 /// The line of `location` and the byte range to highlight in it.
 fn source_line(
     location: &Location,
@@ -129,6 +144,7 @@ fn grid(report: &Report) -> String {
         let mut cells = vec![row.name.clone()];
         cells.extend(row.cells.iter().map(|cell| match cell {
             Cell::Set(scope) => format!("set ({})", scope.key()),
+            Cell::Override => "override file".to_owned(),
             Cell::Missing => "missing".to_owned(),
         }));
         if !row.declared {

@@ -49,6 +49,7 @@ pub fn to_value(report: &Report) -> Value {
                 .map(|(env, cell)| {
                     let value = match cell {
                         Cell::Set(scope) => json!({ "status": "set", "scope": scope.key() }),
+                        Cell::Override => json!({ "status": "override", "scope": null }),
                         Cell::Missing => json!({ "status": "missing", "scope": null }),
                     };
                     (env.name.clone(), value)

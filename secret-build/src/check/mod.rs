@@ -142,6 +142,7 @@ pub fn check_full(
     let merge_driver = (config.backend.is_none() && root.join(secret_store::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
+    let overrides = override_names(root)?;
     Ok(compare(
         scan,
         Inputs {
@@ -151,8 +152,20 @@ pub fn check_full(
             tracked_overrides,
             merge_driver,
             deny_rotation_due,
+            overrides,
         },
     ))
+}
+
+/// The names the local override files at `root` set (their values are dropped at once).
+pub fn override_names(root: &Path) -> Result<std::collections::BTreeSet<String>, FileError> {
+    let mut names = std::collections::BTreeSet::new();
+    for file in OVERRIDE_FILES {
+        if let Some(values) = secret_store::overrides::load(&root.join(file))? {
+            names.extend(values.into_keys());
+        }
+    }
+    Ok(names)
 }
 
 /// Renders `report` in `format`; source lines are read from under `root`.

@@ -172,6 +172,9 @@ pub struct Diagnostic {
 pub enum Cell {
     /// A stored value applies: the scope it is stored under (the most specific one wins).
     Set(Scope),
+    /// No stored value applies, but a local override file (`.secrets.local.toml`,
+    /// `.secrets.local.cue`) sets the name: local environments only, as at run time.
+    Override,
     /// No stored value applies.
     Missing,
 }

@@ -94,7 +94,10 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let config = Config::load(root)?;
     let env = config.resolve_env(&args.env)?;
-    let command = format!("cargo xtask secret export --env {} --format ...", args.env);
+    let command = format!(
+        "cargo xtask secret export --env {} --format ...",
+        secret_store::text::shell_quote(&args.env)
+    );
     let to_stdout = match &args.format {
         Format::Dir(_) => false,
         Format::Github => true,

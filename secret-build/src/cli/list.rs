@@ -24,7 +24,8 @@
 //!         { "scope": "type:development,local", "types": ["development", "local"],
 //!           "environments": [], "recipients": ["age1..."], "line": 4 }
 //!       ],
-//!       "coverage": { "production": null, "development": "type:development,local", ... }
+//!       "coverage": { "production": null, "development": "type:development,local", ... },
+//!       "overrides": []
 //!     }
 //!   ]
 //! }
@@ -38,6 +39,9 @@
 //! `declared_at` paths are relative to the workspace root.
 //! `coverage` maps each entry of `environments` to the scope key of the value that applies
 //! there (named environment first, then pattern, then type), or `null` when none does.
+//! `overrides` lists the local environments where no value is stored but a local override
+//! file (`.secrets.local.toml`, `.secrets.local.cue`) sets the name, as at run time; the
+//! table shows them as `✓ override`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -101,7 +105,10 @@ pub(crate) fn run(
             None
         }
     };
+    // Local override files count for local environments, as at run time.
+    let overrides = crate::check::override_names(root)?;
     let mut names: BTreeSet<&str> = store.names().collect();
+    names.extend(overrides.iter().map(String::as_str));
     let mut declared: BTreeMap<&str, Declared<'_>> = BTreeMap::new();
     if let Some(scan) = &scan {
         for (name, declarations) in scan.by_name() {
@@ -153,11 +160,15 @@ pub(crate) fn run(
     };
     let output = match args.format {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&to_json(&store, &columns, &names, &declared, &audits))
-                .unwrap()
+            serde_json::to_string_pretty(&to_json(
+                &store, &columns, &names, &declared, &audits, &overrides,
+            ))
+            .unwrap()
                 + "\n"
         }
-        ListFormat::Table => table(&store, &columns, &names, &declared) + &problems(&audits),
+        ListFormat::Table => {
+            table(&store, &columns, &names, &declared, &overrides) + &problems(&audits)
+        }
     };
     let _ = io.stdout.write_all(output.as_bytes());
     Ok(())
@@ -175,6 +186,7 @@ fn table(
     columns: &[Environment],
     names: &[&str],
     declared: &BTreeMap<&str, Declared<'_>>,
+    overrides: &BTreeSet<String>,
 ) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header = vec!["Secret".to_owned()];
@@ -185,7 +197,15 @@ fn table(
         let mut row = vec![(*name).to_owned()];
         for env in columns {
             let set = store.lookup(name, env).is_some();
-            row.push(if set { "✓" } else { "✗" }.to_owned());
+            let overridden = !env.ty.is_cloud() && overrides.contains(*name);
+            row.push(
+                match (set, overridden) {
+                    (true, _) => "✓",
+                    (false, true) => "✓ override",
+                    (false, false) => "✗",
+                }
+                .to_owned(),
+            );
         }
         let (at, description) = match declared.get(name) {
             Some(declared) => {
@@ -270,6 +290,7 @@ fn to_json(
     names: &[&str],
     declared: &BTreeMap<&str, Declared<'_>>,
     audits: &BTreeMap<(String, String), Audit>,
+    overrides: &BTreeSet<String>,
 ) -> Value {
     let environments: Vec<Value> = columns
         .iter()
@@ -337,12 +358,23 @@ fn to_json(
                 ),
                 None => (None, Vec::new()),
             };
+            // Local environments an override file gives a value to (none stored for them).
+            let overridden: Vec<&str> = columns
+                .iter()
+                .filter(|env| {
+                    !env.ty.is_cloud()
+                        && overrides.contains(*name)
+                        && store.lookup(name, env).is_none()
+                })
+                .map(|env| env.name.as_str())
+                .collect();
             json!({
                 "name": name,
                 "description": description,
                 "declared_at": at,
                 "values": values,
                 "coverage": coverage,
+                "overrides": overridden,
             })
         })
         .collect();

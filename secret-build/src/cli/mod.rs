@@ -114,6 +114,10 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
+            if let Some(failure) = positional_echo(&error) {
+                let _ = failure.print(io.stderr);
+                return ExitCode::from(failure.code);
+            }
             let text = error.render().to_string();
             let _ = if error.use_stderr() {
                 write!(io.stderr, "{text}")
@@ -142,6 +146,24 @@ where
     }
 }
 
+/// A parse error that would repeat an extra positional argument: it may be a value typed on
+/// the command line (`secret set Token hunter2`), so it is not shown.
+fn positional_echo(error: &clap::Error) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) if !arg.starts_with('-') => Some(
+            Failure::usage("unexpected extra argument (not shown: it may be a value)".to_owned())
+                .with_help(
+                    "a value is never given on the command line: `set` reads it from stdin, a prompt or `--from-file FILE`; see `--help`",
+                ),
+        ),
+        _ => None,
+    }
+}
+
 /// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
 fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
     // Git runs the drivers from the repository's top folder, with paths to temporary files.
@@ -151,6 +173,20 @@ fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure>
         _ => {}
     }
     let root = secret_store::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
+    // For another workspace than the current folder's, the commands suggested must name it.
+    let elsewhere = secret.workspace.is_some()
+        && secret_store::workspace::find_root(&io.cwd).as_deref() != Some(root.as_path());
+    run_in(secret, &root, io).map_err(|failure| {
+        if elsewhere {
+            failure.in_workspace(&root)
+        } else {
+            failure
+        }
+    })
+}
+
+fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
+    let root = root.to_owned();
     warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
     match secret.command {
@@ -370,6 +406,19 @@ impl Failure {
         }
     }
 
+    /// The failure with `--workspace DIR` added to every `cargo xtask secret` command it
+    /// suggests, for a command run on another workspace than the current folder's.
+    fn in_workspace(mut self, root: &Path) -> Self {
+        let with = format!(
+            "cargo xtask secret --workspace {} ",
+            secret_store::text::shell_quote(&root.display().to_string())
+        );
+        let add = |text: &str| text.replace("cargo xtask secret ", &with);
+        self.message = add(&self.message);
+        self.help = self.help.iter().map(|help| add(help)).collect();
+        self
+    }
+
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help.push(help.into());
         self
@@ -390,9 +439,12 @@ impl Failure {
     }
 
     fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "error: {}", self.message)?;
+        // Names, scopes and recipients come from files anyone can commit: no control
+        // character reaches the terminal.
+        let escape = secret_store::text::escape_control_keep_lines;
+        writeln!(out, "error: {}", escape(&self.message))?;
         for help in &self.help {
-            writeln!(out, "help: {help}")?;
+            writeln!(out, "help: {}", escape(help))?;
         }
         Ok(())
     }
@@ -425,7 +477,11 @@ fn warn_if_identity_is_shared(io: &mut Io<'_>) {
         secret_store::identity::IdentitySource::from_vars(io.vars)
         && let Some(warning) = secret_store::identity::permission_warning(&path)
     {
-        let _ = writeln!(io.stderr, "warning: {warning}");
+        let _ = writeln!(
+            io.stderr,
+            "warning: {}",
+            secret_store::text::escape_control_keep_lines(&warning)
+        );
     }
 }
 

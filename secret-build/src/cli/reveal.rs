@@ -45,11 +45,26 @@ pub(crate) fn run(
             io,
             args.show,
             &format!("the value of {}", args.name),
-            &format!("cargo xtask secret reveal --env {} {}", args.env, args.name),
+            &format!(
+                "cargo xtask secret reveal --env {} {}",
+                secret_store::text::shell_quote(&args.env),
+                secret_store::text::shell_quote(&args.name)
+            ),
         )
         .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
     let backend = open_backend(root, &config, file_store, io)?;
+    let store = root.join(secret_store::STORE_FILE);
+    if (file_store || config.backend.is_none()) && !store.exists() {
+        return Err(Failure::data(format!(
+            "there is no store: {} does not exist",
+            store.display()
+        ))
+        .with_help(format!(
+            "create it with `cargo xtask secret init`, then set the value with `{}`",
+            env.set_command(&args.name)
+        )));
+    }
     let Some((scope, value)) = backend.value_for(&args.name, &env, io.vars)? else {
         return Err(secret_store::Error::NotSet {
             name: args.name.clone(),

@@ -199,8 +199,21 @@ fn read_value(
             bytes
         };
     if bytes.is_empty() {
-        return Err(Failure::data(format!("the value of {name} is empty"))
-            .with_help(format!("pipe the value in (`... | cargo xtask secret set {} {name}`), use --from-file, or remove it with `cargo xtask secret unset`", scope.flags())));
+        let flags = scope.flags();
+        let unset = format!("cargo xtask secret unset {flags} {name}");
+        let failure = match file {
+            Some(file) => Failure::data(format!(
+                "the value of {name} is empty: {} is an empty file",
+                io.cwd.join(file).display()
+            ))
+            .with_help(format!(
+                "write the value into the file first, or remove the secret's value with `{unset}`"
+            )),
+            None => Failure::data(format!("the value of {name} is empty")).with_help(format!(
+                "pipe the value in (`... | cargo xtask secret set {flags} {name}`) or use `--from-file FILE`; to remove the value, `{unset}`"
+            )),
+        };
+        return Err(failure);
     }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::data(format!("the value of {name} is not UTF-8 text")))?;
