@@ -25,6 +25,7 @@ pub fn render(report: &Report, root: &Path, styled: bool) -> String {
         out.push_str(&grid(report));
         out.push('\n');
     }
+    out.push_str(&optional_unset(report));
     out.push_str(&summary(report));
     out.push('\n');
     out
@@ -120,6 +121,28 @@ fn source_line(
     Some((source, line, start..end))
 }
 
+/// One note per environment naming the optional secrets without a value there: not a
+/// problem, but worth knowing before a deploy.
+fn optional_unset(report: &Report) -> String {
+    let mut out = String::new();
+    for (index, env) in report.environments.iter().enumerate() {
+        let names: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|row| row.cells.get(index) == Some(&Cell::OptionalUnset))
+            .map(|row| row.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            out.push_str(&format!(
+                "note: optional, unset for {}: {}\n",
+                env.name,
+                names.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// The grid of secrets by environment.
 fn grid(report: &Report) -> String {
     let mut header = vec!["secret".to_owned()];
@@ -130,6 +153,7 @@ fn grid(report: &Report) -> String {
         cells.extend(row.cells.iter().map(|cell| match cell {
             Cell::Set(scope) => format!("set ({})", scope.key()),
             Cell::Missing => "missing".to_owned(),
+            Cell::OptionalUnset => "optional, unset".to_owned(),
         }));
         if !row.declared {
             cells[0].push_str(" (not declared)");

@@ -50,6 +50,9 @@ pub fn to_value(report: &Report) -> Value {
                     let value = match cell {
                         Cell::Set(scope) => json!({ "status": "set", "scope": scope.key() }),
                         Cell::Missing => json!({ "status": "missing", "scope": null }),
+                        Cell::OptionalUnset => {
+                            json!({ "status": "optional-unset", "scope": null })
+                        }
                     };
                     (env.name.clone(), value)
                 })
@@ -58,6 +61,7 @@ pub fn to_value(report: &Report) -> Value {
                 "name": row.name,
                 "description": row.description,
                 "declared": row.declared,
+                "optional": row.optional,
                 "values": values,
             })
         })
@@ -77,6 +81,7 @@ pub fn to_value(report: &Report) -> Value {
                 "end_line": d.end_line,
                 "end_column": d.end_column,
                 "description": d.description,
+                "optional": d.optional,
             })
         })
         .collect();

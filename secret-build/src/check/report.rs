@@ -45,11 +45,13 @@ pub enum Code {
     /// A stored value found in plain text in a tracked file or the build output
     /// (`--leaks`).
     LeakedSecret,
+    /// A secret declared `optional` in one place and required in another.
+    OptionalMismatch,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 7] = [
+    pub const ALL: [Code; 8] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -57,6 +59,7 @@ impl Code {
         Self::InvalidDeclaration,
         Self::UnscannedFile,
         Self::LeakedSecret,
+        Self::OptionalMismatch,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -69,6 +72,7 @@ impl Code {
             Self::InvalidDeclaration => "invalid-declaration",
             Self::UnscannedFile => "unscanned-file",
             Self::LeakedSecret => "leaked-secret",
+            Self::OptionalMismatch => "optional-mismatch",
         }
     }
 
@@ -83,6 +87,9 @@ impl Code {
             Self::UnscannedFile => "A source file could not be scanned for declarations",
             Self::LeakedSecret => {
                 "A stored secret value appears in plain text in a tracked file or the build output"
+            }
+            Self::OptionalMismatch => {
+                "A secret is declared optional in one place and required in another"
             }
         }
     }
@@ -131,6 +138,8 @@ pub enum Cell {
     Set(Scope),
     /// No stored value applies.
     Missing,
+    /// No stored value applies, and every declaration is `optional`: not a problem.
+    OptionalUnset,
 }
 
 /// One row of the grid: a secret declared in code or stored, and its value per environment.
@@ -142,6 +151,8 @@ pub struct Row {
     pub description: Option<String>,
     /// Whether code declares it.
     pub declared: bool,
+    /// Whether every declaration is `secret!("Name", optional)`.
+    pub optional: bool,
     /// One cell per environment of [`Report::environments`], in that order.
     pub cells: Vec<Cell>,
 }

@@ -52,7 +52,10 @@ fn default_level(code: Code) -> &'static str {
         | Code::TrackedOverride
         | Code::InvalidDeclaration
         | Code::LeakedSecret => "error",
-        Code::UndeclaredSecret | Code::CaseCollision | Code::UnscannedFile => "warning",
+        Code::UndeclaredSecret
+        | Code::CaseCollision
+        | Code::UnscannedFile
+        | Code::OptionalMismatch => "warning",
     }
 }
 
