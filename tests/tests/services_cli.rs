@@ -435,3 +435,25 @@ fn sync_takes_the_same_package_selection() {
         out.stderr
     );
 }
+
+#[test]
+fn the_scanner_records_which_declarations_are_optional() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/services");
+    let scan = secret_build::scan::scan_workspace(&fixture).unwrap();
+    let sentry: Vec<(String, bool)> = scan
+        .declarations
+        .iter()
+        .filter(|declaration| declaration.name == "SentryDSN")
+        .map(|declaration| (declaration.package.clone(), declaration.optional))
+        .collect();
+    assert_eq!(
+        sentry,
+        [("search".to_owned(), false), ("shared".to_owned(), true)]
+    );
+    assert!(
+        scan.declarations
+            .iter()
+            .filter(|declaration| declaration.name != "SentryDSN")
+            .all(|declaration| !declaration.optional)
+    );
+}
