@@ -166,3 +166,82 @@ impl ScanReport {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Declaration;
+
+    fn declaration(name: &str, package: &str, target_kind: &str) -> Declaration {
+        Declaration {
+            name: name.to_owned(),
+            package: package.to_owned(),
+            target_kind: target_kind.to_owned(),
+            path: format!("{package}/src/lib.rs").into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+            description: None,
+            optional: false,
+        }
+    }
+
+    /// `app` -> `mid` -> `base` (normal), `app` -dev-> `fixtures`, `mid` -dev-> `testkit`.
+    fn report() -> ScanReport {
+        let dep = |package: &str, dev| Dependency {
+            package: package.to_owned(),
+            dev,
+        };
+        ScanReport {
+            packages: ["app", "base", "fixtures", "mid", "other", "testkit"]
+                .map(str::to_owned)
+                .to_vec(),
+            dependencies: [
+                ("app", vec![dep("mid", false), dep("fixtures", true)]),
+                ("mid", vec![dep("base", false), dep("testkit", true)]),
+            ]
+            .into_iter()
+            .map(|(name, deps)| (name.to_owned(), deps))
+            .collect(),
+            declarations: vec![
+                declaration("AppKey", "app", "bin"),
+                declaration("AppTestKey", "app", "test"),
+                declaration("MidKey", "mid", "lib"),
+                declaration("MidBinKey", "mid", "bin"),
+                declaration("BaseKey", "base", "lib"),
+                declaration("FixtureKey", "fixtures", "lib"),
+                declaration("TestkitKey", "testkit", "lib"),
+                declaration("OtherKey", "other", "lib"),
+            ],
+            ..ScanReport::default()
+        }
+    }
+
+    fn names(selection: &Selection) -> Vec<String> {
+        report().names_for(selection).unwrap().into_iter().collect()
+    }
+
+    #[test]
+    fn transitive_libraries_only_and_dev_dependencies_only_of_the_selected() {
+        let app = Selection {
+            packages: vec!["app".to_owned()],
+            dev: false,
+        };
+        assert_eq!(names(&app), ["AppKey", "BaseKey", "MidKey"]);
+        let app_dev = Selection { dev: true, ..app };
+        assert_eq!(
+            names(&app_dev),
+            ["AppKey", "AppTestKey", "BaseKey", "FixtureKey", "MidKey"],
+            "mid's dev-dependency testkit is not app's"
+        );
+        assert_eq!(names(&Selection::default()).len(), 8, "no -p: everything");
+        let error = report()
+            .names_for(&Selection {
+                packages: vec!["ap".to_owned()],
+                dev: false,
+            })
+            .unwrap_err();
+        assert_eq!(error.name, "ap");
+    }
+}
