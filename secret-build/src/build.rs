@@ -125,7 +125,10 @@ pub fn instructions(
                     env.set_command(&name)
                 );
                 if env.ty.is_cloud() {
-                    out.push(Instruction::Error(message));
+                    out.push(Instruction::Error(format!(
+                        "{message}; see every missing secret of {package} at once with `cargo xtask check-secrets --env {} -p {package}`",
+                        env.name
+                    )));
                 } else if mode != Some("cloud-only") {
                     out.push(Instruction::Warning(message));
                 }
@@ -202,7 +205,11 @@ fn missing(
     let mut names = BTreeMap::new();
     for declaration in &report.declarations {
         let built = matches!(declaration.target_kind.as_str(), "lib" | "bin");
-        if declaration.package != package || !built || overrides.contains(&declaration.name) {
+        if declaration.package != package
+            || !built
+            || declaration.optional
+            || overrides.contains(&declaration.name)
+        {
             continue;
         }
         if check::resolve(&stored, &declaration.name, &env) == Cell::Missing {

@@ -155,8 +155,9 @@ pub(crate) fn check(name: &str) -> Outcome {
                     env.set_command(name)
                 ))),
                 (false, true, _) => Some(Diagnostic::Error(format!(
-                    "secret `{name}` has no value for {env}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`",
-                    env.set_command(name)
+                    "secret `{name}` has no value for {env}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`; see every missing secret at once with `cargo xtask check-secrets --env {}`",
+                    env.set_command(name),
+                    env.name
                 ))),
             }
         }

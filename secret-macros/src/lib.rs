@@ -19,7 +19,8 @@ use crate::check::{Diagnostic, Outcome};
 /// ```
 ///
 /// The argument is one string literal: an ASCII letter, then ASCII letters, digits or `_`,
-/// at most 128 characters.
+/// at most 128 characters; `secret!("SentryDSN", optional)` declares a secret that may
+/// have no value (read it with `Secret::get`).
 #[proc_macro]
 pub fn secret(input: TokenStream) -> TokenStream {
     match secret_syntax::parse_invocation(input.into()) {
@@ -34,7 +35,13 @@ pub fn secret(input: TokenStream) -> TokenStream {
 /// diagnostic (see [`check`]).
 fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
     let name = &invocation.name;
-    let feedback = feedback(&check::check(name));
+    let optional = invocation.optional;
+    let mut outcome = check::check(name);
+    if optional {
+        // An optional secret may have no value anywhere: nothing to warn about.
+        outcome.diagnostic = None;
+    }
+    let feedback = feedback(&outcome);
     // Where the declaration is, computed here rather than by expanding `env!`, `file!`,
     // `line!` and `column!` in every invocation: a crate with many declarations compiles
     // measurably faster with literals.
@@ -53,7 +60,8 @@ fn expand(invocation: &Invocation) -> proc_macro2::TokenStream {
         {
             #feedback
             static __SECRET_DECLARATION: ::secret_runtime::__private::Declaration =
-                ::secret_runtime::__private::Declaration::__new(#name, #krate, #file, #line, #column, #manifest_dir);
+                ::secret_runtime::__private::Declaration::__new(#name, #krate, #file, #line, #column, #manifest_dir)
+                    .__optional(#optional);
             ::secret_runtime::__private::register!(__SECRET_DECLARATION);
             ::secret_runtime::Secret::__from_declaration(&__SECRET_DECLARATION)
         }

@@ -17,6 +17,7 @@ pub struct Declaration {
     line: u32,
     column: u32,
     manifest_dir: Option<&'static str>,
+    optional: bool,
 }
 
 impl Declaration {
@@ -36,7 +37,21 @@ impl Declaration {
             line,
             column,
             manifest_dir,
+            optional: false,
         }
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __optional(mut self, optional: bool) -> Self {
+        self.optional = optional;
+        self
+    }
+
+    /// Whether it was declared `secret!("Name", optional)`: a missing value is then not
+    /// an error ([`Secret::get`] gives `Ok(None)`, [`crate::check_all`] passes).
+    pub fn is_optional(&self) -> bool {
+        self.optional
     }
 
     /// The secret's name.
@@ -121,6 +136,34 @@ impl Secret {
         match self.resolved() {
             Ok(value) => Ok(value.expose_secret()),
             Err(error) => Err(error.clone()),
+        }
+    }
+
+    /// The value, or `Ok(None)` when no source has one: for secrets declared
+    /// `secret!("Name", optional)`, whose absence the program handles.
+    ///
+    /// Only "no value anywhere" is `None`: a malformed file, a value that cannot be
+    /// decrypted or an unreachable backend is still an error, so a broken deploy is not
+    /// mistaken for a feature that is turned off.
+    ///
+    /// ```no_run
+    /// use secret_runtime::{secret, Secret};
+    ///
+    /// static SENTRY_DSN: Secret = secret!("SentryDSN", optional);
+    ///
+    /// fn main() -> Result<(), secret_runtime::Error> {
+    ///     match SENTRY_DSN.get()? {
+    ///         Some(dsn) => println!("error tracking on ({} bytes of DSN)", dsn.len()),
+    ///         None => println!("error tracking off"),
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn get(&self) -> Result<Option<&str>, Error> {
+        match self.expose() {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_missing() => Ok(None),
+            Err(error) => Err(error),
         }
     }
 

@@ -29,17 +29,24 @@ pub fn declarations() -> Vec<&'static Declaration> {
 /// secret per deploy.
 ///
 /// Resolved values are cached, so later `expose()` calls do not resolve again.
+///
+/// A secret every declaration of which is `optional` may be missing; a broken store or
+/// wrong key is still reported for it. A name declared both ways is required.
 pub fn check_all() -> Result<(), MissingSecrets> {
-    let mut names: BTreeMap<&'static str, Option<&'static str>> = BTreeMap::new();
+    // Name -> (manifest folder, optional everywhere).
+    let mut names: BTreeMap<&'static str, (Option<&'static str>, bool)> = BTreeMap::new();
     for declaration in declarations() {
-        names
+        let entry = names
             .entry(declaration.name())
-            .or_insert(declaration.manifest_dir());
+            .or_insert((declaration.manifest_dir(), true));
+        entry.1 &= declaration.is_optional();
     }
     let errors: Vec<_> = names
         .into_iter()
-        .filter_map(|(name, manifest_dir)| {
-            resolver::resolve_cached(name, manifest_dir.map(Path::new)).err()
+        .filter_map(|(name, (manifest_dir, optional))| {
+            resolver::resolve_cached(name, manifest_dir.map(Path::new))
+                .err()
+                .filter(|error| !(optional && error.is_missing()))
         })
         .collect();
     if errors.is_empty() {

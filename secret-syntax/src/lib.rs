@@ -98,6 +98,9 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The one flag a declaration may carry after its name: `secret!("SentryDSN", optional)`.
+pub const OPTIONAL: &str = "optional";
+
 /// A valid `secret!` invocation.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -105,13 +108,17 @@ pub struct Invocation {
     pub name: String,
     /// The span of the string literal that holds the name.
     pub span: Span,
+    /// Whether the declaration is `optional`: a missing value is then not an error anywhere
+    /// (no build diagnostic, "optional, unset" in the check, skipped by `run` and `export`).
+    pub optional: bool,
 }
 
 /// Parses the tokens between the delimiters of `secret!(...)`.
 ///
-/// Accepts exactly one string literal (raw strings included) and an optional trailing comma.
-/// The error, if any, sits on the offending tokens and says what is allowed and what was
-/// found; it is a single error, so callers never produce a cascade.
+/// Accepts one string literal (raw strings included), optionally followed by `, optional`,
+/// and an optional trailing comma. The error, if any, sits on the offending tokens and
+/// says what is allowed and what was found; it is a single error, so callers never
+/// produce a cascade.
 pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
     let mut args = split_args(tokens);
     if args.is_empty() {
@@ -120,16 +127,24 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
             "`secret!` takes one string literal, found nothing; write `secret!(\"GitHubAPIToken\")`",
         ));
     }
-    if args.len() > 1 {
-        let extra: TokenStream = args.drain(1..).flatten().collect();
+    if args.len() > 2 {
+        let count = args.len();
+        let extra: TokenStream = args.drain(2..).flatten().collect();
         return Err(syn::Error::new_spanned(
             extra,
             format!(
-                "`secret!` takes exactly one string literal, found {} arguments; remove the extra arguments",
-                args.len() + 1
+                "`secret!` takes one string literal and an optional `{OPTIONAL}`, found {count} arguments; remove the extra arguments"
             ),
         ));
     }
+    let optional = match args.len() {
+        2 => {
+            let flag = args.pop().unwrap_or_default();
+            parse_flag(flag)?;
+            true
+        }
+        _ => false,
+    };
     let arg = args.pop().unwrap_or_default();
     let tree = match <[TokenTree; 1]>::try_from(arg) {
         Ok([tree]) => unwrap_invisible(tree),
@@ -161,7 +176,11 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
         Lit::Str(lit) if lit.suffix().is_empty() => {
             let name = lit.value();
             validate_name(&name).map_err(|error| syn::Error::new(span, error.to_string()))?;
-            Ok(Invocation { name, span })
+            Ok(Invocation {
+                name,
+                span,
+                optional,
+            })
         }
         Lit::ByteStr(_) => Err(syn::Error::new(
             span,
@@ -175,6 +194,51 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
                 "`secret!` takes a string literal such as `\"GitHubAPIToken\"`, found `{text}`"
             ),
         )),
+    }
+}
+
+/// The argument after the name: only the word `optional` is allowed there.
+fn parse_flag(flag: Vec<TokenTree>) -> syn::Result<()> {
+    let flag: TokenStream = flag.into_iter().map(unwrap_invisible).collect();
+    let mut trees = flag.clone().into_iter();
+    if let (Some(TokenTree::Ident(ident)), None) = (trees.next(), trees.next()) {
+        if ident == OPTIONAL {
+            return Ok(());
+        }
+        let text = ident.to_string();
+        if text.eq_ignore_ascii_case(OPTIONAL) || one_edit_apart(&text, OPTIONAL) {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`secret!` takes a name and then only `{OPTIONAL}`, found `{ident}`; did you mean `{OPTIONAL}`?"
+                ),
+            ));
+        }
+    }
+    Err(syn::Error::new_spanned(
+        &flag,
+        format!(
+            "`secret!` takes a name and then only `{OPTIONAL}`, found `{flag}`; write `secret!(\"Name\", {OPTIONAL})` for a secret that may have no value"
+        ),
+    ))
+}
+
+/// Whether `a` is one edit (insert, delete, replace or swap) away from `b`: catches
+/// `optinal` and `optionl` without a dependency.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (a.len() - prefix - suffix, b.len() - prefix - suffix);
+    match (ra, rb) {
+        (0, 1) | (1, 0) | (1, 1) => true,
+        (2, 2) => a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix],
+        _ => false,
     }
 }
 
@@ -243,7 +307,12 @@ mod tests {
         assert!(
             parse(r#""A", "B""#)
                 .unwrap_err()
-                .contains("found 2 arguments")
+                .contains("then only `optional`, found `\"B\"`")
+        );
+        assert!(
+            parse(r#""A", optional, x"#)
+                .unwrap_err()
+                .contains("found 3 arguments")
         );
         assert!(parse(r#"b"A""#).unwrap_err().contains("byte string"));
         assert!(parse(r#""""#).unwrap_err().contains("is empty"));
@@ -262,6 +331,25 @@ mod tests {
         let long = format!("\"{}\"", "A".repeat(129));
         assert!(parse(&long).unwrap_err().contains("129 characters long"));
         assert!(parse(&format!("\"{}\"", "A".repeat(128))).is_ok());
+    }
+
+    #[test]
+    fn optional_flag() {
+        let parsed = |source: &str| parse_invocation(source.parse().unwrap()).unwrap();
+        assert!(!parsed(r#""A""#).optional);
+        assert!(parsed(r#""A", optional"#).optional);
+        assert!(parsed(r#""A", optional,"#).optional);
+        let error = parse(r#""A", optinal"#).unwrap_err();
+        assert!(
+            error.contains("found `optinal`; did you mean `optional`?"),
+            "{error}"
+        );
+        let error = parse(r#""A", Optional"#).unwrap_err();
+        assert!(error.contains("did you mean `optional`?"), "{error}");
+        let error = parse(r#""A", required"#).unwrap_err();
+        assert!(!error.contains("did you mean"), "{error}");
+        let error = parse(r#""A", optional = true"#).unwrap_err();
+        assert!(error.contains("found `optional = true`"), "{error}");
     }
 
     #[test]

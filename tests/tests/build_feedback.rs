@@ -1,7 +1,8 @@
 //! Build-time feedback in a real user workspace built with cargo: the `secret!` macro's
 //! warning (local) and error (cloud environments) at the call site, rebuild tracking after
 //! `secret set`/`unset` and a change of `SECRETS_ENV` with no `cargo clean`, the opt-out,
-//! silence without `secrets.toml`, and the build-script helper.
+//! silence without `secrets.toml`, the build-script helper, and silence for an `optional`
+//! secret.
 //!
 //! The workspace shares this repository's target directory and `Cargo.lock`, so the
 //! dependencies compiled for the test suite are reused.
@@ -20,7 +21,9 @@ static GITHUB_TOKEN: Secret = secret!("GitHubAPIToken");
 
 fn main() {
     let signing_key = secret!("WebhookSigningKey");
-    println!("{GITHUB_TOKEN:?} {signing_key:?}");
+    // Optional: never a warning or an error, whatever the environment.
+    let dsn = secret!("SentryDSN", optional);
+    println!("{GITHUB_TOKEN:?} {signing_key:?} {dsn:?}");
 }
 "#;
 
@@ -55,7 +58,7 @@ fn workspace() -> Ws {
     );
     ws.write(
         "scripted/src/main.rs",
-        "static DB: secret_runtime::Secret = secret_runtime::secret!(\"DatabaseURL\");\n\nfn main() {\n    println!(\"{DB:?}\");\n}\n",
+        "static DB: secret_runtime::Secret = secret_runtime::secret!(\"DatabaseURL\");\nstatic DSN: secret_runtime::Secret = secret_runtime::secret!(\"SentryDSN\", optional);\n\nfn main() {\n    println!(\"{DB:?} {DSN:?}\");\n}\n",
     );
     std::fs::copy(repo.join("Cargo.lock"), ws.root().join("Cargo.lock")).unwrap();
     ws
@@ -222,7 +225,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         messages[0],
         Message {
             level: "error".to_owned(),
-            text: "secret `GitHubAPIToken` has no value for production, which this build targets (SECRETS_ENV=prod); set it with `cargo xtask secret set --type prod GitHubAPIToken`".to_owned(),
+            text: "secret `GitHubAPIToken` has no value for production, which this build targets (SECRETS_ENV=prod); set it with `cargo xtask secret set --type prod GitHubAPIToken`; see every missing secret at once with `cargo xtask check-secrets --env production`".to_owned(),
             line: 4,
             column: 31,
         }
@@ -316,9 +319,10 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("error: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for production; set it with `cargo xtask secret set --type prod DatabaseURL`"),
+        stderr.contains("error: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for production; set it with `cargo xtask secret set --type prod DatabaseURL`; see every missing secret of scripted at once with `cargo xtask check-secrets --env production -p scripted`"),
         "{stderr}"
     );
+    assert!(!stderr.contains("SentryDSN"), "optional: {stderr}");
     ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
     let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
     let stderr = String::from_utf8_lossy(&output.stderr);

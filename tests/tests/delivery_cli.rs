@@ -150,6 +150,8 @@ fn run_forwards_sigterm_to_the_child() {
         .args(["--", "sh", "-c", script])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // As under `cargo xtask`: `run` asks cargo which secrets the workspace declares.
+        .env("CARGO", env!("CARGO"))
         .envs(&ws.vars)
         .stdin(std::process::Stdio::null())
         .output()

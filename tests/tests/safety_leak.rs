@@ -198,18 +198,29 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
         &["check-secrets", "--env", "prod", "--format", "sarif"],
         &["check-secrets", "--env", "all", "--format", "github"],
         &["check-secrets", "--env", "prod", "--leaks"],
+        // `LeakMissing` has no value on purpose: deliver the others anyway (the warning
+        // naming it is searched too).
         &[
             "secret",
             "run",
             "--env",
             "prod",
+            "--allow-missing",
             "--",
             "sh",
             "-c",
             "test -n \"$SECRET_LeakToken\"",
         ],
         &[
-            "secret", "run", "--env", "staging", "--", "sh", "-c", "exit 3",
+            "secret",
+            "run",
+            "--env",
+            "staging",
+            "--allow-missing",
+            "--",
+            "sh",
+            "-c",
+            "exit 3",
         ],
     ] {
         let out = ws.run(args, b"");
@@ -232,7 +243,15 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
     std::fs::write(&github_env, "").unwrap();
     for format in ["dotenv", "json", "k8s", "github"] {
         let out = ws
-            .command(&["secret", "export", "--env", "prod", "--format", format])
+            .command(&[
+                "secret",
+                "export",
+                "--env",
+                "prod",
+                "--allow-missing",
+                "--format",
+                format,
+            ])
             .env("GITHUB_ENV", &github_env)
             .output()
             .unwrap();
@@ -258,6 +277,7 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
             "export",
             "--env",
             "prod",
+            "--allow-missing",
             "--format",
             &format!("dir:{}", dir.display()),
         ],
@@ -315,6 +335,7 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
             "run",
             "--env",
             "prod",
+            "--allow-missing",
             "--",
             binary.to_str().unwrap(),
         ],

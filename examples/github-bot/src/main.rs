@@ -2,7 +2,9 @@
 //! webhook signing key, and answers on the issue through the GitHub API.
 //!
 //! Every secret compiled into the binary is checked at start-up, so a missing value stops
-//! the service with one message listing all of them.
+//! the service with one message listing all of them. `github-bot --check` does only that
+//! check and exits (0, or 1 listing what is missing): for a Dockerfile `RUN` or
+//! `HEALTHCHECK`, or a deploy step, without starting the service.
 
 use std::process::ExitCode;
 
@@ -29,6 +31,17 @@ fn main() -> ExitCode {
     if let Err(missing) = secret_runtime::check_all() {
         eprintln!("error: {missing}");
         return ExitCode::FAILURE;
+    }
+    if std::env::args().nth(1).as_deref() == Some("--check") {
+        let names: std::collections::BTreeSet<&str> = secret_runtime::declarations()
+            .iter()
+            .map(|declaration| declaration.name())
+            .collect();
+        println!(
+            "ok: the {} secrets this binary declares all have a value",
+            names.len()
+        );
+        return ExitCode::SUCCESS;
     }
     match run() {
         Ok(()) => ExitCode::SUCCESS,

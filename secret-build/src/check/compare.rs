@@ -54,14 +54,22 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
 
     let mut rows = Vec::new();
     for name in &names {
+        // Optional only when every declaration says so: one required use makes it required.
+        let optional = declared
+            .get(name)
+            .is_some_and(|declarations| declarations.iter().all(|d| d.optional));
         let cells: Vec<Cell> = environments
             .iter()
             .map(|env| match resolve(&stored, name, env) {
                 Cell::Missing if !env.ty.is_cloud() && overrides.contains(*name) => Cell::Override,
+                Cell::Missing if optional => Cell::OptionalUnset,
                 cell => cell,
             })
             .collect();
         if let Some(declarations) = declared.get(name) {
+            if let Some(diagnostic) = optional_mismatch(name, declarations) {
+                diagnostics.push(diagnostic);
+            }
             for (env, cell) in environments.iter().zip(&cells) {
                 if *cell == Cell::Missing {
                     diagnostics.push(missing(name, env, declarations));
@@ -72,6 +80,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
             name: (*name).to_owned(),
             description: scan.description(name).map(str::to_owned),
             declared: declared.contains_key(name),
+            optional,
             cells,
         });
     }
@@ -246,6 +255,49 @@ fn missing(name: &str, env: &Environment, declarations: &[&Declaration]) -> Diag
         notes,
         help: Some(format!("{SET_COMMAND} set {} {name}", set_flag(env))),
     }
+}
+
+/// A name declared `optional` in some places and required in others: it is required
+/// (the required use fails without a value), which the optional places may not expect.
+fn optional_mismatch(name: &str, declarations: &[&Declaration]) -> Option<Diagnostic> {
+    let required = declarations.iter().find(|d| !d.optional)?;
+    let optional: Vec<&&Declaration> = declarations.iter().filter(|d| d.optional).collect();
+    let first_optional = optional.first()?;
+    let mut notes: Vec<String> = optional
+        .iter()
+        .take(3)
+        .map(|d| {
+            format!(
+                "declared optional at {}:{}:{} (package {})",
+                d.path.display(),
+                d.line,
+                d.column,
+                d.package
+            )
+        })
+        .collect();
+    if optional.len() > 3 {
+        notes.push(format!("and in {} more places", optional.len() - 3));
+    }
+    notes.push(format!(
+        "so `{name}` is required wherever it is delivered with the package {}",
+        required.package
+    ));
+    Some(Diagnostic {
+        severity: Severity::Warning,
+        code: Code::OptionalMismatch,
+        message: format!("secret `{name}` is declared required here and optional elsewhere"),
+        secret: Some(name.to_owned()),
+        environment: None,
+        location: Some(declaration_location(required)),
+        label: Some("required here".to_owned()),
+        notes,
+        help: Some(format!(
+            "declare it the same way everywhere: `secret!(\"{name}\", optional)` if the program works without it (first optional use: {}:{}), else `secret!(\"{name}\")`",
+            first_optional.path.display(),
+            first_optional.line
+        )),
+    })
 }
 
 fn undeclared(value: &StoredValue, store_path: &std::path::Path) -> Diagnostic {

@@ -25,6 +25,7 @@ pub fn render(report: &Report, root: &Path, styled: bool) -> String {
         out.push_str(&grid(report));
         out.push('\n');
     }
+    out.push_str(&optional_unset(report));
     out.push_str(&summary(report));
     out.push('\n');
     out
@@ -135,6 +136,28 @@ fn source_line(
     Some((source, line, start..end))
 }
 
+/// One note per environment naming the optional secrets without a value there: not a
+/// problem, but worth knowing before a deploy.
+fn optional_unset(report: &Report) -> String {
+    let mut out = String::new();
+    for (index, env) in report.environments.iter().enumerate() {
+        let names: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|row| row.cells.get(index) == Some(&Cell::OptionalUnset))
+            .map(|row| row.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            out.push_str(&format!(
+                "note: optional, unset for {}: {}\n",
+                env.name,
+                names.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// The grid of secrets by environment.
 fn grid(report: &Report) -> String {
     let mut header = vec!["secret".to_owned()];
@@ -146,6 +169,7 @@ fn grid(report: &Report) -> String {
             Cell::Set(scope) => format!("set ({})", scope.key()),
             Cell::Override => "override file".to_owned(),
             Cell::Missing => "missing".to_owned(),
+            Cell::OptionalUnset => "optional, unset".to_owned(),
         }));
         if !row.declared {
             cells[0].push_str(" (not declared)");

@@ -51,6 +51,9 @@ pub fn to_value(report: &Report) -> Value {
                         Cell::Set(scope) => json!({ "status": "set", "scope": scope.key() }),
                         Cell::Override => json!({ "status": "override", "scope": null }),
                         Cell::Missing => json!({ "status": "missing", "scope": null }),
+                        Cell::OptionalUnset => {
+                            json!({ "status": "optional-unset", "scope": null })
+                        }
                     };
                     (env.name.clone(), value)
                 })
@@ -59,6 +62,7 @@ pub fn to_value(report: &Report) -> Value {
                 "name": row.name,
                 "description": row.description,
                 "declared": row.declared,
+                "optional": row.optional,
                 "values": values,
             })
         })
@@ -78,6 +82,7 @@ pub fn to_value(report: &Report) -> Value {
                 "end_line": d.end_line,
                 "end_column": d.end_column,
                 "description": d.description,
+                "optional": d.optional,
             })
         })
         .collect();

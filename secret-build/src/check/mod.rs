@@ -28,7 +28,7 @@ pub use git::{OVERRIDE_FILES, tracked_overrides};
 pub use report::{Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
 pub use stored::{stored_values, stored_values_with};
 
-use crate::scan::{ScanError, scan_workspace};
+use crate::scan::{ScanError, Selection, scan_workspace};
 
 /// The arguments of `check-secrets`.
 #[derive(Debug, Clone, clap::Args)]
@@ -50,6 +50,13 @@ pub struct CheckArgs {
     /// Fail (exit status 1) on values due for rotation, not only warn
     #[arg(long)]
     pub deny_rotation_due: bool,
+    /// Check only the secrets this package and the workspace crates it depends on declare
+    /// (what `secret run -p` and `secret export -p` deliver); may be repeated.
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// With `--package`: also its tests, examples, benches and dev-dependencies.
+    #[arg(long, requires = "packages")]
+    pub dev: bool,
 }
 
 /// How the report is printed.
@@ -74,6 +81,9 @@ pub enum CheckError {
     /// The workspace could not be read.
     #[error("{0}")]
     Scan(#[from] ScanError),
+    /// `--package` names no member of the workspace.
+    #[error("{0}")]
+    Package(#[from] crate::scan::PackageError),
     /// `--leaks` was asked for without an identity to decrypt the values with.
     #[error(
         "--leaks needs an identity that can decrypt the stored values, and none was found in {0}\nhelp: set SECRETS_IDENTITY to an age identity file, or SECRETS_IDENTITY_KEY to the key"
@@ -123,7 +133,7 @@ pub fn check_with(
     envs: &[String],
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Report, CheckError> {
-    check_full(root, envs, vars, false)
+    check_options(root, envs, &Selection::default(), vars, false)
 }
 
 /// [`check_with`]; `deny_rotation_due` makes values due for rotation errors.
@@ -133,10 +143,41 @@ pub fn check_full(
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
     deny_rotation_due: bool,
 ) -> Result<Report, CheckError> {
+    check_options(root, envs, &Selection::default(), vars, deny_rotation_due)
+}
+
+/// [`check_with`] for the secrets `selection` delivers (`--package`): the declarations
+/// of the selected packages and their workspace dependencies, and the stored values of
+/// those names only (a value another package uses is not "undeclared" here). An empty
+/// selection checks the whole workspace.
+pub fn check_selected(
+    root: &Path,
+    envs: &[String],
+    selection: &Selection,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Report, CheckError> {
+    check_options(root, envs, selection, vars, false)
+}
+
+/// [`check_selected`]; `deny_rotation_due` makes values due for rotation errors.
+pub fn check_options(
+    root: &Path,
+    envs: &[String],
+    selection: &Selection,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    deny_rotation_due: bool,
+) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
     let environments = environments(&config, envs)?;
-    let (store_path, stored) = stored_values_with(root, vars)?;
-    let scan = scan_workspace(root)?;
+    let (store_path, mut stored) = stored_values_with(root, vars)?;
+    let scan = scan_workspace(root)?.select(selection)?;
+    if !selection.packages.is_empty() {
+        stored.retain(|value| {
+            scan.declarations
+                .iter()
+                .any(|declaration| declaration.name == value.name)
+        });
+    }
     let tracked_overrides = tracked_overrides(root);
     // The merge driver matters where the store is a file that git merges.
     let merge_driver = (config.backend.is_none() && root.join(secret_store::STORE_FILE).is_file())
@@ -227,9 +268,14 @@ pub fn error_text(error: &CheckError) -> String {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let result = workspace_root(args.workspace.as_deref())
         .and_then(|root| {
-            check_full(
+            let selection = Selection {
+                packages: args.packages.clone(),
+                dev: args.dev,
+            };
+            check_options(
                 &root,
                 &args.envs,
+                &selection,
                 &|name| std::env::var_os(name),
                 args.deny_rotation_due,
             )

@@ -59,11 +59,13 @@ pub enum Code {
     RotationDue,
     /// This clone's git does not have the store's merge driver configured.
     MergeDriverMissing,
+    /// A secret declared `optional` in one place and required in another.
+    OptionalMismatch,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -78,6 +80,7 @@ impl Code {
         Self::MissingRecipient,
         Self::RotationDue,
         Self::MergeDriverMissing,
+        Self::OptionalMismatch,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -97,6 +100,7 @@ impl Code {
             Self::MissingRecipient => "missing-recipient",
             Self::RotationDue => "rotation-due",
             Self::MergeDriverMissing => "merge-driver-missing",
+            Self::OptionalMismatch => "optional-mismatch",
         }
     }
 
@@ -127,6 +131,9 @@ impl Code {
                 "A value was readable by someone who lost access, and has not been replaced since"
             }
             Self::MergeDriverMissing => "This clone's git does not merge the store per value",
+            Self::OptionalMismatch => {
+                "A secret is declared optional in one place and required in another"
+            }
         }
     }
 }
@@ -177,6 +184,8 @@ pub enum Cell {
     Override,
     /// No stored value applies.
     Missing,
+    /// No stored value applies, and every declaration is `optional`: not a problem.
+    OptionalUnset,
 }
 
 /// One row of the grid: a secret declared in code or stored, and its value per environment.
@@ -188,6 +197,8 @@ pub struct Row {
     pub description: Option<String>,
     /// Whether code declares it.
     pub declared: bool,
+    /// Whether every declaration is `secret!("Name", optional)`.
+    pub optional: bool,
     /// One cell per environment of [`Report::environments`], in that order.
     pub cells: Vec<Cell>,
 }

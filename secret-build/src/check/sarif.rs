@@ -61,7 +61,8 @@ fn default_level(code: Code) -> &'static str {
         | Code::UnscannedFile
         | Code::MissingRecipient
         | Code::RotationDue
-        | Code::MergeDriverMissing => "warning",
+        | Code::MergeDriverMissing
+        | Code::OptionalMismatch => "warning",
     }
 }
 

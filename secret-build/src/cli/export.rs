@@ -12,7 +12,8 @@
 //! - `k8s`: a `v1` `Secret` manifest of type `Opaque`, in JSON (which `kubectl apply -f`
 //!   reads like YAML): `data` maps each secret name to its base64 value, so mounting it as
 //!   a volume at `$SECRETS_DIR` gives the files the run time reads. `metadata.name` is
-//!   `--name`, default `<workspace folder>-<environment>` in DNS-1123 form;
+//!   `--name`, default `<workspace folder>-<environment>` (`<package>-<environment>` with one
+//!   `--package`) in DNS-1123 form;
 //!   `metadata.namespace` is `--namespace` when given.
 //! - `github`: for each value `::add-mask::` lines on stdout (one per line of a multi-line
 //!   value), then `SECRET_<Name>` appended to the file `$GITHUB_ENV` for the job's later
@@ -49,6 +50,8 @@ pub(crate) struct ExportArgs {
     /// dotenv, json, k8s, github, or dir:PATH
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     format: Format,
+    #[command(flatten)]
+    delivery: super::deliver::DeliveryArgs,
     /// Print the values even when stdout is a terminal
     #[arg(long)]
     show: bool,
@@ -111,7 +114,7 @@ pub(crate) fn run(
             "--output applies to the dotenv, json and k8s formats".to_owned(),
         ));
     }
-    let values = super::run::values_with_overrides(root, &config, &env, file_store, io)?;
+    let values = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
     let text: Zeroizing<String> = match &args.format {
         Format::Dotenv => Zeroizing::new(dotenv(&values).map_err(|refused| {
             Failure::usage(format!(
@@ -139,7 +142,13 @@ pub(crate) fn run(
         Format::K8s => {
             let name = match &args.name {
                 Some(name) => name.clone(),
-                None => default_name(root, &env.name),
+                None => {
+                    let package = match args.delivery.packages() {
+                        [one] => Some(one.as_str()),
+                        _ => None,
+                    };
+                    default_name(root, package, &env.name)
+                }
             };
             Zeroizing::new(k8s(&values, &name, args.namespace.as_deref()))
         }
@@ -239,16 +248,20 @@ fn k8s(values: &BTreeMap<String, SecretString>, name: &str, namespace: Option<&s
     serde_json::to_string_pretty(&manifest).expect("strings serialize") + "\n"
 }
 
-/// `<workspace folder>-<environment>`, lowercase, other characters as `-`, at most 253.
-fn default_name(root: &Path, env: &str) -> String {
-    let folder = root
-        .canonicalize()
-        .ok()
-        .and_then(|path| {
-            path.file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "secrets".to_owned());
+/// `<workspace folder>-<environment>` (`<package>-<environment>` for one `--package`),
+/// lowercase, other characters as `-`, at most 253.
+fn default_name(root: &Path, package: Option<&str>, env: &str) -> String {
+    let folder = match package {
+        Some(package) => package.to_owned(),
+        None => root
+            .canonicalize()
+            .ok()
+            .and_then(|path| {
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "secrets".to_owned()),
+    };
     let raw = format!("{folder}-{env}");
     let mut name: String = raw
         .chars()
@@ -502,12 +515,13 @@ mod tests {
     #[test]
     fn default_names_are_dns_labels() {
         assert_eq!(
-            default_name(Path::new("/nonexistent/My_App"), "prod-eu"),
+            default_name(Path::new("/nonexistent/My_App"), None, "prod-eu"),
             "secrets-prod-eu"
         );
         let dir = tempfile::tempdir().unwrap();
         let ws = dir.path().join("My_App");
         std::fs::create_dir(&ws).unwrap();
-        assert_eq!(default_name(&ws, "pr-*"), "my-app-pr");
+        assert_eq!(default_name(&ws, None, "pr-*"), "my-app-pr");
+        assert_eq!(default_name(&ws, Some("billing"), "prod"), "billing-prod");
     }
 }

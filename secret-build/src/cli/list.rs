@@ -37,6 +37,8 @@
 //!
 //! `description` is `null` and `declared_at` empty for a secret no code declares.
 //! `declared_at` paths are relative to the workspace root.
+//! `packages` lists the member packages `run -p`/`export -p` deliver the secret to (empty
+//! for a secret no code declares); `secret list --packages` shows them as a table.
 //! `coverage` maps each entry of `environments` to the scope key of the value that applies
 //! there (named environment first, then pattern, then type), or `null` when none does.
 //! `overrides` lists the local environments where no value is stored but a local override
@@ -70,6 +72,10 @@ pub(crate) struct ListArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
+    /// Add a column with the packages each secret is delivered to by `run -p` and
+    /// `export -p` (the JSON form always has them)
+    #[arg(long)]
+    packages: bool,
 }
 
 fn columns(config: &Config) -> Vec<Environment> {
@@ -135,6 +141,10 @@ pub(crate) fn run(
             );
         }
     }
+    let users = match &scan {
+        Some(scan) => users(scan),
+        None => BTreeMap::new(),
+    };
     let names: Vec<&str> = names.into_iter().collect();
     // Signatures, recipients against secrets.toml and exposures (the file store only).
     let audits: BTreeMap<(String, String), Audit> = match (&config.backend, file_store) {
@@ -160,11 +170,26 @@ pub(crate) fn run(
     };
     let output = match args.format {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&to_json(
-                &store, &columns, &names, &declared, &audits, &overrides,
-            ))
-            .unwrap()
-                + "\n"
+            let mut json = to_json(&store, &columns, &names, &declared, &audits, &overrides);
+            for secret in json["secrets"].as_array_mut().into_iter().flatten() {
+                let name = secret["name"].as_str().unwrap_or_default();
+                let packages = users.get(name).cloned().unwrap_or_default();
+                secret["packages"] = json!(packages);
+            }
+            serde_json::to_string_pretty(&json).unwrap() + "\n"
+        }
+        ListFormat::Table if args.packages => {
+            let mut out = String::new();
+            let mut rows = vec![vec!["Secret".to_owned(), "Packages".to_owned()]];
+            for name in &names {
+                let packages = users.get(*name).map_or_else(
+                    || "(none)".to_owned(),
+                    |packages| packages.iter().cloned().collect::<Vec<_>>().join(", "),
+                );
+                rows.push(vec![(*name).to_owned(), packages]);
+            }
+            out.push_str(&crate::table::render(&rows));
+            out
         }
         ListFormat::Table => {
             table(&store, &columns, &names, &declared, &overrides) + &problems(&audits)
@@ -172,6 +197,22 @@ pub(crate) fn run(
     };
     let _ = io.stdout.write_all(output.as_bytes());
     Ok(())
+}
+
+/// For each declared secret, the member packages `run -p` delivers it to: those whose
+/// library or binaries, or whose workspace dependencies' libraries, declare it.
+fn users(scan: &crate::scan::ScanReport) -> BTreeMap<String, BTreeSet<String>> {
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for package in &scan.packages {
+        let selection = crate::scan::Selection {
+            packages: vec![package.clone()],
+            dev: false,
+        };
+        for name in scan.names_for(&selection).unwrap_or_default() {
+            users.entry(name).or_default().insert(package.clone());
+        }
+    }
+    users
 }
 
 /// Where a secret is declared in the source, and its description.

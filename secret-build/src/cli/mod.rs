@@ -27,6 +27,7 @@
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
 //! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
+mod deliver;
 mod dotenv;
 mod export;
 mod init;
@@ -288,9 +289,11 @@ enum SecretCommand {
     /// Decrypt one value, for debugging: to a pipe, a file (--output), or the terminal with
     /// --show
     Reveal(reveal::RevealArgs),
-    /// Run a command with every value of an environment as SECRET_<Name> variables
+    /// Run a command with the values of an environment as SECRET_<Name> variables (every
+    /// stored one, or those of --package)
     Run(run::RunArgs),
-    /// Write every value of an environment for a deploy: dotenv, json, k8s, github, dir:PATH
+    /// Write the values of an environment for a deploy (every stored one, or those of
+    /// --package): dotenv, json, k8s, github, dir:PATH
     Export(export::ExportArgs),
     /// Replicate the file store's values for an environment into the [backend]
     Sync(sync::SyncArgs),

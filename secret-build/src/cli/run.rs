@@ -34,6 +34,8 @@ pub(crate) struct RunArgs {
     /// The environment whose values to pass: a named environment or a type
     #[arg(long = "env", value_name = "E")]
     env: String,
+    #[command(flatten)]
+    delivery: super::deliver::DeliveryArgs,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<OsString>,
@@ -47,7 +49,7 @@ pub(crate) fn run(
 ) -> Result<u8, Failure> {
     let config = Config::load(root)?;
     let env = config.resolve_env(&args.env)?;
-    let values = values_with_overrides(root, &config, &env, file_store, io)?;
+    let values = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
     let (program, rest) = args
         .command
         .split_first()

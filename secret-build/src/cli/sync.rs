@@ -42,6 +42,13 @@ pub(crate) struct SyncArgs {
     /// Print what would change without writing anything
     #[arg(long)]
     dry_run: bool,
+    /// Sync only the secrets this package and the workspace crates it depends on declare;
+    /// repeatable (other secrets in the backend are left alone)
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    packages: Vec<String>,
+    /// With --package: also its tests, examples, benches and dev-dependencies
+    #[arg(long, requires = "packages")]
+    dev: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,12 +83,18 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         EnvKind::Type => Scope::Types([env.ty].into()),
         EnvKind::Named | EnvKind::Pattern(_) => Scope::Envs([env.name.clone()].into()),
     };
-    let source = Backend::file(root).values_for(&env, io.vars)?;
+    let selected = super::deliver::selected_names(root, &args.packages, args.dev)?;
+    let mut source = Backend::file(root).values_for(&env, io.vars)?;
     let Backend::Vault(client) = super::open_backend(root, &config, false, io)? else {
         unreachable!("a [backend] opens a KV client");
     };
     let mut names: BTreeSet<String> = source.keys().cloned().collect();
     names.extend(client.list()?);
+    if let Some(selected) = &selected {
+        // Only the selected packages' secrets: others are neither copied nor deleted.
+        names.retain(|name| selected.contains(name));
+        source.retain(|name, _| selected.contains(name));
+    }
     let mut plan: BTreeMap<String, (Change, VaultEdit<'_>)> = BTreeMap::new();
     let mut ignored: Vec<Ignored> = Vec::new();
     let mut kept: Vec<(String, Scope)> = Vec::new();

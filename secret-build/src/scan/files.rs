@@ -28,6 +28,8 @@ pub(crate) struct SourceFile {
 #[derive(Debug)]
 pub(crate) struct Workspace {
     pub(crate) packages: Vec<String>,
+    /// Each member's dependencies on other members.
+    pub(crate) dependencies: BTreeMap<String, Vec<super::packages::Dependency>>,
     pub(crate) files: Vec<SourceFile>,
     /// `.rs` files in member folders that no target's module tree reaches.
     pub(crate) unreached: Vec<PathBuf>,
@@ -82,8 +84,10 @@ impl Workspace {
                 });
             }
         }
+        let dependencies = super::packages::member_dependencies(&members);
         Ok(Self {
             packages,
+            dependencies,
             files,
             unreached,
         })

@@ -28,6 +28,7 @@
 
 mod files;
 mod modules;
+mod packages;
 mod skim;
 mod tokens;
 
@@ -37,6 +38,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use files::SourceFile;
+pub use packages::{Dependency, PackageError, Selection};
 use tokens::Found;
 
 /// One `secret!("Name")` in the source.
@@ -61,6 +63,8 @@ pub struct Declaration {
     pub end_column: usize,
     /// The doc comment of the `static` or `const` item the declaration initialises, if any.
     pub description: Option<String>,
+    /// Whether it is `secret!("Name", optional)`: a missing value is not an error.
+    pub optional: bool,
 }
 
 /// What went wrong with a file or an invocation while scanning.
@@ -99,6 +103,9 @@ pub struct ScanReport {
     pub root: PathBuf,
     /// The member packages scanned, by name.
     pub packages: Vec<String>,
+    /// Each member's dependencies on other members (from the manifests `cargo metadata`
+    /// reads), for [`ScanReport::select`].
+    pub dependencies: BTreeMap<String, Vec<Dependency>>,
     /// Every declaration, ordered by file, line and column.
     pub declarations: Vec<Declaration>,
     /// Invalid invocations and files that could not be scanned, ordered by file and line.
@@ -177,6 +184,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     let mut report = ScanReport {
         root: root.to_owned(),
         packages: workspace.packages.clone(),
+        dependencies: workspace.dependencies.clone(),
         files_total: workspace.files.len(),
         unreached: workspace.unreached.clone(),
         ..ScanReport::default()
@@ -231,6 +239,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
                             end_line,
                             end_column,
                             description,
+                            optional,
                         } => report.declarations.push(Declaration {
                             name,
                             package: package.clone(),
@@ -241,6 +250,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
                             end_line,
                             end_column,
                             description,
+                            optional,
                         }),
                         Found::Invalid {
                             line,

@@ -23,6 +23,7 @@ pub(crate) enum Found {
         end_line: usize,
         end_column: usize,
         description: Option<String>,
+        optional: bool,
     },
     /// An invocation the grammar rejects.
     Invalid {
@@ -351,6 +352,7 @@ impl Walker<'_> {
                     end_line: end.line,
                     end_column: end.column + 1,
                     description,
+                    optional: invocation.optional,
                 });
             }
             Err(error) => {

@@ -98,12 +98,19 @@ impl Workspace {
     /// Runs the check as the CLI does and returns its exit status (as `Debug` text, since
     /// `ExitCode` has no equality).
     pub fn run(&self, envs: &[&str], format: Format) -> String {
+        self.run_packages(envs, &[], format)
+    }
+
+    /// [`Workspace::run`] with `--package` for each of `packages`.
+    pub fn run_packages(&self, envs: &[&str], packages: &[&str], format: Format) -> String {
         let args = CheckArgs {
             workspace: Some(self.root().to_owned()),
             envs: envs.iter().map(|env| (*env).to_owned()).collect(),
             format,
             leaks: false,
             deny_rotation_due: false,
+            packages: packages.iter().map(|name| (*name).to_owned()).collect(),
+            dev: false,
         };
         format!("{:?}", secret_build::check::run(&args))
     }
