@@ -83,13 +83,13 @@ fn unknown_store_version_asks_to_upgrade() {
     let text =
         String::from_utf8(ws.store_bytes())
             .unwrap()
-            .replacen("version = 1", "version = 2", 1);
+            .replacen("version = 2", "version = 3", 1);
     std::fs::write(ws.store_path(), &text).unwrap();
     let out = ws.secret(&["set", "--type", "local", "Fresh"], "new-value");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr.contains(
-            "secrets.enc.toml:2: unsupported store format version 2; this tool reads version 1"
+            "secrets.enc.toml:2: unsupported store format version 3; this tool reads versions 1 to 2"
         ),
         "{}",
         out.stderr
