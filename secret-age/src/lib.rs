@@ -16,10 +16,14 @@
 //! - reading a header without any key ([`parse_header`]), to count recipients.
 //!
 //! It passes every `x25519`, `stream`, `header`, `stanza`, `hmac`, `version` and `empty` vector
-//! of the official age test kit (C2SP/CCTV), and every `armor` vector except the two whose
-//! recipients are of a kind listed below (`armor_scrypt`, `armor_hybrid`).
+//! of the official age test kit (C2SP/CCTV), and every `armor` vector but `armor_hybrid`
+//! (post-quantum recipients, not implemented) and, without the `scrypt` feature,
+//! `armor_scrypt`; with it, every `scrypt` vector too.
 //!
-//! What it does not implement: passphrase (`scrypt`) recipients, SSH recipients, post-quantum
+//! With the non-default feature `scrypt`, it also decrypts passphrase-encrypted files
+//! (`decrypt_with_passphrase`, `Decryptor::with_passphrase`); it does not write them.
+//!
+//! What it does not implement: encryption to a passphrase, SSH recipients, post-quantum
 //! hybrid (`mlkem768x25519`) recipients, plugins, and streaming I/O (the whole file is in
 //! memory, which suits files of secrets). Stanzas of those types are parsed, kept in
 //! [`Header::stanzas`], and skipped when looking for a matching identity. A file holding a
@@ -39,6 +43,8 @@
 mod error;
 mod format;
 mod keys;
+#[cfg(feature = "scrypt")]
+mod scrypt;
 mod stream;
 
 use std::borrow::Cow;
@@ -60,7 +66,7 @@ pub use keys::{Identity, Recipient};
 
 const X25519_TAG: &str = "X25519";
 const X25519_INFO: &[u8] = b"age-encryption.org/v1/X25519";
-const FILE_KEY_LEN: usize = 16;
+pub(crate) const FILE_KEY_LEN: usize = 16;
 const NONCE_LEN: usize = 16;
 
 /// Fills `buf` from the operating system's random number generator.
@@ -69,7 +75,7 @@ fn fill_random(buf: &mut [u8]) {
 }
 
 /// HKDF-SHA-256 of 32 bytes.
-fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut out = Zeroizing::new([0u8; 32]);
     Hkdf::<Sha256>::new(Some(salt), ikm)
         .expand(info, &mut out[..])
@@ -180,12 +186,29 @@ pub fn parse_header(input: &[u8]) -> Result<Header, Error> {
 ///
 /// Every [`Error`] but [`Error::NoRecipients`]; the message never includes plaintext.
 pub fn decrypt(identities: &[Identity], input: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut decryptor = Decryptor::new(identities, input)?;
+    collect(Decryptor::new(identities, input)?)
+}
+
+/// The whole plaintext, or the first error.
+fn collect(mut decryptor: Decryptor<'_>) -> Result<Zeroizing<Vec<u8>>, Error> {
     let mut plaintext = Zeroizing::new(Vec::with_capacity(decryptor.payload_len()));
     for chunk in &mut decryptor {
         plaintext.extend_from_slice(&chunk?);
     }
     Ok(plaintext)
+}
+
+/// Decrypts a passphrase-encrypted age file (a single `scrypt` stanza), binary or armored.
+///
+/// # Errors
+///
+/// As [`decrypt`]; [`Error::NoMatchingKeys`] for a wrong passphrase.
+#[cfg(feature = "scrypt")]
+pub fn decrypt_with_passphrase(
+    passphrase: &str,
+    input: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    collect(Decryptor::with_passphrase(passphrase, input)?)
 }
 
 /// Decrypts an age file chunk by chunk: each item is the plaintext of one 64 KiB chunk once it
@@ -210,6 +233,24 @@ impl<'a> Decryptor<'a> {
     /// [`Error::BadArmor`], [`Error::UnsupportedVersion`], [`Error::MalformedHeader`],
     /// [`Error::NoMatchingKeys`] or [`Error::BadHeaderMac`].
     pub fn new(identities: &[Identity], input: &'a [u8]) -> Result<Self, Error> {
+        Self::with_unwrap(input, |header| unwrap_file_key(identities, header))
+    }
+
+    /// Like [`Decryptor::new`], for a passphrase-encrypted file (a single `scrypt` stanza,
+    /// work factor at most 2^22, as age allows by default).
+    ///
+    /// # Errors
+    ///
+    /// As [`Decryptor::new`]; [`Error::NoMatchingKeys`] for a wrong passphrase.
+    #[cfg(feature = "scrypt")]
+    pub fn with_passphrase(passphrase: &str, input: &'a [u8]) -> Result<Self, Error> {
+        Self::with_unwrap(input, |header| scrypt::unwrap_file_key(passphrase, header))
+    }
+
+    fn with_unwrap(
+        input: &'a [u8],
+        unwrap: impl FnOnce(&Header) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error>,
+    ) -> Result<Self, Error> {
         let binary = binary(input)?;
         let header = format::parse_header(&binary)?;
         if header.count("scrypt") > 0 && header.stanzas.len() > 1 {
@@ -217,7 +258,7 @@ impl<'a> Decryptor<'a> {
                 "a passphrase (scrypt) stanza must be the only stanza of the file",
             ));
         }
-        let file_key = unwrap_file_key(identities, &header)?;
+        let file_key = unwrap(&header)?;
         let mut mac = header_mac(&file_key);
         mac.update(&binary[..header.mac_input_len]);
         mac.verify_slice(&header.mac)
