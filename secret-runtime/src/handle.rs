@@ -69,12 +69,12 @@ impl Declaration {
         self.file
     }
 
-    /// The 1-based line of the declaration.
+    /// The 1-based line of the declaration (of its name literal).
     pub fn line(&self) -> u32 {
         self.line
     }
 
-    /// The 1-based column of the declaration.
+    /// The 1-based column of the declaration (of its name literal).
     pub fn column(&self) -> u32 {
         self.column
     }

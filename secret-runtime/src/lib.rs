@@ -48,14 +48,35 @@ pub use error::{Error, ErrorKind, MissingSecrets};
 pub use handle::{Declaration, Secret};
 pub use registry::{check_all, declarations};
 pub use resolver::{Resolver, install};
-pub use secret_macros::secret;
 pub use secret_store::{EnvKind, EnvType, Environment};
+
+/// Declares a secret by name and evaluates to a [`Secret`] handle.
+///
+/// ```
+/// use secret_runtime::{Secret, secret};
+/// static GITHUB_TOKEN: Secret = secret!("GitHubAPIToken");
+/// ```
+///
+/// The argument is one string literal: an ASCII letter, then ASCII letters, digits or `_`,
+/// at most 128 characters. The macro works under a renamed dependency
+/// (`secrets = { package = "secret-runtime", ... }` then `secrets::secret!`) and from another
+/// crate's `macro_rules!` that re-exports this crate: it hands its own path (`$crate`) to the
+/// proc macro, which uses it instead of `::secret_runtime`.
+#[macro_export]
+macro_rules! secret {
+    ($($invocation:tt)*) => {
+        $crate::__private::secret!([$crate] $($invocation)*)
+    };
+}
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::handle::Declaration;
     pub use crate::registry::Registered;
     pub use inventory;
+    /// The proc macro behind [`secret!`](crate::secret): its first argument, in brackets, is
+    /// the path of this crate as the caller sees it.
+    pub use secret_macros::secret;
 
     /// Registers a declaration in the binary's list of secrets.
     #[doc(hidden)]

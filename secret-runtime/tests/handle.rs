@@ -91,7 +91,7 @@ fn handle_resolves_once_hides_its_value_and_reports_all_missing() {
         (first.krate(), first.file()),
         ("secret-runtime", "secret-runtime/tests/handle.rs")
     );
-    assert_eq!((first.line(), first.column()), (38, 30));
+    assert_eq!((first.line(), first.column()), (38, 38));
 
     let missing = secret_runtime::check_all().unwrap_err();
     let message = missing.to_string();

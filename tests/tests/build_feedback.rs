@@ -193,8 +193,8 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     assert_eq!(
         messages,
         [
-            warning("GitHubAPIToken", 4, 31),
-            warning("WebhookSigningKey", 7, 23)
+            warning("GitHubAPIToken", 4, 39),
+            warning("WebhookSigningKey", 7, 31)
         ]
     );
 
@@ -205,7 +205,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     let (_, messages) = check_app(&ws, None, None);
     assert_eq!(
         messages,
-        [warning("WebhookSigningKey", 7, 23)],
+        [warning("WebhookSigningKey", 7, 31)],
         "set is seen with no cargo clean"
     );
 
@@ -227,7 +227,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             level: "error".to_owned(),
             text: "secret `GitHubAPIToken` has no value for production, which this build targets (SECRETS_ENV=prod); set it with `cargo xtask secret set --type prod GitHubAPIToken`; see every missing secret at once with `cargo xtask check-secrets --env production`".to_owned(),
             line: 4,
-            column: 31,
+            column: 39,
         }
     );
     assert_eq!(messages.len(), 2, "{messages:?}");

@@ -1,0 +1,184 @@
+//! X25519 identities and recipients, and their Bech32 strings.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bech32::primitives::decode::{CharError, CheckedHrpstring, CheckedHrpstringError};
+use bech32::{Bech32, Hrp};
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::KeyError;
+
+const RECIPIENT_HRP: &str = "age";
+const IDENTITY_HRP: &str = "age-secret-key-";
+
+/// An X25519 age identity: the secret key that decrypts files encrypted to its [`Recipient`].
+///
+/// Its string form is `AGE-SECRET-KEY-1...` (Bech32, uppercase as age writes it; parsing also
+/// accepts all lowercase). `Debug` shows only the public recipient; the secret bytes are zeroed
+/// when the identity is dropped.
+#[derive(Clone)]
+pub struct Identity {
+    secret: Zeroizing<[u8; 32]>,
+}
+
+impl Identity {
+    /// A new random identity, from the operating system's random number generator.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system's random number generator fails.
+    pub fn generate() -> Self {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        crate::fill_random(&mut secret[..]);
+        Identity { secret }
+    }
+
+    /// The identity of these 32 secret bytes (an X25519 scalar, clamped when used).
+    pub fn from_secret_bytes(secret: [u8; 32]) -> Self {
+        let mut secret = secret;
+        let identity = Identity {
+            secret: Zeroizing::new(secret),
+        };
+        secret.zeroize();
+        identity
+    }
+
+    /// The raw 32 secret bytes, for example to derive a signing key from them. Keep them out of
+    /// logs and error messages.
+    pub fn secret_bytes(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// The public recipient that files for this identity are encrypted to.
+    pub fn to_public(&self) -> Recipient {
+        Recipient {
+            point: MontgomeryPoint::mul_base_clamped(*self.secret).to_bytes(),
+        }
+    }
+
+    /// The `AGE-SECRET-KEY-1...` string, in a buffer zeroed when dropped.
+    #[allow(clippy::inherent_to_string)]
+    pub fn to_string(&self) -> Zeroizing<String> {
+        // Room for the whole string up front, so no reallocation leaves a copy behind.
+        let mut out = Zeroizing::new(String::with_capacity(128));
+        bech32::encode_upper_to_fmt::<Bech32, String>(&mut out, identity_hrp(), &self.secret[..])
+            .expect("a 32-byte key fits in a Bech32 string");
+        out
+    }
+
+    /// The X25519 shared secret with a peer's public point (all zero for a low-order point).
+    pub(crate) fn diffie_hellman(&self, point: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(MontgomeryPoint(*point).mul_clamped(*self.secret).to_bytes())
+    }
+}
+
+impl FromStr for Identity {
+    type Err = KeyError;
+
+    /// Parses `AGE-SECRET-KEY-1...` (all uppercase or all lowercase).
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        let bytes = decode_key(s, IDENTITY_HRP)?;
+        Ok(Identity { secret: bytes })
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("recipient", &self.to_public().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An X25519 age recipient: the public key files are encrypted to, `age1...` in Bech32.
+///
+/// Parsing rejects low-order points, so encrypting to a parsed recipient always yields a secret
+/// only its identity can compute.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Recipient {
+    point: [u8; 32],
+}
+
+impl Recipient {
+    /// The recipient of these 32 public bytes (an X25519 Montgomery u-coordinate).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::LowOrderPoint`] when the point is of low order.
+    pub fn from_bytes(point: [u8; 32]) -> Result<Self, KeyError> {
+        // A clamped scalar is a multiple of the cofactor 8, so it sends every point of order
+        // dividing 8 (and only those) to zero.
+        let probe = MontgomeryPoint(point).mul_clamped([0x42; 32]);
+        if probe.to_bytes() == [0u8; 32] {
+            return Err(KeyError::LowOrderPoint);
+        }
+        Ok(Recipient { point })
+    }
+
+    /// The 32 public bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.point
+    }
+}
+
+impl FromStr for Recipient {
+    type Err = KeyError;
+
+    /// Parses `age1...` (all lowercase or all uppercase).
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        let bytes = decode_key(s, RECIPIENT_HRP)?;
+        Recipient::from_bytes(*bytes)
+    }
+}
+
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hrp = Hrp::parse_unchecked(RECIPIENT_HRP);
+        bech32::encode_lower_to_fmt::<Bech32, _>(f, hrp, &self.point).map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recipient({self})")
+    }
+}
+
+fn identity_hrp() -> Hrp {
+    Hrp::parse_unchecked(IDENTITY_HRP)
+}
+
+/// Decodes a Bech32 key of the given (lowercase) prefix into 32 bytes.
+fn decode_key(s: &str, hrp: &'static str) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    use bech32::primitives::decode::UncheckedHrpstringError as Unchecked;
+    let checked = CheckedHrpstring::new::<Bech32>(s).map_err(|e| match e {
+        CheckedHrpstringError::Parse(Unchecked::Char(CharError::MixedCase)) => KeyError::MixedCase,
+        CheckedHrpstringError::Parse(_) => KeyError::NotBech32,
+        CheckedHrpstringError::Checksum(_) => KeyError::BadChecksum,
+        _ => KeyError::NotBech32,
+    })?;
+    let found = checked.hrp().to_lowercase();
+    if found != hrp {
+        return Err(KeyError::WrongPrefix {
+            expected: hrp,
+            found,
+        });
+    }
+    checked
+        .validate_segwit_padding()
+        .map_err(|_| KeyError::NotBech32)?;
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    let mut found = 0;
+    for byte in checked.byte_iter() {
+        if found < 32 {
+            bytes[found] = byte;
+        }
+        found += 1;
+    }
+    if found != 32 {
+        return Err(KeyError::WrongLength { found });
+    }
+    Ok(bytes)
+}
