@@ -18,13 +18,10 @@
 //! ciphertext copied to another secret or scope, or a hand-edited recipient list, is an
 //! error. age's own authentication detects any changed byte.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::str::FromStr;
 
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
 
 use crate::env::Scope;
 use crate::error::Error;
@@ -58,45 +55,27 @@ pub(crate) fn seal(
 ) -> Result<String, Error> {
     let mut keys = Vec::new();
     for recipient in recipients {
-        let bad = |reason: &str| Error::BadRecipient {
+        let bad = |reason: String| Error::BadRecipient {
             recipient: recipient.clone(),
             config: config.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         };
         if recipient.starts_with("ssh-") {
             return Err(bad(
-                "SSH recipients are not supported by this build (age X25519 keys only)",
+                "SSH recipients are not supported by this build (age X25519 keys only)".to_owned(),
             ));
         }
-        let key = age::x25519::Recipient::from_str(recipient).map_err(bad)?;
+        let key =
+            secret_age::Recipient::from_str(recipient).map_err(|error| bad(error.to_string()))?;
         keys.push(key);
     }
-    let encryptor =
-        age::Encryptor::with_recipients(keys.iter().map(|key| key as _)).map_err(|error| {
-            Error::BadRecipient {
-                recipient: recipients.join(", "),
-                config: config.to_owned(),
-                reason: error.to_string(),
-            }
-        })?;
-    let plaintext = Zeroizing::new(value.expose_secret().as_bytes().to_vec());
-    let mut out = Vec::new();
-    let io = |error: std::io::Error| {
-        Error::from(crate::error::FileError {
-            path: config.to_owned(),
-            line: None,
-            message: format!("encryption failed: {error}"),
-            help: None,
-        })
-    };
-    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
-    let mut writer = encryptor.wrap_output(armor).map_err(io)?;
-    writer.write_all(&plaintext).map_err(io)?;
-    writer
-        .finish()
-        .and_then(|armor| armor.finish())
-        .map_err(io)?;
-    Ok(String::from_utf8(out).expect("armored output is ASCII"))
+    secret_age::encrypt_armored(&keys, value.expose_secret().as_bytes()).map_err(|error| {
+        Error::BadRecipient {
+            recipient: recipients.join(", "),
+            config: config.to_owned(),
+            reason: error.to_string(),
+        }
+    })
 }
 
 /// Decrypts the armored `ciphertext` read from `slot`. A format 1 value (`legacy`) has its
@@ -128,26 +107,27 @@ pub(crate) fn open(
     if identities.is_empty() {
         return Err(no_access());
     }
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext.as_bytes()))
-        .map_err(|error| tampered(&format!("the ciphertext is not valid age data ({error})")))?;
     let is_recipient = identities
         .public_keys()
         .iter()
         .any(|key| slot.recipients.contains(key));
-    let mut reader = match decryptor.decrypt(identities.as_age()) {
-        Ok(reader) => reader,
-        Err(age::DecryptError::NoMatchingKeys) if !is_recipient => return Err(no_access()),
-        Err(age::DecryptError::NoMatchingKeys) => {
+    let plaintext = match secret_age::decrypt(identities.keys(), ciphertext.as_bytes()) {
+        Ok(plaintext) => plaintext,
+        Err(secret_age::Error::NoMatchingKeys) if !is_recipient => return Err(no_access()),
+        Err(secret_age::Error::NoMatchingKeys) => {
             return Err(tampered(
                 "your identity is listed as a recipient but the ciphertext's key stanza does not open with it",
             ));
         }
-        Err(error) => return Err(tampered(&format!("age reports: {error}"))),
+        Err(secret_age::Error::Payload { .. }) => {
+            return Err(tampered("age authentication failed (a byte was changed)"));
+        }
+        Err(error) => {
+            return Err(tampered(&format!(
+                "the ciphertext is not valid age data ({error})"
+            )));
+        }
     };
-    let mut plaintext = Zeroizing::new(Vec::new());
-    reader
-        .read_to_end(&mut plaintext)
-        .map_err(|_| tampered("age authentication failed (a byte was changed)"))?;
     if !legacy {
         let value =
             std::str::from_utf8(&plaintext).map_err(|_| tampered("the value is not UTF-8"))?;

@@ -20,11 +20,6 @@ use curve25519_dalek::scalar::Scalar;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-/// The human-readable part of an age recipient (`age1...`).
-const RECIPIENT_HRP: &str = "age";
-/// The human-readable part of an age identity (`AGE-SECRET-KEY-1...`), lower case.
-const IDENTITY_HRP: &str = "age-secret-key-";
-
 /// A signing key derived from an age X25519 identity. `Debug` shows only the public key.
 pub(crate) struct SigningKey {
     scalar: Zeroizing<[u8; 32]>,
@@ -41,11 +36,10 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// The signing key of the identity written `AGE-SECRET-KEY-1...`; `None` when the text is
-    /// not a valid age X25519 identity.
-    pub(crate) fn from_identity(identity: &str, recipient: String) -> Option<Self> {
-        let bytes = decode_bech32(identity, IDENTITY_HRP)?;
-        let mut clamped = Zeroizing::new(bytes);
+    /// The signing key of an age X25519 identity.
+    pub(crate) fn from_identity(identity: &secret_age::Identity) -> Self {
+        let recipient = identity.to_public().to_string();
+        let mut clamped = Zeroizing::new(*identity.secret_bytes());
         clamped[0] &= 248;
         clamped[31] &= 127;
         clamped[31] |= 64;
@@ -57,11 +51,11 @@ impl SigningKey {
         } else {
             (k, compressed)
         };
-        Some(Self {
+        Self {
             scalar: Zeroizing::new(a.to_bytes()),
             public: public.to_bytes(),
             recipient,
-        })
+        }
     }
 
     /// The age recipient (`age1...`) that verifies this key's signatures.
@@ -105,9 +99,10 @@ fn challenge(big_r: &CompressedEdwardsY, public: &[u8; 32], message: &[u8]) -> S
 /// Whether `signature` is a valid signature of `message` by the holder of the age identity
 /// whose recipient is `recipient` (`age1...`). Any malformed input is simply invalid.
 pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool {
-    let Some(u) = decode_bech32(recipient, RECIPIENT_HRP) else {
+    let Ok(recipient) = recipient.parse::<secret_age::Recipient>() else {
         return false;
     };
+    let u = *recipient.as_bytes();
     let Ok(signature) = <[u8; 64]>::try_from(signature) else {
         return false;
     };
@@ -149,18 +144,6 @@ fn is_canonical_field_element(bytes: &[u8; 32]) -> bool {
     bytes[0] < 0xed
 }
 
-/// The 32 bytes of a bech32 string with the human-readable part `hrp` (either case, not
-/// mixed, as age writes and reads them).
-fn decode_bech32(text: &str, hrp: &str) -> Option<[u8; 32]> {
-    use bech32::FromBase32;
-    let (found, data, variant) = bech32::decode(text).ok()?;
-    if found != hrp || variant != bech32::Variant::Bech32 {
-        return None;
-    }
-    let bytes = Zeroizing::new(Vec::<u8>::from_base32(&data).ok()?);
-    <[u8; 32]>::try_from(bytes.as_slice()).ok()
-}
-
 /// The lowercase hex SHA-256 of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -175,14 +158,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn key() -> (SigningKey, String) {
-        let identity = age::x25519::Identity::generate();
-        let recipient = identity.to_public().to_string();
-        let key =
-            SigningKey::from_identity(identity.to_string().expose_secret(), recipient.clone())
-                .unwrap();
+        let identity = secret_age::Identity::generate();
+        let key = SigningKey::from_identity(&identity);
+        let recipient = key.recipient().to_owned();
         (key, recipient)
     }
 
@@ -211,7 +191,10 @@ mod tests {
         // The verifier's A (from the recipient's u with sign 0) equals the signer's A.
         for _ in 0..16 {
             let (key, recipient) = key();
-            let u = decode_bech32(&recipient, RECIPIENT_HRP).unwrap();
+            let u = *recipient
+                .parse::<secret_age::Recipient>()
+                .unwrap()
+                .as_bytes();
             let a = MontgomeryPoint(u)
                 .to_edwards(0)
                 .unwrap()
