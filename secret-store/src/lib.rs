@@ -4,9 +4,9 @@
 //! Architecture invariant: nothing here ever prints, logs or formats a secret value; values
 //! only leave this crate inside [`secrecy`] wrappers.
 //!
-//! Feature `crypto` (default) adds encryption, decryption and identities (the `age`
-//! crate). Without it the crate only reads names, scopes and recipients: what the
-//! `secret!` macro needs at compile time, kept cheap to build.
+//! Feature `crypto` (default) adds encryption, decryption and identities (the
+//! `secret-age` crate) and signatures. Without it the crate only reads names, scopes and
+//! recipients: what the `secret!` macro needs at compile time, kept cheap to build.
 #![deny(missing_docs)]
 
 pub mod backend;
