@@ -166,7 +166,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             level: "warning".to_owned(),
             text: "use of deprecated constant `GITHUB_TOKEN::secrets_unchecked`: this crate declares secrets, but the workspace has no secrets.toml, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this".to_owned(),
             line: 4,
-            column: 31,
+            column: 39,
         }]
     );
     let (_, messages) = check_app(&ws, None, Some("off"));
