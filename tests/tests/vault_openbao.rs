@@ -399,6 +399,7 @@ fn spawn_cli(ws: &Ws, args: &[&str], stdin: &str) -> std::process::Child {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn concurrent_set_and_unset_from_several_processes_lose_no_exit_0_write() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -495,6 +496,7 @@ fn concurrent_set_and_unset_from_several_processes_lose_no_exit_0_write() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn a_wrong_or_version_1_mount_is_an_error_naming_the_mount() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -583,6 +585,7 @@ fn a_wrong_or_version_1_mount_is_an_error_naming_the_mount() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn sync_of_a_named_environment_converges_and_reports_only_what_it_changed() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -627,6 +630,7 @@ fn sync_of_a_named_environment_converges_and_reports_only_what_it_changed() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn sync_and_import_that_fail_halfway_say_what_was_written_and_sync_converges() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -692,6 +696,7 @@ fn sync_and_import_that_fail_halfway_say_what_was_written_and_sync_converges() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn foreign_secrets_are_ignored_and_reported_never_deleted() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -794,6 +799,7 @@ fn foreign_secrets_are_ignored_and_reported_never_deleted() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn the_runtime_logs_in_again_before_an_approle_token_expires_with_a_read_only_policy() {
     let Some(bao) = openbao_support::start() else {
         return;
@@ -1020,6 +1026,7 @@ fn server_text_is_cleaned_and_an_oversized_answer_is_named() {
 }
 
 #[test]
+#[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
 fn the_token_file_is_read_and_run_keeps_the_token_from_the_child() {
     let Some(bao) = openbao_support::start() else {
         return;
