@@ -301,6 +301,105 @@ fn the_guard_refuses_no_token_a_foreign_host_and_cross_origin_changes() {
     assert!(!ui.output().contains(PROD), "{}", ui.output());
 }
 
+/// The cell of `name` for `env` in a page's HTML.
+fn cell_html<'a>(page: &'a str, name: &str, env: &str) -> &'a str {
+    let start = page
+        .find(&format!("id=\"cell-{name}-{env}\""))
+        .unwrap_or_else(|| panic!("no cell {name} {env}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</td>").unwrap()]
+}
+
+/// The stored value of `name` for `scope` in a page's HTML.
+fn value_html<'a>(page: &'a str, name: &str, scope: &str) -> &'a str {
+    let row = &page[page.find(&format!("id=\"row-{name}\"")).unwrap()..];
+    let start = row
+        .find(&format!("data-scope=\"{scope}\""))
+        .unwrap_or_else(|| panic!("no value {name} {scope}"));
+    let rest = &row[start..];
+    &rest[..rest.find("</li>").unwrap()]
+}
+
+#[test]
+fn the_grid_shows_the_states_the_check_knows() {
+    let ws = workspace();
+    let bob = ws.key("bob");
+    let alice_public = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    let alice_public = alice_public.split('"').nth(3).unwrap().to_owned();
+    assert!(alice_public.starts_with("age1"), "{alice_public}");
+    ok(&ws.secret(&["set", "--type", "prod", "ApiKey"], PROD));
+    ok(&ws.secret(&["set", "--type", "local", "Legacy"], LOCAL));
+    ok(&ws.secret(&["set", "--type", "dev", "DbPassword"], DEV_LOCAL));
+    // Development gains Bob, then loses him after `rekey` (he could read the value:
+    // rotation due); then Bob may read production (its value is not encrypted to him yet),
+    // and local moves to Bob alone (Alice's value is stale and no longer hers to write).
+    let config = |production: &str, development: &str, local: &str| {
+        ws.config(
+            "staging = \"development\"",
+            &format!(
+                "production = [{production}]\ndevelopment = [{development}]\npreview = [\"{alice_public}\"]\nlocal = [{local}]"
+            ),
+        )
+    };
+    let a = format!("\"{alice_public}\"");
+    let both = format!("\"{alice_public}\", \"{}\"", bob.public);
+    config(&a, &both, &a);
+    ok(&ws.secret(&["rekey"], ""));
+    config(&a, &a, &a);
+    ok(&ws.secret(&["rekey"], ""));
+    config(&both, &a, &format!("\"{}\"", bob.public));
+
+    let ui = Dashboard::start(&ws);
+    let host = format!("127.0.0.1:{}", ui.port);
+    let exchange = ui.get(&ui.url[ui.base.len()..], &host, None);
+    let cookie = exchange
+        .head
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = ui.get("/", &host, Some(&cookie)).body;
+
+    assert!(cell_html(&page, "ApiKey", "production").contains("missing recipient"));
+    assert!(cell_html(&page, "DbPassword", "development").contains("rotation due"));
+    let legacy = cell_html(&page, "Legacy", "local");
+    assert!(legacy.contains("stale recipient"), "{legacy}");
+    assert!(legacy.contains("unauthorized writer"), "{legacy}");
+    assert!(cell_html(&page, "ApiKey", "preview").contains("class=\"missing error\""));
+    assert!(cell_html(&page, "ApiKey", "local").contains("class=\"missing warning\""));
+    let row = &page[page.find("id=\"row-Legacy\"").unwrap()..];
+    assert!(
+        row[..row.find("</th>").unwrap()].contains(">unused</span>"),
+        "{row}"
+    );
+    // Who can read each value: production is encrypted to Alice only (until a rekey).
+    let production = value_html(&page, "ApiKey", "type:production");
+    assert!(
+        production.contains(&format!("title=\"{alice_public}\"")),
+        "{production}"
+    );
+    assert!(
+        !production.contains(&format!("title=\"{}\"", bob.public)),
+        "{production}"
+    );
+    assert!(
+        production.contains("(you)") && production.contains("Reveal"),
+        "{production}"
+    );
+    // The findings, with their codes.
+    for code in [
+        "missing-recipient",
+        "rotation-due",
+        "stale-recipient",
+        "unauthorized-writer",
+    ] {
+        assert!(page.contains(&format!("<code>{code}</code>")), "{code}");
+    }
+}
+
 // ---- the browser ------------------------------------------------------------------------
 
 /// A WebDriver session on headless Chromium, through chromedriver on a loopback port. A
@@ -669,6 +768,7 @@ fn dashboard_in_chromium() {
     );
 
     // The grid, for docs/dashboard.md.
+    browser.eval("document.activeElement.blur(); window.scrollTo(0, 0); return true;");
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     browser.screenshot(&shot);
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);

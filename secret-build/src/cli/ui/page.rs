@@ -73,11 +73,11 @@ pub(super) fn page(model: &Result<Model, Failure>, csrf: &str, version: &str) ->
                 .collect::<String>()
         );
     }
-    html.push_str("</header><main><section id=\"grid\" aria-live=\"polite\">");
-    html.push_str(&grid(model));
-    html.push_str("</section>");
+    html.push_str("</header><main>");
     editor(&mut html, model.as_ref().ok());
-    html.push_str("</main></body></html>\n");
+    html.push_str("<section id=\"grid\" aria-live=\"polite\">");
+    html.push_str(&grid(model));
+    html.push_str("</section></main></body></html>\n");
     html
 }
 
@@ -212,7 +212,7 @@ pub(super) fn grid(model: &Result<Model, Failure>) -> String {
             };
             let _ = write!(
                 html,
-                "<td class=\"{class}\" id=\"cell-{name}-{env}\"><button type=\"button\" \
+                "<td id=\"cell-{name}-{env}\" class=\"{class}\"><button type=\"button\" \
                  data-action=\"fill\" data-name=\"{name}\" data-kind=\"{kind}\" data-env=\"{env}\" \
                  title=\"set {name} for {env}\">{label}</button>",
                 name = esc(&row.name),
@@ -295,12 +295,16 @@ fn values(html: &mut String, model: &Model, name: &str) {
                 readers.join(", ")
             );
             if let Some(writer) = audit.trust.writer() {
-                let _ = write!(
-                    html,
-                    " <span class=\"writer\">written by <code title=\"{}\">{}</code></span>",
-                    esc(writer),
-                    esc(&short(writer))
-                );
+                if model.keys.iter().any(|key| key == writer) {
+                    html.push_str(" <span class=\"writer\">· written by you</span>");
+                } else {
+                    let _ = write!(
+                        html,
+                        " <span class=\"writer\">· written by <code title=\"{}\">{}</code></span>",
+                        esc(writer),
+                        esc(&short(writer))
+                    );
+                }
             }
             badges(html, value);
         }
