@@ -60,7 +60,9 @@ async function refresh() {
 async function poll() {
   try {
     const response = await fetch("/version", { cache: "no-store", credentials: "same-origin" });
-    if (response.ok) {
+    if (response.status === 401) {
+      say("this dashboard was restarted: open the URL `cargo xtask secret ui` printed", true);
+    } else if (response.ok) {
       const now = await response.text();
       if (now !== version) {
         version = now;

@@ -96,3 +96,40 @@ fn open_browser(url: &str, io: &Io<'_>) -> Result<(), String> {
         .map(drop)
         .map_err(|error| format!("{}: {error}", opener.display()))
 }
+
+#[cfg(all(test, not(feature = "ui")))]
+mod tests {
+    use crate::cli::{Io, run_with};
+
+    #[test]
+    fn without_the_feature_the_command_says_how_to_enable_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let vars = |_: &str| None;
+        let mut io = Io {
+            stdin: &mut std::io::empty(),
+            stdin_is_terminal: false,
+            stdout: &mut stdout,
+            stdout_is_terminal: false,
+            stderr: &mut stderr,
+            cwd: dir.path().to_owned(),
+            vars: &vars,
+        };
+        let code = run_with(
+            [
+                "xtask".as_ref(),
+                "secret".as_ref(),
+                "ui".as_ref(),
+                "--workspace".as_ref(),
+                dir.path().as_os_str(),
+            ],
+            &mut io,
+        );
+        assert_eq!(code, std::process::ExitCode::from(2));
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(stderr.contains("built without the dashboard"), "{stderr}");
+        assert!(stderr.contains("features = [\"ui\"]"), "{stderr}");
+        assert!(stdout.is_empty());
+    }
+}
