@@ -800,6 +800,33 @@ fn dashboard_in_chromium() {
     );
     urls.push(browser.url());
 
+    // A forged cross-site POST from another page in the same browser (the classic CSRF
+    // form, JSON smuggled in a text/plain body): refused, the store untouched.
+    let before = ws.store_bytes();
+    browser.goto("about:blank");
+    browser.eval(&format!(
+        "const f = document.createElement('form'); f.method = 'POST'; \
+         f.action = '{}/api/unset'; f.enctype = 'text/plain'; \
+         const i = document.createElement('input'); \
+         i.name = '{{\"name\":\"ApiKey\",\"scope\":\"type:production\",\"x\":\"'; i.value = '\"}}'; \
+         f.appendChild(i); document.body.appendChild(f); f.submit(); return true;",
+        ui.base
+    ));
+    let started = Instant::now();
+    while !browser.source().contains("refused") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}",
+            browser.source()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        ws.store_bytes(),
+        before,
+        "a cross-site POST changed the store"
+    );
+
     // No value in a fresh page's source, in any URL, or in the server's output.
     browser.goto(&format!("{}/", ui.base));
     browser.wait_text(&cell("ApiKey", "production"), "set");
