@@ -37,6 +37,7 @@ mod run;
 mod set;
 mod sync;
 mod team;
+mod ui;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -203,6 +204,7 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
         SecretCommand::Run(args) => return run::run(&root, &args, file_store, io).map(Some),
         SecretCommand::Migrate(args) => team::migrate(&root, &args, io),
         SecretCommand::Log(args) => team::log(&root, &args, io),
+        SecretCommand::Ui(args) => ui::run(&root, &args, io),
         SecretCommand::MergeDriver(_) | SecretCommand::Textconv(_) => unreachable!("handled above"),
     }
     .map(|()| None)
@@ -302,6 +304,9 @@ enum SecretCommand {
     Migrate(team::MigrateArgs),
     /// When each value changed in git history, and who signed it
     Log(team::LogArgs),
+    /// Serve the dashboard on 127.0.0.1: every secret against every environment, set, move,
+    /// unset and reveal values in a browser
+    Ui(ui::UiArgs),
     /// Git's merge driver for secrets.enc.toml (configured by `init`): merges per secret and
     /// scope
     #[command(hide = true)]

@@ -61,20 +61,22 @@ pub(crate) struct RekeyArgs {
     all: bool,
 }
 
-fn check_name(name: &str) -> Result<(), Failure> {
+pub(crate) fn check_name(name: &str) -> Result<(), Failure> {
     secret_syntax::validate_name(name)
         .map_err(|error| Failure::usage(format!("invalid secret name `{name}`: {error}")))
 }
 
-/// Fails before any value is read when setting `scope` cannot succeed.
-fn preflight(
+/// Fails before any value is read when setting `scope` cannot succeed: another value
+/// overlaps (unless `move_scopes`), nobody could read the value, or no identity of `ids`
+/// may write it. `set`, `import` and the dashboard all check through this.
+pub(crate) fn preflight(
     store: &Store,
     config: &Config,
     name: &str,
     scope: &Scope,
     move_scopes: bool,
     ids: &secret_store::Identities,
-) -> Result<(), Failure> {
+) -> Result<(), secret_store::Error> {
     let others = edit::overlapping(store, name, scope);
     if !others.is_empty() && !move_scopes {
         return Err(secret_store::Error::Conflict {
@@ -82,19 +84,33 @@ fn preflight(
             scope: scope.clone(),
             others,
             path: store.path().to_owned(),
-        }
-        .into());
+        });
     }
     if edit::recipients_for(config, scope).is_empty() {
         return Err(secret_store::Error::NoRecipients {
             name: name.to_owned(),
             scope: scope.clone(),
             config: config.path.clone(),
-        }
-        .into());
+        });
     }
     edit::check_writer(config, name, scope, ids)?;
     Ok(())
+}
+
+/// Writes `value` for (`name`, `scope`) in the file store, signed by `ids` (`set` and the
+/// dashboard): the store is locked, re-read and checked again while it is written.
+pub(crate) fn write_value(
+    root: &Path,
+    config: &Config,
+    name: &str,
+    scope: &Scope,
+    value: &SecretString,
+    move_scopes: bool,
+    ids: &secret_store::Identities,
+) -> Result<Vec<Narrowed>, secret_store::Error> {
+    Store::update(root, |store| {
+        edit::set(store, config, name, scope, value, move_scopes, ids)
+    })
 }
 
 pub(crate) fn set(
@@ -127,17 +143,15 @@ pub(crate) fn set(
     let ids = identities(io)?;
     preflight(&store, &config, &args.name, &scope, args.move_scopes, &ids)?;
     let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
-    let narrowed = Store::update(root, |store| {
-        edit::set(
-            store,
-            &config,
-            &args.name,
-            &scope,
-            &value,
-            args.move_scopes,
-            &ids,
-        )
-    })?;
+    let narrowed = write_value(
+        root,
+        &config,
+        &args.name,
+        &scope,
+        &value,
+        args.move_scopes,
+        &ids,
+    )?;
     let recipients = edit::recipients_for(&config, &scope).len();
     let _ = writeln!(
         io.stdout,
@@ -151,21 +165,24 @@ pub(crate) fn set(
 }
 
 fn report_narrowed(name: &str, narrowed: &[Narrowed], io: &mut Io<'_>) {
-    for change in narrowed {
-        let _ = match &change.to {
-            Some(rest) => writeln!(
-                io.stdout,
+    for line in narrowed_lines(name, narrowed) {
+        let _ = writeln!(io.stdout, "{line}");
+    }
+}
+
+/// What `set --move` did to the other values of `name`, one line each (CLI and dashboard).
+pub(crate) fn narrowed_lines(name: &str, narrowed: &[Narrowed]) -> Vec<String> {
+    narrowed
+        .iter()
+        .map(|change| match &change.to {
+            Some(rest) => format!(
                 "moved: the other value of {name} now covers {} (was {})",
                 rest.describe(),
                 change.from.describe()
             ),
-            None => writeln!(
-                io.stdout,
-                "removed the value of {name} for {}",
-                change.from.describe()
-            ),
-        };
-    }
+            None => format!("removed the value of {name} for {}", change.from.describe()),
+        })
+        .collect()
 }
 
 fn read_value(
@@ -260,20 +277,29 @@ fn unset_file(
     scope: &Scope,
     io: &mut Io<'_>,
 ) -> Result<Vec<Narrowed>, Failure> {
-    let scope = scope.clone();
+    Ok(unset_value(root, config, &args.name, scope, io.vars)?)
+}
+
+/// Removes `scope` from the values of `name` in the file store (`unset` and the dashboard).
+/// Only a value that keeps part of its scope needs decrypting, so only then an identity
+/// (from `vars`).
+pub(crate) fn unset_value(
+    root: &Path,
+    config: &Config,
+    name: &str,
+    scope: &Scope,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Vec<Narrowed>, secret_store::Error> {
     let store = Store::load(root)?;
-    // Only a value that keeps part of its scope needs decrypting, so only then an identity.
-    let needs_key = store.slots(&args.name).any(|(other, _)| {
-        other != &scope && edit::overlapping(&store, &args.name, &scope).contains(other)
-    });
+    let needs_key = store
+        .slots(name)
+        .any(|(other, _)| other != scope && edit::overlapping(&store, name, scope).contains(other));
     let ids = if needs_key {
-        identities(io)?
+        secret_store::Identities::from_vars(vars)?
     } else {
         secret_store::Identities::none()
     };
-    Ok(Store::update(root, |store| {
-        edit::unset(store, config, &args.name, &scope, &ids)
-    })?)
+    Store::update(root, |store| edit::unset(store, config, name, scope, &ids))
 }
 
 pub(crate) fn import(
