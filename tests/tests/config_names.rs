@@ -144,7 +144,7 @@ fn scope_keys_are_escaped_when_rendered() {
     let plain = Scope::Types([EnvType::Local].into());
     // A store as someone with push access could commit it (values are only signed for
     // scopes secrets.toml declares, so this one is written by hand).
-    let armor = age_armor(&key.public);
+    let armor = store_support::age_encrypt(&[&key.public], "v");
     let table = |scope: &Scope| {
         let key_text: String = scope
             .key()
@@ -169,19 +169,4 @@ fn scope_keys_are_escaped_when_rendered() {
     assert!(parsed.get("Token", &hostile).is_some(), "{text}");
     assert!(parsed.get("Token", &plain).is_some());
     assert_eq!(parsed.render(), text);
-}
-
-/// An armored age file, as the `age` tool writes it.
-fn age_armor(recipient: &str) -> String {
-    use std::io::Write as _;
-    use std::str::FromStr as _;
-    let key = age::x25519::Recipient::from_str(recipient).unwrap();
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&key as _)).unwrap();
-    let mut out = Vec::new();
-    let armor =
-        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).unwrap();
-    let mut writer = encryptor.wrap_output(armor).unwrap();
-    writer.write_all(b"v").unwrap();
-    writer.finish().unwrap().finish().unwrap();
-    String::from_utf8(out).unwrap()
 }

@@ -3,29 +3,9 @@
 
 mod store_support;
 
-use std::path::Path;
-use std::process::Command;
-
 use secret_store::secrecy::ExposeSecret;
 use secret_store::{EnvType, Environment, Identities, Store};
-use store_support::{Ws, ok};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use store_support::{Ws, git_ok as git, ok};
 
 #[test]
 fn branches_changing_different_secrets_merge_cleanly() {

@@ -6,40 +6,13 @@
 mod store_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
 
 use secret_build::check::{Code, Report, Severity, check_full};
 use secret_store::{EnvType, Scope, Store};
-use store_support::{Key, Out, Ws, ok};
+use store_support::{Key, Out, Ws, age_encrypt, git, git_ok, ok};
 
 const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");
-
-fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Tester")
-        .env("GIT_AUTHOR_EMAIL", "tester@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Tester")
-        .env("GIT_COMMITTER_EMAIL", "tester@example.invalid")
-        .output()
-        .expect("git runs")
-}
-
-#[track_caller]
-fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let out = git(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The check as CI runs it: no identity anywhere.
 fn check(ws: &Ws, envs: &[&str]) -> Report {
@@ -110,24 +83,6 @@ fn readers_refuse(ws: &mut Ws, ops: &Key, why: &str, forged: &str) {
         assert!(!out.all().contains(forged), "{command}: {}", out.all());
         assert!(!out.stdout.contains("ran"), "{command} ran its child");
     }
-}
-
-/// An armored age file of `value` encrypted to `recipients`, as the `age` tool writes it.
-fn age_encrypt(recipients: &[&str], value: &str) -> String {
-    use std::io::Write as _;
-    use std::str::FromStr as _;
-    let keys: Vec<age::x25519::Recipient> = recipients
-        .iter()
-        .map(|key| age::x25519::Recipient::from_str(key).unwrap())
-        .collect();
-    let encryptor = age::Encryptor::with_recipients(keys.iter().map(|key| key as _)).unwrap();
-    let mut out = Vec::new();
-    let armor =
-        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).unwrap();
-    let mut writer = encryptor.wrap_output(armor).unwrap();
-    writer.write_all(value.as_bytes()).unwrap();
-    writer.finish().unwrap().finish().unwrap();
-    String::from_utf8(out).unwrap()
 }
 
 /// The store's text with the production table of Token changed by `edit`.

@@ -157,3 +157,51 @@ pub fn ok(out: &Out) {
         out.stdout, out.stderr
     );
 }
+
+/// Runs git in `dir` with no user or system configuration and a fixed author; returns what it
+/// printed and its status.
+pub fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Tester")
+        .env("GIT_AUTHOR_EMAIL", "tester@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Tester")
+        .env("GIT_COMMITTER_EMAIL", "tester@example.invalid")
+        .output()
+        .expect("git runs")
+}
+
+/// [`git`], asserting it succeeded; returns its standard output.
+#[track_caller]
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An armored age file of `value` encrypted to `recipients`, made with the `age` crate the
+/// way the `age` tool writes it (what someone without the tool's keys can write).
+pub fn age_encrypt(recipients: &[&str], value: &str) -> String {
+    use std::io::Write as _;
+    use std::str::FromStr as _;
+    let keys: Vec<age::x25519::Recipient> = recipients
+        .iter()
+        .map(|key| age::x25519::Recipient::from_str(key).unwrap())
+        .collect();
+    let encryptor = age::Encryptor::with_recipients(keys.iter().map(|key| key as _)).unwrap();
+    let mut out = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).unwrap();
+    let mut writer = encryptor.wrap_output(armor).unwrap();
+    writer.write_all(value.as_bytes()).unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    String::from_utf8(out).unwrap()
+}
