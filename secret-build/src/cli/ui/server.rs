@@ -120,7 +120,7 @@ impl Server {
 /// 128 random bits, hex.
 fn random_hex() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
+    getrandom::getrandom(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
