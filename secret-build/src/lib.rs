@@ -6,9 +6,12 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+#[cfg(feature = "build-helper")]
 pub mod build;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod git;
 pub mod scan;
+#[cfg(feature = "cli")]
 mod table;

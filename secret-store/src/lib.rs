@@ -32,6 +32,10 @@ pub mod text;
 pub mod trust;
 #[cfg(feature = "vault")]
 pub mod vault;
+#[cfg(not(feature = "vault"))]
+#[path = "vault_off.rs"]
+pub mod vault;
+mod versioned;
 pub mod workspace;
 
 pub use backend::{BackendConfig, BackendError};

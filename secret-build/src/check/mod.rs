@@ -9,16 +9,23 @@
 
 mod compare;
 mod git;
+#[cfg(feature = "cli")]
 pub mod github;
+#[cfg(feature = "cli")]
 pub mod human;
+#[cfg(feature = "cli")]
 pub mod json;
+#[cfg(feature = "cli")]
 pub mod leaks;
 mod report;
+#[cfg(feature = "cli")]
 pub mod sarif;
 mod stored;
 
+#[cfg(feature = "cli")]
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+#[cfg(feature = "cli")]
 use std::process::ExitCode;
 
 use secret_store::{Config, EnvType, Environment, FileError};
@@ -30,6 +37,7 @@ pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, Selection, scan_workspace};
 
+#[cfg(feature = "cli")]
 /// The arguments of `check-secrets`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
@@ -59,6 +67,7 @@ pub struct CheckArgs {
     pub dev: bool,
 }
 
+#[cfg(feature = "cli")]
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -209,6 +218,7 @@ pub fn override_names(root: &Path) -> Result<std::collections::BTreeSet<String>,
     Ok(names)
 }
 
+#[cfg(feature = "cli")]
 /// Renders `report` in `format`; source lines are read from under `root`.
 pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> String {
     match format {
@@ -225,6 +235,7 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
     Ok(secret_store::workspace::resolve(workspace, &cwd)?)
 }
 
+#[cfg(feature = "cli")]
 /// `--leaks`: searches tracked files and the target directory for the values the
 /// identity (from the environment) can decrypt, adds a `leaked-secret` error per file and
 /// secret to `report`, and returns notes on what was not searched for.
@@ -262,6 +273,7 @@ pub fn error_text(error: &CheckError) -> String {
     format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
 }
 
+#[cfg(feature = "cli")]
 /// Runs the check, prints the report on stdout (or why it could not run on stderr) and
 /// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
 /// not run.
