@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use secret_store::FileError;
+use secret_core::FileError;
 
 /// Why a secret could not be resolved. Cheap to clone: a handle caches its result and hands
 /// out clones of the error on every later `expose()`.
@@ -120,8 +120,8 @@ impl fmt::Display for Error {
             ErrorKind::InvalidName { name } => write!(
                 f,
                 "`{}` is not a valid secret name; {}",
-                secret_store::text::escape_control(name),
-                secret_store::NAME_RULE
+                secret_core::text::escape_control(name),
+                secret_core::NAME_RULE
             ),
         }
     }

@@ -48,7 +48,7 @@ pub use error::{Error, ErrorKind, MissingSecrets};
 pub use handle::{Declaration, Secret};
 pub use registry::{check_all, declarations};
 pub use resolver::{Resolver, install};
-pub use secret_store::{EnvKind, EnvType, Environment};
+pub use secret_core::{EnvKind, EnvType, Environment};
 
 /// Declares a secret by name and evaluates to a [`Secret`] handle.
 ///

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use secrecy::SecretString;
-use secret_store::Environment;
+use secret_core::Environment;
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -149,7 +149,7 @@ impl Source for DirSource {
     }
 }
 
-pub use secret_store::overrides::{OVERRIDE_CUE, OVERRIDE_TOML};
+pub use secret_core::overrides::{OVERRIDE_CUE, OVERRIDE_TOML};
 
 /// A local override file, `.secrets.local.toml` or `.secrets.local.cue`, read once on
 /// first use. Only consulted for environments of type `local`.
@@ -177,7 +177,7 @@ impl OverrideSource {
     }
 
     fn load(&self) -> Result<Option<BTreeMap<String, SecretString>>, Error> {
-        Ok(secret_store::overrides::load(&self.path)?)
+        Ok(secret_core::overrides::load(&self.path)?)
     }
 }
 

@@ -8,9 +8,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use secret_store::identity::Identities;
-use secret_store::store::Store;
-use secret_store::{Config, Environment};
+use secret_core::identity::Identities;
+use secret_core::store::Store;
+use secret_core::{Config, Environment};
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
@@ -47,7 +47,7 @@ impl Source for StoreSource {
     fn describe(&self, _name: &str) -> String {
         format!(
             "store {}",
-            self.root.join(secret_store::store::STORE_FILE).display()
+            self.root.join(secret_core::store::STORE_FILE).display()
         )
     }
 

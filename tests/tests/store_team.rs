@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use secret_build::check::{Code, Report, Severity, check_full};
-use secret_store::{EnvType, Scope, Store};
+use secret_core::{EnvType, Scope, Store};
 use store_support::{Key, Out, Ws, ok};
 
 const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");
@@ -790,7 +790,7 @@ fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
     // A store as version 1 of the tool wrote it: the value behind a binding header, no
     // signature.
     let plaintext = format!(
-        "secret-store v1\nToken\ntype:production\n{}\nold-value",
+        "secret-core v1\nToken\ntype:production\n{}\nold-value",
         ops.public
     );
     let armor = age_encrypt(&[&ops.public], &plaintext);

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasick;
 use secrecy::ExposeSecret;
-use secret_store::{Identities, Store};
+use secret_core::{Identities, Store};
 use zeroize::Zeroizing;
 
 use super::report::{Code, Diagnostic, Location, Severity};
@@ -157,7 +157,7 @@ pub fn find(
     root: &Path,
     target_dir: &Path,
     identities: &Identities,
-) -> Result<LeakSearch, secret_store::Error> {
+) -> Result<LeakSearch, secret_core::Error> {
     let store = Store::load(root)?;
     let mut search = LeakSearch::default();
     let mut values: Vec<(String, String)> = Vec::new();
@@ -206,7 +206,7 @@ pub fn find(
     }
     let automaton =
         AhoCorasick::new(patterns.iter().map(|pattern| pattern.as_slice())).map_err(|error| {
-            secret_store::FileError {
+            secret_core::FileError {
                 path: store.path().to_owned(),
                 line: None,
                 message: format!("cannot build the leak search: {error}"),

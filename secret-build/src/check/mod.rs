@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "cli")]
 use std::process::ExitCode;
 
-use secret_store::{Config, EnvType, Environment, FileError};
+use secret_core::{Config, EnvType, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
@@ -189,7 +189,7 @@ pub fn check_options(
     }
     let tracked_overrides = tracked_overrides(root);
     // The merge driver matters where the store is a file that git merges.
-    let merge_driver = (config.backend.is_none() && root.join(secret_store::STORE_FILE).is_file())
+    let merge_driver = (config.backend.is_none() && root.join(secret_core::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
     let overrides = override_names(root)?;
@@ -211,7 +211,7 @@ pub fn check_options(
 pub fn override_names(root: &Path) -> Result<std::collections::BTreeSet<String>, FileError> {
     let mut names = std::collections::BTreeSet::new();
     for file in OVERRIDE_FILES {
-        if let Some(values) = secret_store::overrides::load(&root.join(file))? {
+        if let Some(values) = secret_core::overrides::load(&root.join(file))? {
             names.extend(values.into_keys());
         }
     }
@@ -232,7 +232,7 @@ pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> Str
 /// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
 pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Ok(secret_store::workspace::resolve(workspace, &cwd)?)
+    Ok(secret_core::workspace::resolve(workspace, &cwd)?)
 }
 
 #[cfg(feature = "cli")]
@@ -241,9 +241,9 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
 /// secret to `report`, and returns notes on what was not searched for.
 pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, CheckError> {
     let identities =
-        secret_store::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
-    if let secret_store::identity::IdentitySource::File { path, .. } = identities.source()
-        && let Some(warning) = secret_store::identity::permission_warning(path)
+        secret_core::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
+    if let secret_core::identity::IdentitySource::File { path, .. } = identities.source()
+        && let Some(warning) = secret_core::identity::permission_warning(path)
     {
         eprintln!("warning: {warning}");
     }

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use secret_store::Config;
+use secret_core::Config;
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, refuse_terminal};
@@ -99,7 +99,7 @@ pub(crate) fn run(
     let env = config.resolve_env(&args.env)?;
     let command = format!(
         "cargo xtask secret export --env {} --format ...",
-        secret_store::text::shell_quote(&args.env)
+        secret_core::text::shell_quote(&args.env)
     );
     let to_stdout = match &args.format {
         Format::Dir(_) => false,
@@ -484,7 +484,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);
-    let result = secret_store::files::create_private(&temp, bytes)
+    let result = secret_core::files::create_private(&temp, bytes)
         .and_then(|()| std::fs::rename(&temp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);

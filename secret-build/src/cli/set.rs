@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::SecretString;
-use secret_store::edit::{self, Narrowed};
-use secret_store::{Config, Scope, Store};
+use secret_core::edit::{self, Narrowed};
+use secret_core::{Config, Scope, Store};
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, ScopeArgs, identities, open_backend};
@@ -73,11 +73,11 @@ fn preflight(
     name: &str,
     scope: &Scope,
     move_scopes: bool,
-    ids: &secret_store::Identities,
+    ids: &secret_core::Identities,
 ) -> Result<(), Failure> {
     let others = edit::overlapping(store, name, scope);
     if !others.is_empty() && !move_scopes {
-        return Err(secret_store::Error::Conflict {
+        return Err(secret_core::Error::Conflict {
             name: name.to_owned(),
             scope: scope.clone(),
             others,
@@ -86,7 +86,7 @@ fn preflight(
         .into());
     }
     if edit::recipients_for(config, scope).is_empty() {
-        return Err(secret_store::Error::NoRecipients {
+        return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
             scope: scope.clone(),
             config: config.path.clone(),
@@ -269,7 +269,7 @@ fn unset_file(
     let ids = if needs_key {
         identities(io)?
     } else {
-        secret_store::Identities::none()
+        secret_core::Identities::none()
     };
     Ok(Store::update(root, |store| {
         edit::unset(store, config, &args.name, &scope, &ids)
@@ -395,7 +395,7 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
 
 /// Prints each error of a partial `rekey` or `migrate` and fails with the worst exit status.
 pub(crate) fn print_failures(
-    failed: Vec<secret_store::Error>,
+    failed: Vec<secret_core::Error>,
     message: &str,
     help: &str,
     io: &mut Io<'_>,

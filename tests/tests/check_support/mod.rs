@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use secret_build::check::{CheckArgs, Format};
-use secret_store::secrecy::SecretString;
-use secret_store::{Scope, Store};
+use secret_core::secrecy::SecretString;
+use secret_core::{Scope, Store};
 
 /// The app's source: two declarations with doc comments.
 pub const MAIN_RS: &str = r#"//! A user's service.
@@ -32,17 +32,17 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub recipient: String,
     /// The one identity: recipient and writer of every type.
-    pub identities: secret_store::Identities,
+    pub identities: secret_core::Identities,
 }
 
 impl Workspace {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (identity, _) = secret_store::identity::generate_identity();
+        let (identity, _) = secret_core::identity::generate_identity();
         let recipient = identity.to_public().to_string();
-        let identities = secret_store::Identities::from_identity(
+        let identities = secret_core::Identities::from_identity(
             identity,
-            secret_store::identity::IdentitySource::None,
+            secret_core::identity::IdentitySource::None,
         );
         let workspace = Self {
             dir,
@@ -81,7 +81,7 @@ impl Workspace {
     /// Stores a value for `name` under `scope` (`type:production`, `env:staging`).
     pub fn set(&self, name: &str, scope: &str) {
         let scope = Scope::parse_key(scope).unwrap();
-        let config = secret_store::Config::load(self.root()).unwrap();
+        let config = secret_core::Config::load(self.root()).unwrap();
         Store::update(self.root(), |store| {
             store.insert(
                 name,

@@ -7,7 +7,7 @@
 //! Format 1 (still read, for `secret migrate`) prefixed the value with a binding header:
 //!
 //! ```text
-//! secret-store v1
+//! secret-core v1
 //! <secret name>
 //! <scope key>              e.g. type:development,local
 //! <recipients, sorted, comma-separated>
@@ -27,7 +27,7 @@ use crate::env::Scope;
 use crate::error::Error;
 use crate::identity::Identities;
 
-const MAGIC: &str = "secret-store v1";
+const MAGIC: &str = "secret-core v1";
 
 /// Where a ciphertext sits, for binding and for messages.
 pub(crate) struct Slot<'a> {
@@ -134,7 +134,7 @@ pub(crate) fn open(
         return Ok(SecretString::from(value));
     }
     let (bound, value) = split_header(&plaintext)
-        .ok_or_else(|| tampered("the decrypted data has no secret-store header"))?;
+        .ok_or_else(|| tampered("the decrypted data has no secret-core header"))?;
     let expected = header(slot.name, slot.scope, slot.recipients);
     if bound != expected {
         let mut lines = bound.lines().skip(1);
