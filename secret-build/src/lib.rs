@@ -3,6 +3,7 @@
 //! build-script helper.
 //!
 //! Libraries return data; only [`cli`] prints and chooses exit codes.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod backend;

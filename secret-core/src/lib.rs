@@ -7,6 +7,7 @@
 //! Feature `crypto` (default) adds encryption, decryption and identities (the
 //! `secret-age` crate) and signatures. Without it the crate only reads names, scopes and
 //! recipients: what the `secret!` macro needs at compile time, kept cheap to build.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod backend;
