@@ -78,7 +78,7 @@ impl Source for EnvVarSource {
                 Ok(value) => Ok(Lookup::Found(into_secret(value))),
                 Err(raw) => {
                     raw.into_encoded_bytes().zeroize();
-                    Err(Error::source(
+                    Err(Error::from_source(
                         name,
                         self.describe(name),
                         "the value is not valid UTF-8",
@@ -130,7 +130,7 @@ impl Source for DirSource {
                 }
                 Err(error) => {
                     error.into_bytes().zeroize();
-                    Err(Error::source(
+                    Err(Error::from_source(
                         name,
                         self.describe(name),
                         "the file is not valid UTF-8",
@@ -140,7 +140,7 @@ impl Source for DirSource {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Ok(Lookup::NotFound("no such file".to_owned()))
             }
-            Err(error) => Err(Error::source(
+            Err(error) => Err(Error::from_source(
                 name,
                 self.describe(name),
                 format!("cannot read the file: {error}"),

@@ -56,9 +56,10 @@ impl Source for StoreSource {
             .store
             .get_or_init(|| {
                 let config = Config::load(&self.root)
-                    .map_err(|error| Error::source(name, "secrets.toml", error.to_string()))?;
-                let store = Store::load(&self.root)
-                    .map_err(|error| Error::source(name, self.describe(name), error.to_string()))?;
+                    .map_err(|error| Error::from_source(name, "secrets.toml", error.to_string()))?;
+                let store = Store::load(&self.root).map_err(|error| {
+                    Error::from_source(name, self.describe(name), error.to_string())
+                })?;
                 Ok((store, config))
             })
             .as_ref()
@@ -70,13 +71,13 @@ impl Source for StoreSource {
             .identities
             .get_or_init(|| {
                 Identities::from_vars(|name| (self.vars)(name))
-                    .map_err(|error| Error::source(name, "the identity", error.to_string()))
+                    .map_err(|error| Error::from_source(name, "the identity", error.to_string()))
             })
             .as_ref()
             .map_err(Clone::clone)?;
         store
             .decrypt(name, scope, config, identities)
             .map(Lookup::Found)
-            .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
+            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))
     }
 }

@@ -106,7 +106,7 @@ impl Source for VaultSource {
         if let Some((when, message)) = unreachable.as_ref()
             && when.elapsed() < UNREACHABLE_FOR
         {
-            return Err(Error::source(
+            return Err(Error::from_source(
                 name,
                 self.describe(name),
                 format!(
@@ -126,7 +126,7 @@ impl Source for VaultSource {
                 if was_unreachable {
                     *unreachable = Some((Instant::now(), message.clone()));
                 }
-                Err(Error::source(name, self.describe(name), message))
+                Err(Error::from_source(name, self.describe(name), message))
             }
         }
     }

@@ -25,6 +25,7 @@ pub const NAME_RULE: &str = "a secret name starts with an ASCII letter, then ASC
 
 /// Why a string is not a valid secret name.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NameError {
     /// The name is the empty string.
     Empty,

@@ -1,7 +1,7 @@
 //! The check: compares the declarations the scanner finds with the store, and renders the
 //! report for people (rustc style) and machines (JSON, SARIF, GitHub annotations).
 //!
-//! [`run`] is the entry point the CLI calls for `check-secrets`; [`check`] is the library
+//! The CLI's `check-secrets` calls [`check_options`] and [`render`]; [`check`] is the library
 //! form, returning a [`Report`] to render with [`render`].
 //!
 //! Architecture invariant: the check needs no key. It reads secret names, scopes and lines
@@ -22,11 +22,7 @@ mod report;
 pub mod sarif;
 mod stored;
 
-#[cfg(feature = "cli")]
-use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
-#[cfg(feature = "cli")]
-use std::process::ExitCode;
 
 use secret_core::{Config, EnvType, Environment, FileError};
 
@@ -38,38 +34,9 @@ pub use stored::{stored_values, stored_values_with};
 use crate::scan::{ScanError, Selection, scan_workspace};
 
 #[cfg(feature = "cli")]
-/// The arguments of `check-secrets`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CheckArgs {
-    /// The workspace to check (default: the enclosing Cargo workspace).
-    #[arg(long, value_name = "DIR")]
-    pub workspace: Option<PathBuf>,
-    /// The environment to check: a named environment, a type (`prod`, `dev`, `pr`, `local`),
-    /// or `all`; may be repeated.
-    #[arg(long = "env", value_name = "E")]
-    pub envs: Vec<String>,
-    /// The output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Also look for stored values in plain text in tracked files and `target/` (needs an
-    /// identity that can decrypt them).
-    #[arg(long)]
-    pub leaks: bool,
-    /// Fail (exit status 1) on values due for rotation, not only warn
-    #[arg(long)]
-    pub deny_rotation_due: bool,
-    /// Check only the secrets this package and the workspace crates it depends on declare
-    /// (what `secret run -p` and `secret export -p` deliver); may be repeated.
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
-    pub packages: Vec<String>,
-    /// With `--package`: also its tests, examples, benches and dev-dependencies.
-    #[arg(long, requires = "packages")]
-    pub dev: bool,
-}
-
-#[cfg(feature = "cli")]
 /// How the report is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// rustc-style diagnostics.
     Human,
@@ -83,6 +50,7 @@ pub enum Format {
 
 /// Why the check could not run (exit status 2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CheckError {
     /// A malformed `secrets.toml` or `secrets.enc.toml`, or an unknown `--env`.
     #[error("{0}")]
@@ -237,15 +205,21 @@ pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
 
 #[cfg(feature = "cli")]
 /// `--leaks`: searches tracked files and the target directory for the values the
-/// identity (from the environment) can decrypt, adds a `leaked-secret` error per file and
-/// secret to `report`, and returns notes on what was not searched for.
-pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, CheckError> {
-    let identities =
-        secret_core::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
+/// identity (read through `vars`) can decrypt, adds a `leaked-secret` error per file and
+/// secret to `report`, and returns what the caller should tell the user: a warning about
+/// the identity file's permissions, notes on what was not searched for.
+pub fn search_leaks(
+    root: &Path,
+    report: &mut Report,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Vec<Leaks>, CheckError> {
+    let mut notes = Vec::new();
+    let identities = secret_core::Identities::from_vars(vars)
+        .map_err(|error| CheckError::File(error.report()))?;
     if let secret_core::identity::IdentitySource::File { path, .. } = identities.source()
         && let Some(warning) = secret_core::identity::permission_warning(path)
     {
-        eprintln!("warning: {warning}");
+        notes.push(Leaks::Warning(warning));
     }
     if identities.is_empty() {
         return Err(CheckError::NoIdentity(identities.source().to_string()));
@@ -265,60 +239,22 @@ pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, Che
         .position(|diagnostic| diagnostic.severity != Severity::Error)
         .unwrap_or(report.diagnostics.len());
     report.diagnostics.splice(at..at, found);
-    Ok(search.notes())
-}
-
-/// What [`run`] prints on stderr when the check cannot run: the file, line, problem and fix.
-pub fn error_text(error: &CheckError) -> String {
-    format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
+    notes.extend(search.notes().into_iter().map(Leaks::Note));
+    Ok(notes)
 }
 
 #[cfg(feature = "cli")]
-/// Runs the check, prints the report on stdout (or why it could not run on stderr) and
-/// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
-/// not run.
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let result = workspace_root(args.workspace.as_deref())
-        .and_then(|root| {
-            let selection = Selection {
-                packages: args.packages.clone(),
-                dev: args.dev,
-            };
-            check_options(
-                &root,
-                &args.envs,
-                &selection,
-                &|name| std::env::var_os(name),
-                args.deny_rotation_due,
-            )
-            .map(|report| (root, report))
-        })
-        .and_then(|(root, mut report)| {
-            if args.leaks {
-                for note in search_leaks(&root, &mut report)? {
-                    eprintln!("note: {note}");
-                }
-            }
-            Ok((root, report))
-        });
-    match result {
-        Ok((root, report)) => {
-            let styled = args.format == Format::Human
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
-            let text = render(&report, &root, args.format, styled);
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-            if report.has_errors() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprint!("{}", error_text(&error));
-            ExitCode::from(2)
-        }
-    }
+/// What [`search_leaks`] has to say besides its diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Leaks {
+    /// A problem with the identity file (readable by others).
+    Warning(String),
+    /// Something that was not searched for, and why.
+    Note(String),
+}
+
+/// What `check-secrets` prints on stderr when the check cannot run: the file, line, problem and fix.
+pub fn error_text(error: &CheckError) -> String {
+    format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
 }

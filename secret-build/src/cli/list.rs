@@ -59,7 +59,7 @@ use secret_core::trust::{drift, trust};
 
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     /// A table with ✓ (set) and ✗ (missing).
     Table,
     /// The JSON document described in this module's documentation.

@@ -27,6 +27,7 @@
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
 //! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
+mod check;
 mod deliver;
 mod dotenv;
 mod export;
@@ -45,8 +46,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use secret_core::{Config, EnvKind, EnvType, FileError, Scope};
-
-pub use list::ListFormat;
 
 /// Where a command reads and writes: the process's standard streams and environment, or
 /// buffers in tests.
@@ -136,7 +135,7 @@ where
             Err(failure) => Err(failure),
         },
         // `check-secrets`: the check owns its output and exit status.
-        Command::CheckSecrets(args) => return crate::check::run(&args),
+        Command::CheckSecrets(args) => return check::run(&args, io),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -256,7 +255,7 @@ enum Command {
     /// Manage secret values: init, set, unset, list, rekey, import, reveal, run, export, sync
     Secret(SecretCli),
     /// Check that every `secret!` declaration has a value (see `check-secrets --help`)
-    CheckSecrets(crate::check::CheckArgs),
+    CheckSecrets(check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
