@@ -62,7 +62,7 @@ impl Resolver {
         )
     }
 
-    /// Builds the standard chain (SPEC §7), reading variables through `vars`:
+    /// Builds the standard chain, reading variables through `vars`:
     ///
     /// - the workspace root is `SECRETS_WORKSPACE`, else the workspace around
     ///   `manifest_dir` (the crate's build-time `CARGO_MANIFEST_DIR`) if it still exists,

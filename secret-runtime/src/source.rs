@@ -1,4 +1,4 @@
-//! The sources a value can come from, in the order of SPEC §7: the local override files,
+//! The sources a value can come from, in the order of the chain: the local override files,
 //! `SECRET_<Name>` variables, `$SECRETS_DIR/<Name>` files, and the store.
 //!
 //! A [`Source`] is one link of the chain a [`crate::Resolver`] walks; the store and the

@@ -15,7 +15,8 @@ use secret_core::{Config, Environment};
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
 
-/// Values from the workspace's `secrets.enc.toml`, decrypted with the identity of SPEC §3.
+/// Values from the workspace's `secrets.enc.toml`, decrypted with the identity from
+/// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
     store: OnceLock<Result<(Store, Config), Error>>,
