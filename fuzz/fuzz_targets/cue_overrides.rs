@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    if let Err(error) = secret_store::cue::parse(text) {
+    if let Err(error) = secret_core::cue::parse(text) {
         assert!(error.line >= 1 && error.line <= text.lines().count().max(1) + 1);
     }
 });

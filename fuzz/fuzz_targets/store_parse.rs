@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use secret_store::Store;
+use secret_core::Store;
 
 fuzz_target!(|text: &str| {
     let path = Path::new("secrets.enc.toml");

@@ -6,5 +6,5 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    let _ = secret_store::overrides::parse_toml(Path::new(".secrets.local.toml"), text);
+    let _ = secret_core::overrides::parse_toml(Path::new(".secrets.local.toml"), text);
 });

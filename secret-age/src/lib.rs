@@ -39,6 +39,7 @@
 //! let plaintext = secret_age::decrypt(&[identity], file.as_bytes()).unwrap();
 //! assert_eq!(plaintext.as_slice(), b"hunter2");
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod format;

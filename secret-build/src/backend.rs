@@ -8,7 +8,7 @@
 //! - [`Backend::values_for`]: every value that applies to an environment, decrypted
 //!   (`run`, `export`, `sync`).
 //! - [`Backend::set`] / [`Backend::unset`]: the one-value-per-type rule of
-//!   [`secret_store::edit`] for both; the KV engine is written with check-and-set, so a
+//!   [`secret_core::edit`] for both; the KV engine is written with check-and-set, so a
 //!   concurrent change fails instead of being lost.
 
 use std::collections::BTreeMap;
@@ -16,9 +16,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
-use secret_store::edit::{self, Narrowed};
-use secret_store::vault::Client;
-use secret_store::{Config, Environment, Error, Identities, Scope, Store};
+use secret_core::edit::{self, Narrowed};
+use secret_core::vault::Client;
+use secret_core::{Config, Environment, Error, Identities, Scope, Store};
 
 /// Reads an environment variable (the CLI's `Io::vars`, or the process environment).
 pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -90,7 +90,7 @@ pub struct Values {
 }
 
 /// The usable KV secrets by name, each read once.
-type Usable = Vec<(String, secret_store::vault::Versioned)>;
+type Usable = Vec<(String, secret_core::vault::Versioned)>;
 
 /// The KV secrets under the prefix, each read once: the usable ones, and those ignored.
 fn read_all(client: &Client) -> Result<(Usable, Vec<Ignored>), Error> {
@@ -181,10 +181,9 @@ impl Backend {
     /// `store secrets.enc.toml` or `OpenBao at http://...`, for messages.
     pub fn describe(&self) -> String {
         match self {
-            Self::File { root } => format!(
-                "the store {}",
-                root.join(secret_store::STORE_FILE).display()
-            ),
+            Self::File { root } => {
+                format!("the store {}", root.join(secret_core::STORE_FILE).display())
+            }
             Self::Vault(client) => client.describe(),
         }
     }
@@ -259,7 +258,7 @@ impl Backend {
         match self {
             Self::File { root } => {
                 let store = Store::load(root)?;
-                let config = secret_store::Config::load(root)?;
+                let config = secret_core::Config::load(root)?;
                 let mut identities: Option<Identities> = None;
                 for name in store.names() {
                     let Some((scope, _)) = store.lookup(name, env) else {
@@ -298,7 +297,7 @@ impl Backend {
                 let Some((scope, _)) = store.lookup(name, env) else {
                     return Ok(None);
                 };
-                let config = secret_store::Config::load(root)?;
+                let config = secret_core::Config::load(root)?;
                 let ids = Identities::from_vars(vars)?;
                 Ok(Some((
                     scope.clone(),
@@ -312,13 +311,13 @@ impl Backend {
     }
 }
 
-/// The KV engine's side of `set` and `unset`: the same rules as [`secret_store::edit`] on
+/// The KV engine's side of `set` and `unset`: the same rules as [`secret_core::edit`] on
 /// plain values, written with check-and-set.
 #[derive(Debug)]
 pub struct VaultEdit<'a> {
     client: &'a Client,
     name: &'a str,
-    current: secret_store::vault::Versioned,
+    current: secret_core::vault::Versioned,
 }
 
 impl<'a> VaultEdit<'a> {
@@ -327,7 +326,7 @@ impl<'a> VaultEdit<'a> {
     pub fn read(client: &'a Client, name: &'a str) -> Result<Self, Error> {
         Self::open(client, name)?.map_err(|ignored| {
             let path = client.config().data_path(name);
-            secret_store::backend::BackendError::new(
+            secret_core::backend::BackendError::new(
                 client.config(),
                 format!(
                     "{path} was not written by this tool ({}); it is left alone",
@@ -432,7 +431,7 @@ impl<'a> VaultEdit<'a> {
 
     /// Takes `scope` away from the values that overlap it (if any), writes the result,
     /// and returns what is left.
-    pub fn unset_for(mut self, scope: &Scope) -> Result<secret_store::vault::Versioned, Error> {
+    pub fn unset_for(mut self, scope: &Scope) -> Result<secret_core::vault::Versioned, Error> {
         let mut affected = self.overlapping(scope);
         if self.current.values.contains_key(scope) {
             affected.push(scope.clone());

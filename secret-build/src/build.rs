@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use secret_store::{CONFIG_FILE, Config, Environment, STORE_FILE};
+use secret_core::{CONFIG_FILE, Config, Environment, STORE_FILE};
 
 use crate::check::{self, Cell};
 use crate::scan;
@@ -82,12 +82,12 @@ pub fn instructions(
         // This crate's report comes from here: the `secret!` macro stays quiet.
         Instruction::RustcEnv("SECRETS_MACRO_CHECK", "off"),
     ];
-    let root = secret_store::workspace::find_root(manifest_dir)
+    let root = secret_core::workspace::find_root(manifest_dir)
         .filter(|root| root.join(CONFIG_FILE).is_file());
     let Some(root) = root.as_deref() else {
         // Rerun when `secret init` sets the workspace up (it touches the workspace's
         // `Cargo.toml`) or a declaration changes.
-        if let Some(workspace) = secret_store::workspace::find_root(manifest_dir) {
+        if let Some(workspace) = secret_core::workspace::find_root(manifest_dir) {
             out.push(Instruction::RerunIfChanged(workspace.join("Cargo.toml")));
         }
         out.push(Instruction::RerunIfChanged(manifest_dir.join("src")));
@@ -140,7 +140,7 @@ pub fn instructions(
 
 /// Whether `package`'s library or binaries declare a secret.
 fn declares_secrets(manifest_dir: &Path, package: &str) -> bool {
-    let Some(workspace) = secret_store::workspace::find_root(manifest_dir) else {
+    let Some(workspace) = secret_core::workspace::find_root(manifest_dir) else {
         return false;
     };
     scan::scan_workspace(&workspace).is_ok_and(|report| {
@@ -160,7 +160,7 @@ fn missing(
     package: &str,
     env_name: &str,
 ) -> Result<(Environment, BTreeMap<String, String>), (String, bool)> {
-    let local_name = secret_store::EnvType::parse(env_name) == Some(secret_store::EnvType::Local);
+    let local_name = secret_core::EnvType::parse(env_name) == Some(secret_core::EnvType::Local);
     let config = Config::load(root).map_err(|error| (error.to_string(), !local_name))?;
     let env = config.resolve_env(env_name).map_err(|error| {
         let suggestion = error
@@ -187,7 +187,7 @@ fn missing(
             .is_none_or(|audit| audit.trust.is_trusted())
     });
     let workspace =
-        secret_store::workspace::find_root(manifest_dir).unwrap_or_else(|| root.to_owned());
+        secret_core::workspace::find_root(manifest_dir).unwrap_or_else(|| root.to_owned());
     let report = scan::scan_workspace(&workspace).map_err(|error| (error.to_string(), fatal))?;
     let overrides: Vec<String> = if env.ty.is_cloud() {
         Vec::new()
@@ -195,7 +195,7 @@ fn missing(
         [".secrets.local.toml", ".secrets.local.cue"]
             .iter()
             .filter_map(|file| {
-                secret_store::overrides::load(&root.join(file))
+                secret_core::overrides::load(&root.join(file))
                     .ok()
                     .flatten()
             })

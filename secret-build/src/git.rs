@@ -57,7 +57,7 @@ pub struct Configured {
 pub fn configure(root: &Path, command: &str) -> Result<Configured, String> {
     let mut done = Configured::default();
     let attributes = root.join(".gitattributes");
-    let line = format!("{} merge={DRIVER} diff={DRIVER}", secret_store::STORE_FILE);
+    let line = format!("{} merge={DRIVER} diff={DRIVER}", secret_core::STORE_FILE);
     let existing = match std::fs::read(&attributes) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),

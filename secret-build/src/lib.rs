@@ -3,12 +3,20 @@
 //! build-script helper.
 //!
 //! Libraries return data; only [`cli`] prints and chooses exit codes.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+// What the xtask and a build script need is `cli`, `build` and the check's library form;
+// `backend` and `git` serve the CLI and the tests, and are not a stable API.
+#[doc(hidden)]
 pub mod backend;
+#[cfg(feature = "build-helper")]
 pub mod build;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
+#[doc(hidden)]
 pub mod git;
 pub mod scan;
+#[cfg(feature = "cli")]
 mod table;

@@ -8,7 +8,7 @@ pub(crate) fn render(rows: &[Vec<String>]) -> String {
         .map(|column| {
             rows.iter()
                 .filter_map(|row| row.get(column))
-                .map(|cell| secret_store::text::escape_control(cell).chars().count())
+                .map(|cell| secret_core::text::escape_control(cell).chars().count())
                 .max()
                 .unwrap_or(0)
         })
@@ -21,7 +21,7 @@ pub(crate) fn render(rows: &[Vec<String>]) -> String {
             .map(|(cell, width)| {
                 // Cells hold names and scopes from committed files: no control character
                 // reaches the terminal.
-                let cell = secret_store::text::escape_control(cell);
+                let cell = secret_core::text::escape_control(cell);
                 format!("{cell:width$}")
             })
             .collect();

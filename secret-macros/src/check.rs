@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use secret_store::store::{STORE_FILE, Store};
-use secret_store::{CONFIG_FILE, Config, Environment};
+use secret_core::store::{STORE_FILE, Store};
+use secret_core::{CONFIG_FILE, Config, Environment};
 
 /// The environment variable that turns the build-time check down.
 const MODE_VAR: &str = "SECRETS_BUILD_CHECK";
@@ -100,7 +100,7 @@ pub(crate) fn check(name: &str) -> Outcome {
         // No store set up: say once per crate that its secrets are unchecked, and track
         // the workspace manifest, which `secret init` touches when it creates the store.
         let manifest =
-            secret_store::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
+            secret_core::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
         return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir))
         {
             Some(manifest) => Outcome {
@@ -172,7 +172,7 @@ pub(crate) fn check(name: &str) -> Outcome {
 /// The workspace root of `manifest_dir` when it holds `secrets.toml` (never a folder above
 /// the Cargo workspace). Without one the workspace does not use the store.
 fn config_root(manifest_dir: &Path) -> Option<PathBuf> {
-    secret_store::workspace::find_root(manifest_dir).filter(|root| root.join(CONFIG_FILE).is_file())
+    secret_core::workspace::find_root(manifest_dir).filter(|root| root.join(CONFIG_FILE).is_file())
 }
 
 /// Whether this is the first `secret!` expanded for this crate in this process: the one
@@ -226,7 +226,7 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
     }
     // Only a build for `local` may go on unchecked; with a broken `secrets.toml` the type
     // of any other name is unknown.
-    let local_name = secret_store::EnvType::parse(env_name) == Some(secret_store::EnvType::Local);
+    let local_name = secret_core::EnvType::parse(env_name) == Some(secret_core::EnvType::Local);
     let env = match Config::load(root) {
         Err(error) => Err(Problem {
             message: error.to_string(),
@@ -274,7 +274,7 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
 fn override_names(toml: &Path, cue: &Path) -> HashSet<String> {
     [toml, cue]
         .into_iter()
-        .filter_map(|path| secret_store::overrides::load(path).ok().flatten())
+        .filter_map(|path| secret_core::overrides::load(path).ok().flatten())
         .flat_map(|values| values.into_keys())
         .collect()
 }

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::{ExposeSecret, SecretString};
+use secret_core::identity::Identities;
+use secret_core::store::Store;
+use secret_core::{Config, EnvType, Scope};
 use secret_runtime::{Resolver, Secret, secret};
-use secret_store::identity::Identities;
-use secret_store::store::Store;
-use secret_store::{Config, EnvType, Scope};
 
 static PLAIN: &str = "plain-static-value";
 static TOKEN: Secret = secret!("BenchToken");
@@ -52,7 +52,7 @@ fn store_workspace(key: &age::x25519::Identity, names: &[String]) -> tempfile::T
     let scope = Scope::Types([EnvType::Local].into());
     for (i, name) in names.iter().enumerate() {
         let value = SecretString::from(format!("value-{i}"));
-        secret_store::edit::set(
+        secret_core::edit::set(
             &mut store,
             &config,
             name,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use secret_store::FileError;
+use secret_core::FileError;
 
 /// Why a secret could not be resolved. Cheap to clone: a handle caches its result and hands
 /// out clones of the error on every later `expose()`.
@@ -66,7 +66,7 @@ impl Error {
         Self(Arc::new(kind))
     }
 
-    pub(crate) fn source(
+    pub(crate) fn from_source(
         name: &str,
         source: impl Into<String>,
         message: impl Into<String>,
@@ -120,8 +120,8 @@ impl fmt::Display for Error {
             ErrorKind::InvalidName { name } => write!(
                 f,
                 "`{}` is not a valid secret name; {}",
-                secret_store::text::escape_control(name),
-                secret_store::NAME_RULE
+                secret_core::text::escape_control(name),
+                secret_core::NAME_RULE
             ),
         }
     }
@@ -133,7 +133,16 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// The malformed file behind an [`ErrorKind::File`]; the other kinds carry their cause
+    /// in the message.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::File(error) => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// Every secret that could not be resolved by [`crate::check_all`], reported at once.
 #[derive(Debug, Clone)]
@@ -158,3 +167,27 @@ impl fmt::Display for MissingSecrets {
 }
 
 impl std::error::Error for MissingSecrets {}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::sync::Arc;
+
+    use crate::{FileError, Resolver};
+
+    #[test]
+    fn a_malformed_file_is_the_source_of_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secrets.toml"), "[environments\n").unwrap();
+        let root = dir.path().as_os_str().to_owned();
+        let vars = Arc::new(move |name: &str| (name == "SECRETS_WORKSPACE").then(|| root.clone()));
+        let error = Resolver::from_vars(vars, None, None).unwrap_err();
+        let source = error.source().expect("a file error has a source");
+        let file = source
+            .downcast_ref::<FileError>()
+            .expect("the source is the FileError");
+        assert!(file.path.ends_with("secrets.toml"), "{file:?}");
+        assert_eq!(file.line, Some(1));
+        assert!(error.to_string().contains("secrets.toml"), "{error}");
+    }
+}

@@ -28,6 +28,7 @@
 //!
 //! Architecture invariant: this crate never parses Rust and never writes a file; values are
 //! held in [`secrecy`] wrappers, zeroed on drop, and appear in no message.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod error;
@@ -48,7 +49,10 @@ pub use error::{Error, ErrorKind, MissingSecrets};
 pub use handle::{Declaration, Secret};
 pub use registry::{check_all, declarations};
 pub use resolver::{Resolver, install};
-pub use secret_store::{EnvKind, EnvType, Environment};
+/// The `secrecy` crate, whose [`secrecy::SecretString`] [`Resolver::resolve`] and
+/// [`source::Lookup`] carry values in.
+pub use secrecy;
+pub use secret_core::{EnvKind, EnvType, Environment, FileError};
 
 /// Declares a secret by name and evaluates to a [`Secret`] handle.
 ///

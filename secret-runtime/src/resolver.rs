@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use secrecy::SecretString;
-use secret_store::{Config, EnvType, Environment};
+use secret_core::{Config, EnvType, Environment};
 
 use crate::source::{DirSource, EnvVarSource, Lookup, OverrideSource, Source, VarReader};
 use crate::{Error, ErrorKind};
@@ -62,7 +62,7 @@ impl Resolver {
         )
     }
 
-    /// Builds the standard chain (SPEC §7), reading variables through `vars`:
+    /// Builds the standard chain, reading variables through `vars`:
     ///
     /// - the workspace root is `SECRETS_WORKSPACE`, else the workspace around
     ///   `manifest_dir` (the crate's build-time `CARGO_MANIFEST_DIR`) if it still exists,
@@ -82,8 +82,8 @@ impl Resolver {
             Some(dir) => Some(PathBuf::from(dir)),
             None => manifest_dir
                 .filter(|dir| dir.is_dir())
-                .and_then(secret_store::workspace::find_root)
-                .or_else(|| cwd.and_then(secret_store::workspace::find_root)),
+                .and_then(secret_core::workspace::find_root)
+                .or_else(|| cwd.and_then(secret_core::workspace::find_root)),
         };
         let config = match &workspace {
             Some(root) => Config::load(root)?,
@@ -145,7 +145,7 @@ impl Resolver {
     /// A name that does not follow the naming rule is an error before any source is asked:
     /// it is never a path under `$SECRETS_DIR` or a variable name.
     pub fn resolve(&self, name: &str) -> Result<SecretString, Error> {
-        if !secret_store::is_secret_name(name) {
+        if !secret_core::is_secret_name(name) {
             return Err(Error::new(ErrorKind::InvalidName {
                 name: name.to_owned(),
             }));

@@ -1,4 +1,4 @@
-//! The sources a value can come from, in the order of SPEC §7: the local override files,
+//! The sources a value can come from, in the order of the chain: the local override files,
 //! `SECRET_<Name>` variables, `$SECRETS_DIR/<Name>` files, and the store.
 //!
 //! A [`Source`] is one link of the chain a [`crate::Resolver`] walks; the store and the
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use secrecy::SecretString;
-use secret_store::Environment;
+use secret_core::Environment;
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -78,7 +78,7 @@ impl Source for EnvVarSource {
                 Ok(value) => Ok(Lookup::Found(into_secret(value))),
                 Err(raw) => {
                     raw.into_encoded_bytes().zeroize();
-                    Err(Error::source(
+                    Err(Error::from_source(
                         name,
                         self.describe(name),
                         "the value is not valid UTF-8",
@@ -130,7 +130,7 @@ impl Source for DirSource {
                 }
                 Err(error) => {
                     error.into_bytes().zeroize();
-                    Err(Error::source(
+                    Err(Error::from_source(
                         name,
                         self.describe(name),
                         "the file is not valid UTF-8",
@@ -140,7 +140,7 @@ impl Source for DirSource {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Ok(Lookup::NotFound("no such file".to_owned()))
             }
-            Err(error) => Err(Error::source(
+            Err(error) => Err(Error::from_source(
                 name,
                 self.describe(name),
                 format!("cannot read the file: {error}"),
@@ -149,7 +149,7 @@ impl Source for DirSource {
     }
 }
 
-pub use secret_store::overrides::{OVERRIDE_CUE, OVERRIDE_TOML};
+pub use secret_core::overrides::{OVERRIDE_CUE, OVERRIDE_TOML};
 
 /// A local override file, `.secrets.local.toml` or `.secrets.local.cue`, read once on
 /// first use. Only consulted for environments of type `local`.
@@ -177,7 +177,7 @@ impl OverrideSource {
     }
 
     fn load(&self) -> Result<Option<BTreeMap<String, SecretString>>, Error> {
-        Ok(secret_store::overrides::load(&self.path)?)
+        Ok(secret_core::overrides::load(&self.path)?)
     }
 }
 

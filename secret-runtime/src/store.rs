@@ -8,14 +8,15 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use secret_store::identity::Identities;
-use secret_store::store::Store;
-use secret_store::{Config, Environment};
+use secret_core::identity::Identities;
+use secret_core::store::Store;
+use secret_core::{Config, Environment};
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
 
-/// Values from the workspace's `secrets.enc.toml`, decrypted with the identity of SPEC §3.
+/// Values from the workspace's `secrets.enc.toml`, decrypted with the identity from
+/// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
     store: OnceLock<Result<(Store, Config), Error>>,
@@ -47,7 +48,7 @@ impl Source for StoreSource {
     fn describe(&self, _name: &str) -> String {
         format!(
             "store {}",
-            self.root.join(secret_store::store::STORE_FILE).display()
+            self.root.join(secret_core::store::STORE_FILE).display()
         )
     }
 
@@ -56,9 +57,10 @@ impl Source for StoreSource {
             .store
             .get_or_init(|| {
                 let config = Config::load(&self.root)
-                    .map_err(|error| Error::source(name, "secrets.toml", error.to_string()))?;
-                let store = Store::load(&self.root)
-                    .map_err(|error| Error::source(name, self.describe(name), error.to_string()))?;
+                    .map_err(|error| Error::from_source(name, "secrets.toml", error.to_string()))?;
+                let store = Store::load(&self.root).map_err(|error| {
+                    Error::from_source(name, self.describe(name), error.to_string())
+                })?;
                 Ok((store, config))
             })
             .as_ref()
@@ -70,13 +72,13 @@ impl Source for StoreSource {
             .identities
             .get_or_init(|| {
                 Identities::from_vars(|name| (self.vars)(name))
-                    .map_err(|error| Error::source(name, "the identity", error.to_string()))
+                    .map_err(|error| Error::from_source(name, "the identity", error.to_string()))
             })
             .as_ref()
             .map_err(Clone::clone)?;
         store
             .decrypt(name, scope, config, identities)
             .map(Lookup::Found)
-            .map_err(|error| Error::source(name, self.describe(name), error.to_string()))
+            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))
     }
 }

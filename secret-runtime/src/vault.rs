@@ -15,9 +15,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use secret_store::Environment;
-use secret_store::backend::BackendConfig;
-use secret_store::vault::Client;
+use secret_core::Environment;
+use secret_core::backend::BackendConfig;
+use secret_core::vault::Client;
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
@@ -48,9 +48,9 @@ impl VaultSource {
 
     /// The lookup, or the error's message and whether the server was unreachable.
     fn read(&self, name: &str, env: &Environment) -> Result<Lookup, (String, bool)> {
-        let fail = |error: secret_store::Error| {
+        let fail = |error: secret_core::Error| {
             let unreachable =
-                matches!(&error, secret_store::Error::Backend(backend) if backend.unreachable);
+                matches!(&error, secret_core::Error::Backend(backend) if backend.unreachable);
             (error.to_string(), unreachable)
         };
         let client = match self.client.get() {
@@ -106,7 +106,7 @@ impl Source for VaultSource {
         if let Some((when, message)) = unreachable.as_ref()
             && when.elapsed() < UNREACHABLE_FOR
         {
-            return Err(Error::source(
+            return Err(Error::from_source(
                 name,
                 self.describe(name),
                 format!(
@@ -126,7 +126,7 @@ impl Source for VaultSource {
                 if was_unreachable {
                     *unreachable = Some((Instant::now(), message.clone()));
                 }
-                Err(Error::source(name, self.describe(name), message))
+                Err(Error::from_source(name, self.describe(name), message))
             }
         }
     }

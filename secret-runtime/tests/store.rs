@@ -11,10 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
+use secret_core::identity::Identities;
+use secret_core::store::Store;
+use secret_core::{Config, EnvType, Scope};
 use secret_runtime::Resolver;
-use secret_store::identity::Identities;
-use secret_store::store::Store;
-use secret_store::{Config, EnvType, Scope};
 
 struct Keys {
     dev: age::x25519::Identity,
@@ -44,7 +44,7 @@ fn workspace(keys: &Keys) -> tempfile::TempDir {
     )
     .unwrap();
     let mut set = |scope: Scope, value: &str| {
-        secret_store::edit::set(
+        secret_core::edit::set(
             &mut store,
             &config,
             "GitHubAPIToken",

@@ -49,7 +49,7 @@ fn workspace() -> Ws {
     ws.write(
         "scripted/Cargo.toml",
         &format!(
-            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?} }}\n"
+            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?}, default-features = false, features = [\"build-helper\"] }}\n"
         ),
     );
     ws.write(

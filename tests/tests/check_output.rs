@@ -94,3 +94,44 @@ fn github_output() {
         &render(&report, ws.root(), Format::Github, false),
     );
 }
+
+/// `check-secrets` prints through the CLI's `Io`, never to the process's own streams: the
+/// report is on the given stdout, exactly as `render` makes it.
+#[test]
+fn the_report_goes_to_the_clis_stdout() {
+    let (ws, report) = failing();
+    let args: Vec<String> = [
+        "xtask",
+        "check-secrets",
+        "--env",
+        "prod",
+        "--env",
+        "staging",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (code, stdout, stderr) = ws.cli(&args, &|name| std::env::var_os(name));
+    assert_eq!(code, exit(1));
+    assert_eq!(stdout, render(&report, ws.root(), Format::Human, false));
+    assert_eq!(stderr, "");
+}
+
+/// `--leaks` reads the identity through the CLI's variables and reports its absence on the
+/// given stderr.
+#[test]
+fn leaks_without_an_identity_is_said_on_the_clis_stderr() {
+    let (ws, _) = failing();
+    let home = ws.root().join("no-home");
+    let args: Vec<String> = ["xtask", "check-secrets", "--env", "prod", "--leaks"]
+        .map(str::to_owned)
+        .to_vec();
+    let (code, stdout, stderr) = ws.cli(&args, &|name| {
+        (name == "HOME").then(|| home.clone().into_os_string())
+    });
+    assert_eq!(code, exit(2));
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with("error: --leaks needs an identity that can decrypt the stored values"),
+        "{stderr}"
+    );
+}

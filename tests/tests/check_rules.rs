@@ -82,7 +82,7 @@ fn a_named_environments_value_wins_over_its_types() {
         .iter()
         .find(|row| row.name == "GitHubAPIToken")
         .unwrap();
-    let scope = |key: &str| Cell::Set(secret_store::Scope::parse_key(key).unwrap());
+    let scope = |key: &str| Cell::Set(secret_core::Scope::parse_key(key).unwrap());
     assert_eq!(
         token.cells,
         vec![scope("env:staging"), scope("type:development")]

@@ -5,7 +5,7 @@
 
 mod store_support;
 
-use secret_store::{EnvType, Scope, Store};
+use secret_core::{EnvType, Scope, Store};
 use store_support::{Ws, ok};
 
 fn setup() -> (Ws, store_support::Key) {

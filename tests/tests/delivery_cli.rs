@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use secret_store::secrecy::ExposeSecret;
+use secret_core::secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use store_support::{Ws, ok};
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use secret_store::Store;
+use secret_core::Store;
 
 /// Regression (fuzz target `store_parse`): a `value` holding TOML escapes (`\\`) parsed,
 /// and rendering the store back wrote the unescaped text into a `"""` string, which no

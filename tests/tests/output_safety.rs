@@ -6,7 +6,7 @@ mod check_support;
 mod store_support;
 
 use secret_build::check::{Format, check, render};
-use secret_store::{Scope, Store};
+use secret_core::{Scope, Store};
 use store_support::{Ws, ok};
 
 /// A scope name that runs `touch` when pasted unquoted, and clears the screen when printed

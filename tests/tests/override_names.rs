@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::Arc;
 
+use secret_core::secrecy::ExposeSecret;
 use secret_runtime::Resolver;
-use secret_store::secrecy::ExposeSecret;
 use store_support::{Ws, ok};
 
 fn workspace() -> Ws {

@@ -13,16 +13,16 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use safety_support::{Rng, Ws, assert_success};
-use secret_store::secrecy::ExposeSecret;
-use secret_store::store::temp_files;
-use secret_store::{EnvType, Scope, Store};
+use secret_core::secrecy::ExposeSecret;
+use secret_core::store::temp_files;
+use secret_core::{EnvType, Scope, Store};
 
 fn production() -> Scope {
     Scope::Types([EnvType::Production].into())
 }
 
 /// The value stored for `name` in production, decrypted.
-fn stored(ws: &Ws, ids: &secret_store::Identities, name: &str) -> String {
+fn stored(ws: &Ws, ids: &secret_core::Identities, name: &str) -> String {
     let store = Store::load(ws.root()).unwrap_or_else(|error| {
         panic!(
             "the store does not parse: {}\n{}",
@@ -30,7 +30,7 @@ fn stored(ws: &Ws, ids: &secret_store::Identities, name: &str) -> String {
             std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap_or_default()
         )
     });
-    let config = secret_store::Config::load(ws.root()).unwrap();
+    let config = secret_core::Config::load(ws.root()).unwrap();
     store
         .decrypt(name, &production(), &config, ids)
         .unwrap_or_else(|error| panic!("cannot decrypt {name}: {}", error.report()))
@@ -137,7 +137,7 @@ fn two_processes_setting_200_secrets_each_lose_nothing() {
         }
     });
     let store = Store::load(ws.root()).unwrap();
-    let config = secret_store::Config::load(ws.root()).unwrap();
+    let config = secret_core::Config::load(ws.root()).unwrap();
     assert_eq!(store.names().count(), 400);
     for (name, value) in values.iter().flatten() {
         let stored = store.decrypt(name, &production(), &config, &ids).unwrap();

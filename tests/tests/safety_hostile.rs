@@ -195,7 +195,7 @@ fn a_store_with_100000_values_parses_and_lists() {
     std::fs::write(ws.root().join("secrets.enc.toml"), &text).unwrap();
 
     let started = Instant::now();
-    let store = secret_store::Store::load(ws.root()).unwrap();
+    let store = secret_core::Store::load(ws.root()).unwrap();
     eprintln!("100,000 values: parsed in {:?}", started.elapsed());
     assert_eq!(store.names().count(), 100_000);
 
@@ -214,7 +214,7 @@ fn a_store_with_100000_values_parses_and_lists() {
     // A real set among them keeps every other value byte for byte.
     ws.set("prod", "Added", "added-value-123");
     let after = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
-    let store = secret_store::Store::parse(Path::new("s"), &after).unwrap();
+    let store = secret_core::Store::parse(Path::new("s"), &after).unwrap();
     assert_eq!(store.names().count(), 100_001);
     assert!(after.contains(&text[text.find("[S000000").unwrap()..text.find("[S000001").unwrap()]));
 }

@@ -4,7 +4,7 @@
 //!   --from-file` then `reveal` through the real CLI;
 //! - `export --format dotenv` read back by a dotenv parser (`dotenvy`, as applications read
 //!   it) and by `secret import`;
-//! - a CUE string writer (below) read back by `secret_store::cue::parse`.
+//! - a CUE string writer (below) read back by `secret_core::cue::parse`.
 //!
 //! A hand-rolled loop rather than `proptest`: the inputs that matter (quotes, backslashes,
 //! `$`, newlines, control characters, non-ASCII) are generated directly, and a failure
@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use safety_support::{Rng, Ws, assert_success};
-use secret_store::identity::generate_identity;
-use secret_store::secrecy::{ExposeSecret, SecretString};
-use secret_store::{EnvType, Identities, Scope, Store};
+use secret_core::identity::generate_identity;
+use secret_core::secrecy::{ExposeSecret, SecretString};
+use secret_core::{EnvType, Identities, Scope, Store};
 
 fn random_scope(rng: &mut Rng) -> Scope {
     if rng.below(4) == 0 {
@@ -46,7 +46,7 @@ fn any_value_survives_the_store_round_trip() {
     let mut rng = Rng::from_env("store round trip");
     let (key, _) = generate_identity();
     let recipient = key.to_public().to_string();
-    let ids = Identities::from_identity(key, secret_store::identity::IdentitySource::KeyVar);
+    let ids = Identities::from_identity(key, secret_core::identity::IdentitySource::KeyVar);
     let path = Path::new("secrets.enc.toml");
     let mut store = Store::empty(path.to_owned());
     let mut expected = BTreeMap::new();
@@ -69,7 +69,7 @@ fn any_value_survives_the_store_round_trip() {
             }
         }
     }
-    let config = secret_store::Config::parse(
+    let config = secret_core::Config::parse(
         Path::new("secrets.toml"),
         &format!("{environments}{config}"),
     )
@@ -191,7 +191,7 @@ fn dotenv_export_reads_back_exactly() {
     );
     assert_success(&import);
     let store = Store::load(other.root()).unwrap();
-    let config = secret_store::Config::load(other.root()).unwrap();
+    let config = secret_core::Config::load(other.root()).unwrap();
     let ids = other.identities();
     let prod = Scope::Types([EnvType::Production].into());
     for (name, value) in &values {
@@ -237,7 +237,7 @@ fn cue_strings_read_back_exactly() {
             text.push_str(&format!("{name}: {}\n", cue_string(value)));
         }
         let parsed =
-            secret_store::cue::parse(&text).unwrap_or_else(|error| panic!("{error:?} in\n{text}"));
+            secret_core::cue::parse(&text).unwrap_or_else(|error| panic!("{error:?} in\n{text}"));
         let parsed: Vec<(String, String)> = parsed
             .into_iter()
             .map(|(name, value)| (name, value.expose_secret().to_owned()))
@@ -250,7 +250,7 @@ fn cue_strings_read_back_exactly() {
 /// requires exactly four hex digits.
 #[test]
 fn cue_unicode_escape_with_a_sign_is_an_error() {
-    let error = secret_store::cue::parse("A: \"\\u+041\"\n").unwrap_err();
+    let error = secret_core::cue::parse("A: \"\\u+041\"\n").unwrap_err();
     assert!(
         error.message.contains("escape needs 4 hex digits"),
         "{error:?}"

@@ -1,10 +1,10 @@
 //! Who can read what, binding of ciphertexts to their slot, tampering, environment
-//! precedence and concurrent writers, at the `secret_store` API level.
+//! precedence and concurrent writers, at the `secret_core` API level.
 
 mod store_support;
 
-use secret_store::secrecy::{ExposeSecret, SecretString};
-use secret_store::{Config, EnvType, Environment, Error, Identities, Scope, Store, edit};
+use secret_core::secrecy::{ExposeSecret, SecretString};
+use secret_core::{Config, EnvType, Environment, Error, Identities, Scope, Store, edit};
 use store_support::{Ws, ok};
 
 fn read(store: &Store, name: &str, env: &Environment, ids: &Identities) -> Result<String, Error> {

@@ -3,8 +3,8 @@
 
 mod store_support;
 
-use secret_store::secrecy::ExposeSecret;
-use secret_store::{Config, EnvType, Environment, Identities, Store};
+use secret_core::secrecy::ExposeSecret;
+use secret_core::{Config, EnvType, Environment, Identities, Store};
 use store_support::{Ws, ok};
 
 const DEV_VALUE: &str = "dev-value-Zq81xkP";

@@ -7,7 +7,7 @@ mod safety_support;
 use std::process::Stdio;
 
 use safety_support::{Ws, assert_success};
-use secret_store::Store;
+use secret_core::Store;
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {

@@ -3,8 +3,8 @@
 
 mod store_support;
 
-use secret_store::secrecy::ExposeSecret;
-use secret_store::{EnvType, Environment, Identities, Store};
+use secret_core::secrecy::ExposeSecret;
+use secret_core::{EnvType, Environment, Identities, Store};
 use store_support::{Ws, git_ok as git, ok};
 
 #[test]
@@ -45,7 +45,7 @@ fn branches_changing_different_secrets_merge_cleanly() {
     git(dir, &["merge", "-q", "--no-edit", "one"]);
     let store = Store::load(dir).unwrap();
     let ids = Identities::from_file(&key.file).unwrap();
-    let config = secret_store::Config::load(dir).unwrap();
+    let config = secret_core::Config::load(dir).unwrap();
     let read = |name: &str, ty| {
         let (scope, _) = store.lookup(name, &Environment::of_type(ty)).unwrap();
         store

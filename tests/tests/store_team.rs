@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use secret_build::check::{Code, Report, Severity, check_full};
-use secret_store::{EnvType, Scope, Store};
+use secret_core::{EnvType, Scope, Store};
 use store_support::{Key, Out, Ws, age_encrypt, git, git_ok, ok};
 
 const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::Arc;
 
-use secret_store::secrecy::ExposeSecret;
+use secret_core::secrecy::ExposeSecret;
 use store_support::{Ws, ok};
 
 /// A workspace whose `secrets.toml` selects the server, with the root token in

@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::sync::Arc;
 
+use secret_core::workspace::find_root;
 use secret_runtime::Resolver;
-use secret_store::workspace::find_root;
 
 /// An outer folder with `secrets.toml` and an override file, and inside it a Cargo
 /// workspace `project` (with a member `app`) that has neither.

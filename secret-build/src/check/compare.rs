@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use secret_store::{EnvKind, Environment};
+use secret_core::{EnvKind, Environment};
 
 use super::report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
 use crate::scan::{Declaration, ProblemKind, ScanReport};
@@ -217,7 +217,7 @@ fn scan_problems(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
 /// The `set` flag that gives `env` a value.
 fn set_flag(env: &Environment) -> String {
     match &env.kind {
-        EnvKind::Named => format!("--env {}", secret_store::text::shell_quote(&env.name)),
+        EnvKind::Named => format!("--env {}", secret_core::text::shell_quote(&env.name)),
         EnvKind::Type | EnvKind::Pattern(_) => format!("--type {}", env.ty.short()),
     }
 }
@@ -399,7 +399,7 @@ fn audit(
     deny_rotation_due: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    use secret_store::trust::Trust;
+    use secret_core::trust::Trust;
     let Some(audit) = &value.audit else {
         return;
     };

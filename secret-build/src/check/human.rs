@@ -93,7 +93,7 @@ fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> Stri
 
 /// `diagnostic` with control characters escaped in every text it prints.
 fn escape(diagnostic: &Diagnostic) -> Diagnostic {
-    let escape = |text: &str| secret_store::text::escape_control(text).into_owned();
+    let escape = |text: &str| secret_core::text::escape_control(text).into_owned();
     let mut escaped = diagnostic.clone();
     escaped.message = escape(&escaped.message);
     escaped.label = escaped.label.as_deref().map(escape);

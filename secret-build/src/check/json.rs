@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use secret_store::EnvKind;
+use secret_core::EnvKind;
 use serde_json::{Value, json};
 
 use super::report::{Cell, Diagnostic, Report, Severity};

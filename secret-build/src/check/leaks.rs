@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasick;
 use secrecy::ExposeSecret;
-use secret_store::{Identities, Store};
+use secret_core::{Identities, Store};
 use zeroize::Zeroizing;
 
 use super::report::{Code, Diagnostic, Location, Severity};
@@ -157,7 +157,7 @@ pub fn find(
     root: &Path,
     target_dir: &Path,
     identities: &Identities,
-) -> Result<LeakSearch, secret_store::Error> {
+) -> Result<LeakSearch, secret_core::Error> {
     let store = Store::load(root)?;
     let mut search = LeakSearch::default();
     let mut values: Vec<(String, String)> = Vec::new();
@@ -206,7 +206,7 @@ pub fn find(
     }
     let automaton =
         AhoCorasick::new(patterns.iter().map(|pattern| pattern.as_slice())).map_err(|error| {
-            secret_store::FileError {
+            secret_core::FileError {
                 path: store.path().to_owned(),
                 line: None,
                 message: format!("cannot build the leak search: {error}"),
@@ -338,8 +338,7 @@ pub fn text_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
 /// that depend on the value's bytes only. Padding is never part of a pattern, so padded
 /// and unpadded encodings both match.
 pub fn base64_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
-    const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let mut forms = Vec::new();
     for shift in 0..3usize {
         let mut input = Zeroizing::new(vec![0u8; shift]);
@@ -348,8 +347,8 @@ pub fn base64_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
         // Characters wholly inside the value's bits.
         let first = (shift * 8).div_ceil(6);
         let last = bits / 6;
-        for alphabet in [STANDARD, URL_SAFE] {
-            let encoded = encode(&input, alphabet);
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let encoded = encode(&input, engine);
             let form = Zeroizing::new(encoded[first..last.min(encoded.len())].to_vec());
             if !form.is_empty()
                 && !forms
@@ -363,21 +362,14 @@ pub fn base64_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
     forms
 }
 
-/// Base64 without padding.
-fn encode(input: &[u8], alphabet: &[u8; 64]) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(input.len().div_ceil(3) * 4));
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize]);
-        }
-    }
+/// Base64 with `engine` (no padding), into a buffer that is zeroed on drop.
+fn encode(input: &[u8], engine: &base64::engine::GeneralPurpose) -> Zeroizing<Vec<u8>> {
+    use base64::Engine as _;
+    let mut out = Zeroizing::new(vec![0u8; input.len().div_ceil(3) * 4]);
+    let written = engine
+        .encode_slice(input, &mut out[..])
+        .expect("the buffer fits any encoding of the input");
+    out.truncate(written);
     out
 }
 
@@ -389,17 +381,12 @@ mod tests {
     fn base64_forms_match_every_alignment() {
         let value = b"s3cr\xcf\xbf-value";
         let forms = base64_forms(value);
+        // The padded standard encoding of the whole text, as a file would hold it.
         let reference = |bytes: &[u8]| {
-            // A tiny independent reference: standard alphabet with padding.
-            let encoded = encode(
-                bytes,
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-            );
-            let mut text = encoded.to_vec();
-            while !text.len().is_multiple_of(4) {
-                text.push(b'=');
-            }
-            text
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into_bytes()
         };
         for prefix in [&b""[..], b"a", b"ab", b"abc"] {
             for suffix in [&b""[..], b"z", b"zz"] {
@@ -415,12 +402,9 @@ mod tests {
                 );
             }
         }
-        assert_eq!(
-            &*encode(
-                b"hello",
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-            ),
-            b"aGVsbG8"
-        );
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        assert_eq!(&*encode(b"hello", &STANDARD_NO_PAD), b"aGVsbG8");
+        assert_eq!(&*encode(b"\xfb\xff", &STANDARD_NO_PAD), b"+/8");
+        assert_eq!(&*encode(b"\xfb\xff", &URL_SAFE_NO_PAD), b"-_8");
     }
 }

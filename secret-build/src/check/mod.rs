@@ -1,7 +1,7 @@
 //! The check: compares the declarations the scanner finds with the store, and renders the
 //! report for people (rustc style) and machines (JSON, SARIF, GitHub annotations).
 //!
-//! [`run`] is the entry point the CLI calls for `check-secrets`; [`check`] is the library
+//! The CLI's `check-secrets` calls [`check_options`] and [`render`]; [`check`] is the library
 //! form, returning a [`Report`] to render with [`render`].
 //!
 //! Architecture invariant: the check needs no key. It reads secret names, scopes and lines
@@ -9,19 +9,22 @@
 
 mod compare;
 mod git;
+#[cfg(feature = "cli")]
 pub mod github;
+#[cfg(feature = "cli")]
 pub mod human;
+#[cfg(feature = "cli")]
 pub mod json;
+#[cfg(feature = "cli")]
 pub mod leaks;
 mod report;
+#[cfg(feature = "cli")]
 pub mod sarif;
 mod stored;
 
-use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use secret_store::{Config, EnvType, Environment, FileError};
+use secret_core::{Config, EnvType, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
@@ -30,37 +33,10 @@ pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, Selection, scan_workspace};
 
-/// The arguments of `check-secrets`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CheckArgs {
-    /// The workspace to check (default: the enclosing Cargo workspace).
-    #[arg(long, value_name = "DIR")]
-    pub workspace: Option<PathBuf>,
-    /// The environment to check: a named environment, a type (`prod`, `dev`, `pr`, `local`),
-    /// or `all`; may be repeated.
-    #[arg(long = "env", value_name = "E")]
-    pub envs: Vec<String>,
-    /// The output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Also look for stored values in plain text in tracked files and `target/` (needs an
-    /// identity that can decrypt them).
-    #[arg(long)]
-    pub leaks: bool,
-    /// Fail (exit status 1) on values due for rotation, not only warn
-    #[arg(long)]
-    pub deny_rotation_due: bool,
-    /// Check only the secrets this package and the workspace crates it depends on declare
-    /// (what `secret run -p` and `secret export -p` deliver); may be repeated.
-    #[arg(short = 'p', long = "package", value_name = "NAME")]
-    pub packages: Vec<String>,
-    /// With `--package`: also its tests, examples, benches and dev-dependencies.
-    #[arg(long, requires = "packages")]
-    pub dev: bool,
-}
-
+#[cfg(feature = "cli")]
 /// How the report is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// rustc-style diagnostics.
     Human,
@@ -74,6 +50,7 @@ pub enum Format {
 
 /// Why the check could not run (exit status 2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CheckError {
     /// A malformed `secrets.toml` or `secrets.enc.toml`, or an unknown `--env`.
     #[error("{0}")]
@@ -180,7 +157,7 @@ pub fn check_options(
     }
     let tracked_overrides = tracked_overrides(root);
     // The merge driver matters where the store is a file that git merges.
-    let merge_driver = (config.backend.is_none() && root.join(secret_store::STORE_FILE).is_file())
+    let merge_driver = (config.backend.is_none() && root.join(secret_core::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
     let overrides = override_names(root)?;
@@ -202,13 +179,14 @@ pub fn check_options(
 pub fn override_names(root: &Path) -> Result<std::collections::BTreeSet<String>, FileError> {
     let mut names = std::collections::BTreeSet::new();
     for file in OVERRIDE_FILES {
-        if let Some(values) = secret_store::overrides::load(&root.join(file))? {
+        if let Some(values) = secret_core::overrides::load(&root.join(file))? {
             names.extend(values.into_keys());
         }
     }
     Ok(names)
 }
 
+#[cfg(feature = "cli")]
 /// Renders `report` in `format`; source lines are read from under `root`.
 pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> String {
     match format {
@@ -222,19 +200,26 @@ pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> Str
 /// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
 pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Ok(secret_store::workspace::resolve(workspace, &cwd)?)
+    Ok(secret_core::workspace::resolve(workspace, &cwd)?)
 }
 
+#[cfg(feature = "cli")]
 /// `--leaks`: searches tracked files and the target directory for the values the
-/// identity (from the environment) can decrypt, adds a `leaked-secret` error per file and
-/// secret to `report`, and returns notes on what was not searched for.
-pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, CheckError> {
-    let identities =
-        secret_store::Identities::from_env().map_err(|error| CheckError::File(error.report()))?;
-    if let secret_store::identity::IdentitySource::File { path, .. } = identities.source()
-        && let Some(warning) = secret_store::identity::permission_warning(path)
+/// identity (read through `vars`) can decrypt, adds a `leaked-secret` error per file and
+/// secret to `report`, and returns what the caller should tell the user: a warning about
+/// the identity file's permissions, notes on what was not searched for.
+pub fn search_leaks(
+    root: &Path,
+    report: &mut Report,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Vec<Leaks>, CheckError> {
+    let mut notes = Vec::new();
+    let identities = secret_core::Identities::from_vars(vars)
+        .map_err(|error| CheckError::File(error.report()))?;
+    if let secret_core::identity::IdentitySource::File { path, .. } = identities.source()
+        && let Some(warning) = secret_core::identity::permission_warning(path)
     {
-        eprintln!("warning: {warning}");
+        notes.push(Leaks::Warning(warning));
     }
     if identities.is_empty() {
         return Err(CheckError::NoIdentity(identities.source().to_string()));
@@ -254,59 +239,22 @@ pub fn search_leaks(root: &Path, report: &mut Report) -> Result<Vec<String>, Che
         .position(|diagnostic| diagnostic.severity != Severity::Error)
         .unwrap_or(report.diagnostics.len());
     report.diagnostics.splice(at..at, found);
-    Ok(search.notes())
+    notes.extend(search.notes().into_iter().map(Leaks::Note));
+    Ok(notes)
 }
 
-/// What [`run`] prints on stderr when the check cannot run: the file, line, problem and fix.
+#[cfg(feature = "cli")]
+/// What [`search_leaks`] has to say besides its diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Leaks {
+    /// A problem with the identity file (readable by others).
+    Warning(String),
+    /// Something that was not searched for, and why.
+    Note(String),
+}
+
+/// What `check-secrets` prints on stderr when the check cannot run: the file, line, problem and fix.
 pub fn error_text(error: &CheckError) -> String {
     format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
-}
-
-/// Runs the check, prints the report on stdout (or why it could not run on stderr) and
-/// returns the exit status: 0 clean (warnings allowed), 1 errors found, 2 the check could
-/// not run.
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let result = workspace_root(args.workspace.as_deref())
-        .and_then(|root| {
-            let selection = Selection {
-                packages: args.packages.clone(),
-                dev: args.dev,
-            };
-            check_options(
-                &root,
-                &args.envs,
-                &selection,
-                &|name| std::env::var_os(name),
-                args.deny_rotation_due,
-            )
-            .map(|report| (root, report))
-        })
-        .and_then(|(root, mut report)| {
-            if args.leaks {
-                for note in search_leaks(&root, &mut report)? {
-                    eprintln!("note: {note}");
-                }
-            }
-            Ok((root, report))
-        });
-    match result {
-        Ok((root, report)) => {
-            let styled = args.format == Format::Human
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
-            let text = render(&report, &root, args.format, styled);
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-            if report.has_errors() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprint!("{}", error_text(&error));
-            ExitCode::from(2)
-        }
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use secret_store::{Environment, Scope};
+use secret_core::{Environment, Scope};
 
 use crate::scan::ScanReport;
 
@@ -220,11 +220,11 @@ pub struct StoredValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audit {
     /// Whether one of the scope's writers signed it.
-    pub trust: secret_store::trust::Trust,
+    pub trust: secret_core::trust::Trust,
     /// Its recipients against `secrets.toml`.
-    pub drift: secret_store::trust::Drift,
+    pub drift: secret_core::trust::Drift,
     /// Who lost access to it since it was written.
-    pub exposed: Vec<secret_store::store::Exposure>,
+    pub exposed: Vec<secret_core::store::Exposure>,
     /// Its recipients.
     pub recipients: Vec<String>,
 }

@@ -5,9 +5,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use secret_store::{Config, FileError};
+use secret_core::{Config, FileError};
 
-use secret_store::trust::{drift, trust};
+use secret_core::trust::{drift, trust};
 
 use super::report::{Audit, StoredValue};
 use crate::backend::Backend;
@@ -34,7 +34,7 @@ pub fn stored_values_with(
         .unwrap_or(location.clone());
     // The file store's values are audited (signatures, recipients, exposures) without a key.
     let store = match config.backend {
-        None => Some(secret_store::Store::load(root).map_err(|error| error.report())?),
+        None => Some(secret_core::Store::load(root).map_err(|error| error.report())?),
         Some(_) => None,
     };
     let values = listing

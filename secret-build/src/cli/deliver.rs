@@ -17,7 +17,7 @@ use std::path::Path;
 
 use clap::Args;
 use secrecy::SecretString;
-use secret_store::{Config, Environment};
+use secret_core::{Config, Environment};
 
 use super::{Failure, Io};
 use crate::scan::{ScanReport, Selection};

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use secrecy::SecretString;
-use secret_store::FileError;
+use secret_core::FileError;
 use zeroize::Zeroizing;
 
 use super::Failure;

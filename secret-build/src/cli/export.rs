@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use secret_store::Config;
+use secret_core::Config;
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, refuse_terminal};
@@ -99,7 +99,7 @@ pub(crate) fn run(
     let env = config.resolve_env(&args.env)?;
     let command = format!(
         "cargo xtask secret export --env {} --format ...",
-        secret_store::text::shell_quote(&args.env)
+        secret_core::text::shell_quote(&args.env)
     );
     let to_stdout = match &args.format {
         Format::Dir(_) => false,
@@ -284,24 +284,8 @@ fn default_name(root: &Path, package: Option<&str>, env: &str) -> String {
 
 /// Standard base64 with padding (RFC 4648), as Kubernetes `data` wants.
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn github(values: &BTreeMap<String, SecretString>, io: &mut Io<'_>) -> Result<(), Failure> {
@@ -484,7 +468,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);
-    let result = secret_store::files::create_private(&temp, bytes)
+    let result = secret_core::files::create_private(&temp, bytes)
         .and_then(|()| std::fs::rename(&temp, &path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);

@@ -15,15 +15,15 @@
 use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
-use secret_store::identity::{IdentitySource, generate_identity};
-use secret_store::{CONFIG_FILE, Config, FileError, Identities};
+use secret_core::identity::{IdentitySource, generate_identity};
+use secret_core::{CONFIG_FILE, Config, FileError, Identities};
 
 use super::{Failure, Io};
 
 const GITIGNORE_LINES: [&str; 3] = [
     ".secrets.local.toml",
     ".secrets.local.cue",
-    secret_store::store::LOCK_FILE,
+    secret_core::store::LOCK_FILE,
 ];
 
 pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
@@ -118,11 +118,11 @@ fn touch_manifest(root: &Path) {
 /// start: the `secret!` macro names it for rebuild tracking only when it exists, and a
 /// build must notice the first `set`.
 fn create_store(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
-    let path = root.join(secret_store::STORE_FILE);
+    let path = root.join(secret_core::STORE_FILE);
     if path.exists() {
         return Ok(());
     }
-    secret_store::Store::empty(path.clone()).write()?;
+    secret_core::Store::empty(path.clone()).write()?;
     touch_manifest(root);
     let _ = writeln!(io.stdout, "created {}", path.display());
     Ok(())
@@ -160,7 +160,7 @@ fn identity(io: &mut Io<'_>) -> Result<String, Failure> {
             ))
         })?;
     }
-    secret_store::files::create_private(&path, text.expose_secret().as_bytes()).map_err(
+    secret_core::files::create_private(&path, text.expose_secret().as_bytes()).map_err(
         |error| {
             Failure::usage(format!(
                 "{}: cannot create the identity: {error}",
@@ -187,7 +187,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 fn recipients_block(public: &str) -> String {
     let mut block = String::new();
-    for ty in secret_store::EnvType::ALL {
+    for ty in secret_core::EnvType::ALL {
         block.push_str(&format!("{} = [\"{public}\"]\n", ty.name()));
     }
     block

@@ -49,17 +49,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use secret_store::{Config, EnvKind, EnvType, Environment, Scope};
+use secret_core::{Config, EnvKind, EnvType, Environment, Scope};
 use serde_json::{Value, json};
 
 use super::{Failure, Io, open_backend};
 use crate::backend::Listing;
 use crate::check::Audit;
-use secret_store::trust::{drift, trust};
+use secret_core::trust::{drift, trust};
 
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     /// A table with ✓ (set) and ✗ (missing).
     Table,
     /// The JSON document described in this module's documentation.
@@ -150,7 +150,7 @@ pub(crate) fn run(
     let audits: BTreeMap<(String, String), Audit> = match (&config.backend, file_store) {
         (Some(_), false) => BTreeMap::new(),
         _ => {
-            let store = secret_store::Store::load(root)?;
+            let store = secret_core::Store::load(root)?;
             let mut audits = BTreeMap::new();
             for name in store.names() {
                 for (scope, entry) in store.slots(name) {
@@ -273,7 +273,7 @@ fn table(
 
 /// One line per problem a stored value has, under the table.
 fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
-    use secret_store::trust::Trust;
+    use secret_core::trust::Trust;
     let mut out = String::new();
     for ((name, scope), audit) in audits {
         let mut said = Vec::new();
@@ -359,7 +359,7 @@ fn to_json(
                         "line": listed.line.unwrap_or(0),
                     });
                     if let Some(audit) = audits.get(&((*name).to_owned(), listed.scope.key())) {
-                        use secret_store::trust::Trust;
+                        use secret_core::trust::Trust;
                         let trust = match &audit.trust {
                             Trust::Signed { .. } => "signed",
                             Trust::Unsigned => "unsigned",

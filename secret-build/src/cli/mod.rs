@@ -27,6 +27,7 @@
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
 //! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
+mod check;
 mod deliver;
 mod dotenv;
 mod export;
@@ -45,9 +46,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use secret_store::{Config, EnvKind, EnvType, FileError, Scope};
-
-pub use list::ListFormat;
+use secret_core::{Config, EnvKind, EnvType, FileError, Scope};
 
 /// Where a command reads and writes: the process's standard streams and environment, or
 /// buffers in tests.
@@ -137,7 +136,7 @@ where
             Err(failure) => Err(failure),
         },
         // `check-secrets`: the check owns its output and exit status.
-        Command::CheckSecrets(args) => return crate::check::run(&args),
+        Command::CheckSecrets(args) => return check::run(&args, io),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -174,10 +173,10 @@ fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure>
         SecretCommand::Textconv(args) => return team::textconv(args, io).map(|()| None),
         _ => {}
     }
-    let root = secret_store::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
+    let root = secret_core::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
     // For another workspace than the current folder's, the commands suggested must name it.
     let elsewhere = secret.workspace.is_some()
-        && secret_store::workspace::find_root(&io.cwd).as_deref() != Some(root.as_path());
+        && secret_core::workspace::find_root(&io.cwd).as_deref() != Some(root.as_path());
     run_in(secret, &root, io).map_err(|failure| {
         if elsewhere {
             failure.in_workspace(&root)
@@ -258,7 +257,7 @@ enum Command {
     /// Manage secret values: init, set, unset, list, rekey, import, reveal, run, export, sync
     Secret(SecretCli),
     /// Check that every `secret!` declaration has a value (see `check-secrets --help`)
-    CheckSecrets(crate::check::CheckArgs),
+    CheckSecrets(check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -344,7 +343,7 @@ impl ScopeArgs {
                 let ty = EnvType::parse(text.trim()).ok_or_else(|| {
                     let mut failure =
                         Failure::usage(format!("`{text}` is not an environment type"));
-                    if let Some(known) = secret_store::error::did_you_mean(text, EnvType::NAMES) {
+                    if let Some(known) = secret_core::error::did_you_mean(text, EnvType::NAMES) {
                         failure.help.push(format!("did you mean `{known}`?"));
                     }
                     if config.environments.contains_key(text.trim()) {
@@ -419,7 +418,7 @@ impl Failure {
     fn in_workspace(mut self, root: &Path) -> Self {
         let with = format!(
             "cargo xtask secret --workspace {} ",
-            secret_store::text::shell_quote(&root.display().to_string())
+            secret_core::text::shell_quote(&root.display().to_string())
         );
         let add = |text: &str| text.replace("cargo xtask secret ", &with);
         self.message = add(&self.message);
@@ -449,7 +448,7 @@ impl Failure {
     fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
         // Names, scopes and recipients come from files anyone can commit: no control
         // character reaches the terminal.
-        let escape = secret_store::text::escape_control_keep_lines;
+        let escape = secret_core::text::escape_control_keep_lines;
         writeln!(out, "error: {}", escape(&self.message))?;
         for help in &self.help {
             writeln!(out, "help: {}", escape(help))?;
@@ -458,9 +457,9 @@ impl Failure {
     }
 }
 
-impl From<secret_store::Error> for Failure {
-    fn from(error: secret_store::Error) -> Self {
-        use secret_store::Error as E;
+impl From<secret_core::Error> for Failure {
+    fn from(error: secret_core::Error) -> Self {
+        use secret_core::Error as E;
         let code = match &error {
             E::NoAccess { .. } | E::NotAWriter(_) | E::Conflict { .. } | E::NotSet { .. } => 1,
             E::Backend(backend) if backend.conflict => 1,
@@ -481,19 +480,19 @@ impl From<FileError> for Failure {
 /// Warns on stderr when the identity file (from `SECRETS_IDENTITY` or the default path) can
 /// be read by other users, naming the file and the `chmod` that fixes it.
 fn warn_if_identity_is_shared(io: &mut Io<'_>) {
-    if let secret_store::identity::IdentitySource::File { path, .. } =
-        secret_store::identity::IdentitySource::from_vars(io.vars)
-        && let Some(warning) = secret_store::identity::permission_warning(&path)
+    if let secret_core::identity::IdentitySource::File { path, .. } =
+        secret_core::identity::IdentitySource::from_vars(io.vars)
+        && let Some(warning) = secret_core::identity::permission_warning(&path)
     {
         let _ = writeln!(
             io.stderr,
             "warning: {}",
-            secret_store::text::escape_control_keep_lines(&warning)
+            secret_core::text::escape_control_keep_lines(&warning)
         );
     }
 }
 
 /// Loads the identities through `io.vars` (file errors exit 2 with the file and line).
-pub(crate) fn identities(io: &Io<'_>) -> Result<secret_store::Identities, Failure> {
-    secret_store::Identities::from_vars(io.vars).map_err(Failure::from)
+pub(crate) fn identities(io: &Io<'_>) -> Result<secret_core::Identities, Failure> {
+    secret_core::Identities::from_vars(io.vars).map_err(Failure::from)
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::ExposeSecret;
-use secret_store::Config;
+use secret_core::Config;
 
 use super::{Failure, Io, open_backend, refuse_terminal};
 
@@ -47,14 +47,14 @@ pub(crate) fn run(
             &format!("the value of {}", args.name),
             &format!(
                 "cargo xtask secret reveal --env {} {}",
-                secret_store::text::shell_quote(&args.env),
-                secret_store::text::shell_quote(&args.name)
+                secret_core::text::shell_quote(&args.env),
+                secret_core::text::shell_quote(&args.name)
             ),
         )
         .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
     let backend = open_backend(root, &config, file_store, io)?;
-    let store = root.join(secret_store::STORE_FILE);
+    let store = root.join(secret_core::STORE_FILE);
     if (file_store || config.backend.is_none()) && !store.exists() {
         return Err(Failure::data(format!(
             "there is no store: {} does not exist",
@@ -66,17 +66,17 @@ pub(crate) fn run(
         )));
     }
     let Some((scope, value)) = backend.value_for(&args.name, &env, io.vars)? else {
-        return Err(secret_store::Error::NotSet {
+        return Err(secret_core::Error::NotSet {
             name: args.name.clone(),
             scope: env.to_string(),
-            path: root.join(secret_store::STORE_FILE),
+            path: root.join(secret_core::STORE_FILE),
         }
         .into());
     };
     match &args.output {
         Some(file) => {
             let path = io.cwd.join(file);
-            secret_store::files::create_private(&path, value.expose_secret().as_bytes()).map_err(
+            secret_core::files::create_private(&path, value.expose_secret().as_bytes()).map_err(
                 |error| {
                     Failure::usage(format!("--output {}: {error}", path.display()))
                         .with_help("the file must not exist yet")

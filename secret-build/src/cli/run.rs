@@ -24,7 +24,7 @@ use std::process::Command;
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use secret_store::{Config, EnvType};
+use secret_core::{Config, EnvType};
 
 use super::{Failure, Io, open_backend};
 
@@ -106,7 +106,7 @@ const CREDENTIALS: [&str; 6] = [
 pub(crate) fn values_with_overrides(
     root: &Path,
     config: &Config,
-    env: &secret_store::Environment,
+    env: &secret_core::Environment,
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<std::collections::BTreeMap<String, SecretString>, Failure> {
@@ -119,10 +119,10 @@ pub(crate) fn values_with_overrides(
     if env.ty == EnvType::Local {
         // CUE first so that TOML, which the run time asks first, wins.
         for file in [
-            secret_store::overrides::OVERRIDE_CUE,
-            secret_store::overrides::OVERRIDE_TOML,
+            secret_core::overrides::OVERRIDE_CUE,
+            secret_core::overrides::OVERRIDE_TOML,
         ] {
-            if let Some(overrides) = secret_store::overrides::load(&root.join(file))? {
+            if let Some(overrides) = secret_core::overrides::load(&root.join(file))? {
                 values.extend(overrides);
             }
         }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::SecretString;
-use secret_store::edit::{self, Narrowed};
-use secret_store::{Config, Scope, Store};
+use secret_core::edit::{self, Narrowed};
+use secret_core::{Config, Scope, Store};
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, ScopeArgs, identities, open_backend};
@@ -75,11 +75,11 @@ pub(crate) fn preflight(
     name: &str,
     scope: &Scope,
     move_scopes: bool,
-    ids: &secret_store::Identities,
-) -> Result<(), secret_store::Error> {
+    ids: &secret_core::Identities,
+) -> Result<(), secret_core::Error> {
     let others = edit::overlapping(store, name, scope);
     if !others.is_empty() && !move_scopes {
-        return Err(secret_store::Error::Conflict {
+        return Err(secret_core::Error::Conflict {
             name: name.to_owned(),
             scope: scope.clone(),
             others,
@@ -87,7 +87,7 @@ pub(crate) fn preflight(
         });
     }
     if edit::recipients_for(config, scope).is_empty() {
-        return Err(secret_store::Error::NoRecipients {
+        return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
             scope: scope.clone(),
             config: config.path.clone(),
@@ -106,8 +106,8 @@ pub(crate) fn write_value(
     scope: &Scope,
     value: &SecretString,
     move_scopes: bool,
-    ids: &secret_store::Identities,
-) -> Result<Vec<Narrowed>, secret_store::Error> {
+    ids: &secret_core::Identities,
+) -> Result<Vec<Narrowed>, secret_core::Error> {
     Store::update(root, |store| {
         edit::set(store, config, name, scope, value, move_scopes, ids)
     })
@@ -289,15 +289,15 @@ pub(crate) fn unset_value(
     name: &str,
     scope: &Scope,
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-) -> Result<Vec<Narrowed>, secret_store::Error> {
+) -> Result<Vec<Narrowed>, secret_core::Error> {
     let store = Store::load(root)?;
     let needs_key = store
         .slots(name)
         .any(|(other, _)| other != scope && edit::overlapping(&store, name, scope).contains(other));
     let ids = if needs_key {
-        secret_store::Identities::from_vars(vars)?
+        secret_core::Identities::from_vars(vars)?
     } else {
-        secret_store::Identities::none()
+        secret_core::Identities::none()
     };
     Store::update(root, |store| edit::unset(store, config, name, scope, &ids))
 }
@@ -421,7 +421,7 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
 
 /// Prints each error of a partial `rekey` or `migrate` and fails with the worst exit status.
 pub(crate) fn print_failures(
-    failed: Vec<secret_store::Error>,
+    failed: Vec<secret_core::Error>,
     message: &str,
     help: &str,
     io: &mut Io<'_>,

@@ -28,7 +28,7 @@ use std::path::Path;
 
 use clap::Args;
 use secrecy::ExposeSecret;
-use secret_store::{Config, EnvKind, Environment, Scope};
+use secret_core::{Config, EnvKind, Environment, Scope};
 
 use super::{Failure, Io};
 use crate::backend::{Backend, Ignored, VaultEdit};
@@ -104,8 +104,8 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
             Ok(edit) => edit,
             Err(foreign) => {
                 if source.contains_key(name) {
-                    return Err(Failure::from(secret_store::Error::from(
-                    secret_store::backend::BackendError::new(
+                    return Err(Failure::from(secret_core::Error::from(
+                    secret_core::backend::BackendError::new(
                         client.config(),
                         format!(
                             "{} holds a KV secret this tool did not write ({}); sync does not overwrite it, and nothing was written",

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use secret_store::merge::merge;
-use secret_store::trust::{Trust, trust};
-use secret_store::{Config, Store};
+use secret_core::merge::merge;
+use secret_core::trust::{Trust, trust};
+use secret_core::{Config, Store};
 
 use super::{Failure, Io, identities};
 use crate::git;
@@ -51,7 +51,7 @@ pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Resul
     Store::load(root)?;
     let ids = identities(io)?;
     let report = Store::update(root, |store| {
-        Ok(secret_store::edit::migrate(
+        Ok(secret_core::edit::migrate(
             store,
             &config,
             &ids,
@@ -86,7 +86,7 @@ pub(crate) fn merge_driver(args: &MergeDriverArgs, io: &mut Io<'_>) -> Result<()
     let shown = args
         .path
         .clone()
-        .unwrap_or_else(|| PathBuf::from(secret_store::STORE_FILE));
+        .unwrap_or_else(|| PathBuf::from(secret_core::STORE_FILE));
     let (base, ours, theirs) = (read(&args.base)?, read(&args.ours)?, read(&args.theirs)?);
     let merged = merge(&shown, &base, &ours, &theirs)?;
     let target = io.cwd.join(&args.ours);
@@ -129,7 +129,7 @@ pub(crate) fn textconv(args: &TextconvArgs, io: &mut Io<'_>) -> Result<(), Failu
 
 /// One value in one line: name, scope, a fingerprint of the ciphertext, writer, time,
 /// recipients and exposures. Nothing derived from the plaintext.
-fn describe(name: &str, scope: &secret_store::Scope, entry: &secret_store::Entry) -> String {
+fn describe(name: &str, scope: &secret_core::Scope, entry: &secret_core::Entry) -> String {
     let mut line = format!(
         "{name} {} sha256:{} writer={} recipients={}",
         scope.key(),
@@ -156,7 +156,7 @@ fn describe(name: &str, scope: &secret_store::Scope, entry: &secret_store::Entry
 
 pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Failure> {
     let config = Config::load(root)?;
-    let store_path = root.join(secret_store::STORE_FILE);
+    let store_path = root.join(secret_core::STORE_FILE);
     let history = git::store_history(root, &store_path).map_err(Failure::usage)?;
     let mut previous = Store::empty(store_path.clone());
     let mut printed = 0;
@@ -177,7 +177,7 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
             if args.name.as_deref().is_some_and(|wanted| wanted != name) {
                 continue;
             }
-            let mut keys: Vec<(secret_store::Scope, String)> = store
+            let mut keys: Vec<(secret_core::Scope, String)> = store
                 .slots(name)
                 .chain(previous.slots(name))
                 .map(|(scope, _)| (scope.clone(), scope.key()))

@@ -143,6 +143,7 @@ impl ScanReport {
 
 /// Why the workspace could not be scanned at all.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScanError {
     /// `cargo metadata` failed (no `Cargo.toml`, a broken manifest).
     #[error("cannot read the workspace at {root}: {message}")]

@@ -49,7 +49,7 @@ pub struct PackageError {
 
 fn did_you_mean(known: &[String], name: &str) -> String {
     let names: Vec<&str> = known.iter().map(String::as_str).collect();
-    let mut text = match secret_store::error::did_you_mean(name, names.iter().copied()) {
+    let mut text = match secret_core::error::did_you_mean(name, names.iter().copied()) {
         Some(close) => format!("; did you mean `{close}`?"),
         None => String::new(),
     };

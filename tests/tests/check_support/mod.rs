@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use secret_build::check::{CheckArgs, Format};
-use secret_store::secrecy::SecretString;
-use secret_store::{Scope, Store};
+use secret_build::check::Format;
+use secret_core::secrecy::SecretString;
+use secret_core::{Scope, Store};
 
 /// The app's source: two declarations with doc comments.
 pub const MAIN_RS: &str = r#"//! A user's service.
@@ -32,17 +32,17 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub recipient: String,
     /// The one identity: recipient and writer of every type.
-    pub identities: secret_store::Identities,
+    pub identities: secret_core::Identities,
 }
 
 impl Workspace {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (identity, _) = secret_store::identity::generate_identity();
+        let (identity, _) = secret_core::identity::generate_identity();
         let recipient = identity.to_public().to_string();
-        let identities = secret_store::Identities::from_identity(
+        let identities = secret_core::Identities::from_identity(
             identity,
-            secret_store::identity::IdentitySource::None,
+            secret_core::identity::IdentitySource::None,
         );
         let workspace = Self {
             dir,
@@ -81,7 +81,7 @@ impl Workspace {
     /// Stores a value for `name` under `scope` (`type:production`, `env:staging`).
     pub fn set(&self, name: &str, scope: &str) {
         let scope = Scope::parse_key(scope).unwrap();
-        let config = secret_store::Config::load(self.root()).unwrap();
+        let config = secret_core::Config::load(self.root()).unwrap();
         Store::update(self.root(), |store| {
             store.insert(
                 name,
@@ -103,16 +103,52 @@ impl Workspace {
 
     /// [`Workspace::run`] with `--package` for each of `packages`.
     pub fn run_packages(&self, envs: &[&str], packages: &[&str], format: Format) -> String {
-        let args = CheckArgs {
-            workspace: Some(self.root().to_owned()),
-            envs: envs.iter().map(|env| (*env).to_owned()).collect(),
-            format,
-            leaks: false,
-            deny_rotation_due: false,
-            packages: packages.iter().map(|name| (*name).to_owned()).collect(),
-            dev: false,
+        let format = match format {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            _ => unreachable!("a format this test does not know"),
         };
-        format!("{:?}", secret_build::check::run(&args))
+        let mut args = vec!["xtask".to_owned(), "check-secrets".to_owned()];
+        args.extend(["--workspace".to_owned(), self.root().display().to_string()]);
+        for env in envs {
+            args.extend(["--env".to_owned(), (*env).to_owned()]);
+        }
+        args.extend(["--format".to_owned(), format.to_owned()]);
+        for package in packages {
+            args.extend(["-p".to_owned(), (*package).to_owned()]);
+        }
+        let vars = |name: &str| std::env::var_os(name);
+        self.cli(&args, &vars).0
+    }
+}
+
+impl Workspace {
+    /// Runs the CLI in-process on `args` (the first is the program name), from the
+    /// workspace's root, reading variables through `vars`; returns the exit status (as
+    /// [`exit`] text), stdout and stderr.
+    pub fn cli(
+        &self,
+        args: &[String],
+        vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> (String, String, String) {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut io = secret_build::cli::Io {
+            stdin: &mut std::io::empty(),
+            stdin_is_terminal: false,
+            stdout: &mut stdout,
+            stdout_is_terminal: false,
+            stderr: &mut stderr,
+            cwd: self.root().to_owned(),
+            vars,
+        };
+        let code = format!("{:?}", secret_build::cli::run_with(args, &mut io));
+        (
+            code,
+            String::from_utf8(stdout).unwrap(),
+            String::from_utf8(stderr).unwrap(),
+        )
     }
 }
 

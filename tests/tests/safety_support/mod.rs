@@ -8,8 +8,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use secret_store::identity::generate_identity;
-use secret_store::secrecy::ExposeSecret;
+use secret_core::identity::generate_identity;
+use secret_core::secrecy::ExposeSecret;
 
 /// The CLI executable (`tests/src/bin/secret-cli.rs`).
 pub const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");
@@ -174,8 +174,8 @@ impl Ws {
         output
     }
 
-    pub fn identities(&self) -> secret_store::Identities {
-        secret_store::Identities::from_file(&self.identity).unwrap()
+    pub fn identities(&self) -> secret_core::Identities {
+        secret_core::Identities::from_file(&self.identity).unwrap()
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use secret_build::cli::{Io, run_with};
-use secret_store::identity::generate_identity;
-use secret_store::secrecy::ExposeSecret;
+use secret_core::identity::generate_identity;
+use secret_core::secrecy::ExposeSecret;
 
 /// A temporary Cargo workspace and home folder.
 pub struct Ws {

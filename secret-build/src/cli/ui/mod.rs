@@ -47,7 +47,7 @@ pub(crate) fn run(_root: &Path, _args: &UiArgs, _io: &mut Io<'_>) -> Result<(), 
 
 #[cfg(feature = "ui")]
 pub(crate) fn run(root: &Path, args: &UiArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let config = secret_store::Config::load(root)?;
+    let config = secret_core::Config::load(root)?;
     if config.backend.is_some() {
         return Err(Failure::usage(format!(
             "{}: the dashboard works on secrets.enc.toml, and this workspace keeps its values in a [backend]",

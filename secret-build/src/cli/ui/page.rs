@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use secret_store::trust::Trust;
-use secret_store::{EnvKind, EnvType};
+use secret_core::trust::Trust;
+use secret_core::{EnvKind, EnvType};
 
 use crate::check::{Cell, Report, Severity, StoredValue};
 use crate::cli::Failure;

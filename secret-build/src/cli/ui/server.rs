@@ -15,7 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::{ExposeSecret as _, SecretString};
-use secret_store::{Config, Identities, Scope, Store};
+use secret_core::{Config, Identities, Scope, Store};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -40,8 +40,8 @@ impl std::fmt::Debug for Vars {
 
 impl Vars {
     const NAMES: [&'static str; 3] = [
-        secret_store::identity::IDENTITY_VAR,
-        secret_store::identity::IDENTITY_KEY_VAR,
+        secret_core::identity::IDENTITY_VAR,
+        secret_core::identity::IDENTITY_KEY_VAR,
         "HOME",
     ];
 
@@ -454,14 +454,14 @@ async fn preflight(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Res
     })();
     match checked {
         Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
-        Ok(Err(secret_store::Error::Conflict {
+        Ok(Err(secret_core::Error::Conflict {
             name,
             scope,
             others,
             path,
         })) => {
             let described = others.iter().map(Scope::describe).collect();
-            let error = secret_store::Error::Conflict {
+            let error = secret_core::Error::Conflict {
                 name,
                 scope,
                 others,
@@ -510,7 +510,7 @@ async fn set_value(State(ui): State<Arc<Ui>>, Json(mut target): Json<Target>) ->
             target.move_scopes,
             &ids,
         )?;
-        let recipients = secret_store::edit::recipients_for(&config, &scope).len();
+        let recipients = secret_core::edit::recipients_for(&config, &scope).len();
         let mut lines = vec![format!(
             "set {} for {} (encrypted to {recipients} recipient{})",
             target.name,

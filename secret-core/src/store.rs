@@ -1037,18 +1037,9 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Whether `name` follows the secret naming rule (an ASCII letter, then ASCII letters,
-/// digits or `_`, at most 128 characters). `secret_syntax::validate_name` is the full check
-/// with messages; this crate stays free of the parser.
+/// Whether `name` follows the secret naming rule ([`crate::name::validate_name`]).
 pub(crate) fn is_name(name: &str) -> bool {
-    name.len() <= 128
-        && name
-            .chars()
-            .next()
-            .is_some_and(|ch| ch.is_ascii_alphabetic())
-        && name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    crate::name::validate_name(name).is_ok()
 }
 
 #[cfg(test)]

@@ -62,19 +62,16 @@ impl std::error::Error for FileError {}
 /// What went wrong reading, decrypting or changing the store. Cheap to clone and
 /// `Send + Sync + 'static`, so callers can cache it. `Display` names the file (and line,
 /// where there is one) and the fix, and never contains a secret value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// A malformed or unreadable file: `secrets.toml`, `secrets.enc.toml` (including an
     /// unknown format version), an identity file, a dotenv file.
-    #[error("{0}")]
-    File(#[from] FileError),
+    File(FileError),
     /// None of the available identities is a recipient of the value.
-    #[error("{}", self.report())]
     NoAccess(Box<NoAccess>),
     /// The ciphertext does not decrypt although an identity is a recipient, or it is not
     /// well-formed: the file was changed by something other than the tool.
-    #[error("{}", self.report())]
     Tampered {
         /// The secret.
         name: String,
@@ -88,7 +85,6 @@ pub enum Error {
         detail: String,
     },
     /// The ciphertext decrypts but is bound to another secret, scope or recipient list.
-    #[error("{}", self.report())]
     Misplaced {
         /// The secret whose slot holds the ciphertext.
         name: String,
@@ -102,7 +98,6 @@ pub enum Error {
         found: String,
     },
     /// Setting a value for scopes another value of the same secret already covers.
-    #[error("{}", self.report())]
     Conflict {
         /// The secret.
         name: String,
@@ -114,7 +109,6 @@ pub enum Error {
         path: PathBuf,
     },
     /// A value would have no recipient: nobody could ever read it.
-    #[error("{}", self.report())]
     NoRecipients {
         /// The secret.
         name: String,
@@ -124,7 +118,6 @@ pub enum Error {
         config: PathBuf,
     },
     /// A recipient in `secrets.toml` this build cannot encrypt to.
-    #[error("{}", self.report())]
     BadRecipient {
         /// The recipient as written.
         recipient: String,
@@ -135,17 +128,13 @@ pub enum Error {
     },
     /// The Vault/OpenBao backend failed or refused: unreachable, a rejected token, a
     /// concurrent change. The message names the server, never the token.
-    #[error("{}", self.report())]
     Backend(Box<crate::backend::BackendError>),
     /// A stored value that is not signed by one of its scope's writers: readers refuse it.
-    #[error("{}", self.report())]
     Untrusted(Box<Untrusted>),
     /// Writing a value needs an identity allowed to write its scope, and none of the
     /// available identities is.
-    #[error("{}", self.report())]
     NotAWriter(Box<NotAWriter>),
     /// The secret has no value for the scope asked about.
-    #[error("{}", self.report())]
     NotSet {
         /// The secret.
         name: String,
@@ -154,6 +143,30 @@ pub enum Error {
         /// The store file.
         path: PathBuf,
     },
+}
+
+impl From<FileError> for Error {
+    fn from(error: FileError) -> Self {
+        Self::File(error)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(error) => error.fmt(f),
+            _ => self.report().fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::File(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::backend::BackendError> for Error {

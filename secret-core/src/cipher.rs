@@ -134,7 +134,7 @@ pub(crate) fn open(
         return Ok(SecretString::from(value));
     }
     let (bound, value) = split_header(&plaintext)
-        .ok_or_else(|| tampered("the decrypted data has no secret-store header"))?;
+        .ok_or_else(|| tampered("the decrypted data has no format 1 header"))?;
     let expected = header(slot.name, slot.scope, slot.recipients);
     if bound != expected {
         let mut lines = bound.lines().skip(1);

@@ -151,7 +151,7 @@ impl Parser<'_> {
     }
 
     fn line(&self) -> usize {
-        self.text[..self.pos].matches('\n').count() + 1
+        crate::error::line_of(self.text, self.pos)
     }
 
     fn error(&self, message: String) -> CueError {
@@ -371,6 +371,12 @@ mod tests {
             .into_iter()
             .map(|(name, value)| (name, value.expose_secret().to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn an_error_names_its_line() {
+        let error = parse("A: \"x\"\n// a comment\nB: 12\n").unwrap_err();
+        assert_eq!(error.line, 3, "{}", error.message);
     }
 
     #[test]

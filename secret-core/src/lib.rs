@@ -7,6 +7,7 @@
 //! Feature `crypto` (default) adds encryption, decryption and identities (the
 //! `secret-age` crate) and signatures. Without it the crate only reads names, scopes and
 //! recipients: what the `secret!` macro needs at compile time, kept cheap to build.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod backend;
@@ -22,6 +23,7 @@ pub mod files;
 #[cfg(feature = "crypto")]
 pub mod identity;
 pub mod merge;
+pub mod name;
 pub mod overrides;
 pub mod recipient;
 #[cfg(feature = "crypto")]
@@ -32,6 +34,10 @@ pub mod text;
 pub mod trust;
 #[cfg(feature = "vault")]
 pub mod vault;
+#[cfg(not(feature = "vault"))]
+#[path = "vault_off.rs"]
+pub mod vault;
+mod versioned;
 pub mod workspace;
 
 pub use backend::{BackendConfig, BackendError};
@@ -42,15 +48,13 @@ pub use error::{Error, FileError};
 pub use identity::Identities;
 pub use store::{Entry, STORE_FILE, Store};
 
-/// The rule a secret name follows, as printed in errors about a name (the same rule and
-/// wording as `secret_syntax::NAME_RULE`, which the `secret!` macro checks).
-pub const NAME_RULE: &str = "a secret name starts with an ASCII letter, then ASCII letters, digits or `_`, at most 128 characters";
+pub use name::NAME_RULE;
 
 /// Whether `name` follows [`NAME_RULE`]. Every name read from a file or given to the
 /// run time is checked with it, so a name is never a path, a variable assignment or a line
 /// break.
 pub fn is_secret_name(name: &str) -> bool {
-    store::is_name(name)
+    name::validate_name(name).is_ok()
 }
 
 /// The `secrecy` crate, whose [`secrecy::SecretString`] carries values out of this crate.

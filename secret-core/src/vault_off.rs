@@ -1,0 +1,84 @@
+//! The Vault/OpenBao client in a build without the `vault` feature: no HTTP client is
+//! compiled, and a `secrets.toml` with a `[backend]` is an error saying how to enable it.
+//! [`Client`] has no values, so every method past [`Client::connect`] is unreachable.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+use secrecy::SecretString;
+
+use crate::backend::{BackendConfig, BackendError};
+use crate::env::Scope;
+use crate::error::Error;
+
+pub use crate::versioned::Versioned;
+
+/// A connection to the backend of `[backend]`; none can exist without the `vault` feature.
+#[derive(Debug)]
+pub enum Client {}
+
+impl Client {
+    /// Always an error naming the feature that adds the client.
+    pub fn connect(
+        config: &BackendConfig,
+        _vars: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Self, Error> {
+        Err(BackendError::new(
+            config,
+            "this build has no Vault/OpenBao client, and secrets.toml has a [backend]",
+        )
+        .with_help(
+            "enable the `vault` feature of secret-build in your xtask's Cargo.toml: secret-build = { version = \"0.1\", features = [\"vault\"] }",
+        )
+        .into())
+    }
+
+    /// The backend's configuration.
+    pub fn config(&self) -> &BackendConfig {
+        match *self {}
+    }
+
+    /// `OpenBao at http://127.0.0.1:8200`.
+    pub fn describe(&self) -> String {
+        match *self {}
+    }
+
+    /// The keys under the prefix that are not folders.
+    pub fn list(&self) -> Result<Vec<String>, Error> {
+        match *self {}
+    }
+
+    /// Reads the values of `name`.
+    pub fn read(&self, _name: &str) -> Result<Versioned, Error> {
+        match *self {}
+    }
+
+    /// Writes `values` as the new version of `name` (check-and-set on `version`).
+    pub fn write(
+        &self,
+        _name: &str,
+        _values: &BTreeMap<Scope, SecretString>,
+        _version: u64,
+    ) -> Result<(), Error> {
+        match *self {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::Config;
+
+    #[test]
+    fn a_backend_without_the_feature_is_an_error_naming_it() {
+        let text = "[backend]\nkind = \"openbao\"\naddress = \"http://127.0.0.1:8200\"\n";
+        let config = Config::parse(Path::new("secrets.toml"), text).unwrap();
+        let backend = config.backend.as_ref().unwrap();
+        let error = super::Client::connect(backend, &|_| None).unwrap_err();
+        let report = error.report().to_string();
+        assert!(report.contains("no Vault/OpenBao client"), "{report}");
+        assert!(report.contains("features = [\"vault\"]"), "{report}");
+        assert!(report.contains("secrets.toml"), "{report}");
+    }
+}
