@@ -489,6 +489,12 @@ impl Browser {
 
     /// A WebDriver command; returns its `value`, panics with the driver's error.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+    }
+
+    /// A WebDriver command; returns its `value`, or the driver's error.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let mut response = match body {
             Some(body) => self
@@ -499,7 +505,7 @@ impl Browser {
             None if method == "DELETE" => self.agent.delete(&url).call(),
             None => self.agent.get(&url).call(),
         }
-        .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+        .map_err(|error| error.to_string())?;
         let text = response
             .body_mut()
             .with_config()
@@ -507,12 +513,10 @@ impl Browser {
             .read_to_string()
             .unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
-        assert!(
-            response.status().is_success(),
-            "{method} {path}: {}",
-            value["value"]
-        );
-        value["value"].clone()
+        if !response.status().is_success() {
+            return Err(value["value"].to_string());
+        }
+        Ok(value["value"].clone())
     }
 
     fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -570,18 +574,29 @@ impl Browser {
         }
     }
 
+    /// Runs an element command on what `css` matches; when the page redrew the element in
+    /// between (the grid refreshes itself every second), finds it again and retries.
+    fn on_element(&self, css: &str, action: &str, body: Value) {
+        for _ in 0..20 {
+            let id = self.find(css);
+            let path = format!("/session/{}/element/{id}/{action}", self.session);
+            match self.try_call("POST", &path, Some(body.clone())) {
+                Ok(_) => return,
+                Err(error) if error.contains("stale element reference") => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(error) => panic!("POST {path}: {error}"),
+            }
+        }
+        panic!("{css} kept being redrawn before it could be used");
+    }
+
     fn click(&self, css: &str) {
-        let id = self.find(css);
-        self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.on_element(css, "click", json!({}));
     }
 
     fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css);
-        self.command(
-            "POST",
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        );
+        self.on_element(css, "value", json!({ "text": text }));
     }
 
     /// The text of `css` (`innerText`, or "" when nothing matches).
