@@ -21,6 +21,8 @@ const IDENTITY_HRP: &str = "age-secret-key-";
 #[derive(Clone)]
 pub struct Identity {
     secret: Zeroizing<[u8; 32]>,
+    /// `to_public()`, computed once: decryption needs it for every file.
+    public: [u8; 32],
 }
 
 impl Identity {
@@ -32,15 +34,18 @@ impl Identity {
     pub fn generate() -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
         crate::fill_random(&mut secret[..]);
-        Identity { secret }
+        Identity::with_secret(secret)
+    }
+
+    fn with_secret(secret: Zeroizing<[u8; 32]>) -> Self {
+        let public = MontgomeryPoint::mul_base_clamped(*secret).to_bytes();
+        Identity { secret, public }
     }
 
     /// The identity of these 32 secret bytes (an X25519 scalar, clamped when used).
     pub fn from_secret_bytes(secret: [u8; 32]) -> Self {
         let mut secret = secret;
-        let identity = Identity {
-            secret: Zeroizing::new(secret),
-        };
+        let identity = Identity::with_secret(Zeroizing::new(secret));
         secret.zeroize();
         identity
     }
@@ -53,9 +58,7 @@ impl Identity {
 
     /// The public recipient that files for this identity are encrypted to.
     pub fn to_public(&self) -> Recipient {
-        Recipient {
-            point: MontgomeryPoint::mul_base_clamped(*self.secret).to_bytes(),
-        }
+        Recipient { point: self.public }
     }
 
     /// The `AGE-SECRET-KEY-1...` string, in a buffer zeroed when dropped.
@@ -80,7 +83,7 @@ impl FromStr for Identity {
     /// Parses `AGE-SECRET-KEY-1...` (all uppercase or all lowercase).
     fn from_str(s: &str) -> Result<Self, KeyError> {
         let bytes = decode_key(s, IDENTITY_HRP)?;
-        Ok(Identity { secret: bytes })
+        Ok(Identity::with_secret(bytes))
     }
 }
 

@@ -14,6 +14,9 @@
 //! hashed from `a`, the message and 64 random bytes; verification is standard Ed25519
 //! verification against `A` (`[s]B == R + [h]A`, `s` canonical).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -99,24 +102,12 @@ fn challenge(big_r: &CompressedEdwardsY, public: &[u8; 32], message: &[u8]) -> S
 /// Whether `signature` is a valid signature of `message` by the holder of the age identity
 /// whose recipient is `recipient` (`age1...`). Any malformed input is simply invalid.
 pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool {
-    let Ok(recipient) = recipient.parse::<secret_age::Recipient>() else {
-        return false;
-    };
-    let u = *recipient.as_bytes();
     let Ok(signature) = <[u8; 64]>::try_from(signature) else {
         return false;
     };
-    // u must be a canonical field element (< 2^255 - 19).
-    if !is_canonical_field_element(&u) {
-        return false;
-    }
-    let Some(public) = MontgomeryPoint(u).to_edwards(0) else {
+    let Some((public, public_bytes)) = verifying_key(recipient) else {
         return false;
     };
-    if public.is_small_order() {
-        return false;
-    }
-    let public_bytes = public.compress().to_bytes();
     let big_r = CompressedEdwardsY(signature[..32].try_into().expect("32 bytes"));
     let Some(big_r_point) = big_r.decompress() else {
         return false;
@@ -131,6 +122,47 @@ pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool 
     let h = challenge(&big_r, &public_bytes, message);
     let check = EdwardsPoint::vartime_double_scalar_mul_basepoint(&h, &(-public), &s);
     check.compress() == big_r
+}
+
+/// The Edwards point `A` (and its encoding) a signature by `recipient` is checked against;
+/// `None` for a recipient that is not a valid age key or whose point cannot verify anything.
+///
+/// Decoding a recipient costs a scalar multiplication (the low-order check of
+/// [`secret_age::Recipient`]) and field inversions, and a store is usually signed by a few
+/// writers: the result is kept per recipient string for the life of the process. Only public
+/// data is kept, and the same checks decide the result.
+fn verifying_key(recipient: &str) -> Option<(EdwardsPoint, [u8; 32])> {
+    type Keys = HashMap<String, Option<(EdwardsPoint, [u8; 32])>>;
+    static KEYS: OnceLock<Mutex<Keys>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(known) = keys
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .get(recipient)
+    {
+        return *known;
+    }
+    let decoded = decode_verifying_key(recipient);
+    let mut keys = keys.lock().unwrap_or_else(|poison| poison.into_inner());
+    // A few distinct writers per store; the bound only stops a hostile store from growing it.
+    if keys.len() < 1024 {
+        keys.insert(recipient.to_owned(), decoded);
+    }
+    decoded
+}
+
+fn decode_verifying_key(recipient: &str) -> Option<(EdwardsPoint, [u8; 32])> {
+    let recipient = recipient.parse::<secret_age::Recipient>().ok()?;
+    let u = *recipient.as_bytes();
+    // u must be a canonical field element (< 2^255 - 19).
+    if !is_canonical_field_element(&u) {
+        return None;
+    }
+    let public = MontgomeryPoint(u).to_edwards(0)?;
+    if public.is_small_order() {
+        return None;
+    }
+    Some((public, public.compress().to_bytes()))
 }
 
 fn is_canonical_field_element(bytes: &[u8; 32]) -> bool {

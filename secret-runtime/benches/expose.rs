@@ -42,8 +42,13 @@ fn access(c: &mut Criterion) {
     group.finish();
 }
 
-/// A workspace whose store holds local values for `Bench0`..`Bench99`, encrypted to `key`.
-fn store_workspace(key: &age::x25519::Identity, names: &[String]) -> tempfile::TempDir {
+/// A workspace whose store holds local values for `Bench0`..`Bench99`, encrypted to `key`
+/// and signed with it (`identities` holds the same key).
+fn store_workspace(
+    key: &age::x25519::Identity,
+    identities: &Identities,
+    names: &[String],
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let config = format!("[recipients]\nlocal = [\"{}\"]\n", key.to_public());
     std::fs::write(dir.path().join("secrets.toml"), config).unwrap();
@@ -52,16 +57,8 @@ fn store_workspace(key: &age::x25519::Identity, names: &[String]) -> tempfile::T
     let scope = Scope::Types([EnvType::Local].into());
     for (i, name) in names.iter().enumerate() {
         let value = SecretString::from(format!("value-{i}"));
-        secret_core::edit::set(
-            &mut store,
-            &config,
-            name,
-            &scope,
-            &value,
-            false,
-            &Identities::none(),
-        )
-        .unwrap();
+        secret_core::edit::set(&mut store, &config, name, &scope, &value, false, identities)
+            .unwrap();
     }
     store.write().unwrap();
     dir
@@ -70,7 +67,12 @@ fn store_workspace(key: &age::x25519::Identity, names: &[String]) -> tempfile::T
 fn first_resolution(c: &mut Criterion) {
     let key = age::x25519::Identity::generate();
     let names: Vec<String> = (0..100).map(|i| format!("Bench{i}")).collect();
-    let dir = store_workspace(&key, &names);
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let key_vars = |name: &str| {
+        (name == "SECRETS_IDENTITY_KEY").then(|| OsString::from(key.to_string().expose_secret()))
+    };
+    let identities = Identities::from_vars(key_vars).expect("the generated key");
+    let dir = store_workspace(&key, &identities, &names);
     let vars: HashMap<&str, OsString> = HashMap::from([
         ("SECRETS_WORKSPACE", dir.path().as_os_str().to_owned()),
         ("SECRETS_ENV", OsString::from("local")),
@@ -92,7 +94,54 @@ fn first_resolution(c: &mut Criterion) {
             }
         })
     });
+    group.bench_function("first_resolution_of_100_resolve_all", |b| {
+        b.iter(|| {
+            let resolver = Resolver::from_vars(vars.clone(), None, None).unwrap();
+            for value in resolver.resolve_all(&name_refs) {
+                black_box(value.unwrap());
+            }
+        })
+    });
+    // The baseline: the same 100 ciphertexts decrypted with the `age` crate, one after the
+    // other, with no store, no signature check and no resolver. The floor for any design
+    // that decrypts each value on one core.
+    let ciphertexts: Vec<Vec<u8>> = {
+        let store = Store::load(dir.path()).unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        armored_values(&text)
+    };
+    assert_eq!(ciphertexts.len(), names.len());
+    group.bench_function("age_decrypt_100", |b| {
+        b.iter(|| {
+            for ciphertext in &ciphertexts {
+                let plain = age::decrypt(&key, ciphertext).unwrap();
+                black_box(plain);
+            }
+        })
+    });
     group.finish();
+}
+
+/// The age armor blocks in a store file's text.
+fn armored_values(text: &str) -> Vec<Vec<u8>> {
+    let mut values = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let line = line
+            .trim()
+            .trim_matches(|c| c == '"' || c == ',' || c == '\'');
+        if line == "-----BEGIN AGE ENCRYPTED FILE-----" {
+            current = Some(String::new());
+        }
+        if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+            if line == "-----END AGE ENCRYPTED FILE-----" {
+                values.push(current.take().unwrap().into_bytes());
+            }
+        }
+    }
+    values
 }
 
 criterion_group!(benches, access, first_resolution);

@@ -41,14 +41,17 @@ pub fn check_all() -> Result<(), MissingSecrets> {
             .or_insert((declaration.manifest_dir(), true));
         entry.1 &= declaration.is_optional();
     }
-    let errors: Vec<_> = names
-        .into_iter()
-        .filter_map(|(name, (manifest_dir, optional))| {
-            resolver::resolve_cached(name, manifest_dir.map(Path::new))
-                .err()
-                .filter(|error| !(optional && error.is_missing()))
-        })
-        .collect();
+    // Resolved on one thread per core: each store value is a signature check and a key
+    // exchange. The results come back in name order.
+    let names: Vec<_> = names.into_iter().collect();
+    let errors: Vec<_> = resolver::in_parallel(&names, |&(name, (manifest_dir, optional))| {
+        resolver::resolve_cached(name, manifest_dir.map(Path::new))
+            .err()
+            .filter(|error| !(optional && error.is_missing()))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     if errors.is_empty() {
         Ok(())
     } else {

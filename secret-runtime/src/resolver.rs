@@ -166,6 +166,43 @@ impl Resolver {
     }
 }
 
+impl Resolver {
+    /// Resolves every name in `names`, as [`Resolver::resolve`] does for each, on up to one
+    /// thread per core: decrypting a store value is a signature check and an X25519 key
+    /// exchange, so a program that needs many values at start-up gets them in a fraction of
+    /// the time. The results are in the order of `names`.
+    pub fn resolve_all(&self, names: &[&str]) -> Vec<Result<SecretString, Error>> {
+        in_parallel(names, |name| self.resolve(name))
+    }
+}
+
+/// `items.iter().map(f)`, on up to one scoped thread per core (this one included), in order.
+pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len())
+        .min(16);
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let mut parts = items.chunks(items.len().div_ceil(threads));
+    let first = parts.next().unwrap_or_default();
+    std::thread::scope(|scope| {
+        let f = &f;
+        let others: Vec<_> = parts
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut all: Vec<R> = first.iter().map(f).collect();
+        for other in others {
+            match other.join() {
+                Ok(results) => all.extend(results),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    })
+}
+
 fn lossy(value: OsString) -> String {
     value.to_string_lossy().into_owned()
 }
@@ -269,6 +306,33 @@ mod tests {
             "from-dir",
             "one trailing newline is stripped"
         );
+    }
+
+    #[test]
+    fn resolve_all_gives_each_names_result_in_order() {
+        let names: Vec<String> = (0..40).map(|i| format!("N{i}")).collect();
+        let vars: Vec<(String, String)> = names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 0)
+            .map(|(i, name)| (format!("SECRET_{name}"), format!("value-{i}")))
+            .collect();
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (_dir, r) = resolver(&[], &vars);
+        let r = r.unwrap();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let results = r.resolve_all(&refs);
+        assert_eq!(results.len(), names.len());
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(value) if i % 3 != 0 => assert_eq!(value.expose_secret(), format!("value-{i}")),
+                Err(error) if i % 3 == 0 => {
+                    assert!(error.is_missing(), "{error}");
+                    assert!(error.to_string().contains(&format!("N{i}")), "{error}");
+                }
+                other => panic!("N{i}: {other:?}"),
+            }
+        }
     }
 
     #[test]
