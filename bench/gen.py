@@ -7,8 +7,10 @@
   with `secret!` declarations appended to every Nth `.rs` file.
 - `synthetic`: N member crates of M modules each, deterministic Rust-like code, a
   declaration in every Kth module.
-- `macro`: a workspace with two crates, `decl` (1,000 `secret!` statics) and `plain`
-  (1,000 `&str` statics), both depending on secret-runtime, plus `secrets.toml`.
+- `macro`: a workspace with `decl` (1,000 `secret!` statics), `noop` (the same 1,000
+  statics through `noop_macro`, a proc macro without dependencies that emits what `secret!`
+  emits without parsing or checking anything) and `plain` (1,000 `&str` statics), all
+  depending on secret-runtime, plus `secrets.toml`.
 - `deps`: two tiny crates, one on secret-runtime (default features), one on secrecy.
 
 Each prints one JSON line describing what it wrote.
@@ -176,22 +178,54 @@ def synthetic(args):
                       "bytes": total, "declarations": declared}))
 
 
+# The floor of a proc macro per declaration: one call, no parsing beyond taking the literal,
+# no store check, and the expansion of `secret!` for a valid name (declaration, registration,
+# handle) with constant place fields.
+NOOP_MACRO = r'''//! Emits what `secret_runtime::secret!` emits, without validating or checking anything.
+use proc_macro::TokenStream;
+
+#[proc_macro]
+pub fn secret(input: TokenStream) -> TokenStream {
+    let name = input.to_string();
+    format!(
+        "{{ static __SECRET_DECLARATION: ::secret_runtime::__private::Declaration = \
+         ::secret_runtime::__private::Declaration::__new({name}, \"noop\", \"src/lib.rs\", \
+         1u32, 1u32, ::core::option::Option::Some(\"/noop\")).__optional(false); \
+         ::secret_runtime::__private::register!(__SECRET_DECLARATION); \
+         ::secret_runtime::Secret::__from_declaration(&__SECRET_DECLARATION) }}"
+    )
+    .parse()
+    .expect("valid tokens")
+}
+'''
+
+
 def macro(args):
     """The `decl` and `plain` crates of the macro-cost benchmark."""
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
     runtime = os.path.join(args.repo, "secret-runtime")
     dep = f'\n[dependencies]\nsecret-runtime = {{ path = "{runtime}" }}\n'
-    write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(["decl", "plain"]))
+    write(os.path.join(args.out, "Cargo.toml"),
+          workspace_manifest(["decl", "noop", "noop_macro", "plain"]))
     shutil.copy(os.path.join(args.repo, "Cargo.lock"), os.path.join(args.out, "Cargo.lock"))
     write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
     decl = ["//! 1,000 `secret!` declarations.\n#![allow(dead_code)]\n",
             "use secret_runtime::{secret, Secret};\n"]
     plain = ["//! 1,000 plain `&str` statics.\n#![allow(dead_code)]\n",
              "use secret_runtime::Secret as _;\n"]
+    noop = ["//! 1,000 statics through a no-op proc macro.\n#![allow(dead_code)]\n",
+            "use secret_runtime::Secret;\n"]
     for i in range(args.count):
         decl.append(f'static S_{i}: Secret = secret!("Name_{i}");\n')
+        noop.append(f'static S_{i}: Secret = noop_macro::secret!("Name_{i}");\n')
         plain.append(f'static S_{i}: &str = "Name_{i}";\n')
+    write(os.path.join(args.out, "noop", "Cargo.toml"),
+          manifest("noop", dep + 'noop_macro = { path = "../noop_macro" }\n'))
+    write(os.path.join(args.out, "noop", "src", "lib.rs"), "".join(noop))
+    write(os.path.join(args.out, "noop_macro", "Cargo.toml"),
+          manifest("noop_macro", "\n[lib]\nproc-macro = true\n"))
+    write(os.path.join(args.out, "noop_macro", "src", "lib.rs"), NOOP_MACRO)
     write(os.path.join(args.out, "decl", "Cargo.toml"), manifest("decl", dep))
     write(os.path.join(args.out, "decl", "src", "lib.rs"), "".join(decl))
     write(os.path.join(args.out, "plain", "Cargo.toml"), manifest("plain", dep))

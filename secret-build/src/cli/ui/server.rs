@@ -120,6 +120,8 @@ impl Server {
 /// 128 random bits, hex.
 fn random_hex() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
+    // `getrandom::Error` is `std::error::Error` only with getrandom's `std` feature, which a
+    // build of `xtask` alone (`cargo build --release -p xtask`, as bench/run.sh does) lacks.
     getrandom::getrandom(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
