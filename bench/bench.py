@@ -388,6 +388,23 @@ def table(results):
             f"{rt['first_resolution_100_resolve_all_ms']:.2f} ms", floor,
             f"{rt['first_resolution_100_resolve_all_ms'] / rt['age_decrypt_100_ms']:.2f}x",
             "< 5 ms", rt["first_resolution_100_resolve_all_ms"] < 5.0)
+    if "scaling" in results:
+        lines += [
+            "",
+            "Scaling (synthetic workspaces, `check-secrets` wall time, medians):",
+            "",
+            "| crates | files | MB | check-secrets | cargo metadata | rg | µs/MB | "
+            "µs/MB without metadata | peak memory |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for s in results["scaling"]:
+            rss = f"{s['check_rss_kib'] / 1024:.0f} MiB" if s.get("check_rss_kib") else "?"
+            lines.append(
+                f"| {s['crates']} | {s['files']} | {s['bytes'] / 1e6:.1f} | "
+                f"{s['check_s'] * 1e3:.0f} ms | {s['metadata_s'] * 1e3:.0f} ms | "
+                f"{s['rg_s'] * 1e3:.0f} ms | {s['us_per_mb']:.0f} | "
+                f"{s['us_per_mb_without_metadata']:.0f} | {rss} |")
+    return "\n".join(lines) + "\n"
 
 
 START = "<!-- bench:results:start (written by bench/run.sh) -->"
