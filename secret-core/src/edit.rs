@@ -64,9 +64,19 @@ pub fn check_writer(
     scope: &Scope,
     identities: &Identities,
 ) -> Result<(), Error> {
+    signer(config, name, scope, identities).map(|_| ())
+}
+
+/// The signing key among `identities` that may write `scope`, or [`Error::NotAWriter`].
+pub(crate) fn signer<'a>(
+    config: &Config,
+    name: &str,
+    scope: &Scope,
+    identities: &'a Identities,
+) -> Result<&'a crate::sign::SigningKey, Error> {
     let allowed = crate::trust::writers_for(config, scope);
-    if identities.signer_for(&allowed).is_some() {
-        return Ok(());
+    if let Some(signer) = identities.signer_for(&allowed) {
+        return Ok(signer);
     }
     Err(Error::NotAWriter(Box::new(crate::error::NotAWriter {
         name: name.to_owned(),

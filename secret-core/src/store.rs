@@ -460,10 +460,7 @@ impl Store {
                 config: config.path.clone(),
             });
         }
-        crate::edit::check_writer(config, name, scope, identities)?;
-        let signer = identities
-            .signer_for(&crate::trust::writers_for(config, scope))
-            .expect("checked above");
+        let signer = crate::edit::signer(config, name, scope, identities)?;
         let mut exposed = Vec::new();
         if let Some(previous) = previous {
             let since = crate::trust::now();

@@ -229,6 +229,23 @@ pub struct Audit {
     pub recipients: Vec<String>,
 }
 
+impl Audit {
+    /// The audit of `entry`, stored for (`name`, `scope`), against `config`: needs no key.
+    pub fn of(
+        config: &secret_core::Config,
+        name: &str,
+        scope: &secret_core::Scope,
+        entry: &secret_core::Entry,
+    ) -> Self {
+        Self {
+            trust: secret_core::trust::trust(config, name, scope, entry),
+            drift: secret_core::trust::drift(config, scope, entry),
+            exposed: entry.exposed.clone(),
+            recipients: entry.recipients.clone(),
+        }
+    }
+}
+
 /// The result of the check.
 #[derive(Debug, Clone)]
 pub struct Report {

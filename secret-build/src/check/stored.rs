@@ -5,9 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use secret_core::{Config, FileError};
-
-use secret_core::trust::{drift, trust};
+use secret_core::{Config, FileError, Store};
 
 use super::report::{Audit, StoredValue};
 use crate::backend::Backend;
@@ -24,6 +22,23 @@ pub fn stored_values_with(
     vars: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
     let config = Config::load(root)?;
+    if config.backend.is_none() {
+        // The file store: names, scopes and lines, each value audited (signatures,
+        // recipients, exposures) without a key, from one read of the file.
+        let store = Store::load(root).map_err(|error| error.report())?;
+        let mut values = Vec::new();
+        for name in store.names() {
+            for (scope, entry) in store.slots(name) {
+                values.push(StoredValue {
+                    name: name.to_owned(),
+                    scope: scope.clone(),
+                    line: (entry.line > 0).then_some(entry.line),
+                    audit: Some(Audit::of(&config, name, scope, entry)),
+                });
+            }
+        }
+        return Ok((PathBuf::from(secret_core::STORE_FILE), values));
+    }
     let listing = Backend::open(root, &config, vars, false)
         .and_then(|backend| backend.listing())
         .map_err(|error| error.report())?;
@@ -32,30 +47,14 @@ pub fn stored_values_with(
         .strip_prefix(root)
         .map(Path::to_owned)
         .unwrap_or(location.clone());
-    // The file store's values are audited (signatures, recipients, exposures) without a key.
-    let store = match config.backend {
-        None => Some(secret_core::Store::load(root).map_err(|error| error.report())?),
-        Some(_) => None,
-    };
     let values = listing
         .values
         .into_iter()
-        .map(|listed| {
-            let audit = store.as_ref().and_then(|store| {
-                let entry = store.get(&listed.name, &listed.scope)?;
-                Some(Audit {
-                    trust: trust(&config, &listed.name, &listed.scope, entry),
-                    drift: drift(&config, &listed.scope, entry),
-                    exposed: entry.exposed.clone(),
-                    recipients: entry.recipients.clone(),
-                })
-            });
-            StoredValue {
-                name: listed.name,
-                scope: listed.scope,
-                line: listed.line,
-                audit,
-            }
+        .map(|listed| StoredValue {
+            name: listed.name,
+            scope: listed.scope,
+            line: listed.line,
+            audit: None,
         })
         .collect();
     Ok((path, values))

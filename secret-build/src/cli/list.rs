@@ -55,7 +55,6 @@ use serde_json::{Value, json};
 use super::{Failure, Io, open_backend};
 use crate::backend::Listing;
 use crate::check::Audit;
-use secret_core::trust::{drift, trust};
 
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -156,12 +155,7 @@ pub(crate) fn run(
                 for (scope, entry) in store.slots(name) {
                     audits.insert(
                         (name.to_owned(), scope.key()),
-                        Audit {
-                            trust: trust(&config, name, scope, entry),
-                            drift: drift(&config, scope, entry),
-                            exposed: entry.exposed.clone(),
-                            recipients: entry.recipients.clone(),
-                        },
+                        Audit::of(&config, name, scope, entry),
                     );
                 }
             }
