@@ -108,13 +108,11 @@ pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool 
     let Some((public, public_bytes)) = verifying_key(recipient) else {
         return false;
     };
+    // `R` is not decoded: the final comparison is of encodings, and a computed point always
+    // compresses to the one canonical encoding, so an `R` that is not a point, or not in its
+    // canonical form, fails it just as a decoding check would (two field inversions saved
+    // per value: most of a first resolution is curve arithmetic).
     let big_r = CompressedEdwardsY(signature[..32].try_into().expect("32 bytes"));
-    let Some(big_r_point) = big_r.decompress() else {
-        return false;
-    };
-    if big_r_point.compress() != big_r {
-        return false;
-    }
     let s_bytes: [u8; 32] = signature[32..].try_into().expect("32 bytes");
     let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
         return false;
@@ -215,6 +213,17 @@ mod tests {
             assert!(!verify(&recipient, b"message", &flipped));
             assert!(!verify(&recipient, b"message", &signature[..63]));
             assert!(!verify("age1notakey", b"message", &signature));
+            // An R that is not a point, and the non-canonical encodings of a point (here the
+            // identity's y = 1 written as 1 + p, sign bit set), are never accepted.
+            let mut bad_r = signature;
+            bad_r[..32].copy_from_slice(&[0xff; 32]);
+            assert!(!verify(&recipient, b"message", &bad_r));
+            bad_r[..32].copy_from_slice(&[
+                0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff,
+            ]);
+            assert!(!verify(&recipient, b"message", &bad_r));
         }
     }
 
