@@ -363,65 +363,54 @@ impl<'a> VaultEdit<'a> {
         }))
     }
 
-    /// The other values whose scope overlaps `scope` (a conflict unless moved).
-    pub fn overlapping(&self, scope: &Scope) -> Vec<Scope> {
-        self.current
-            .values
-            .keys()
-            .filter(|other| *other != scope && edit::overlap(other, scope))
-            .cloned()
-            .collect()
+    /// Where the secret is kept, for errors.
+    fn path(&self) -> PathBuf {
+        PathBuf::from(self.client.config().data_path(self.name))
     }
 
-    /// Fails with [`Error::Conflict`] when `scope` overlaps another value and not `moving`.
+    /// Fails with [`Error::Conflict`] when `scope` overlaps another value and not `moving`
+    /// (the rule of [`edit::plan_set`], shared with the file store).
     pub fn preflight(&self, scope: &Scope, moving: bool) -> Result<(), Error> {
-        let others = self.overlapping(scope);
-        if others.is_empty() || moving {
-            return Ok(());
-        }
-        Err(Error::Conflict {
-            name: self.name.to_owned(),
-            scope: scope.clone(),
-            others,
-            path: PathBuf::from(self.client.config().data_path(self.name)),
-        })
+        edit::plan_set(
+            self.current.values.keys(),
+            self.name,
+            scope,
+            moving,
+            &self.path(),
+        )
+        .map(drop)
     }
 
     /// Sets `value` for `scope`, taking the overlapping types or environments away from
-    /// other values when `moving`.
+    /// other values when `moving` ([`edit::plan_set`]).
     pub fn set(
         mut self,
         scope: &Scope,
         value: SecretString,
         moving: bool,
     ) -> Result<Vec<Narrowed>, Error> {
-        self.preflight(scope, moving)?;
-        let affected = self.overlapping(scope);
-        let narrowed = self.take_away(scope, &affected);
+        let plan = edit::plan_set(
+            self.current.values.keys(),
+            self.name,
+            scope,
+            moving,
+            &self.path(),
+        )?;
+        self.apply(&plan);
         self.current.values.insert(scope.clone(), value);
         self.client
             .write(self.name, &self.current.values, self.current.version)?;
-        Ok(narrowed)
+        Ok(plan)
     }
 
-    /// Removes `scope` from the values of the secret; [`Error::NotSet`] when none covers
-    /// any of it.
+    /// Removes `scope` from the values of the secret ([`edit::plan_unset`]);
+    /// [`Error::NotSet`] when none covers any of it.
     pub fn unset(mut self, scope: &Scope) -> Result<Vec<Narrowed>, Error> {
-        let mut affected = self.overlapping(scope);
-        if self.current.values.contains_key(scope) {
-            affected.push(scope.clone());
-        }
-        if affected.is_empty() {
-            return Err(Error::NotSet {
-                name: self.name.to_owned(),
-                scope: scope.describe(),
-                path: PathBuf::from(self.client.config().data_path(self.name)),
-            });
-        }
-        let narrowed = self.take_away(scope, &affected);
+        let plan = edit::plan_unset(self.current.values.keys(), self.name, scope, &self.path())?;
+        self.apply(&plan);
         self.client
             .write(self.name, &self.current.values, self.current.version)?;
-        Ok(narrowed)
+        Ok(plan)
     }
 
     /// The backend's value that applies to `env`, with its scope.
@@ -432,32 +421,26 @@ impl<'a> VaultEdit<'a> {
     /// Takes `scope` away from the values that overlap it (if any), writes the result,
     /// and returns what is left.
     pub fn unset_for(mut self, scope: &Scope) -> Result<secret_core::vault::Versioned, Error> {
-        let mut affected = self.overlapping(scope);
-        if self.current.values.contains_key(scope) {
-            affected.push(scope.clone());
-        }
-        if !affected.is_empty() {
-            self.take_away(scope, &affected);
-            self.client
-                .write(self.name, &self.current.values, self.current.version)?;
+        match edit::plan_unset(self.current.values.keys(), self.name, scope, &self.path()) {
+            Ok(plan) => {
+                self.apply(&plan);
+                self.client
+                    .write(self.name, &self.current.values, self.current.version)?;
+            }
+            Err(Error::NotSet { .. }) => {}
+            Err(error) => return Err(error),
         }
         Ok(self.current)
     }
 
-    fn take_away(&mut self, scope: &Scope, affected: &[Scope]) -> Vec<Narrowed> {
-        let mut narrowed = Vec::new();
-        for other in affected {
-            let rest = edit::minus(other, scope);
-            if let Some(value) = self.current.values.remove(other)
-                && let Some(rest) = &rest
+    /// Carries out a plan in the KV secret's values (written by the caller).
+    fn apply(&mut self, plan: &[Narrowed]) {
+        for Narrowed { from, to } in plan {
+            if let Some(value) = self.current.values.remove(from)
+                && let Some(rest) = to
             {
                 self.current.values.insert(rest.clone(), value);
             }
-            narrowed.push(Narrowed {
-                from: other.clone(),
-                to: rest,
-            });
         }
-        narrowed
     }
 }

@@ -97,14 +97,72 @@ pub struct Narrowed {
     pub to: Option<Scope>,
 }
 
-/// The other values of `name` whose scope overlaps `scope` (same kind: types with types,
-/// environments with environments), except a value with exactly `scope`.
-pub fn overlapping(store: &Store, name: &str, scope: &Scope) -> Vec<Scope> {
-    store
-        .slots(name)
-        .map(|(other, _)| other)
+/// The scopes among `scopes` that overlap `scope` (same kind: types with types,
+/// environments with environments), except `scope` itself.
+fn overlapping_in<'a>(scopes: impl IntoIterator<Item = &'a Scope>, scope: &Scope) -> Vec<Scope> {
+    scopes
+        .into_iter()
         .filter(|other| *other != scope && overlap(other, scope))
         .cloned()
+        .collect()
+}
+
+/// The rule of `set` for one secret, wherever its values are kept (this file store, or the
+/// Vault/OpenBao KV engine): given the scopes the secret has values for (`scopes`), setting
+/// `scope` replaces a value with exactly that scope and fails with [`Error::Conflict`] when
+/// other values overlap it, unless `moving`, which takes the overlap away from them. Returns
+/// what happens to each overlapping value; applying it is the caller's part. `path` names
+/// where the secret is kept, for the error.
+pub fn plan_set<'a>(
+    scopes: impl IntoIterator<Item = &'a Scope>,
+    name: &str,
+    scope: &Scope,
+    moving: bool,
+    path: &std::path::Path,
+) -> Result<Vec<Narrowed>, Error> {
+    let others = overlapping_in(scopes, scope);
+    if !others.is_empty() && !moving {
+        return Err(Error::Conflict {
+            name: name.to_owned(),
+            scope: scope.clone(),
+            others,
+            path: path.to_owned(),
+        });
+    }
+    Ok(narrow(&others, scope))
+}
+
+/// The rule of `unset` for one secret, wherever its values are kept: `scope` is taken away
+/// from every value that covers part of it (a value inside it is removed, a wider one keeps
+/// the rest); [`Error::NotSet`] when no value covers any of it. Returns what happens to each
+/// value; applying it is the caller's part.
+pub fn plan_unset<'a>(
+    scopes: impl IntoIterator<Item = &'a Scope> + Clone,
+    name: &str,
+    scope: &Scope,
+    path: &std::path::Path,
+) -> Result<Vec<Narrowed>, Error> {
+    let mut affected = overlapping_in(scopes.clone(), scope);
+    if scopes.into_iter().any(|other| other == scope) {
+        affected.push(scope.clone());
+    }
+    if affected.is_empty() {
+        return Err(Error::NotSet {
+            name: name.to_owned(),
+            scope: scope.describe(),
+            path: path.to_owned(),
+        });
+    }
+    Ok(narrow(&affected, scope))
+}
+
+fn narrow(affected: &[Scope], scope: &Scope) -> Vec<Narrowed> {
+    affected
+        .iter()
+        .map(|other| Narrowed {
+            from: other.clone(),
+            to: minus(other, scope),
+        })
         .collect()
 }
 
@@ -131,10 +189,9 @@ pub fn minus(a: &Scope, b: &Scope) -> Option<Scope> {
     (!empty).then_some(rest)
 }
 
-/// Sets `value` for (`name`, `scope`). A value with exactly `scope` is replaced. When other
-/// values of the secret overlap `scope`, fails with [`Error::Conflict`] unless `move_scopes`,
-/// which takes the overlapping types or environments away from them (see the module docs).
-/// On error the store is unchanged.
+/// Sets `value` for (`name`, `scope`) under [`plan_set`]'s rule. Values that keep part of
+/// their scope are re-encrypted for the rest (see the module docs). On error the store is
+/// unchanged.
 pub fn set(
     store: &mut Store,
     config: &Config,
@@ -144,25 +201,23 @@ pub fn set(
     move_scopes: bool,
     identities: &Identities,
 ) -> Result<Vec<Narrowed>, Error> {
-    let others = overlapping(store, name, scope);
-    if !others.is_empty() && !move_scopes {
-        return Err(Error::Conflict {
-            name: name.to_owned(),
-            scope: scope.clone(),
-            others,
-            path: store.path().to_owned(),
-        });
-    }
+    let plan = plan_set(
+        store.slots(name).map(|(other, _)| other),
+        name,
+        scope,
+        move_scopes,
+        store.path(),
+    )?;
     let mut next = store.clone();
-    let narrowed = take_away(&mut next, config, name, scope, &others, identities)?;
+    apply(&mut next, config, name, &plan, identities)?;
     next.insert(name, scope, value, config, identities, None)?;
     *store = next;
-    Ok(narrowed)
+    Ok(plan)
 }
 
-/// Removes `scope` from the values of `name`: values entirely inside it are removed, values
-/// that also cover other types or environments are re-encrypted for the rest. Fails with
-/// [`Error::NotSet`] when no value covers any of `scope`. On error the store is unchanged.
+/// Removes `scope` from the values of `name` under [`plan_unset`]'s rule: values entirely
+/// inside it are removed, values that also cover other types or environments are
+/// re-encrypted for the rest. On error the store is unchanged.
 pub fn unset(
     store: &mut Store,
     config: &Config,
@@ -170,46 +225,32 @@ pub fn unset(
     scope: &Scope,
     identities: &Identities,
 ) -> Result<Vec<Narrowed>, Error> {
-    let mut affected = overlapping(store, name, scope);
-    if store.get(name, scope).is_some() {
-        affected.push(scope.clone());
-    }
-    if affected.is_empty() {
-        return Err(Error::NotSet {
-            name: name.to_owned(),
-            scope: scope.describe(),
-            path: store.path().to_owned(),
-        });
-    }
+    let slots: Vec<&Scope> = store.slots(name).map(|(other, _)| other).collect();
+    let plan = plan_unset(slots.iter().copied(), name, scope, store.path())?;
     let mut next = store.clone();
-    let narrowed = take_away(&mut next, config, name, scope, &affected, identities)?;
+    apply(&mut next, config, name, &plan, identities)?;
     *store = next;
-    Ok(narrowed)
+    Ok(plan)
 }
 
-fn take_away(
+/// Carries out a plan in the file store: a value keeping part of its scope is decrypted
+/// and stored again, encrypted and signed for the rest.
+fn apply(
     store: &mut Store,
     config: &Config,
     name: &str,
-    scope: &Scope,
-    affected: &[Scope],
+    plan: &[Narrowed],
     identities: &Identities,
-) -> Result<Vec<Narrowed>, Error> {
-    let mut narrowed = Vec::new();
-    for other in affected {
-        let rest = minus(other, scope);
-        if let Some(rest) = &rest {
-            let value = store.decrypt(name, other, config, identities)?;
-            let previous = store.get(name, other).cloned();
+) -> Result<(), Error> {
+    for Narrowed { from, to } in plan {
+        if let Some(rest) = to {
+            let value = store.decrypt(name, from, config, identities)?;
+            let previous = store.get(name, from).cloned();
             store.insert(name, rest, &value, config, identities, previous.as_ref())?;
         }
-        store.remove(name, other);
-        narrowed.push(Narrowed {
-            from: other.clone(),
-            to: rest,
-        });
+        store.remove(name, from);
     }
-    Ok(narrowed)
+    Ok(())
 }
 
 /// The outcome of [`rekey`].
@@ -292,4 +333,68 @@ fn slots(store: &Store) -> Vec<(String, Scope, crate::store::Entry)> {
                 .map(move |(scope, entry)| (name.to_owned(), scope.clone(), entry.clone()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::env::EnvType::{Development, Local, Preview, Production};
+
+    fn types(list: &[crate::env::EnvType]) -> Scope {
+        Scope::Types(list.iter().copied().collect())
+    }
+
+    #[test]
+    fn setting_an_overlapping_scope_conflicts_unless_moved() {
+        let values = [types(&[Development, Local]), types(&[Production])];
+        let path = Path::new("secrets.enc.toml");
+        let error = plan_set(&values, "Token", &types(&[Local]), false, path).unwrap_err();
+        let Error::Conflict { others, .. } = error else {
+            panic!("not a conflict: {error:?}");
+        };
+        assert_eq!(others, [types(&[Development, Local])]);
+        let plan = plan_set(&values, "Token", &types(&[Local]), true, path).unwrap();
+        assert_eq!(
+            plan,
+            [Narrowed {
+                from: types(&[Development, Local]),
+                to: Some(types(&[Development])),
+            }]
+        );
+        // The same scope is replaced, a disjoint one added: nothing else changes.
+        assert!(
+            plan_set(&values, "Token", &types(&[Production]), false, path)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            plan_set(&values, "Token", &types(&[Preview]), false, path)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn unsetting_removes_what_is_inside_and_narrows_what_is_wider() {
+        let values = [types(&[Development, Local]), types(&[Production])];
+        let path = Path::new("secrets.enc.toml");
+        let plan = plan_unset(&values, "Token", &types(&[Local, Production]), path).unwrap();
+        assert_eq!(
+            plan,
+            [
+                Narrowed {
+                    from: types(&[Development, Local]),
+                    to: Some(types(&[Development])),
+                },
+                Narrowed {
+                    from: types(&[Production]),
+                    to: None,
+                },
+            ]
+        );
+        let error = plan_unset(&values, "Token", &types(&[Preview]), path).unwrap_err();
+        assert!(matches!(error, Error::NotSet { .. }), "{error:?}");
+    }
 }

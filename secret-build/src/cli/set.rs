@@ -77,15 +77,13 @@ pub(crate) fn preflight(
     move_scopes: bool,
     ids: &secret_core::Identities,
 ) -> Result<(), secret_core::Error> {
-    let others = edit::overlapping(store, name, scope);
-    if !others.is_empty() && !move_scopes {
-        return Err(secret_core::Error::Conflict {
-            name: name.to_owned(),
-            scope: scope.clone(),
-            others,
-            path: store.path().to_owned(),
-        });
-    }
+    edit::plan_set(
+        store.slots(name).map(|(other, _)| other),
+        name,
+        scope,
+        move_scopes,
+        store.path(),
+    )?;
     if edit::recipients_for(config, scope).is_empty() {
         return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
@@ -291,9 +289,10 @@ pub(crate) fn unset_value(
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Vec<Narrowed>, secret_core::Error> {
     let store = Store::load(root)?;
-    let needs_key = store
-        .slots(name)
-        .any(|(other, _)| other != scope && edit::overlapping(&store, name, scope).contains(other));
+    // A key is needed only to re-encrypt a value that keeps part of its scope.
+    let slots: Vec<&Scope> = store.slots(name).map(|(other, _)| other).collect();
+    let needs_key = edit::plan_unset(slots.iter().copied(), name, scope, store.path())
+        .is_ok_and(|plan| plan.iter().any(|narrowed| narrowed.to.is_some()));
     let ids = if needs_key {
         secret_core::Identities::from_vars(vars)?
     } else {
