@@ -190,6 +190,25 @@ pub fn decrypt(identities: &[Identity], input: &[u8]) -> Result<Zeroizing<Vec<u8
     collect(Decryptor::new(identities, input)?)
 }
 
+/// Like [`decrypt`], trying the X25519 stanza at position `stanza` (0-based, in header
+/// order) before the others: [`encrypt`] writes one stanza per recipient in the order given,
+/// so a reader who knows where its recipient sat in that list opens the file with one X25519
+/// operation instead of one per stanza tried. A wrong hint costs nothing but time: every
+/// stanza is still tried, and the result is the same as [`decrypt`]'s.
+///
+/// # Errors
+///
+/// As [`decrypt`].
+pub fn decrypt_trying_first(
+    identities: &[Identity],
+    input: &[u8],
+    stanza: usize,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    collect(Decryptor::with_unwrap(input, |header| {
+        unwrap_file_key(identities, header, Some(stanza))
+    })?)
+}
+
 /// The whole plaintext, or the first error.
 fn collect(mut decryptor: Decryptor<'_>) -> Result<Zeroizing<Vec<u8>>, Error> {
     let mut plaintext = Zeroizing::new(Vec::with_capacity(decryptor.payload_len()));
@@ -234,7 +253,7 @@ impl<'a> Decryptor<'a> {
     /// [`Error::BadArmor`], [`Error::UnsupportedVersion`], [`Error::MalformedHeader`],
     /// [`Error::NoMatchingKeys`] or [`Error::BadHeaderMac`].
     pub fn new(identities: &[Identity], input: &'a [u8]) -> Result<Self, Error> {
-        Self::with_unwrap(input, |header| unwrap_file_key(identities, header))
+        Self::with_unwrap(input, |header| unwrap_file_key(identities, header, None))
     }
 
     /// Like [`Decryptor::new`], for a passphrase-encrypted file (a single `scrypt` stanza,
@@ -308,47 +327,58 @@ impl fmt::Debug for Decryptor<'_> {
     }
 }
 
-/// The file key from the first X25519 stanza one of the identities opens.
+/// The file key from the first X25519 stanza one of the identities opens, trying stanza
+/// `first` (when it is an X25519 stanza) before the others.
 ///
-/// A malformed X25519 stanza (argument count, share or body length, non-canonical base64) or a
-/// low-order share is a header error, as in age; a stanza that does not open with an identity
-/// is skipped.
+/// A malformed X25519 stanza (argument count, share or body length, non-canonical base64) is
+/// a header error, as in age, whichever stanza opens: every stanza's form is checked before
+/// any is tried. A low-order share is an error when its stanza is tried; a stanza that does
+/// not open with an identity is skipped.
 fn unwrap_file_key(
     identities: &[Identity],
     header: &Header,
+    first: Option<usize>,
 ) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error> {
+    let mut stanzas = Vec::new();
+    for (index, stanza) in header.stanzas.iter().enumerate() {
+        if stanza.tag != X25519_TAG {
+            continue;
+        }
+        let which = index + 1;
+        let [share] = stanza.args.as_slice() else {
+            return Err(Error::header(format!(
+                "X25519 stanza {which} has {} arguments instead of 1",
+                stanza.args.len()
+            )));
+        };
+        let share: [u8; 32] = STANDARD_NO_PAD
+            .decode(share)
+            .ok()
+            .and_then(|share| share.try_into().ok())
+            .ok_or_else(|| {
+                Error::header(format!(
+                    "X25519 stanza {which}: the share is not 32 bytes of canonical base64"
+                ))
+            })?;
+        if stanza.body.len() != FILE_KEY_LEN + 16 {
+            return Err(Error::header(format!(
+                "X25519 stanza {which}: the body is {} bytes instead of 32",
+                stanza.body.len()
+            )));
+        }
+        stanzas.push((index, share, stanza.body.as_slice()));
+    }
+    if let Some(at) = first.and_then(|first| stanzas.iter().position(|(i, ..)| *i == first)) {
+        stanzas[..=at].rotate_right(1);
+    }
     for identity in identities {
         let ours = identity.to_public();
-        for (index, stanza) in header.stanzas.iter().enumerate() {
-            if stanza.tag != X25519_TAG {
-                continue;
-            }
-            let which = index + 1;
-            let [share] = stanza.args.as_slice() else {
-                return Err(Error::header(format!(
-                    "X25519 stanza {which} has {} arguments instead of 1",
-                    stanza.args.len()
-                )));
-            };
-            let share: [u8; 32] = STANDARD_NO_PAD
-                .decode(share)
-                .ok()
-                .and_then(|share| share.try_into().ok())
-                .ok_or_else(|| {
-                    Error::header(format!(
-                        "X25519 stanza {which}: the share is not 32 bytes of canonical base64"
-                    ))
-                })?;
-            if stanza.body.len() != FILE_KEY_LEN + 16 {
-                return Err(Error::header(format!(
-                    "X25519 stanza {which}: the body is {} bytes instead of 32",
-                    stanza.body.len()
-                )));
-            }
+        for &(index, share, body) in &stanzas {
             let shared = identity.diffie_hellman(&share);
             if *shared == [0u8; 32] {
                 return Err(Error::header(format!(
-                    "X25519 stanza {which}: the share is a low-order point"
+                    "X25519 stanza {}: the share is a low-order point",
+                    index + 1
                 )));
             }
             let mut salt = [0u8; 64];
@@ -356,7 +386,7 @@ fn unwrap_file_key(
             salt[32..].copy_from_slice(ours.as_bytes());
             let wrap_key = hkdf(&salt, &shared[..], X25519_INFO);
             let cipher = ChaCha20Poly1305::new(Key::from_slice(&wrap_key[..]));
-            if let Ok(file_key) = cipher.decrypt(&Nonce::default(), stanza.body.as_slice()) {
+            if let Ok(file_key) = cipher.decrypt(&Nonce::default(), body) {
                 let file_key = Zeroizing::new(file_key);
                 let mut key = Zeroizing::new([0u8; FILE_KEY_LEN]);
                 key.copy_from_slice(&file_key);
