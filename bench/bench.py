@@ -285,7 +285,9 @@ def bench_runtime(args, results):
     first = criterion_estimate(target_dir, "store", "first_resolution_of_100")
     first_all = criterion_estimate(target_dir, "store", "first_resolution_of_100_resolve_all")
     age_floor = criterion_estimate(target_dir, "store", "age_decrypt_100")
+    team = criterion_estimate(target_dir, "store", "first_resolution_of_100_team_of_5")
     results["runtime"] = {
+        "first_resolution_100_team_of_5_ms": team / 1e6,
         "expose_ns": expose,
         "static_ns": static,
         "ratio": expose / static,
@@ -388,6 +390,11 @@ def table(results):
             f"{rt['first_resolution_100_resolve_all_ms']:.2f} ms", floor,
             f"{rt['first_resolution_100_resolve_all_ms'] / rt['age_decrypt_100_ms']:.2f}x",
             "< 5 ms", rt["first_resolution_100_resolve_all_ms"] < 5.0)
+        if "first_resolution_100_team_of_5_ms" in rt:
+            row("run time: one `resolve` each, values encrypted to a team of 5 readers",
+                f"{rt['first_resolution_100_team_of_5_ms']:.2f} ms", floor,
+                f"{rt['first_resolution_100_team_of_5_ms'] / rt['age_decrypt_100_ms']:.2f}x",
+                "report", True)
     if "scaling" in results:
         lines += [
             "",

@@ -43,14 +43,18 @@ fn access(c: &mut Criterion) {
 }
 
 /// A workspace whose store holds local values for `Bench0`..`Bench99`, encrypted to `key`
-/// and signed with it (`identities` holds the same key).
+/// and `team` other generated keys, and signed with `key` (`identities` holds it).
 fn store_workspace(
     key: &age::x25519::Identity,
     identities: &Identities,
     names: &[String],
+    team: usize,
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let config = format!("[recipients]\nlocal = [\"{}\"]\n", key.to_public());
+    let mut recipients = vec![key.to_public().to_string()];
+    recipients.extend((0..team).map(|_| age::x25519::Identity::generate().to_public().to_string()));
+    let quoted: Vec<String> = recipients.iter().map(|r| format!("\"{r}\"")).collect();
+    let config = format!("[recipients]\nlocal = [{}]\n", quoted.join(", "));
     std::fs::write(dir.path().join("secrets.toml"), config).unwrap();
     let config = Config::load(dir.path()).unwrap();
     let mut store = Store::load(dir.path()).unwrap();
@@ -72,17 +76,24 @@ fn first_resolution(c: &mut Criterion) {
         (name == "SECRETS_IDENTITY_KEY").then(|| OsString::from(key.to_string().expose_secret()))
     };
     let identities = Identities::from_vars(key_vars).expect("the generated key");
-    let dir = store_workspace(&key, &identities, &names);
-    let vars: HashMap<&str, OsString> = HashMap::from([
-        ("SECRETS_WORKSPACE", dir.path().as_os_str().to_owned()),
-        ("SECRETS_ENV", OsString::from("local")),
-        (
-            "SECRETS_IDENTITY_KEY",
-            OsString::from(key.to_string().expose_secret()),
-        ),
-        ("HOME", dir.path().join("no-home").into_os_string()),
-    ]);
-    let vars: secret_runtime::source::VarReader = Arc::new(move |name| vars.get(name).cloned());
+    let dir = store_workspace(&key, &identities, &names, 0);
+    // The same values encrypted for a team of five readers (each value has five stanzas;
+    // ours is found by its place in the recipient list, whatever that place is).
+    let team_dir = store_workspace(&key, &identities, &names, 4);
+    let reader = |dir: &std::path::Path| -> secret_runtime::source::VarReader {
+        let vars: HashMap<&str, OsString> = HashMap::from([
+            ("SECRETS_WORKSPACE", dir.as_os_str().to_owned()),
+            ("SECRETS_ENV", OsString::from("local")),
+            (
+                "SECRETS_IDENTITY_KEY",
+                OsString::from(key.to_string().expose_secret()),
+            ),
+            ("HOME", dir.join("no-home").into_os_string()),
+        ]);
+        Arc::new(move |name| vars.get(name).cloned())
+    };
+    let vars = reader(dir.path());
+    let team_vars = reader(team_dir.path());
 
     let mut group = c.benchmark_group("store");
     group.sample_size(20);
@@ -99,6 +110,14 @@ fn first_resolution(c: &mut Criterion) {
             let resolver = Resolver::from_vars(vars.clone(), None, None).unwrap();
             for value in resolver.resolve_all(&name_refs) {
                 black_box(value.unwrap());
+            }
+        })
+    });
+    group.bench_function("first_resolution_of_100_team_of_5", |b| {
+        b.iter(|| {
+            let resolver = Resolver::from_vars(team_vars.clone(), None, None).unwrap();
+            for name in &names {
+                black_box(resolver.resolve(name).unwrap());
             }
         })
     });
