@@ -44,10 +44,20 @@ pub fn check_all() -> Result<(), MissingSecrets> {
     // Resolved on one thread per core: each store value is a signature check and a key
     // exchange. The results come back in name order.
     let names: Vec<_> = names.into_iter().collect();
-    let errors: Vec<_> = resolver::in_parallel(&names, |&(name, (manifest_dir, optional))| {
-        resolver::resolve_cached(name, manifest_dir.map(Path::new))
-            .err()
-            .filter(|error| !(optional && error.is_missing()))
+    let errors: Vec<_> = resolver::in_parallel_parts(&names, |part| {
+        if let Some((_, (manifest_dir, _))) = part.first()
+            && let Ok(resolver) = resolver::global(manifest_dir.map(Path::new))
+        {
+            let part_names: Vec<&str> = part.iter().map(|(name, _)| *name).collect();
+            resolver.prepare(&part_names);
+        }
+        part.iter()
+            .map(|&(name, (manifest_dir, optional))| {
+                resolver::resolve_cached(name, manifest_dir.map(Path::new))
+                    .err()
+                    .filter(|error| !(optional && error.is_missing()))
+            })
+            .collect()
     })
     .into_iter()
     .flatten()

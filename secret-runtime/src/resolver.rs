@@ -172,27 +172,40 @@ impl Resolver {
     /// exchange, so a program that needs many values at start-up gets them in a fraction of
     /// the time. The results are in the order of `names`.
     pub fn resolve_all(&self, names: &[&str]) -> Vec<Result<SecretString, Error>> {
-        in_parallel(names, |name| self.resolve(name))
+        in_parallel_parts(names, |part| {
+            self.prepare(part);
+            part.iter().map(|name| self.resolve(name)).collect()
+        })
+    }
+
+    /// Lets each source do the work `names` share before they are resolved one by one
+    /// ([`Source::prepare`]: the store checks their values' signatures in one batch).
+    pub(crate) fn prepare(&self, names: &[&str]) {
+        for source in &self.sources {
+            source.prepare(names, &self.env);
+        }
     }
 }
 
-/// `items.iter().map(f)`, on up to one scoped thread per core (this one included), in order.
-pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `f` on up to one part of `items` per core (this thread takes the first), the results
+/// concatenated in order.
+pub(crate) fn in_parallel_parts<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(items.len())
         .min(16);
     if threads <= 1 {
-        return items.iter().map(f).collect();
+        return f(items);
     }
     let mut parts = items.chunks(items.len().div_ceil(threads));
     let first = parts.next().unwrap_or_default();
     std::thread::scope(|scope| {
         let f = &f;
-        let others: Vec<_> = parts
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut all: Vec<R> = first.iter().map(f).collect();
+        let others: Vec<_> = parts.map(|part| scope.spawn(move || f(part))).collect();
+        let mut all: Vec<R> = f(first);
         for other in others {
             match other.join() {
                 Ok(results) => all.extend(results),

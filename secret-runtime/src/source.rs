@@ -35,6 +35,14 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// Looks `name` up for `env`. An `Err` stops the resolution: the source exists but is
     /// broken (a malformed file, a value that cannot be decrypted).
     fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error>;
+
+    /// Called before [`Source::lookup`] of each of many `names` at once
+    /// ([`crate::Resolver::resolve_all`], `check_all()`), so the source can do work they share
+    /// up front: the store checks the signatures of their values in one batch. Errors are
+    /// left for `lookup` to report. Does nothing unless overridden.
+    fn prepare(&self, names: &[&str], env: &Environment) {
+        let _ = (names, env);
+    }
 }
 
 /// A function that reads one process environment variable; injected so tests need not

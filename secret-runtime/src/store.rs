@@ -44,17 +44,11 @@ impl fmt::Debug for StoreSource {
     }
 }
 
-impl Source for StoreSource {
-    fn describe(&self, _name: &str) -> String {
-        format!(
-            "store {}",
-            self.root.join(secret_core::store::STORE_FILE).display()
-        )
-    }
-
-    fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
-        let (store, config) = self
-            .store
+impl StoreSource {
+    /// The store and its configuration, read on first use; errors name the secret `name`
+    /// being resolved when they happened.
+    fn loaded(&self, name: &str) -> Result<&(Store, Config), Error> {
+        self.store
             .get_or_init(|| {
                 let config = Config::load(&self.root)
                     .map_err(|error| Error::from_source(name, "secrets.toml", error.to_string()))?;
@@ -64,7 +58,33 @@ impl Source for StoreSource {
                 Ok((store, config))
             })
             .as_ref()
-            .map_err(Clone::clone)?;
+            .map_err(Clone::clone)
+    }
+}
+
+impl Source for StoreSource {
+    fn describe(&self, _name: &str) -> String {
+        format!(
+            "store {}",
+            self.root.join(secret_core::store::STORE_FILE).display()
+        )
+    }
+
+    fn prepare(&self, names: &[&str], env: &Environment) {
+        let Some(&first) = names.first() else {
+            return;
+        };
+        if let Ok((store, _)) = self.loaded(first) {
+            secret_core::trust::preverify(names.iter().filter_map(|&name| {
+                store
+                    .lookup(name, env)
+                    .map(|(scope, entry)| (name, scope, entry))
+            }));
+        }
+    }
+
+    fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
+        let (store, config) = self.loaded(name)?;
         let Some((scope, _entry)) = store.lookup(name, env) else {
             return Ok(Lookup::NotFound(format!("no value for {env}")));
         };
