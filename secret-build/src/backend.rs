@@ -260,6 +260,12 @@ impl Backend {
                 let store = Store::load(root)?;
                 let config = secret_core::Config::load(root)?;
                 let mut identities: Option<Identities> = None;
+                // Every signature in one batch first; each decrypt then finds its own checked.
+                secret_core::trust::preverify(store.names().filter_map(|name| {
+                    store
+                        .lookup(name, env)
+                        .map(|(scope, entry)| (name, scope, entry))
+                }));
                 for name in store.names() {
                     let Some((scope, _)) = store.lookup(name, env) else {
                         continue;
