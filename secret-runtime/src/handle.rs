@@ -107,15 +107,6 @@ impl Secret {
         }
     }
 
-    /// The placeholder an invalid `secret!` expands to next to its compile error.
-    #[doc(hidden)]
-    pub const fn __invalid() -> Self {
-        Self {
-            declaration: None,
-            value: OnceLock::new(),
-        }
-    }
-
     /// The secret's name.
     pub fn name(&self) -> &'static str {
         self.declaration.map_or("<invalid>", Declaration::name)
