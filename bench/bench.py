@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -72,8 +73,49 @@ def interleaved(commands, runs, warmup):
     return samples, rounds
 
 
+def timed_cpu(cmd, env=None, cwd=None, before=None):
+    """Wall time and CPU time (user + system, of the command and every process it waited
+    for, such as the rustc under cargo) of one run of `cmd`, in seconds. The CPU time
+    is what load from other processes changes least: it is not time spent waiting for a
+    core."""
+    if before:
+        before()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, stdout=DEVNULL, stderr=DEVNULL)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok_codes(cmd):
+        raise SystemExit(f"bench: `{' '.join(cmd)}` exited with {proc.returncode}")
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    return elapsed, cpu
+
+
+def interleaved_cpu(commands, runs, warmup):
+    """As `interleaved`, with wall and CPU time: returns two lists of per-round dicts."""
+    names = list(commands)
+    wall_rounds, cpu_rounds = [], []
+    for r in range(warmup + runs):
+        order = names[r % len(names):] + names[: r % len(names)]
+        wall, cpu = {}, {}
+        for name in order:
+            c = commands[name]
+            wall[name], cpu[name] = timed_cpu(c["cmd"], c.get("env"), c.get("cwd"),
+                                              c.get("before"))
+        if r >= warmup:
+            wall_rounds.append(wall)
+            cpu_rounds.append(cpu)
+    return wall_rounds, cpu_rounds
+
+
 def med(values):
     return statistics.median(values)
+
+
+def spread(values):
+    """Minimum, first quartile, median, third quartile and maximum of `values`."""
+    q1, q2, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return {"min": min(values), "q1": q1, "median": q2, "q3": q3, "max": max(values)}
 
 
 def peak_rss_kib(cmd, env=None):
@@ -213,19 +255,89 @@ def bench_macro(args, results):
                 "before": toucher(crate)}
         for crate in ("decl", "noop", "plain")
     }
-    samples, rounds = interleaved(commands, args.runs, max(1, args.warmup))
+    # One round is three incremental checks of well under a second, so this step takes
+    # more rounds than the others: under load, 11 rounds gave 0.97x one run and 1.47x the
+    # next. Each round gives a ratio of its own; the figure is their median, next to their
+    # spread, in wall time and in CPU time (which other processes' load changes least).
+    runs = args.macro_runs
+    load = [os.getloadavg()[0]]
+    wall, cpu = interleaved_cpu(commands, runs, max(2, args.warmup))
+    load.append(os.getloadavg()[0])
+
+    def figures(rounds):
+        return {
+            **{f"{crate}_s": med([r[crate] for r in rounds]) for crate in commands},
+            "plain_ratio": spread([r["decl"] / r["plain"] for r in rounds]),
+            "noop_ratio": spread([r["decl"] / r["noop"] for r in rounds]),
+        }
+
     results["macro"] = {
         **info,
-        "decl_s": med(samples["decl"]),
-        "plain_s": med(samples["plain"]),
-        "noop_s": med(samples["noop"]),
-        "ratio": med(samples["decl"]) / med(samples["plain"]),
-        "ratio_per_round_median": med([r["decl"] / r["plain"] for r in rounds]),
-        "noop_ratio": med(samples["decl"]) / med(samples["noop"]),
-        "noop_ratio_per_round_median": med([r["decl"] / r["noop"] for r in rounds]),
+        "wall": figures(wall),
+        "cpu": figures(cpu),
+        "load": load,
         "warnings": touch_check_warnings(workspace, env),
+        "runs": runs,
+    }
+    if os.path.isdir(os.path.join(workspace, "listing")):
+        results["macro"]["listing"] = run_listing(workspace, env, home, max(3, args.runs // 2))
+
+
+# --- 3b. the registry: inventory against linkme -----------------------------------------
+
+def bench_registry(args, results):
+    """The same 1,000 declarations registered with inventory (as `secret!` does), with
+    linkme, and not at all: build cost (incremental `cargo build`, compile and link),
+    start-up, and the listing's run time."""
+    workspace = os.path.join(args.work, "registries")
+    info = gen("registries", "--repo", args.repo, "--out", workspace, "--count", "1000")
+    env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+    env["CARGO_TARGET_DIR"] = os.path.join(args.work, "registries-target")
+    crates = info["crates"]
+    log("registries: first build")
+    run(["cargo", "build"] + [a for c in crates for a in ("-p", c)], env=env, cwd=workspace)
+
+    def toucher(crate):
+        path = os.path.join(workspace, crate, "src", "main.rs")
+        return lambda: os.utime(path)
+
+    builds = {crate: {"cmd": ["cargo", "build", "-p", crate], "env": env, "cwd": workspace,
+                      "before": toucher(crate)} for crate in crates}
+    wall, cpu = interleaved_cpu(builds, args.runs, max(1, args.warmup))
+    binaries = {crate: os.path.join(env["CARGO_TARGET_DIR"], "debug", crate)
+                for crate in crates}
+    # Start-up: 20 processes per round, so that one round is well above the timer's noise.
+    starts = {crate: {"cmd": ["sh", "-c", f'for i in $(seq 20); do "{binary}"; done']}
+              for crate, binary in binaries.items()}
+    start_wall, _ = interleaved_cpu(starts, args.runs, max(1, args.warmup))
+    listing = {}
+    for crate, binary in binaries.items():
+        samples = [json.loads(run([binary, "200"], capture=True).stdout) for _ in range(5)]
+        listing[crate] = {key: med([s[key] for s in samples]) for key in samples[0]}
+    results["registry"] = {
+        **info,
+        "build_wall_s": {c: med([r[c] for r in wall]) for c in crates},
+        "build_cpu_s": {c: med([r[c] for r in cpu]) for c in crates},
+        "build_cpu_ratio": {c: spread([r[c] / r["reg_none"] for r in cpu]) for c in crates},
+        "start_ms": {c: med([r[c] for r in start_wall]) / 20 * 1e3 for c in crates},
+        "listing": listing,
         "runs": args.runs,
     }
+    if not args.keep:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+def run_listing(workspace, env, home, runs):
+    """`declarations()` and the first `check_all()` over the 1,000 declarations, in a
+    program built in debug (medians over `runs` processes)."""
+    log("macro: the listing program (cargo build -p listing)")
+    run(["cargo", "build", "-p", "listing"], env=env, cwd=workspace)
+    program = os.path.join(env["CARGO_TARGET_DIR"], "debug", "listing")
+    samples = []
+    for _ in range(runs):
+        proc = run([program], env=dict(env, HOME=home), cwd=workspace, capture=True)
+        samples.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {key: med([sample[key] for sample in samples]) for key in samples[0]}
 
 
 def touch_check_warnings(workspace, env):
@@ -357,15 +469,52 @@ def table(results):
             True)
     if "macro" in results:
         mc = results["macro"]
+        w, c = mc["wall"], mc["cpu"]
+
+        def per_round(sp):
+            return (f"(per round: quartiles {sp['q1']:.2f}x to {sp['q3']:.2f}x, extremes "
+                    f"{sp['min']:.2f}x to {sp['max']:.2f}x)")
+
         row("macro: incremental `cargo check` of 1,000 `secret!` statics "
-            f"({mc['with_value']} with a local value, {mc['warnings']} warnings)",
-            f"{mc['decl_s'] * 1e3:.0f} ms",
-            f"1,000 `&str` statics {mc['plain_s'] * 1e3:.0f} ms",
-            f"{mc['ratio']:.2f}x", "report", True)
-        row("macro: the same against a no-op proc macro emitting the same 1,000 statics",
-            f"{mc['decl_s'] * 1e3:.0f} ms",
-            f"no-op proc macro {mc['noop_s'] * 1e3:.0f} ms",
-            f"{mc['noop_ratio']:.2f}x", "<= 1.25x", mc["noop_ratio"] <= 1.25)
+            f"({mc['with_value']} with a local value, {mc['warnings']} warnings), wall time",
+            f"{w['decl_s'] * 1e3:.0f} ms",
+            f"1,000 `&str` statics {w['plain_s'] * 1e3:.0f} ms",
+            f"{w['plain_ratio']['median']:.2f}x", "report", True)
+        for label, f in (("wall time", w), ("CPU time", c)):
+            row(f"macro: the same against a no-op proc macro emitting the same 1,000 statics, "
+                f"{label}; median of {mc['runs']} rounds, load {mc['load'][0]:.1f} to "
+                f"{mc['load'][1]:.1f}",
+                f"{f['decl_s'] * 1e3:.0f} ms",
+                f"no-op proc macro {f['noop_s'] * 1e3:.0f} ms",
+                f"{f['noop_ratio']['median']:.2f}x {per_round(f['noop_ratio'])}", "<= 1.25x",
+                f["noop_ratio"]["median"] <= 1.25)
+    if "macro" in results and "listing" in results["macro"]:
+        li = results["macro"]["listing"]
+        row(f"run time: `declarations()` of {li['count']:.0f} declarations (debug build, "
+            "median of 201 calls)",
+            f"{li['listing_ns'] / 1e3:.0f} µs",
+            f"the first `check_all()` {li['check_all_ns'] / 1e6:.1f} ms "
+            f"({li['missing']:.0f} missing)",
+            f"{li['listing_ns'] / li['check_all_ns'] * 100:.2f}%", "report", True)
+    if "registry" in results:
+        rg = results["registry"]
+        inv, lm, none = (rg["listing"][c] for c in ("reg_inventory", "reg_linkme", "reg_none"))
+        cr = rg["build_cpu_ratio"]
+        row("registry: incremental `cargo build` (compile and link) of 1,000 declarations "
+            "registered with inventory, CPU time",
+            f"{rg['build_cpu_s']['reg_inventory']:.2f} s",
+            f"none {rg['build_cpu_s']['reg_none']:.2f} s; linkme "
+            f"{rg['build_cpu_s']['reg_linkme']:.2f} s ({cr['reg_linkme']['median']:.2f}x)",
+            f"{cr['reg_inventory']['median']:.2f}x", "report", True)
+        row("registry: start-up of the program (1,000 constructors with inventory)",
+            f"{rg['start_ms']['reg_inventory']:.2f} ms",
+            f"none {rg['start_ms']['reg_none']:.2f} ms; linkme "
+            f"{rg['start_ms']['reg_linkme']:.2f} ms",
+            f"{rg['start_ms']['reg_inventory'] / rg['start_ms']['reg_none']:.2f}x", "report",
+            True)
+        row("registry: listing and sorting the 1,000 declarations, inventory (debug build)",
+            f"{inv['listing_ns'] / 1e3:.0f} µs", f"linkme {lm['listing_ns'] / 1e3:.0f} µs",
+            f"{inv['listing_ns'] / lm['listing_ns']:.2f}x", "report", True)
     if "deps" in results:
         d = results["deps"]
         r, s = d["on_runtime"], d["on_secrecy"]
@@ -434,13 +583,14 @@ def main():
     p.add_argument("--repo", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--xtask", required=True)
-    p.add_argument("--only", default="scan,scaling,macro,deps,runtime")
+    p.add_argument("--only", default="scan,scaling,macro,registry,deps,runtime")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the generated workspaces")
     p.add_argument("--write-docs", metavar="FILE")
     args = p.parse_args()
     args.runs = int(os.environ.get("BENCH_RUNS", 5 if args.quick else 11))
     args.warmup = int(os.environ.get("BENCH_WARMUP", 1 if args.quick else 2))
+    args.macro_runs = int(os.environ.get("BENCH_MACRO_RUNS", 11 if args.quick else 31))
     args.clean_runs = int(os.environ.get("BENCH_CLEAN_RUNS", 1))
     args.sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10,100,1000").split(",")]
     args.warm_up_time = float(os.environ.get("BENCH_WARM_UP_TIME", 1 if args.quick else 2))
@@ -450,7 +600,7 @@ def main():
     only = set(args.only.split(","))
     results = {"machine": machine(args)}
     steps = [("scan", bench_scan), ("scaling", bench_scaling), ("macro", bench_macro),
-             ("deps", bench_deps), ("runtime", bench_runtime)]
+             ("registry", bench_registry), ("deps", bench_deps), ("runtime", bench_runtime)]
     for name, step in steps:
         if name in only:
             log(f"--- {name}")

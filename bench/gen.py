@@ -9,8 +9,11 @@
   declaration in every Kth module.
 - `macro`: a workspace with `decl` (1,000 `secret!` statics), `noop` (the same 1,000
   statics through `noop_macro`, a proc macro without dependencies that emits what `secret!`
-  emits without parsing or checking anything) and `plain` (1,000 `&str` statics), all
-  depending on secret-runtime, plus `secrets.toml`.
+  emits without parsing or checking anything), `plain` (1,000 `&str` statics) and
+  `listing` (a program with the 1,000 declarations that times `declarations()` and
+  `check_all()`), all depending on secret-runtime, plus `secrets.toml`.
+- `registries`: three programs with the same 1,000 declarations registered with
+  `inventory`, with `linkme`, and not at all.
 - `deps`: two tiny crates, one on secret-runtime (default features), one on secrecy.
 
 Each prints one JSON line describing what it wrote.
@@ -179,23 +182,53 @@ def synthetic(args):
 
 
 # The floor of a proc macro per declaration: one call, no parsing beyond taking the literal,
-# no store check, and the expansion of `secret!` for a valid name (declaration, registration,
-# handle) with constant place fields.
-NOOP_MACRO = r'''//! Emits what `secret_runtime::secret!` emits, without validating or checking anything.
+# no store check, and the final expansion of `secret!` for a valid name (declaration,
+# registration, handle) with constant place fields, emitted in one string.
+NOOP_MACRO = r'''//! Emits what `secret_runtime::secret!` expands to, without validating or checking anything.
 use proc_macro::TokenStream;
 
 #[proc_macro]
 pub fn secret(input: TokenStream) -> TokenStream {
     let name = input.to_string();
     format!(
-        "{{ static __SECRET_DECLARATION: ::secret_runtime::__private::Declaration = \
-         ::secret_runtime::__private::Declaration::__new({name}, \"noop\", \"src/lib.rs\", \
-         1u32, 1u32, ::core::option::Option::Some(\"/noop\")).__optional(false); \
+        "{{ const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool) = \
+         ({name}, \"noop\", \"src/lib.rs\", 1, 1, \"/noop\", false); \
+         static __SECRET_DECLARATION: ::secret_runtime::__private::Declaration = \
+         ::secret_runtime::__private::Declaration::__declare(__SECRET_FIELDS); \
          ::secret_runtime::__private::register!(__SECRET_DECLARATION); \
          ::secret_runtime::Secret::__from_declaration(&__SECRET_DECLARATION) }}"
     )
     .parse()
     .expect("valid tokens")
+}
+'''
+
+
+LISTING_MAIN = r'''
+fn main() {
+    let start = std::time::Instant::now();
+    let count = secret_runtime::declarations().len();
+    let first_listing = start.elapsed();
+    let mut listings = Vec::new();
+    for _ in 0..201 {
+        let start = std::time::Instant::now();
+        std::hint::black_box(secret_runtime::declarations());
+        listings.push(start.elapsed().as_nanos());
+    }
+    listings.sort();
+    let start = std::time::Instant::now();
+    let missing = match secret_runtime::check_all() {
+        Ok(()) => 0,
+        Err(missing) => missing.errors.len(),
+    };
+    let check_all = start.elapsed();
+    println!(
+        "{{\"count\": {count}, \"first_listing_ns\": {}, \"listing_ns\": {}, \
+         \"check_all_ns\": {}, \"missing\": {missing}}}",
+        first_listing.as_nanos(),
+        listings[listings.len() / 2],
+        check_all.as_nanos()
+    );
 }
 '''
 
@@ -207,7 +240,7 @@ def macro(args):
     runtime = os.path.join(args.repo, "secret-runtime")
     dep = f'\n[dependencies]\nsecret-runtime = {{ path = "{runtime}" }}\n'
     write(os.path.join(args.out, "Cargo.toml"),
-          workspace_manifest(["decl", "noop", "noop_macro", "plain"]))
+          workspace_manifest(["decl", "listing", "noop", "noop_macro", "plain"]))
     shutil.copy(os.path.join(args.repo, "Cargo.lock"), os.path.join(args.out, "Cargo.lock"))
     write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
     decl = ["//! 1,000 `secret!` declarations.\n#![allow(dead_code)]\n",
@@ -230,10 +263,108 @@ def macro(args):
     write(os.path.join(args.out, "decl", "src", "lib.rs"), "".join(decl))
     write(os.path.join(args.out, "plain", "Cargo.toml"), manifest("plain", dep))
     write(os.path.join(args.out, "plain", "src", "lib.rs"), "".join(plain))
+    # `listing`: a program with the same 1,000 declarations that times `declarations()` and
+    # the first `check_all()` (which resolves the 900 values and reports the 100 missing).
+    listing = ["//! 1,000 `secret!` declarations listed and checked at run time.\n",
+               "use secret_runtime::{secret, Secret};\n", LISTING_MAIN]
+    for i in range(args.count):
+        listing.append(f'static S_{i}: Secret = secret!("Name_{i}");\n')
+    write(os.path.join(args.out, "listing", "Cargo.toml"), manifest("listing", dep))
+    write(os.path.join(args.out, "listing", "src", "main.rs"), "".join(listing))
     # The local values for the first `--set` names, as a dotenv file for `secret import`.
     write(os.path.join(args.out, "values.env"),
           "".join(f"Name_{i}=value-{i}\n" for i in range(args.set)))
     print(json.dumps({"dir": args.out, "declarations": args.count, "with_value": args.set}))
+
+
+# The registry comparison: the same 1,000 declarations (the shape of secret-runtime's
+# `Declaration`) registered with `inventory` (what `secret!` emits: one `submit!` per
+# declaration, run by a constructor at start-up), with `linkme` (the declaration itself
+# placed in a link section; the list is a slice) and not at all (the baseline).
+REGISTRY_MAIN = r'''
+#[derive(Debug)]
+pub struct Declaration {
+    name: &'static str,
+    krate: &'static str,
+    file: &'static str,
+    line: u32,
+    column: u32,
+}
+
+/// Every declaration, sorted as `secret_runtime::declarations()` sorts them.
+fn declarations() -> Vec<&'static Declaration> {
+    let mut all: Vec<&'static Declaration> = LIST;
+    all.sort_by_key(|d| (d.name, d.krate, d.file, d.line, d.column));
+    all
+}
+
+fn main() {
+    let Some(batches) = std::env::args().nth(1).and_then(|n| n.parse::<usize>().ok()) else {
+        // No argument: start and exit, to time the process start-up.
+        return;
+    };
+    let first = std::time::Instant::now();
+    let count = declarations().len();
+    let first = first.elapsed();
+    let mut per_batch = Vec::new();
+    for _ in 0..batches {
+        let start = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(declarations());
+        }
+        per_batch.push(start.elapsed().as_nanos() as f64 / 100.0);
+    }
+    per_batch.sort_by(f64::total_cmp);
+    println!(
+        "{{\"count\": {count}, \"first_ns\": {}, \"listing_ns\": {}}}",
+        first.as_nanos(),
+        per_batch[per_batch.len() / 2]
+    );
+}
+'''
+
+REGISTRIES = {
+    "reg_inventory": (
+        'inventory = "0.3.20"\n',
+        "struct Registered(&'static Declaration);\ninventory::collect!(Registered);\n",
+        "inventory::iter::<Registered>.into_iter().map(|r| r.0).collect()",
+        lambda i, decl: f"static D_{i}: Declaration = {decl};\n"
+                        f"inventory::submit! {{ Registered(&D_{i}) }}\n",
+    ),
+    "reg_linkme": (
+        'linkme = "0.3"\n',
+        "#[linkme::distributed_slice]\nstatic DECLARATIONS: [Declaration];\n",
+        "DECLARATIONS.iter().collect()",
+        lambda i, decl: f"#[linkme::distributed_slice(DECLARATIONS)]\n"
+                        f"static D_{i}: Declaration = {decl};\n",
+    ),
+    "reg_none": (
+        "",
+        "",
+        "Vec::new()",
+        lambda i, decl: f"static D_{i}: Declaration = {decl};\n",
+    ),
+}
+
+
+def registries(args):
+    """Three binaries with the same `args.count` declarations: inventory, linkme, none."""
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(sorted(REGISTRIES)))
+    shutil.copy(os.path.join(args.repo, "Cargo.lock"), os.path.join(args.out, "Cargo.lock"))
+    for crate, (dep, header, list_expr, item) in REGISTRIES.items():
+        body = [f"//! {args.count} declarations, registry: {crate}.\n#![allow(dead_code)]\n",
+                header, REGISTRY_MAIN.replace("LIST", list_expr)]
+        for i in range(args.count):
+            decl = (f'Declaration {{ name: "Name_{i}", krate: "{crate}", file: "src/main.rs", '
+                    f"line: {i + 1}, column: 1 }}")
+            body.append(item(i, decl))
+        write(os.path.join(args.out, crate, "Cargo.toml"),
+              manifest(crate, f"\n[dependencies]\n{dep}"))
+        write(os.path.join(args.out, crate, "src", "main.rs"), "".join(body))
+    print(json.dumps({"dir": args.out, "declarations": args.count,
+                      "crates": sorted(REGISTRIES)}))
 
 
 def deps(args):
@@ -274,11 +405,16 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--set", type=int, default=900)
+    p = sub.add_parser("registries")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--count", type=int, default=1000)
     p = sub.add_parser("deps")
     p.add_argument("--repo", required=True)
     p.add_argument("--out", required=True)
     args = parser.parse_args()
-    {"registry": registry, "synthetic": synthetic, "macro": macro, "deps": deps}[args.command](args)
+    {"registry": registry, "synthetic": synthetic, "macro": macro,
+     "registries": registries, "deps": deps}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@
 #   BENCH_QUICK=1 bench/run.sh   fewer rounds, shorter criterion runs (about 5 minutes)
 #
 # Knobs (environment):
-#   BENCH_ONLY=scan,scaling,macro,deps,runtime   the steps to run (default: all)
+#   BENCH_ONLY=scan,scaling,macro,registry,deps,runtime   the steps to run (default: all)
 #   BENCH_WORK=DIR        where generated workspaces go (default: <target dir>/bench)
 #   BENCH_RUNS=N          timed rounds per comparison (default 11, quick 5)
+#   BENCH_MACRO_RUNS=N    timed rounds of the macro step (default 31, quick 11)
 #   BENCH_WARMUP=N        untimed rounds first (default 2, quick 1)
 #   BENCH_SIZES=10,100,1000   member crates of the synthetic workspaces
 #   BENCH_CLEAN_RUNS=N    clean builds per crate in the dependency-cost step (default 1)
@@ -45,7 +46,7 @@ cargo build --release -p xtask --quiet
 xtask="$target_dir/release/xtask"
 
 args=(--repo "$repo" --work "$work" --xtask "$xtask"
-      --only "${BENCH_ONLY:-scan,scaling,macro,deps,runtime}")
+      --only "${BENCH_ONLY:-scan,scaling,macro,registry,deps,runtime}")
 [ "${BENCH_QUICK:-0}" = 1 ] && args+=(--quick)
 [ "${BENCH_KEEP:-0}" = 1 ] && args+=(--keep)
 [ "${BENCH_WRITE_DOCS:-1}" = 1 ] && args+=(--write-docs "$repo/docs/BENCHMARKS.md")

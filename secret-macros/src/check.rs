@@ -13,12 +13,15 @@
 //! but never included in the build; edits to them show on the crate's next rebuild.
 //!
 //! The parsed files are cached per process and re-read only when their size or
-//! modification time changes, so a crate with many declarations parses them once.
+//! modification time changes, so a crate with many declarations parses them once; and what
+//! the check found for a crate (its workspace root, which files exist and whether they
+//! changed) is reused for a second ([`FRESH`]), so every declaration after a crate's first
+//! costs map lookups and no file-system call.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use secret_core::store::{STORE_FILE, Store};
 use secret_core::{CONFIG_FILE, Config, Environment};
@@ -96,28 +99,28 @@ pub(crate) fn check(name: &str) -> Outcome {
     let Some(manifest_dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from) else {
         return nothing;
     };
-    let Some(root) = config_root(&manifest_dir) else {
+    let env_name = std::env::var("SECRETS_ENV").unwrap_or_else(|_| "local".to_owned());
+    let first_in_crate = first_in_crate(&manifest_dir);
+    let workspace = match inputs(&manifest_dir, env_name.trim()) {
+        Inputs::None => return nothing,
         // No store set up: say once per crate that its secrets are unchecked, and track
         // the workspace manifest, which `secret init` touches when it creates the store.
-        let manifest =
-            secret_core::workspace::find_root(&manifest_dir).map(|root| root.join("Cargo.toml"));
-        return match manifest.filter(|manifest| manifest.is_file() && first_in_crate(&manifest_dir))
-        {
-            Some(manifest) => Outcome {
-                track: true,
-                tracked_files: vec![manifest],
-                diagnostic: (mode == Mode::On).then(|| {
-                    Diagnostic::Unchecked(format!(
-                        "this crate declares secrets, but the workspace has no {CONFIG_FILE}, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this"
-                    ))
-                }),
-            },
-            None => nothing,
-        };
+        Inputs::Unconfigured(manifest) => {
+            return match first_in_crate {
+                true => Outcome {
+                    track: true,
+                    tracked_files: vec![manifest],
+                    diagnostic: (mode == Mode::On).then(|| {
+                        Diagnostic::Unchecked(format!(
+                            "this crate declares secrets, but the workspace has no {CONFIG_FILE}, so no build checks that they have values; run `cargo xtask secret init` to start, or set SECRETS_BUILD_CHECK=off to silence this"
+                        ))
+                    }),
+                },
+                false => nothing,
+            };
+        }
+        Inputs::Configured(workspace) => workspace,
     };
-    let env_name = std::env::var("SECRETS_ENV").unwrap_or_else(|_| "local".to_owned());
-    let workspace = load(&root, env_name.trim());
-    let first_in_crate = first_in_crate(&manifest_dir);
     let tracked_files = if first_in_crate {
         workspace.tracked_files.clone()
     } else {
@@ -169,22 +172,71 @@ pub(crate) fn check(name: &str) -> Outcome {
     }
 }
 
-/// The workspace root of `manifest_dir` when it holds `secrets.toml` (never a folder above
-/// the Cargo workspace). Without one the workspace does not use the store.
-fn config_root(manifest_dir: &Path) -> Option<PathBuf> {
-    secret_core::workspace::find_root(manifest_dir).filter(|root| root.join(CONFIG_FILE).is_file())
+/// How long the check trusts what it found out about a crate's files without looking again.
+/// A compiler process expands all of a crate's declarations well within it; a long-lived
+/// host (rust-analyzer's proc-macro server) sees a changed file after it.
+const FRESH: Duration = Duration::from_secs(1);
+
+/// What the check reads for one crate and environment.
+#[derive(Clone)]
+enum Inputs {
+    /// No `Cargo.toml` around the crate.
+    None,
+    /// A workspace without `secrets.toml`: its manifest.
+    Unconfigured(PathBuf),
+    /// A workspace with `secrets.toml`, parsed.
+    Configured(Arc<Workspace>),
+}
+
+/// The inputs of the crate in `manifest_dir` for `env_name`, from a per-process cache while
+/// [`FRESH`]: within a crate's compilation, every declaration after the first costs a map
+/// lookup, not a walk up the folders (reading each `Cargo.toml`) and a `stat` per file.
+fn inputs(manifest_dir: &Path, env_name: &str) -> Inputs {
+    type Cache = HashMap<PathBuf, HashMap<String, (Instant, Inputs)>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let lock = || cache.lock().unwrap_or_else(|poison| poison.into_inner());
+    let cached = lock()
+        .get(manifest_dir)
+        .and_then(|by_env| by_env.get(env_name))
+        .filter(|(at, _)| at.elapsed() < FRESH)
+        .map(|(_, inputs)| inputs.clone());
+    if let Some(inputs) = cached {
+        return inputs;
+    }
+    // The workspace root (see `secret_core::workspace::find_root`); it holds `secrets.toml`
+    // when the workspace uses the store (never a folder above the Cargo workspace).
+    let inputs = match secret_core::workspace::find_root(manifest_dir) {
+        Some(root) if root.join(CONFIG_FILE).is_file() => Inputs::Configured(load(&root, env_name)),
+        Some(root) if root.join("Cargo.toml").is_file() => {
+            Inputs::Unconfigured(root.join("Cargo.toml"))
+        }
+        _ => Inputs::None,
+    };
+    lock()
+        .entry(manifest_dir.to_owned())
+        .or_default()
+        .insert(env_name.to_owned(), (Instant::now(), inputs.clone()));
+    inputs
 }
 
 /// Whether this is the first `secret!` expanded for this crate in this process: the one
 /// that carries the crate's tracking item.
 fn first_in_crate(manifest_dir: &Path) -> bool {
-    static SEEN: OnceLock<Mutex<HashSet<(PathBuf, String)>>> = OnceLock::new();
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, HashSet<String>>>> = OnceLock::new();
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
     let mut seen = SEEN
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|poison| poison.into_inner());
-    seen.insert((manifest_dir.to_owned(), crate_name))
+    match seen.get_mut(manifest_dir) {
+        Some(crates) if crates.contains(&crate_name) => false,
+        Some(crates) => crates.insert(crate_name),
+        None => {
+            seen.insert(manifest_dir.to_owned(), HashSet::from([crate_name]));
+            true
+        }
+    }
 }
 
 fn files(root: &Path) -> [PathBuf; 4] {

@@ -2,11 +2,12 @@
 //!
 //! The macro is a thin door: [`secret_syntax::parse_invocation`] decides what a valid
 //! invocation is (the workspace scanner calls the same function), and [`expand`] turns a
-//! valid one into a `const`-evaluable handle. The macro never reads a secret value.
+//! valid one into the fields of the `Declaration` that `secret_runtime::secret!` records
+//! in a `static` next to a `const`-evaluable handle. The macro never reads a secret value.
 
 mod check;
 
-use proc_macro::TokenStream;
+use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use secret_syntax::Invocation;
 
@@ -22,20 +23,54 @@ use crate::check::{Diagnostic, Outcome};
 /// at most 128 characters; `secret!("SentryDSN", optional)` declares a secret that may
 /// have no value (read it with `Secret::get`).
 ///
-/// `secret_runtime::secret!` calls it with the runtime's path first, in brackets
-/// (`[$crate] "Name"`), so the expansion names the runtime the way the caller can reach it
-/// (renamed dependency, re-export); without that prefix it uses `::secret_runtime`.
+/// This is the whole expansion in one proc macro, for a wrapper that hands it the runtime's
+/// path first, in brackets (`[$crate::secrets] "Name"`), so the expansion names the runtime
+/// the way the caller can reach it; without that prefix it uses `::secret_runtime`.
+/// `secret_runtime::secret!` itself writes those items with `$crate` and calls
+/// [`declaration!`](macro@declaration) for the rest.
 #[proc_macro]
 pub fn secret(input: TokenStream) -> TokenStream {
     let (krate, input) = split_crate_path(input.into());
-    match secret_syntax::parse_invocation(input) {
-        Ok(invocation) => expand(&invocation, &krate),
-        Err(error) => fallback(&error, &krate),
+    let declaration = proc_macro2::TokenStream::from(declaration(input.into()));
+    quote! {
+        {
+            #declaration
+            static __SECRET_DECLARATION: #krate::__private::Declaration =
+                #krate::__private::Declaration::__declare(__SECRET_FIELDS);
+            #krate::__private::register!(__SECRET_DECLARATION);
+            #krate::Secret::__from_declaration(&__SECRET_DECLARATION)
+        }
     }
     .into()
 }
 
-/// Splits the leading `[path]` that `secret_runtime::secret!` adds off the user's tokens.
+/// The fields of the `Declaration` that `secret_runtime::secret!` records, as the items
+/// and statements that go first in its block:
+/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool) = ("Name", "crate",
+/// "src/file.rs", line, column, "/manifest/dir", optional);`, preceded by the build-time
+/// check's tracking item and diagnostic when there are any (see [`check`]), which thus sit
+/// in the user's item (`TOKEN::missing_secret`). An invalid invocation gives one
+/// `compile_error!` at the offending tokens and placeholder fields, so the user sees one
+/// error and no follow-on errors.
+///
+/// This runs once per declaration, so it does the least it can: the name is read from the
+/// literal's text when it has no escapes, the check's files are parsed once per process,
+/// and the few tokens are built with `proc_macro` directly; the items that name the
+/// runtime are written by the `macro_rules!` around it.
+#[doc(hidden)]
+#[proc_macro]
+pub fn declaration(input: TokenStream) -> TokenStream {
+    match secret_syntax::parse_invocation(input.into()) {
+        Ok(invocation) => expand(&invocation),
+        Err(error) => {
+            let mut tokens = TokenStream::from(error.to_compile_error());
+            tokens.extend(fields(["", "", "", ""], 0, 0, false));
+            tokens
+        }
+    }
+}
+
+/// Splits the leading `[path]` that a wrapper adds off the user's tokens.
 fn split_crate_path(
     input: proc_macro2::TokenStream,
 ) -> (proc_macro2::TokenStream, proc_macro2::TokenStream) {
@@ -50,21 +85,14 @@ fn split_crate_path(
     }
 }
 
-/// The expansion of a valid invocation: a declaration registered in the binary's list of
-/// secrets, and the handle that points at it; plus the build-time check's tracking item and
-/// diagnostic (see [`check`]).
-fn expand(
-    invocation: &Invocation,
-    krate_path: &proc_macro2::TokenStream,
-) -> proc_macro2::TokenStream {
-    let name = &invocation.name;
-    let optional = invocation.optional;
-    let mut outcome = check::check(name);
-    if optional {
+/// The fields of a valid invocation, after the build-time check's tracking item and
+/// diagnostic (see [`check`]) when there are any.
+fn expand(invocation: &Invocation) -> TokenStream {
+    let mut outcome = check::check(&invocation.name);
+    if invocation.optional {
         // An optional secret may have no value anywhere: nothing to warn about.
         outcome.diagnostic = None;
     }
-    let feedback = feedback(&outcome, invocation.span);
     // Where the declaration is, computed here rather than by expanding `env!`, `file!`,
     // `line!` and `column!` in every invocation: a crate with many declarations compiles
     // measurably faster with literals. The place is the name literal's: it comes from the
@@ -73,20 +101,71 @@ fn expand(
     let place = invocation.span.unwrap();
     let (file, line, column) = (place.file(), place.line() as u32, place.column() as u32);
     let krate = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
-    let manifest_dir = match std::env::var("CARGO_MANIFEST_DIR") {
-        Ok(dir) => quote!(::core::option::Option::Some(#dir)),
-        Err(_) => quote!(::core::option::Option::None),
-    };
-    quote_spanned! {invocation.span=>
-        {
-            #feedback
-            static __SECRET_DECLARATION: #krate_path::__private::Declaration =
-                #krate_path::__private::Declaration::__new(#name, #krate, #file, #line, #column, #manifest_dir)
-                    .__optional(#optional);
-            #krate_path::__private::register!(__SECRET_DECLARATION);
-            #krate_path::Secret::__from_declaration(&__SECRET_DECLARATION)
-        }
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let fields = fields(
+        [&invocation.name, &krate, &file, &manifest_dir],
+        line,
+        column,
+        invocation.optional,
+    );
+    if !outcome.track && outcome.diagnostic.is_none() {
+        return fields;
     }
+    let mut tokens = TokenStream::from(feedback(&outcome, invocation.span));
+    tokens.extend(fields);
+    tokens
+}
+
+/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool) = (name, crate, file,
+/// line, column, manifest_dir, optional);`, the argument of `Declaration::__declare`.
+fn fields(
+    [name, krate, file, manifest_dir]: [&str; 4],
+    line: u32,
+    column: u32,
+    optional: bool,
+) -> TokenStream {
+    let span = Span::call_site();
+    let punct = |ch| TokenTree::from(Punct::new(ch, Spacing::Alone));
+    let ident = |name| TokenTree::from(Ident::new(name, span));
+    let mut ty = Vec::with_capacity(20);
+    for (index, name) in ["str", "str", "str", "u32", "u32", "str", "bool"]
+        .into_iter()
+        .enumerate()
+    {
+        if index > 0 {
+            ty.push(punct(','));
+        }
+        if name == "str" {
+            ty.push(punct('&'));
+        }
+        ty.push(ident(name));
+    }
+    let values: [TokenTree; 13] = [
+        Literal::string(name).into(),
+        punct(','),
+        Literal::string(krate).into(),
+        punct(','),
+        Literal::string(file).into(),
+        punct(','),
+        Literal::u32_unsuffixed(line).into(),
+        punct(','),
+        Literal::u32_unsuffixed(column).into(),
+        punct(','),
+        Literal::string(manifest_dir).into(),
+        punct(','),
+        ident(if optional { "true" } else { "false" }),
+    ];
+    [
+        ident("const"),
+        ident("__SECRET_FIELDS"),
+        punct(':'),
+        Group::new(Delimiter::Parenthesis, ty.into_iter().collect()).into(),
+        punct('='),
+        Group::new(Delimiter::Parenthesis, values.into_iter().collect()).into(),
+        punct(';'),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The tokens that make rustc track the store and the variables, and show the diagnostic
@@ -127,16 +206,4 @@ fn feedback(outcome: &Outcome, at: proc_macro2::Span) -> proc_macro2::TokenStrea
         }),
     }
     tokens
-}
-
-/// One `compile_error!` at the offending tokens plus a correctly typed placeholder, so the
-/// user sees one error and no follow-on type errors.
-fn fallback(error: &syn::Error, krate_path: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let compile_error = error.to_compile_error();
-    quote! {
-        {
-            #compile_error
-            #krate_path::Secret::__invalid()
-        }
-    }
 }

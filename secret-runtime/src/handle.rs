@@ -21,14 +21,20 @@ pub struct Declaration {
 }
 
 impl Declaration {
+    /// What `secret!` records, from the tuple its proc macro expands to: name, crate, file,
+    /// line, column, manifest folder (`""` when unknown) and whether it is optional.
     #[doc(hidden)]
-    pub const fn __new(
-        name: &'static str,
-        krate: &'static str,
-        file: &'static str,
-        line: u32,
-        column: u32,
-        manifest_dir: Option<&'static str>,
+    #[allow(clippy::type_complexity)]
+    pub const fn __declare(
+        (name, krate, file, line, column, manifest_dir, optional): (
+            &'static str,
+            &'static str,
+            &'static str,
+            u32,
+            u32,
+            &'static str,
+            bool,
+        ),
     ) -> Self {
         Self {
             name,
@@ -36,16 +42,13 @@ impl Declaration {
             file,
             line,
             column,
-            manifest_dir,
-            optional: false,
+            manifest_dir: if manifest_dir.is_empty() {
+                None
+            } else {
+                Some(manifest_dir)
+            },
+            optional,
         }
-    }
-
-    #[doc(hidden)]
-    #[must_use]
-    pub const fn __optional(mut self, optional: bool) -> Self {
-        self.optional = optional;
-        self
     }
 
     /// Whether it was declared `secret!("Name", optional)`: a missing value is then not
@@ -100,15 +103,6 @@ impl Secret {
     pub const fn __from_declaration(declaration: &'static Declaration) -> Self {
         Self {
             declaration: Some(declaration),
-            value: OnceLock::new(),
-        }
-    }
-
-    /// The placeholder an invalid `secret!` expands to next to its compile error.
-    #[doc(hidden)]
-    pub const fn __invalid() -> Self {
-        Self {
-            declaration: None,
             value: OnceLock::new(),
         }
     }

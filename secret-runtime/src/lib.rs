@@ -64,13 +64,20 @@ pub use secret_core::{EnvKind, EnvType, Environment, FileError};
 /// The argument is one string literal: an ASCII letter, then ASCII letters, digits or `_`,
 /// at most 128 characters. The macro works under a renamed dependency
 /// (`secrets = { package = "secret-runtime", ... }` then `secrets::secret!`) and from another
-/// crate's `macro_rules!` that re-exports this crate: it hands its own path (`$crate`) to the
-/// proc macro, which uses it instead of `::secret_runtime`.
+/// crate's `macro_rules!` that re-exports this crate: the items that name this crate are
+/// written with `$crate`, never `::secret_runtime`.
 #[macro_export]
 macro_rules! secret {
-    ($($invocation:tt)*) => {
-        $crate::__private::secret!([$crate] $($invocation)*)
-    };
+    // The proc macro expands only to what depends on the invocation (the declaration's
+    // fields, and the build-time check's diagnostics); the items that name this crate are
+    // written here, by `$crate`, which is the fastest way for the compiler to expand them.
+    ($($invocation:tt)*) => {{
+        $crate::__private::declaration!($($invocation)*);
+        static __SECRET_DECLARATION: $crate::__private::Declaration =
+            $crate::__private::Declaration::__declare(__SECRET_FIELDS);
+        $crate::__private::register!(__SECRET_DECLARATION);
+        $crate::Secret::__from_declaration(&__SECRET_DECLARATION)
+    }};
 }
 
 #[doc(hidden)]
@@ -78,8 +85,11 @@ pub mod __private {
     pub use crate::handle::Declaration;
     pub use crate::registry::Registered;
     pub use inventory;
-    /// The proc macro behind [`secret!`](crate::secret): its first argument, in brackets, is
-    /// the path of this crate as the caller sees it.
+    /// The proc macro behind [`secret!`](crate::secret): the `const __SECRET_FIELDS` of a
+    /// [`Declaration`], after the build-time check's diagnostics.
+    pub use secret_macros::declaration;
+    /// The whole expansion of [`secret!`](crate::secret) in one proc macro, for a wrapper
+    /// that hands it this crate's path: `__private::secret!([$crate::path] "Name")`.
     pub use secret_macros::secret;
 
     /// Registers a declaration in the binary's list of secrets.

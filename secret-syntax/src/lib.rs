@@ -91,6 +91,14 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
     };
     let span = literal.span();
     let text = literal.to_string();
+    if let Some(name) = plain_string(&text) {
+        validate_name(name).map_err(|error| syn::Error::new(span, error.to_string()))?;
+        return Ok(Invocation {
+            name: name.to_owned(),
+            span,
+            optional,
+        });
+    }
     match Lit::new(literal) {
         Lit::Str(lit) if lit.suffix().is_empty() => {
             let name = lit.value();
@@ -114,6 +122,21 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
             ),
         )),
     }
+}
+
+/// The value of a string literal without escapes or suffix, `"Name"` or `r#"Name"#`, read
+/// straight from its text: every valid name is written this way, and the proc macro then
+/// skips building a `syn` literal for each of its calls. Anything else (escapes, byte
+/// strings, suffixes, numbers) is left to `syn`, which also words the errors.
+fn plain_string(text: &str) -> Option<&str> {
+    let body = text.strip_prefix('r').unwrap_or(text);
+    let raw = body.len() != text.len();
+    let hashes = &body[..body.len() - body.trim_start_matches('#').len()];
+    let inner = body[hashes.len()..]
+        .strip_prefix('"')?
+        .strip_suffix(hashes)?
+        .strip_suffix('"')?;
+    (raw || !inner.contains(['\\', '"'])).then_some(inner)
 }
 
 /// The argument after the name: only the word `optional` is allowed there.
@@ -250,6 +273,27 @@ mod tests {
         let long = format!("\"{}\"", "A".repeat(129));
         assert!(parse(&long).unwrap_err().contains("129 characters long"));
         assert!(parse(&format!("\"{}\"", "A".repeat(128))).is_ok());
+    }
+
+    #[test]
+    fn plain_strings_are_read_without_syn_and_the_rest_as_before() {
+        assert_eq!(plain_string(r#""Name_1""#), Some("Name_1"));
+        assert_eq!(plain_string(r#"r"Name""#), Some("Name"));
+        assert_eq!(plain_string(r###"r##"Na"me"##"###), Some("Na\"me"));
+        for other in [
+            r#""A\x42""#,
+            r#""A"x"#,
+            r#"b"A""#,
+            r#"br"A""#,
+            r#"c"A""#,
+            "'A'",
+            "42",
+        ] {
+            assert_eq!(plain_string(other), None, "{other}");
+        }
+        // An escape is read by syn: the name is its value.
+        assert_eq!(parse(r#""A\x42""#).unwrap(), "AB");
+        assert!(parse(r#""A\n""#).unwrap_err().contains("position 2"));
     }
 
     #[test]
