@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+#[cfg(feature = "write")]
 use secrecy::SecretString;
 
 use crate::config::Config;
@@ -135,6 +136,7 @@ pub fn minus(a: &Scope, b: &Scope) -> Option<Scope> {
 /// values of the secret overlap `scope`, fails with [`Error::Conflict`] unless `move_scopes`,
 /// which takes the overlapping types or environments away from them (see the module docs).
 /// On error the store is unchanged.
+#[cfg(feature = "write")]
 pub fn set(
     store: &mut Store,
     config: &Config,
@@ -163,6 +165,7 @@ pub fn set(
 /// Removes `scope` from the values of `name`: values entirely inside it are removed, values
 /// that also cover other types or environments are re-encrypted for the rest. Fails with
 /// [`Error::NotSet`] when no value covers any of `scope`. On error the store is unchanged.
+#[cfg(feature = "write")]
 pub fn unset(
     store: &mut Store,
     config: &Config,
@@ -187,6 +190,7 @@ pub fn unset(
     Ok(narrowed)
 }
 
+#[cfg(feature = "write")]
 fn take_away(
     store: &mut Store,
     config: &Config,
@@ -226,6 +230,7 @@ pub struct Rekeyed {
 /// ([`crate::store::Entry::exposed`]): re-encryption does not protect a value someone already
 /// read. Values that cannot be decrypted with `identities`, are not trusted, or that the
 /// identities may not write are left unchanged and reported in [`Rekeyed::failed`].
+#[cfg(feature = "write")]
 pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: bool) -> Rekeyed {
     let mut report = Rekeyed::default();
     for (name, scope, entry) in slots(store) {
@@ -251,6 +256,7 @@ pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: b
 /// may no longer write their scope. Values whose signature does not verify are never signed
 /// (they were changed after signing). Only `names` when not empty. Each value is decrypted
 /// and re-encrypted to the recipients `secrets.toml` gives now.
+#[cfg(feature = "write")]
 pub fn migrate(
     store: &mut Store,
     config: &Config,
@@ -283,6 +289,7 @@ pub fn migrate(
     report
 }
 
+#[cfg(feature = "write")]
 fn slots(store: &Store) -> Vec<(String, Scope, crate::store::Entry)> {
     store
         .names()

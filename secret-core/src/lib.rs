@@ -30,6 +30,7 @@ pub mod recipient;
 mod sign;
 pub mod store;
 pub mod text;
+mod toml_file;
 #[cfg(feature = "crypto")]
 pub mod trust;
 #[cfg(feature = "vault")]
