@@ -231,6 +231,7 @@ impl Identities {
         &self.source
     }
 
+    #[cfg(feature = "crypto")]
     pub(crate) fn keys(&self) -> &[secret_age::Identity] {
         &self.keys
     }

@@ -36,7 +36,6 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use crate::toml_file::{self, Key, Value, ValueInner};
 #[cfg(feature = "crypto")]
 use secrecy::SecretString;
 
@@ -46,6 +45,7 @@ use crate::env::{Environment, Scope};
 use crate::error::{Error, FileError};
 #[cfg(feature = "crypto")]
 use crate::identity::Identities;
+use crate::toml_file::{self, Key, Value, ValueInner};
 
 /// The file name of the store, at the workspace root.
 pub const STORE_FILE: &str = "secrets.enc.toml";
@@ -144,7 +144,7 @@ pub struct Exposure {
 impl Entry {
     /// A fingerprint of the ciphertext (the first 16 hex digits of its SHA-256): tells two
     /// values apart without revealing anything about the plaintext.
-    #[cfg(feature = "crypto")]
+    #[cfg(feature = "verify")]
     pub fn fingerprint(&self) -> String {
         let digest = crate::sign::sha256_hex(normalized_armor(&self.ciphertext).as_bytes());
         digest[..16].to_owned()
@@ -158,7 +158,7 @@ impl Entry {
 
 /// The armor's lines without trailing white space or blank lines, joined by `\n`: the form
 /// that is signed and fingerprinted, so a checkout with CRLF line ends verifies too.
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 pub(crate) fn normalized_armor(ciphertext: &str) -> String {
     ciphertext
         .lines()
