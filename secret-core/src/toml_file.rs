@@ -10,13 +10,56 @@ pub(crate) use toml_span::value::{Key, Table, Value, ValueInner};
 use crate::FileError;
 
 /// Parses `text` (read from `path`) into its top-level table; a syntax error names its line.
+/// A string value's span starts at its opening quote, where the value is written (for a
+/// `"""` string, not on the next line where its text starts).
 pub(crate) fn parse<'a>(path: &Path, text: &'a str) -> Result<Table<'a>, FileError> {
     let mut root = toml_span::parse(text)
         .map_err(|error| FileError::at(path, text, Some(error.span.start), error.to_string()))?;
+    widen_strings(text, &mut root);
     Ok(match root.take() {
         ValueInner::Table(table) => table,
         _ => Table::new(),
     })
+}
+
+/// Moves the start of every string value's span (toml-span's spans cover the text between
+/// the quotes) back to its opening quote.
+fn widen_strings(text: &str, value: &mut Value<'_>) {
+    match value.take() {
+        ValueInner::String(string) => {
+            value.span.start = opening_quote(text, value.span.start);
+            value.set(ValueInner::String(string));
+        }
+        ValueInner::Array(mut items) => {
+            for item in &mut items {
+                widen_strings(text, item);
+            }
+            value.set(ValueInner::Array(items));
+        }
+        ValueInner::Table(mut table) => {
+            for item in table.values_mut() {
+                widen_strings(text, item);
+            }
+            value.set(ValueInner::Table(table));
+        }
+        other => value.set(other),
+    }
+}
+
+/// Where the quotes before the string text starting at `start` begin: `"` or `'`, or `"""`
+/// or `'''` and the line break a multi-line string drops.
+fn opening_quote(text: &str, start: usize) -> usize {
+    let before = &text.as_bytes()[..start.min(text.len())];
+    let before = match before.strip_suffix(b"\n") {
+        Some(rest) => rest.strip_suffix(b"\r").unwrap_or(rest),
+        None => before,
+    };
+    for quote in [&b"\"\"\""[..], b"'''", b"\"", b"'"] {
+        if before.ends_with(quote) {
+            return before.len() - quote.len();
+        }
+    }
+    start
 }
 
 /// The entries of `table` in the order they are written in the file.
@@ -92,6 +135,19 @@ mod tests {
             error.message,
             "input exceeds the maximum allowed nesting depth"
         );
+    }
+
+    #[test]
+    fn a_string_starts_at_its_opening_quote() {
+        let text = "a = \"x\"\nb = \"\"\"\nline\n\"\"\"\nc = '''\r\nline'''\nd = [\"\", 'y']\n";
+        let table = parse(Path::new("f.toml"), text).unwrap();
+        let start = |key: &str| table.get(key).unwrap().span.start;
+        assert!(text[start("a")..].starts_with("\"x\"\n"));
+        assert!(text[start("b")..].starts_with("\"\"\"\nline"));
+        assert!(text[start("c")..].starts_with("'''\r\nline"));
+        let d = table.get("d").unwrap().as_array().unwrap();
+        assert!(text[d[0].span.start..].starts_with("\"\", 'y'"));
+        assert!(text[d[1].span.start..].starts_with("'y']"));
     }
 
     #[test]
