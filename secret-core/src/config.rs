@@ -84,7 +84,7 @@ impl Config {
             path: path.to_owned(),
             ..Self::default()
         };
-        for (name, mut ty) in table(path, text, environments)? {
+        for (name, mut ty) in top_table(path, text, environments)? {
             let name = Spanned::with_span(name.name.into_owned(), name.span);
             check_env_name(path, text, &name)?;
             let ty = toml_file::string(path, text, &name.value, &mut ty)?;
@@ -106,13 +106,12 @@ impl Config {
             })?;
             config.environments.insert(name.value, parsed);
         }
-        for (table_name, raw_keys, keys) in [
+        for (table, raw_keys, keys) in [
             ("recipients", recipients, &mut config.recipients),
             ("writers", writers, &mut config.writers),
         ] {
-            for (scope, list) in table(path, text, raw_keys)? {
+            for (scope, list) in top_table(path, text, raw_keys)? {
                 let scope = Spanned::with_span(scope.name.into_owned(), scope.span);
-                let table = table_name;
                 let key = key_table_scope(path, text, table, &config.environments, &scope)?;
                 let list = key_list(path, text, table, &scope, list)?;
                 keys.entry(key).or_default().extend(list);
@@ -353,7 +352,7 @@ fn env_name_problem(name: &str, pattern: bool) -> Option<(String, String)> {
 
 /// The table of a top-level key (`[environments]`, `[recipients]`, `[writers]`); an absent
 /// key is an empty table.
-fn table<'a>(
+fn top_table<'a>(
     path: &Path,
     text: &str,
     entry: Option<(Key<'a>, Value<'a>)>,
