@@ -23,6 +23,11 @@
 //! With the non-default feature `scrypt`, it also decrypts passphrase-encrypted files
 //! (`decrypt_with_passphrase`, `Decryptor::with_passphrase`); it does not write them.
 //!
+//! Features, each adding to the one before: none compiles only the Bech32 codec
+//! ([`bech32`], age's rules); `x25519` adds [`Identity`] and [`Recipient`]; `decrypt` reads
+//! files (no random number generator); `encrypt` (default) writes files and generates
+//! identities with the operating system's random number generator (`getrandom`).
+//!
 //! What it does not implement: encryption to a passphrase, SSH recipients, post-quantum
 //! hybrid (`mlkem768x25519`) recipients, plugins, and streaming I/O (the whole file is in
 //! memory, which suits files of secrets). Stanzas of those types are parsed, kept in
