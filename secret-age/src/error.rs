@@ -41,6 +41,7 @@ pub enum Error {
     NoRecipients,
 }
 
+#[cfg(feature = "decrypt")]
 impl Error {
     pub(crate) fn armor(what: impl Into<String>) -> Self {
         Error::BadArmor { what: what.into() }

@@ -73,6 +73,7 @@ impl Header {
 }
 
 /// Writes a header for these stanzas; `mac` computes the MAC over the bytes it is given.
+#[cfg(feature = "encrypt")]
 pub(crate) fn write_header(stanzas: &[Stanza], mac: impl FnOnce(&[u8]) -> [u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + stanzas.len() * 128);
     out.extend_from_slice(VERSION_LINE.as_bytes());
@@ -240,6 +241,7 @@ fn printable(line: &[u8]) -> String {
 }
 
 /// Encodes a binary age file in age's ASCII armor: PEM with 64-column lines.
+#[cfg(feature = "encrypt")]
 pub(crate) fn armor(binary: &[u8]) -> String {
     let encoded = STANDARD.encode(binary);
     let mut out = String::with_capacity(encoded.len() + encoded.len() / COLUMNS + 80);

@@ -3,11 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bech32::primitives::decode::{CharError, CheckedHrpstring, CheckedHrpstringError};
-use bech32::{Bech32, Hrp};
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::bech32;
 use crate::error::KeyError;
 
 const RECIPIENT_HRP: &str = "age";
@@ -31,6 +30,7 @@ impl Identity {
     /// # Panics
     ///
     /// If the operating system's random number generator fails.
+    #[cfg(feature = "encrypt")]
     pub fn generate() -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
         crate::fill_random(&mut secret[..]);
@@ -66,12 +66,12 @@ impl Identity {
     pub fn to_string(&self) -> Zeroizing<String> {
         // Room for the whole string up front, so no reallocation leaves a copy behind.
         let mut out = Zeroizing::new(String::with_capacity(128));
-        bech32::encode_upper_to_fmt::<Bech32, String>(&mut out, identity_hrp(), &self.secret[..])
-            .expect("a 32-byte key fits in a Bech32 string");
+        bech32::encode_to(&mut out, IDENTITY_HRP, &self.secret[..], true);
         out
     }
 
     /// The X25519 shared secret with a peer's public point (all zero for a low-order point).
+    #[cfg(feature = "decrypt")]
     pub(crate) fn diffie_hellman(&self, point: &[u8; 32]) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(MontgomeryPoint(*point).mul_clamped(*self.secret).to_bytes())
     }
@@ -138,8 +138,7 @@ impl FromStr for Recipient {
 
 impl fmt::Display for Recipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hrp = Hrp::parse_unchecked(RECIPIENT_HRP);
-        bech32::encode_lower_to_fmt::<Bech32, _>(f, hrp, &self.point).map_err(|_| fmt::Error)
+        f.write_str(&bech32::encode(RECIPIENT_HRP, &self.point))
     }
 }
 
@@ -149,39 +148,22 @@ impl fmt::Debug for Recipient {
     }
 }
 
-fn identity_hrp() -> Hrp {
-    Hrp::parse_unchecked(IDENTITY_HRP)
-}
-
 /// Decodes a Bech32 key of the given (lowercase) prefix into 32 bytes.
 fn decode_key(s: &str, hrp: &'static str) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-    use bech32::primitives::decode::UncheckedHrpstringError as Unchecked;
-    let checked = CheckedHrpstring::new::<Bech32>(s).map_err(|e| match e {
-        CheckedHrpstringError::Parse(Unchecked::Char(CharError::MixedCase)) => KeyError::MixedCase,
-        CheckedHrpstringError::Parse(_) => KeyError::NotBech32,
-        CheckedHrpstringError::Checksum(_) => KeyError::BadChecksum,
+    let (found, data) = bech32::decode(s).map_err(|error| match error {
+        bech32::Error::MixedCase => KeyError::MixedCase,
+        bech32::Error::Checksum => KeyError::BadChecksum,
         _ => KeyError::NotBech32,
     })?;
-    let found = checked.hrp().to_lowercase();
     if found != hrp {
         return Err(KeyError::WrongPrefix {
             expected: hrp,
             found,
         });
     }
-    checked
-        .validate_segwit_padding()
-        .map_err(|_| KeyError::NotBech32)?;
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    let mut found = 0;
-    for byte in checked.byte_iter() {
-        if found < 32 {
-            bytes[found] = byte;
-        }
-        found += 1;
-    }
-    if found != 32 {
-        return Err(KeyError::WrongLength { found });
-    }
-    Ok(bytes)
+    let bytes: [u8; 32] = data
+        .as_slice()
+        .try_into()
+        .map_err(|_| KeyError::WrongLength { found: data.len() })?;
+    Ok(Zeroizing::new(bytes))
 }

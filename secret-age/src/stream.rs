@@ -1,6 +1,8 @@
 //! The age payload: STREAM over ChaCha20-Poly1305 in 64 KiB chunks.
 
-use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit};
+#[cfg(feature = "encrypt")]
+use chacha20poly1305::aead::Aead;
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use zeroize::Zeroizing;
 
@@ -21,6 +23,7 @@ fn nonce(counter: u64, last: bool) -> Nonce {
     Nonce::from(nonce)
 }
 
+#[cfg(feature = "encrypt")]
 /// Encrypts the whole plaintext: full chunks, then a final chunk that is short, full, or (only
 /// for an empty plaintext) empty.
 pub(crate) fn seal(key: &[u8; 32], plaintext: &[u8], out: &mut Vec<u8>) {

@@ -88,8 +88,7 @@ fn recipient_errors_say_why() {
 
 #[test]
 fn wrong_length_is_reported_with_the_length() {
-    let hrp = bech32::Hrp::parse("age").unwrap();
-    let twenty = bech32::encode::<bech32::Bech32>(hrp, &[1u8; 20]).unwrap();
+    let twenty = secret_age::bech32::encode("age", &[1u8; 20]);
     let err = twenty.parse::<Recipient>().unwrap_err();
     assert_eq!(err, KeyError::WrongLength { found: 20 });
     assert_eq!(
@@ -112,8 +111,7 @@ fn low_order_recipients_are_rejected() {
         Recipient::from_bytes(one).unwrap_err(),
         KeyError::LowOrderPoint
     );
-    let hrp = bech32::Hrp::parse("age").unwrap();
-    let encoded = bech32::encode::<bech32::Bech32>(hrp, &zero).unwrap();
+    let encoded = secret_age::bech32::encode("age", &zero);
     assert_eq!(
         encoded.parse::<Recipient>().unwrap_err(),
         KeyError::LowOrderPoint

@@ -16,9 +16,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
+#[cfg(feature = "cli")]
+use secret_core::Identities;
 use secret_core::edit::{self, Narrowed};
 use secret_core::vault::Client;
-use secret_core::{Config, Environment, Error, Identities, Scope, Store};
+use secret_core::{Config, Environment, Error, Scope, Store};
 
 /// Reads an environment variable (the CLI's `Io::vars`, or the process environment).
 pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -242,6 +244,7 @@ impl Backend {
 
     /// Every value that applies to `env`, by name (environment > pattern > type). The file
     /// store's identities are loaded through `vars` only when there is a value to decrypt.
+    #[cfg(feature = "cli")] // decrypts: the build-script helper never does
     pub fn values_for(
         &self,
         env: &Environment,
@@ -252,6 +255,7 @@ impl Backend {
 
     /// [`Backend::values_for`], with the KV secrets it left alone, for the commands to
     /// report.
+    #[cfg(feature = "cli")] // decrypts: the build-script helper never does
     pub fn values_and_ignored(&self, env: &Environment, vars: Vars<'_>) -> Result<Values, Error> {
         let mut values = BTreeMap::new();
         let mut ignored = Vec::new();
@@ -291,6 +295,7 @@ impl Backend {
     }
 
     /// The value of `name` for `env`, with its scope; `None` when not set.
+    #[cfg(feature = "cli")] // decrypts: the build-script helper never does
     pub fn value_for(
         &self,
         name: &str,

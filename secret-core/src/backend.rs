@@ -29,10 +29,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use toml::Spanned;
-
 use crate::error::{FileError, did_you_mean};
+use crate::toml_file::{self, Key, Spanned, Value, ValueInner, article};
 
 /// Which server speaks the KV v2 protocol. Both behave the same; the name is used in
 /// messages.
@@ -155,8 +153,7 @@ pub const BACKEND_KEYS: [&str; 9] = [
 ];
 
 /// The `[backend]` table as written, with positions for messages.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(crate) struct RawBackend {
     kind: Option<Spanned<String>>,
     address: Option<Spanned<String>>,
@@ -170,6 +167,80 @@ pub(crate) struct RawBackend {
 }
 
 impl RawBackend {
+    /// Reads the `[backend]` table (the value of `key`): only its known keys, each of its
+    /// type.
+    pub(crate) fn read(
+        path: &Path,
+        text: &str,
+        key: &Key<'_>,
+        mut value: Value<'_>,
+    ) -> Result<Self, FileError> {
+        let table = match value.take() {
+            ValueInner::Table(table) => table,
+            other => {
+                return Err(FileError::at(
+                    path,
+                    text,
+                    Some(value.span.start),
+                    format!(
+                        "`{}` should be a table, not {}",
+                        key.name,
+                        article(other.type_str())
+                    ),
+                )
+                .with_help("write it as a table: a `[backend]` line, then `kind = \"openbao\"`, `address = ...`"));
+            }
+        };
+        let table = toml_file::in_file_order(table);
+        if let Some((key, _)) = table
+            .iter()
+            .find(|(key, _)| !BACKEND_KEYS.contains(&key.name.as_ref()))
+        {
+            return Err(crate::config::unknown_key(
+                path,
+                text,
+                key,
+                &BACKEND_KEYS,
+                "[backend]",
+            ));
+        }
+        let mut raw = Self::default();
+        for (key, mut value) in table {
+            let name = key.name.as_ref();
+            let slot = match name {
+                "kind" => &mut raw.kind,
+                "address" => &mut raw.address,
+                "mount" => &mut raw.mount,
+                "prefix" => &mut raw.prefix,
+                "auth" => &mut raw.auth,
+                "approle_mount" => &mut raw.approle_mount,
+                "ca_file" => &mut raw.ca_file,
+                "namespace" => &mut raw.namespace,
+                _ => {
+                    let span = value.span;
+                    raw.timeout_seconds = match value.take() {
+                        ValueInner::Integer(seconds) => Some(Spanned::with_span(seconds, span)),
+                        other => {
+                            return Err(FileError::at(
+                                path,
+                                text,
+                                Some(span.start),
+                                format!(
+                                    "`{name}` should be an integer, not {}",
+                                    article(other.type_str())
+                                ),
+                            )
+                            .with_help("use a number of seconds from 1 to 600"));
+                        }
+                    };
+                    continue;
+                }
+            };
+            *slot = Some(toml_file::string(path, text, name, &mut value)?);
+        }
+        Ok(raw)
+    }
+
     /// Validates the table whose header starts at byte `start` of `text`.
     pub(crate) fn validate(
         self,
@@ -183,7 +254,7 @@ impl RawBackend {
                 return Err(at(start, "[backend] has no `kind`".to_owned())
                     .with_help("add `kind = \"openbao\"` or `kind = \"vault\"`, or remove [backend] to keep values in secrets.enc.toml"));
             }
-            Some(kind) => match kind.get_ref().as_str() {
+            Some(kind) => match kind.value.as_str() {
                 "vault" => BackendKind::Vault,
                 "openbao" | "bao" => BackendKind::OpenBao,
                 other => {
@@ -193,7 +264,7 @@ impl RawBackend {
                             .to_owned(),
                     };
                     return Err(
-                        at(kind.span().start, format!("unknown backend kind `{other}`"))
+                        at(kind.span.start, format!("unknown backend kind `{other}`"))
                             .with_help(help),
                     );
                 }
@@ -205,7 +276,7 @@ impl RawBackend {
                     .with_help("add the server's address, for example `address = \"https://bao.example.com:8200\"`"));
             }
             Some(address) => {
-                let value = address.get_ref().trim().trim_end_matches('/');
+                let value = address.value.trim().trim_end_matches('/');
                 let rest = value
                     .strip_prefix("https://")
                     .or_else(|| value.strip_prefix("http://"));
@@ -215,8 +286,8 @@ impl RawBackend {
                     }
                     _ => {
                         return Err(at(
-                            address.span().start,
-                            format!("`{}` is not a server address", address.get_ref()),
+                            address.span.start,
+                            format!("`{}` is not a server address", address.value),
                         )
                         .with_help(
                             "write `http://host:port` or `https://host:port`, without a path",
@@ -227,7 +298,7 @@ impl RawBackend {
         };
         let segment_path =
             |value: &Spanned<String>, key: &str, allow_empty: bool| -> Result<String, FileError> {
-                let trimmed = value.get_ref().trim_matches('/');
+                let trimmed = value.value.trim_matches('/');
                 let valid = (allow_empty || !trimmed.is_empty())
                     && trimmed.split('/').all(|part| {
                         trimmed.is_empty()
@@ -242,8 +313,8 @@ impl RawBackend {
                     Ok(trimmed.to_owned())
                 } else {
                     Err(at(
-                    value.span().start,
-                    format!("`{}` is not a valid `{key}`", value.get_ref()),
+                    value.span.start,
+                    format!("`{}` is not a valid `{key}`", value.value),
                 )
                 .with_help(format!(
                     "`{key}` is a path of ASCII letters, digits, `-`, `_` and `.`, separated by `/`"
@@ -264,7 +335,7 @@ impl RawBackend {
         };
         let auth = match &self.auth {
             None => Auth::Token,
-            Some(auth) => match auth.get_ref().as_str() {
+            Some(auth) => match auth.value.as_str() {
                 "token" => Auth::Token,
                 "approle" => Auth::AppRole {
                     mount: approle_mount,
@@ -275,17 +346,14 @@ impl RawBackend {
                         None => "use `token` (VAULT_TOKEN or BAO_TOKEN) or `approle` (VAULT_ROLE_ID and VAULT_SECRET_ID)".to_owned(),
                     };
                     return Err(
-                        at(auth.span().start, format!("unknown auth method `{other}`"))
+                        at(auth.span.start, format!("unknown auth method `{other}`"))
                             .with_help(help),
                     );
                 }
             },
         };
         if self.approle_mount.is_some() && auth == Auth::Token {
-            let span = self
-                .approle_mount
-                .as_ref()
-                .map_or(start, |v| v.span().start);
+            let span = self.approle_mount.as_ref().map_or(start, |v| v.span.start);
             return Err(at(
                 span,
                 "`approle_mount` is set but `auth` is not `approle`".to_owned(),
@@ -293,7 +361,7 @@ impl RawBackend {
             .with_help("add `auth = \"approle\"`, or remove `approle_mount`"));
         }
         let root = path.parent().unwrap_or(Path::new("."));
-        let ca_file = self.ca_file.as_ref().map(|file| root.join(file.get_ref()));
+        let ca_file = self.ca_file.as_ref().map(|file| root.join(&file.value));
         let namespace = self
             .namespace
             .as_ref()
@@ -301,12 +369,12 @@ impl RawBackend {
             .transpose()?;
         let timeout_seconds = match &self.timeout_seconds {
             None => 10,
-            Some(value) => match u64::try_from(*value.get_ref()) {
+            Some(value) => match u64::try_from(value.value) {
                 Ok(seconds @ 1..=600) => seconds,
                 _ => {
                     return Err(at(
-                        value.span().start,
-                        format!("`timeout_seconds = {}` is out of range", value.get_ref()),
+                        value.span.start,
+                        format!("`timeout_seconds = {}` is out of range", value.value),
                     )
                     .with_help("use a number of seconds from 1 to 600"));
                 }

@@ -19,9 +19,12 @@
 //! error. age's own authentication detects any changed byte.
 
 use std::path::Path;
+#[cfg(feature = "write")]
 use std::str::FromStr;
 
-use secrecy::{ExposeSecret, SecretString};
+#[cfg(feature = "write")]
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
 
 use crate::env::Scope;
 use crate::error::Error;
@@ -48,6 +51,7 @@ fn header(name: &str, scope: &Scope, recipients: &[String]) -> String {
 
 /// Encrypts `value` to `recipients` (sorted, age X25519 public keys); returns the
 /// ASCII-armored ciphertext.
+#[cfg(feature = "write")]
 pub(crate) fn seal(
     recipients: &[String],
     value: &SecretString,

@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use toml::Spanned;
-
-use crate::backend::{BACKEND_KEYS, BackendConfig, RawBackend};
+use crate::backend::{BackendConfig, RawBackend};
 use crate::env::{EnvKind, EnvType, Environment, pattern_matches};
 use crate::error::{FileError, did_you_mean};
 use crate::recipient::check_recipient;
 use crate::text::escape_control;
+use crate::toml_file::{self, Key, Spanned, Table, Value, ValueInner, article};
 
 /// The file name of the configuration, at the workspace root.
 pub const CONFIG_FILE: &str = "secrets.toml";
@@ -32,19 +30,6 @@ pub struct Config {
     pub backend: Option<BackendConfig>,
     /// The line of the `[backend]` table, for error messages.
     pub backend_line: Option<usize>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    environments: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default)]
-    recipients: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    writers: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    backend: Option<Spanned<RawBackend>>,
 }
 
 const TOP_LEVEL_KEYS: [&str; 4] = ["environments", "recipients", "writers", "backend"];
@@ -70,71 +55,73 @@ impl Config {
 
     /// Parses the text of a `secrets.toml` read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, FileError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|error| {
-            let message = error.message().trim().to_owned();
-            let mut file_error = FileError::at(
+        let root = toml_file::parse(path, text)?;
+        let mut root = toml_file::in_file_order(root);
+        if let Some((key, _)) = root
+            .iter()
+            .find(|(key, _)| !TOP_LEVEL_KEYS.contains(&key.name.as_ref()))
+        {
+            return Err(unknown_key(
                 path,
                 text,
-                error.span().map(|span| span.start),
-                message.clone(),
-            );
-            if let Some(unknown) = unknown_field(&message) {
-                file_error.message = format!("unknown key `{unknown}`");
-                // The message lists the keys of the table the unknown one is in.
-                let expected = expected_keys(&message);
-                let (known_keys, what): (Vec<&str>, &str) = if expected.is_empty() {
-                    (TOP_LEVEL_KEYS.to_vec(), "secrets.toml")
-                } else if expected.iter().all(|key| BACKEND_KEYS.contains(key)) {
-                    (BACKEND_KEYS.to_vec(), "[backend]")
-                } else {
-                    (expected, "this table")
-                };
-                file_error.help = Some(match did_you_mean(unknown, known_keys.iter().copied()) {
-                    Some(known) => format!("did you mean `{known}`?"),
-                    None => format!("the keys of {what} are {}", known_keys.join(", ")),
-                });
-            }
-            file_error
-        })?;
+                key,
+                &TOP_LEVEL_KEYS,
+                "secrets.toml",
+            ));
+        }
+        let mut take = |name: &str| {
+            root.iter()
+                .position(|(key, _)| key.name == name)
+                .map(|index| root.remove(index))
+        };
+        let (environments, recipients, writers, backend) = (
+            take("environments"),
+            take("recipients"),
+            take("writers"),
+            take("backend"),
+        );
         let mut config = Self {
             path: path.to_owned(),
             ..Self::default()
         };
-        for (name, ty) in raw.environments {
+        for (name, mut ty) in top_table(path, text, environments)? {
+            let name = Spanned::with_span(name.name.into_owned(), name.span);
             check_env_name(path, text, &name)?;
-            let parsed = EnvType::parse(ty.get_ref()).ok_or_else(|| {
-                let help = match did_you_mean(ty.get_ref(), EnvType::ALL.map(EnvType::name)) {
+            let ty = toml_file::string(path, text, &name.value, &mut ty)?;
+            let parsed = EnvType::parse(&ty.value).ok_or_else(|| {
+                let help = match did_you_mean(&ty.value, EnvType::ALL.map(EnvType::name)) {
                     Some(known) => format!("did you mean `{known}`?"),
                     None => "use production, development, preview or local".to_owned(),
                 };
                 FileError::at(
                     path,
                     text,
-                    Some(ty.span().start),
+                    Some(ty.span.start),
                     format!(
                         "environment `{}` has the unknown type `{}`",
-                        name.get_ref(),
-                        ty.get_ref()
+                        name.value, ty.value
                     ),
                 )
                 .with_help(help)
             })?;
-            config.environments.insert(name.into_inner(), parsed);
+            config.environments.insert(name.value, parsed);
         }
         for (table, raw_keys, keys) in [
-            ("recipients", raw.recipients, &mut config.recipients),
-            ("writers", raw.writers, &mut config.writers),
+            ("recipients", recipients, &mut config.recipients),
+            ("writers", writers, &mut config.writers),
         ] {
-            for (scope, list) in raw_keys {
+            for (scope, list) in top_table(path, text, raw_keys)? {
+                let scope = Spanned::with_span(scope.name.into_owned(), scope.span);
                 let key = key_table_scope(path, text, table, &config.environments, &scope)?;
                 let list = key_list(path, text, table, &scope, list)?;
                 keys.entry(key).or_default().extend(list);
             }
         }
-        if let Some(backend) = raw.backend {
-            let start = backend.span().start;
+        if let Some((key, backend)) = backend {
+            let start = key.span.start;
             config.backend_line = Some(crate::error::line_of(text, start));
-            config.backend = Some(backend.into_inner().validate(path, text, start)?);
+            let backend = RawBackend::read(path, text, &key, backend)?;
+            config.backend = Some(backend.validate(path, text, start)?);
         }
         Ok(config)
     }
@@ -236,17 +223,17 @@ fn key_table_scope(
     environments: &BTreeMap<String, EnvType>,
     scope: &Spanned<String>,
 ) -> Result<String, FileError> {
-    if let Some(ty) = EnvType::parse(scope.get_ref()) {
+    if let Some(ty) = EnvType::parse(&scope.value) {
         return Ok(ty.name().to_owned());
     }
-    if environments.contains_key(scope.get_ref()) {
-        return Ok(scope.get_ref().clone());
+    if environments.contains_key(&scope.value) {
+        return Ok(scope.value.clone());
     }
     let known = EnvType::ALL
         .map(EnvType::name)
         .into_iter()
         .chain(environments.keys().map(String::as_str));
-    let help = match did_you_mean(scope.get_ref(), known) {
+    let help = match did_you_mean(&scope.value, known) {
         Some(known) => format!("did you mean `{known}`?"),
         None => format!(
             "[{table}] is keyed by type (production, development, preview, local) or by an environment declared in [environments]"
@@ -255,10 +242,10 @@ fn key_table_scope(
     Err(FileError::at(
         path,
         text,
-        Some(scope.span().start),
+        Some(scope.span.start),
         format!(
             "{table} for `{}`, which is neither an environment type nor a declared environment",
-            scope.get_ref()
+            scope.value
         ),
     )
     .with_help(help))
@@ -270,10 +257,25 @@ fn key_list(
     text: &str,
     table: &str,
     scope: &Spanned<String>,
-    keys: Spanned<Vec<Spanned<String>>>,
+    mut keys: Value<'_>,
 ) -> Result<Vec<String>, FileError> {
-    let list_start = keys.span().start;
-    let keys = keys.into_inner();
+    let list_start = keys.span.start;
+    let keys = match keys.take() {
+        ValueInner::Array(keys) => keys,
+        other => {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(list_start),
+                format!(
+                    "the {table} of `{}` should be a list of age public keys, not {}",
+                    scope.value,
+                    article(other.type_str())
+                ),
+            )
+            .with_help(format!("write `{} = [\"age1...\"]`", scope.value)));
+        }
+    };
     if keys.is_empty() {
         return Err(FileError::at(
             path,
@@ -281,20 +283,21 @@ fn key_list(
             Some(list_start),
             format!(
                 "the {table} of `{}` are an empty list, so nobody could {} its values",
-                scope.get_ref(),
+                scope.value,
                 if table == "writers" { "write" } else { "read" }
             ),
         )
         .with_help("add age public keys (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`), or remove the line"));
     }
     let mut list = Vec::new();
-    for recipient in keys {
-        let value = recipient.get_ref().trim();
+    for mut recipient in keys {
+        let recipient = toml_file::string(path, text, table, &mut recipient)?;
+        let value = recipient.value.trim();
         if let Err(reason) = check_recipient(value) {
             return Err(FileError::at(
                 path,
                 text,
-                Some(recipient.span().start),
+                Some(recipient.span.start),
                 format!("`{}` is not an age recipient: {reason}", escape_control(value)),
             )
             .with_help("a recipient is an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)"));
@@ -305,11 +308,11 @@ fn key_list(
 }
 
 fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(), FileError> {
-    let problem = match env_name_problem(name.get_ref(), true) {
+    let problem = match env_name_problem(&name.value, true) {
         Some(problem) => problem,
         None => return Ok(()),
     };
-    Err(FileError::at(path, text, Some(name.span().start), problem.0).with_help(problem.1))
+    Err(FileError::at(path, text, Some(name.span.start), problem.0).with_help(problem.1))
 }
 
 /// What is wrong with an environment name (a pattern when `pattern` allows `*`): the
@@ -347,17 +350,55 @@ fn env_name_problem(name: &str, pattern: bool) -> Option<(String, String)> {
     None
 }
 
-/// The keys listed in a serde "unknown field `x`, expected one of `a`, `b`" message.
-fn expected_keys(message: &str) -> Vec<&str> {
-    let Some((_, list)) = message.split_once("expected") else {
-        return Vec::new();
+/// The table of a top-level key (`[environments]`, `[recipients]`, `[writers]`); an absent
+/// key is an empty table.
+fn top_table<'a>(
+    path: &Path,
+    text: &str,
+    entry: Option<(Key<'a>, Value<'a>)>,
+) -> Result<Table<'a>, FileError> {
+    let Some((key, mut value)) = entry else {
+        return Ok(Table::new());
     };
-    list.split('`').skip(1).step_by(2).collect()
+    match value.take() {
+        ValueInner::Table(table) => Ok(table),
+        other => Err(FileError::at(
+            path,
+            text,
+            Some(value.span.start),
+            format!(
+                "`{}` should be a table, not {}",
+                key.name,
+                article(other.type_str())
+            ),
+        )
+        .with_help(format!(
+            "write it as a table: a `[{}]` line, then `key = value` lines",
+            key.name
+        ))),
+    }
 }
 
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
+/// An unknown key in `what` (`secrets.toml`, `[backend]`), whose keys are `known`: the
+/// error at its line, with the closest known key or the list of them.
+pub(crate) fn unknown_key(
+    path: &Path,
+    text: &str,
+    key: &Key<'_>,
+    known: &[&str],
+    what: &str,
+) -> FileError {
+    let help = match did_you_mean(&key.name, known.iter().copied()) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("the keys of {what} are {}", known.join(", ")),
+    };
+    FileError::at(
+        path,
+        text,
+        Some(key.span.start),
+        format!("unknown key `{}`", escape_control(&key.name)),
+    )
+    .with_help(help)
 }
 
 #[cfg(test)]
@@ -408,5 +449,40 @@ mod tests {
         assert!(error.message.contains("not an age recipient"));
         let error = parse("[environments\n").unwrap_err();
         assert_eq!(error.line, Some(1));
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_name_the_line_and_the_fix() {
+        let error = parse("\nenvironments = \"staging\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert_eq!(
+            error.message,
+            "`environments` should be a table, not a string"
+        );
+        let error = parse("[recipients]\nlocal = \"age1x\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert_eq!(error.help.as_deref(), Some("write `local = [\"age1...\"]`"));
+        let error = parse("[environments]\nstaging = 3\n").unwrap_err();
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (Some(2), "`staging` should be a string, not an integer")
+        );
+        let error = parse("[backend]\nkind = \"vault\"\ntimeout_seconds = \"10\"\n").unwrap_err();
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (
+                Some(3),
+                "`timeout_seconds` should be an integer, not a string"
+            )
+        );
+        let error = parse("[backend]\nkind = \"vault\"\nzzz = 1\n").unwrap_err();
+        assert_eq!(error.line, Some(3));
+        assert!(
+            error
+                .help
+                .as_deref()
+                .is_some_and(|help| help.starts_with("the keys of [backend] are kind, address")),
+            "{error}"
+        );
     }
 }

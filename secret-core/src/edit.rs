@@ -10,12 +10,14 @@
 
 use std::collections::BTreeSet;
 
+#[cfg(feature = "write")]
 use secrecy::SecretString;
 
 use crate::config::Config;
 use crate::env::{EnvKind, Scope};
 use crate::error::Error;
 use crate::identity::Identities;
+#[cfg(feature = "write")]
 use crate::store::Store;
 
 /// The recipients of a value for `scope`, sorted and without duplicates: for types, the
@@ -192,6 +194,7 @@ pub fn minus(a: &Scope, b: &Scope) -> Option<Scope> {
 /// Sets `value` for (`name`, `scope`) under [`plan_set`]'s rule. Values that keep part of
 /// their scope are re-encrypted for the rest (see the module docs). On error the store is
 /// unchanged.
+#[cfg(feature = "write")]
 pub fn set(
     store: &mut Store,
     config: &Config,
@@ -218,6 +221,7 @@ pub fn set(
 /// Removes `scope` from the values of `name` under [`plan_unset`]'s rule: values entirely
 /// inside it are removed, values that also cover other types or environments are
 /// re-encrypted for the rest. On error the store is unchanged.
+#[cfg(feature = "write")]
 pub fn unset(
     store: &mut Store,
     config: &Config,
@@ -235,6 +239,7 @@ pub fn unset(
 
 /// Carries out a plan in the file store: a value keeping part of its scope is decrypted
 /// and stored again, encrypted and signed for the rest.
+#[cfg(feature = "write")]
 fn apply(
     store: &mut Store,
     config: &Config,
@@ -267,6 +272,7 @@ pub struct Rekeyed {
 /// ([`crate::store::Entry::exposed`]): re-encryption does not protect a value someone already
 /// read. Values that cannot be decrypted with `identities`, are not trusted, or that the
 /// identities may not write are left unchanged and reported in [`Rekeyed::failed`].
+#[cfg(feature = "write")]
 pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: bool) -> Rekeyed {
     let mut report = Rekeyed::default();
     for (name, scope, entry) in slots(store) {
@@ -292,6 +298,7 @@ pub fn rekey(store: &mut Store, config: &Config, identities: &Identities, all: b
 /// may no longer write their scope. Values whose signature does not verify are never signed
 /// (they were changed after signing). Only `names` when not empty. Each value is decrypted
 /// and re-encrypted to the recipients `secrets.toml` gives now.
+#[cfg(feature = "write")]
 pub fn migrate(
     store: &mut Store,
     config: &Config,
@@ -324,6 +331,7 @@ pub fn migrate(
     report
 }
 
+#[cfg(feature = "write")]
 fn slots(store: &Store) -> Vec<(String, Scope, crate::store::Entry)> {
     store
         .names()

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+#[cfg(feature = "write")]
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
@@ -230,6 +231,7 @@ impl Identities {
         &self.source
     }
 
+    #[cfg(feature = "crypto")]
     pub(crate) fn keys(&self) -> &[secret_age::Identity] {
         &self.keys
     }
@@ -265,6 +267,7 @@ pub fn permission_warning(path: &Path) -> Option<String> {
 
 /// A new random identity, and its text as written to an identity file (with the public key
 /// as a comment, like `age-keygen`).
+#[cfg(feature = "write")]
 pub fn generate_identity() -> (secret_age::Identity, SecretString) {
     let key = secret_age::Identity::generate();
     let text = format!(
@@ -275,7 +278,7 @@ pub fn generate_identity() -> (secret_age::Identity, SecretString) {
     (key, SecretString::from(text))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "write"))]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;

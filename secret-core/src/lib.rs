@@ -4,9 +4,14 @@
 //! Architecture invariant: nothing here ever prints, logs or formats a secret value; values
 //! only leave this crate inside [`secrecy`] wrappers.
 //!
-//! Feature `crypto` (default) adds encryption, decryption and identities (the
-//! `secret-age` crate) and signatures. Without it the crate only reads names, scopes and
-//! recipients: what the `secret!` macro needs at compile time, kept cheap to build.
+//! Features, each adding to the one before:
+//!
+//! - none: names, scopes and recipients (checked with `secret-age`'s Bech32 codec): what the
+//!   `secret!` macro needs at compile time, kept cheap to build;
+//! - `verify`: identities, and who wrote each stored value (signatures, [`trust`]) without
+//!   decrypting: what the build-script helper needs;
+//! - `crypto`: decryption ([`Store::decrypt`]): what the run time needs;
+//! - `write` (default): encryption, signing, new identities ([`edit`]): what the CLI needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
@@ -15,22 +20,23 @@ pub mod backend;
 mod cipher;
 pub mod config;
 pub mod cue;
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 pub mod edit;
 pub mod env;
 pub mod error;
 pub mod files;
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 pub mod identity;
 pub mod merge;
 pub mod name;
 pub mod overrides;
 pub mod recipient;
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 mod sign;
 pub mod store;
 pub mod text;
-#[cfg(feature = "crypto")]
+mod toml_file;
+#[cfg(feature = "verify")]
 pub mod trust;
 #[cfg(feature = "vault")]
 pub mod vault;
@@ -44,7 +50,7 @@ pub use backend::{BackendConfig, BackendError};
 pub use config::{CONFIG_FILE, Config};
 pub use env::{EnvKind, EnvType, Environment, Scope};
 pub use error::{Error, FileError};
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 pub use identity::Identities;
 pub use store::{Entry, STORE_FILE, Store};
 

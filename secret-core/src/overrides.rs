@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use secrecy::SecretString;
-use toml::Spanned;
 use zeroize::Zeroize;
 
 use crate::FileError;
 use crate::cue;
+use crate::toml_file::{self, ValueInner};
 
 /// The file name of the TOML override file.
 pub const OVERRIDE_TOML: &str = ".secrets.local.toml";
@@ -67,21 +67,13 @@ fn parse_toml_overrides(
     path: &Path,
     text: &str,
 ) -> Result<BTreeMap<String, SecretString>, FileError> {
-    let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
-        toml::from_str(text).map_err(|error| {
-            FileError::at(
-                path,
-                text,
-                error.span().map(|span| span.start),
-                error.message().trim().to_owned(),
-            )
-        })?;
+    let table = toml_file::parse(path, text)?;
     let mut values = BTreeMap::new();
     let mut bad = None;
-    for (name, value) in table {
-        let start = value.span().start;
-        let name_start = name.span().start;
-        let name = name.into_inner();
+    for (name, mut value) in table {
+        let start = value.span.start;
+        let name_start = name.span.start;
+        let name = name.name.into_owned();
         if !crate::is_secret_name(&name) {
             return Err(FileError::at(
                 path,
@@ -94,11 +86,13 @@ fn parse_toml_overrides(
             )
             .with_help(crate::NAME_RULE));
         }
-        match value.into_inner() {
-            toml::Value::String(value) => {
-                values.insert(name, SecretString::from(value.as_str()));
-                let mut value = value;
-                value.zeroize();
+        match value.take() {
+            ValueInner::String(value) => {
+                values.insert(name, SecretString::from(value.as_ref()));
+                // Borrowed from the file's text (wiped by `load`) unless it had escapes.
+                if let std::borrow::Cow::Owned(mut value) = value {
+                    value.zeroize();
+                }
             }
             other => {
                 if bad.is_none() {

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 /// A signing key derived from an age X25519 identity. `Debug` shows only the public key.
+#[cfg_attr(not(feature = "write"), allow(dead_code))]
 pub(crate) struct SigningKey {
     scalar: Zeroizing<[u8; 32]>,
     public: [u8; 32],
@@ -70,6 +71,7 @@ impl SigningKey {
     }
 
     /// The 64-byte signature of `message`.
+    #[cfg(feature = "write")]
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
         let a = Option::<Scalar>::from(Scalar::from_canonical_bytes(*self.scalar))
             .expect("the scalar is stored reduced");
@@ -356,7 +358,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "write"))]
 mod tests {
     use super::*;
 

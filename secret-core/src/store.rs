@@ -38,8 +38,6 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "crypto")]
 use secrecy::SecretString;
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 #[cfg(feature = "crypto")]
 use crate::cipher::{self, Slot};
@@ -47,6 +45,7 @@ use crate::env::{Environment, Scope};
 use crate::error::{Error, FileError};
 #[cfg(feature = "crypto")]
 use crate::identity::Identities;
+use crate::toml_file::{self, Key, Value, ValueInner};
 
 /// The file name of the store, at the workspace root.
 pub const STORE_FILE: &str = "secrets.enc.toml";
@@ -145,7 +144,7 @@ pub struct Exposure {
 impl Entry {
     /// A fingerprint of the ciphertext (the first 16 hex digits of its SHA-256): tells two
     /// values apart without revealing anything about the plaintext.
-    #[cfg(feature = "crypto")]
+    #[cfg(feature = "verify")]
     pub fn fingerprint(&self) -> String {
         let digest = crate::sign::sha256_hex(normalized_armor(&self.ciphertext).as_bytes());
         digest[..16].to_owned()
@@ -159,7 +158,7 @@ impl Entry {
 
 /// The armor's lines without trailing white space or blank lines, joined by `\n`: the form
 /// that is signed and fingerprinted, so a checkout with CRLF line ends verifies too.
-#[cfg(feature = "crypto")]
+#[cfg(feature = "verify")]
 pub(crate) fn normalized_armor(ciphertext: &str) -> String {
     ciphertext
         .lines()
@@ -228,22 +227,13 @@ impl Store {
             }
             .into());
         }
-        let root = DeTable::parse(text).map_err(|error| {
-            FileError::at(
-                path,
-                text,
-                error.span().map(|span| span.start),
-                error.message().trim().to_owned(),
-            )
-            .with_help(restore)
-        })?;
+        let root = toml_file::parse(path, text).map_err(|error| error.with_help(restore))?;
         let mut store = Self::empty(path.to_owned());
         let lines = LineIndex::new(text);
-        let root = root.into_inner();
         if root.is_empty() {
             return Ok(store);
         }
-        match root.iter().find(|(key, _)| key.get_ref() == "version") {
+        match root.iter().find(|(key, _)| key.name == "version") {
             None => {
                 return Err(FileError {
                     path: path.to_owned(),
@@ -254,10 +244,7 @@ impl Store {
                 .into());
             }
             Some((_, value)) => {
-                let version = match value.get_ref() {
-                    DeValue::Integer(integer) => integer.as_str().parse::<i64>().ok(),
-                    _ => None,
-                };
+                let version = value.as_integer();
                 if !version.is_some_and(|v| (OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&v)) {
                     let help = if version.is_some_and(|v| v > FORMAT_VERSION) {
                         "the file was written by a newer version of the secrets tool; upgrade it (update the secret-build and secret-runtime dependencies)".to_owned()
@@ -265,10 +252,10 @@ impl Store {
                         restore.to_owned()
                     };
                     return Err(at(
-                        value.span().start,
+                        value.span.start,
                         format!(
                             "unsupported store format version {}; this tool reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}",
-                            &text[value.span()]
+                            &text[value.span.start..value.span.end]
                         ),
                     )
                     .with_help(help)
@@ -277,37 +264,37 @@ impl Store {
             }
         }
         for (name, table) in root.iter() {
-            if name.get_ref() == "version" {
+            if name.name == "version" {
                 continue;
             }
-            if !is_name(name.get_ref()) {
+            if !is_name(&name.name) {
                 return Err(at(
-                    name.span().start,
-                    format!("`{}` is not a valid secret name", name.get_ref()),
+                    name.span.start,
+                    format!("`{}` is not a valid secret name", name.name),
                 )
                 .with_help(restore)
                 .into());
             }
-            let DeValue::Table(scopes) = table.get_ref() else {
+            let Some(scopes) = table.as_table() else {
                 return Err(at(
-                    name.span().start,
-                    format!("`{}` should be a table of values by scope", name.get_ref()),
+                    name.span.start,
+                    format!("`{}` should be a table of values by scope", name.name),
                 )
                 .with_help(restore)
                 .into());
             };
-            let slots = store.entries.entry(name.get_ref().to_string()).or_default();
+            let slots = store.entries.entry(name.name.to_string()).or_default();
             for (key, slot) in scopes.iter() {
-                let scope = Scope::parse_key(key.get_ref())
-                    .map_err(|message| at(key.span().start, message).with_help(restore))?;
-                let line = lines.line(key.span().start);
+                let scope = Scope::parse_key(&key.name)
+                    .map_err(|message| at(key.span.start, message).with_help(restore))?;
+                let line = lines.line(key.span.start);
                 let entry = parse_entry(path, text, key, slot, line)?;
-                if scope.key() != key.get_ref().as_ref() {
+                if scope.key() != key.name {
                     return Err(at(
-                        key.span().start,
+                        key.span.start,
                         format!(
                             "the scope `{}` is not written canonically (expected `{}`)",
-                            key.get_ref(),
+                            key.name,
                             scope.key()
                         ),
                     )
@@ -433,7 +420,7 @@ impl Store {
         )
     }
 
-    #[cfg(feature = "crypto")]
+    #[cfg(feature = "write")]
     /// Encrypts `value` for (`name`, `scope`) to the recipients `config` gives the scope,
     /// signs it with the first of `identities` allowed to write the scope, and stores it,
     /// replacing any value with exactly that scope. Does not check the one-value-per-type
@@ -815,8 +802,8 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn parse_entry(
     path: &Path,
     text: &str,
-    key: &Spanned<std::borrow::Cow<'_, str>>,
-    slot: &Spanned<DeValue<'_>>,
+    key: &Key<'_>,
+    slot: &Value<'_>,
     line: usize,
 ) -> Result<Entry, Error> {
     let restore =
@@ -824,33 +811,31 @@ fn parse_entry(
     let at = |offset: usize, message: String| {
         Error::from(FileError::at(path, text, Some(offset), message).with_help(restore))
     };
-    let DeValue::Table(fields) = slot.get_ref() else {
+    let Some(fields) = slot.as_table() else {
         return Err(at(
-            key.span().start,
+            key.span.start,
             format!(
                 "`{}` should be a table with `recipients` and `value`",
-                key.get_ref()
+                key.name
             ),
         ));
     };
     // A field's text must be one of these characters, so that rendering it back can never
     // produce TOML that no longer parses (found by fuzzing `Store::parse`).
-    let plain =
-        |value: &Spanned<DeValue<'_>>, field: &str, allowed: &dyn Fn(u8) -> bool| match value
-            .get_ref()
-        {
-            DeValue::String(text) if !text.is_empty() && text.bytes().all(allowed) => {
-                Ok(text.to_string())
-            }
-            DeValue::String(_) => Err(at(
-                value.span().start,
-                format!("`{field}` of `{}` is malformed", key.get_ref()),
-            )),
-            _ => Err(at(
-                value.span().start,
-                format!("`{field}` has the wrong type"),
-            )),
-        };
+    let plain = |value: &Value<'_>, field: &str, allowed: &dyn Fn(u8) -> bool| match value.as_ref()
+    {
+        ValueInner::String(text) if !text.is_empty() && text.bytes().all(allowed) => {
+            Ok(text.to_string())
+        }
+        ValueInner::String(_) => Err(at(
+            value.span.start,
+            format!("`{field}` of `{}` is malformed", key.name),
+        )),
+        _ => Err(at(
+            value.span.start,
+            format!("`{field}` has the wrong type"),
+        )),
+    };
     let is_key = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
     let is_time = |byte: u8| byte.is_ascii_digit() || b"-:TZ".contains(&byte);
     let is_base64 = |byte: u8| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte);
@@ -859,26 +844,26 @@ fn parse_entry(
     let (mut writer, mut written, mut signature) = (None, None, None);
     let mut exposed = Vec::new();
     for (field, value) in fields.iter() {
-        match (field.get_ref().as_ref(), value.get_ref()) {
-            ("recipients", DeValue::Array(list)) => {
+        match (field.name.as_ref(), value.as_ref()) {
+            ("recipients", ValueInner::Array(list)) => {
                 let mut keys = Vec::new();
                 for item in list.iter() {
                     keys.push(plain(item, "recipients", &is_key).map_err(|_| {
                         at(
-                            item.span().start,
+                            item.span.start,
                             "a recipient should be an age public key (`age1...`)".to_owned(),
                         )
                     })?);
                 }
                 if keys.is_empty() {
                     return Err(at(
-                        value.span().start,
-                        format!("`{}` has no recipients: nobody can read it", key.get_ref()),
+                        value.span.start,
+                        format!("`{}` has no recipients: nobody can read it", key.name),
                     ));
                 }
                 recipients = Some(keys);
             }
-            ("value", DeValue::String(text)) => {
+            ("value", ValueInner::String(text)) => {
                 // Only age armor (base64, `=`, the BEGIN/END lines).
                 if text.trim().is_empty()
                     || !text
@@ -886,10 +871,10 @@ fn parse_entry(
                         .all(|byte| byte.is_ascii_alphanumeric() || b"+/=- \r\n".contains(&byte))
                 {
                     return Err(at(
-                        value.span().start,
+                        value.span.start,
                         format!(
                             "the value of `{}` is not an age-armored ciphertext",
-                            key.get_ref()
+                            key.name
                         ),
                     ));
                 }
@@ -898,23 +883,23 @@ fn parse_entry(
             ("writer", _) => writer = Some(plain(value, "writer", &is_key)?),
             ("written", _) => written = Some(plain(value, "written", &is_time)?),
             ("signature", _) => signature = Some(plain(value, "signature", &is_base64)?),
-            ("exposed", DeValue::Array(list)) => {
+            ("exposed", ValueInner::Array(list)) => {
                 for item in list.iter() {
-                    let DeValue::Table(pair) = item.get_ref() else {
+                    let Some(pair) = item.as_table() else {
                         return Err(at(
-                            item.span().start,
+                            item.span.start,
                             "an exposure should be `{ recipient = \"age1...\", since = \"...\" }`"
                                 .to_owned(),
                         ));
                     };
                     let (mut recipient, mut since) = (None, None);
                     for (name, value) in pair.iter() {
-                        match name.get_ref().as_ref() {
+                        match name.name.as_ref() {
                             "recipient" => recipient = Some(plain(value, "recipient", &is_key)?),
                             "since" => since = Some(plain(value, "since", &is_time)?),
                             other => {
                                 return Err(at(
-                                    name.span().start,
+                                    name.span.start,
                                     format!(
                                         "unknown key `{other}`; an exposure has `recipient` and `since`"
                                     ),
@@ -928,7 +913,7 @@ fn parse_entry(
                         }
                         _ => {
                             return Err(at(
-                                item.span().start,
+                                item.span.start,
                                 "an exposure needs `recipient` and `since`".to_owned(),
                             ));
                         }
@@ -937,13 +922,13 @@ fn parse_entry(
             }
             ("recipients" | "value" | "exposed", _) => {
                 return Err(at(
-                    value.span().start,
-                    format!("`{}` has the wrong type", field.get_ref()),
+                    value.span.start,
+                    format!("`{}` has the wrong type", field.name),
                 ));
             }
             (other, _) => {
                 return Err(at(
-                    field.span().start,
+                    field.span.start,
                     format!(
                         "unknown key `{other}`; a value has `recipients`, `exposed`, `writer`, `written`, `signature` and `value`"
                     ),
@@ -955,7 +940,7 @@ fn parse_entry(
         Error::from(FileError {
             path: path.to_owned(),
             line: Some(line),
-            message: format!("the value `{}` has no `{what}`", key.get_ref()),
+            message: format!("the value `{}` has no `{what}`", key.name),
             help: Some(restore.to_owned()),
         })
     };
@@ -1042,7 +1027,9 @@ pub(crate) fn is_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "write")]
     use crate::env::EnvType;
+    #[cfg(feature = "write")]
     use secrecy::ExposeSecret;
 
     fn assert_cacheable<T: Clone + Send + Sync + 'static>() {}
@@ -1052,6 +1039,7 @@ mod tests {
         assert_cacheable::<Error>();
     }
 
+    #[cfg(feature = "write")]
     #[test]
     fn render_is_deterministic_and_parses_back() {
         let (key, _) = crate::identity::generate_identity();

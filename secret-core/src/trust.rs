@@ -215,6 +215,7 @@ pub fn format_time(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "write")]
     use crate::env::EnvType;
 
     #[test]
@@ -224,6 +225,7 @@ mod tests {
         assert_eq!(format_time(1_796_012_227), "2026-11-30T04:17:07Z");
     }
 
+    #[cfg(feature = "write")]
     #[test]
     fn writers_default_to_recipients_and_narrow_by_level() {
         let key = || {
