@@ -42,7 +42,7 @@ use secrecy::SecretString;
 #[cfg(feature = "crypto")]
 use crate::cipher::{self, Slot};
 use crate::env::{Environment, Scope};
-use crate::error::{Error, FileError};
+use crate::error::{Error, FileError, LineIndex};
 #[cfg(feature = "crypto")]
 use crate::identity::Identities;
 use crate::toml_file::{self, Key, Value, ValueInner};
@@ -738,27 +738,6 @@ fn write_holder(lock: &mut File) {
         .set_len(0)
         .and_then(|()| lock.rewind())
         .and_then(|()| lock.write_all(text.as_bytes()));
-}
-
-/// The 1-based line of a byte offset, found by binary search over the newline offsets:
-/// counting newlines from the start for every value made parsing quadratic in the number of
-/// values (2 s for a `set` in a store of 400 values, in a debug build).
-struct LineIndex(Vec<usize>);
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        Self(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, byte)| *byte == b'\n')
-                .map(|(at, _)| at)
-                .collect(),
-        )
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        self.0.partition_point(|&newline| newline < offset) + 1
-    }
 }
 
 /// Temporary files are named `.secrets.enc.toml.<pid>-<n>.tmp`.
