@@ -27,6 +27,7 @@
 //!   lexed (see [`skim`]), on all cores. Module discovery does the same for `mod name;`.
 
 mod files;
+mod metadata;
 mod modules;
 mod packages;
 mod skim;
@@ -37,7 +38,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use files::SourceFile;
+#[cfg(feature = "cli")]
+pub(crate) use metadata::target_directory;
 pub use packages::{Dependency, PackageError, Selection};
 use tokens::Found;
 
@@ -157,14 +159,11 @@ pub enum ScanError {
 
 /// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is).
 pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
-    let workspace = files::Workspace::load(root)?;
-    let default_names: BTreeSet<String> = ["secret".to_owned()].into();
+    let mut workspace = files::Workspace::load(root)?;
 
-    // Pass 1: every file, looking for `secret!` and renamed imports of `secret`.
-    // Module discovery already ran the text pre-filter for `secret` on every file it read.
-    let first = scan_files(&workspace.files, |file| {
-        file.may_declare.then_some(&default_names)
-    });
+    // Pass 1, done while loading the workspace: every file, looking for `secret!` and
+    // renamed imports of `secret`.
+    let first = std::mem::take(&mut workspace.outcomes);
     let mut aliases: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (file, result) in workspace.files.iter().zip(&first) {
         if let Outcome::Scanned(scan) = result {
@@ -179,7 +178,10 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     let second = if aliases.is_empty() {
         Vec::new()
     } else {
-        scan_files(&workspace.files, |file| aliases.get(&file.package))
+        parallel_map(&workspace.files, |file| match aliases.get(&file.package) {
+            Some(names) => scan_file(&file.path, names),
+            None => Outcome::Skipped,
+        })
     };
 
     let mut report = ScanReport {
@@ -280,24 +282,13 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
 
 /// What scanning one file gave.
 #[derive(Debug)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// The pre-filter ruled it out (or it has no names to look for).
     Skipped,
     Unreadable(String),
     /// The file does not lex; the invocations recovered one by one.
     Unlexable(String, tokens::FileScan),
     Scanned(tokens::FileScan),
-}
-
-/// Scans `files` on all cores, looking for the names `names_for` gives each file.
-fn scan_files<'n>(
-    files: &[SourceFile],
-    names_for: impl Fn(&SourceFile) -> Option<&'n BTreeSet<String>> + Sync,
-) -> Vec<Outcome> {
-    parallel_map(files, |file| match names_for(file) {
-        Some(names) => scan_file(&file.path, names),
-        None => Outcome::Skipped,
-    })
 }
 
 /// `f` over `items` on all cores (items taken one at a time), results in order.
@@ -350,20 +341,33 @@ pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
         .map_err(|(message, _)| message)
 }
 
+/// The names the scan looks for outside packages that rename `secret`.
+fn default_names() -> BTreeSet<String> {
+    ["secret".to_owned()].into()
+}
+
+/// The text of the file at `path`, or why it cannot be scanned.
+fn read_text(path: &Path) -> Result<String, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|_| "the file is not UTF-8; it was not scanned".to_owned()),
+        Err(error) => Err(format!("cannot read the file: {error}")),
+    }
+}
+
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                return Outcome::Unreadable("the file is not UTF-8; it was not scanned".to_owned());
-            }
-        },
-        Err(error) => return Outcome::Unreadable(format!("cannot read the file: {error}")),
-    };
-    if !tokens::may_declare(&text, names) {
+    match read_text(path) {
+        Ok(text) => scan_text(&text, names),
+        Err(message) => Outcome::Unreadable(message),
+    }
+}
+
+/// The scan of one file's `text` for `names`.
+fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
+    if !tokens::may_declare(text, names) {
         return Outcome::Skipped;
     }
-    let scanned = tokens::scan_text(&text, names);
+    let scanned = tokens::scan_text(text, names);
     // The results hold lines and columns, no spans: free the lexer's copy of the text, so
     // memory stays flat however many files a thread lexes.
     proc_macro2::extra::invalidate_current_thread_spans();
