@@ -8,7 +8,7 @@
 //! which of those files count, exactly as if they were read then; a file the early pass
 //! did not get to, or that lies outside the root, is read then.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
@@ -77,7 +77,11 @@ impl Workspace {
         let pending = Metadata::spawn(root);
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         // While cargo reads the manifests: the files under the root, until cargo answers.
-        let (folders, mut known) = read_ahead(&root_abs, || pending.is_finished());
+        let ReadAhead {
+            folders,
+            listed,
+            mut known,
+        } = read_ahead(&root_abs, || pending.is_finished());
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
             message,
@@ -87,7 +91,13 @@ impl Workspace {
         members.sort_by(|a, b| a.name.cmp(&b.name));
         // Walking and module discovery: one package per task, on all cores.
         let loaded = super::parallel_map(&members, |package| {
-            load_package(package, &target_dir, (&root_abs, root), &folders, &known)
+            load_package(
+                package,
+                &target_dir,
+                (&root_abs, root),
+                (&folders, &listed),
+                &known,
+            )
         });
         let mut packages = Vec::new();
         let mut files = Vec::new();
@@ -171,18 +181,24 @@ impl Folder {
 /// The folders listed so far, by path.
 type Folders = HashMap<PathBuf, Folder>;
 
+/// [`Path::is_file`], answered without asking the file system for the `.rs` files of the
+/// folders listed (`listed`).
+fn is_file(path: &Path, listed: &HashSet<PathBuf>) -> bool {
+    listed.contains(path) || path.is_file()
+}
+
 /// While `cargo metadata` runs (until `stop` says it answered): lists the folders under
 /// `root` (not hidden ones, nor target directories), and reads the module trees of each
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
 /// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
 /// the caller decides from cargo's answer, and reads what was missed.
-fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> (Folders, HashMap<PathBuf, Facts>) {
+fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
     let mut folders = Folders::new();
     let mut packages = Vec::new();
     let mut queue = vec![(root.to_owned(), 0)];
     while let Some((dir, depth)) = queue.pop() {
         if stop() {
-            return (folders, HashMap::new());
+            return ReadAhead::listed(folders, HashMap::new());
         }
         let folder = Folder::read(&dir);
         if depth > 0 && folder.cache_tag {
@@ -200,9 +216,11 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> (Folders, HashMap<
         }
         folders.insert(dir, folder);
     }
+    let listed = listed(&folders);
     let read = super::parallel_map(&packages, |dir| {
         let mut read = Vec::new();
-        super::modules::reachable(&guessed_roots(dir, &folders), |path| {
+        let is_file = |path: &Path| is_file(path, &listed);
+        super::modules::reachable(&guessed_roots(dir, &folders), &is_file, |path| {
             if stop() {
                 return None;
             }
@@ -214,7 +232,37 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> (Folders, HashMap<
         });
         read
     });
-    (folders, read.into_iter().flatten().collect())
+    ReadAhead {
+        folders,
+        listed,
+        known: read.into_iter().flatten().collect(),
+    }
+}
+
+/// What [`read_ahead`] learnt.
+struct ReadAhead {
+    folders: Folders,
+    /// The `.rs` files of `folders`.
+    listed: HashSet<PathBuf>,
+    /// What each file read tells, by path.
+    known: HashMap<PathBuf, Facts>,
+}
+
+impl ReadAhead {
+    fn listed(folders: Folders, known: HashMap<PathBuf, Facts>) -> Self {
+        ReadAhead {
+            listed: listed(&folders),
+            folders,
+            known,
+        }
+    }
+}
+
+fn listed(folders: &Folders) -> HashSet<PathBuf> {
+    folders
+        .values()
+        .flat_map(|folder| folder.rs_files.iter().cloned())
+        .collect()
 }
 
 /// The target roots cargo discovers by itself in the package at `dir`.
@@ -261,7 +309,7 @@ fn load_package(
     package: &Package,
     target_dir: &Path,
     (root_abs, root): (&Path, &Path),
-    folders: &Folders,
+    (folders, listed): (&Folders, &HashSet<PathBuf>),
     known: &HashMap<PathBuf, Facts>,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
@@ -286,7 +334,8 @@ fn load_package(
     let walked = walk_package(&package_dir, target_dir, folders);
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
     let mut read = Vec::new();
-    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, |path| {
+    let is_file = |path: &Path| is_file(path, listed);
+    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, &is_file, |path| {
         let path = normalize(path);
         if let Some(facts) = known.get(&path) {
             return facts.children.clone();
@@ -298,7 +347,7 @@ fn load_package(
     })
     .into_iter()
     .map(|path| normalize(&path))
-    .filter(|path| path.is_file() && !path.starts_with(target_dir))
+    .filter(|path| is_file(path) && !path.starts_with(target_dir))
     .collect();
     let mut paths = Vec::new();
     for path in walked {

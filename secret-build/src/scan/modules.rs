@@ -12,9 +12,11 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
 /// files, `build.rs`). `children_of` gives the [`Child`] references of a file (see
 /// [`children`]), `None` when the file cannot be read; the caller keeps what it learnt
-/// reading the file, so the file is read once.
+/// reading the file, so the file is read once. `is_file` is [`Path::is_file`], possibly
+/// answered from a folder listing.
 pub(crate) fn reachable(
     roots: &[PathBuf],
+    is_file: &dyn Fn(&Path) -> bool,
     mut children_of: impl FnMut(&Path) -> Option<Vec<Child>>,
 ) -> BTreeSet<PathBuf> {
     let mut seen = BTreeSet::new();
@@ -40,7 +42,7 @@ pub(crate) fn reachable(
         queue.extend(
             children
                 .iter()
-                .map(|child| child.resolve(&dir, &module_dir)),
+                .map(|child| child.resolve(&dir, &module_dir, is_file)),
         );
     }
     seen
@@ -74,7 +76,12 @@ pub(crate) enum Base {
 impl Child {
     /// The file and whether it resolves `mod` like a `mod.rs`, for a file in `dir` whose
     /// module folder is `module_dir`.
-    fn resolve(&self, dir: &Path, module_dir: &Path) -> (PathBuf, bool) {
+    fn resolve(
+        &self,
+        dir: &Path,
+        module_dir: &Path,
+        is_file: &dyn Fn(&Path) -> bool,
+    ) -> (PathBuf, bool) {
         let base = |base: &Base, under: &Path| {
             let base = match base {
                 Base::Dir => dir,
@@ -92,7 +99,7 @@ impl Child {
                 under,
                 name,
             } => {
-                let file = module_file(&base(at, under), name);
+                let file = module_file(&base(at, under), name, is_file);
                 let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
                 (file, mod_rs)
             }
@@ -114,15 +121,30 @@ pub(crate) fn children(text: &str) -> Vec<Child> {
         return Vec::new();
     }
     let mut found = Vec::new();
-    // Only the items holding a candidate are lexed (see `skim`); the whole file when it
-    // does not skim cleanly.
-    let masked = super::skim::item_ends(text)
-        .map(|ends| super::skim::mask(text, &ends, &positions))
-        .and_then(|masked| masked.parse::<TokenStream>().ok());
+    // Only the items holding a candidate are lexed, each run of them on its own (see
+    // `skim`); the whole file when it does not skim cleanly or they do not lex.
+    let items = super::skim::skim(text).and_then(|skimmed| {
+        let positions: Vec<usize> = positions
+            .iter()
+            .copied()
+            .filter(|&at| skimmed.in_code(at))
+            .collect();
+        super::skim::kept(&skimmed.ends, &positions)
+            .into_iter()
+            .map(|range| text[range].parse::<TokenStream>().ok())
+            .collect::<Option<Vec<_>>>()
+    });
     let dir = (Base::Dir, PathBuf::new());
     let module_dir = (Base::ModuleDir, PathBuf::new());
-    match masked.map_or_else(|| text.parse::<TokenStream>(), Ok) {
-        Ok(stream) => collect(stream, &dir, &module_dir, &mut found),
+    match items.map_or_else(
+        || text.parse::<TokenStream>().map(|stream| vec![stream]),
+        Ok,
+    ) {
+        Ok(streams) => {
+            for stream in streams {
+                collect(stream, &dir, &module_dir, &mut found);
+            }
+        }
         Err(_) => collect_lines(text, &mut found),
     }
     // No span of this file outlives `collect`: free the lexer's copy of the text.
@@ -253,9 +275,9 @@ fn collect(stream: TokenStream, dir: &Location, module_dir: &Location, found: &m
 }
 
 /// `module_dir/name.rs`, else `module_dir/name/mod.rs`.
-fn module_file(module_dir: &Path, name: &str) -> PathBuf {
+fn module_file(module_dir: &Path, name: &str, is_file: &dyn Fn(&Path) -> bool) -> PathBuf {
     let flat = module_dir.join(format!("{name}.rs"));
-    if flat.is_file() {
+    if is_file(&flat) {
         flat
     } else {
         module_dir.join(name).join("mod.rs")
@@ -317,7 +339,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let reached = reachable(&[dir.path().join("src/main.rs")], |path| {
+        let reached = reachable(&[dir.path().join("src/main.rs")], &Path::is_file, |path| {
             std::fs::read_to_string(path)
                 .ok()
                 .map(|text| children(&text))
