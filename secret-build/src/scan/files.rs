@@ -52,16 +52,16 @@ pub(crate) struct Facts {
 impl Facts {
     /// Reads `path` once: its module references and its scan for `secret!`.
     fn of(path: &Path) -> Facts {
-        match super::read_text(path) {
+        super::with_text(path, |text| match text {
             Ok(text) => Facts {
-                children: Some(super::modules::children(&text)),
-                outcome: super::scan_text(&text, &super::default_names()),
+                children: Some(super::modules::children(text)),
+                outcome: super::scan_text(text, &super::default_names()),
             },
             Err(message) => Facts {
                 children: None,
                 outcome: Outcome::Unreadable(message),
             },
-        }
+        })
     }
 }
 

@@ -22,9 +22,11 @@
 //!   and its invocations are recovered by lexing each one alone.
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
-//! - **Fast.** A cheap text test skips files that cannot contain a declaration before they
-//!   are lexed; in the remaining files only the top-level items the text test points at are
-//!   lexed (see [`skim`]), on all cores. Module discovery does the same for `mod name;`.
+//! - **Fast.** `cargo metadata` runs while the files under the root are read (see
+//!   [`files`]); each file is read once. A cheap text test skips files that cannot contain
+//!   a declaration before they are lexed; in the remaining files only the top-level items
+//!   holding a match in code are lexed (see [`skim`]), on all cores. Module discovery does
+//!   the same for `mod name;`.
 
 mod files;
 mod metadata;
@@ -346,20 +348,32 @@ fn default_names() -> BTreeSet<String> {
     ["secret".to_owned()].into()
 }
 
-/// The text of the file at `path`, or why it cannot be scanned.
-fn read_text(path: &Path) -> Result<String, String> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|_| "the file is not UTF-8; it was not scanned".to_owned()),
-        Err(error) => Err(format!("cannot read the file: {error}")),
+/// `f` of the text of the file at `path`, or of why it cannot be scanned. The file is read
+/// into a buffer each thread keeps: reading thousands of files then neither allocates nor
+/// touches fresh memory for each. `f` must not read another file this way.
+fn with_text<R>(path: &Path, f: impl FnOnce(Result<&str, String>) -> R) -> R {
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
+        match read {
+            Ok(_) => match std::str::from_utf8(buffer) {
+                Ok(text) => f(Ok(text)),
+                Err(_) => f(Err("the file is not UTF-8; it was not scanned".to_owned())),
+            },
+            Err(error) => f(Err(format!("cannot read the file: {error}"))),
+        }
+    })
 }
 
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
-    match read_text(path) {
-        Ok(text) => scan_text(&text, names),
+    with_text(path, |text| match text {
+        Ok(text) => scan_text(text, names),
         Err(message) => Outcome::Unreadable(message),
-    }
+    })
 }
 
 /// The scan of one file's `text` for `names`.
