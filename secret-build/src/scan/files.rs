@@ -453,3 +453,82 @@ fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf
     paths.sort();
     paths
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn write(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    /// What the early pass guesses (targets cargo would discover, files under the root) is
+    /// wrong here on purpose: cargo's answer decides.
+    #[test]
+    fn targets_and_members_come_from_cargo_not_from_the_guesses_of_the_early_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "ws/Cargo.toml",
+                    "[workspace]\nresolver = \"2\"\nmembers = [\"app\", \"../outside\"]\n\
+                     exclude = [\"tools\"]\n",
+                ),
+                (
+                    "ws/app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                     [lib]\npath = \"code/lib.rs\"\n",
+                ),
+                (
+                    "ws/app/code/lib.rs",
+                    "mod inner;\nstatic A: S = secret!(\"InLib\");\n",
+                ),
+                (
+                    "ws/app/code/inner.rs",
+                    "static B: S = secret!(\"Inner\");\n",
+                ),
+                // Where cargo would look without `[lib] path`: not compiled here.
+                (
+                    "ws/app/src/lib.rs",
+                    "static C: S = secret!(\"NotCompiled\");\n",
+                ),
+                // A package under the root that is no member.
+                (
+                    "ws/tools/Cargo.toml",
+                    "[package]\nname = \"tools\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+                ),
+                (
+                    "ws/tools/src/lib.rs",
+                    "static E: S = secret!(\"NotAMember\");\n",
+                ),
+                // A member outside the root.
+                (
+                    "outside/Cargo.toml",
+                    "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                     workspace = \"../ws\"\n",
+                ),
+                (
+                    "outside/src/lib.rs",
+                    "static D: S = secret!(\"Outside\");\n",
+                ),
+            ],
+        );
+        let ws = dir.path().join("ws");
+        let report = super::super::scan_workspace(&ws).unwrap();
+        let mut names: Vec<&str> = report
+            .declarations
+            .iter()
+            .map(|declaration| declaration.name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["InLib", "Inner", "Outside"]);
+        assert_eq!(report.packages, ["app", "outside"]);
+        assert_eq!(report.unreached, [Path::new("app/src/lib.rs")]);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
