@@ -23,10 +23,10 @@
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
 //! - **Fast.** `cargo metadata` runs while the files under the root are read (see
-//!   [`files`]); each file is read once. A cheap text test skips files that cannot contain
-//!   a declaration before they are lexed; in the remaining files only the top-level items
-//!   holding a match in code are lexed (see [`skim`]), on all cores. Module discovery does
-//!   the same for `mod name;`.
+//!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
+//!   contain a declaration before they are lexed; in the remaining files only the top-level
+//!   items holding a match in code are lexed (see [`skim`]), on all cores. Module discovery
+//!   does the same for `mod name;`.
 
 mod files;
 mod metadata;
