@@ -134,6 +134,12 @@ def gen(*args):
 
 # --- 1. scan against rg + cargo metadata -------------------------------------------------
 
+# The check asks cargo for the workspace's target directory and skips what is under it: a
+# CARGO_TARGET_DIR from the caller (the generated workspaces sit under the target directory
+# by default) would make it skip every file.
+CHECK_ENV = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+
+
 def check_cmd(args, workspace):
     return [args.xtask, "check-secrets", "--workspace", workspace, "--env", "local",
             "--format", "json"]
@@ -151,7 +157,7 @@ def meta_cmd(workspace):
 
 
 def found_declarations(args, workspace):
-    proc = run(check_cmd(args, workspace), capture=True)
+    proc = run(check_cmd(args, workspace), env=CHECK_ENV, capture=True)
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -168,7 +174,7 @@ def bench_scan(args, results):
     declared = len({d.get("name") for d in report.get("declarations", [])}) \
         if isinstance(report.get("declarations"), list) else None
     samples, rounds = interleaved({
-        "check": {"cmd": check_cmd(args, workspace)},
+        "check": {"cmd": check_cmd(args, workspace), "env": CHECK_ENV},
         "rg": {"cmd": rg_cmd(workspace)},
         "metadata": {"cmd": meta_cmd(workspace)},
     }, args.runs, args.warmup)
@@ -181,7 +187,7 @@ def bench_scan(args, results):
         "metadata_s": med(samples["metadata"]),
         "ratio": med(samples["check"]) / (med(samples["rg"]) + med(samples["metadata"])),
         "ratio_per_round_median": med(per_round),
-        "check_rss_kib": peak_rss_kib(check_cmd(args, workspace)),
+        "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), CHECK_ENV),
         "rg_rss_kib": peak_rss_kib(rg_cmd(workspace)),
         "runs": args.runs,
     }
@@ -198,7 +204,7 @@ def bench_scaling(args, results):
             f"{info['bytes'] / 1e6:.1f} MB")
         runs = max(3, args.runs // 2) if crates >= 1000 else args.runs
         samples, _ = interleaved({
-            "check": {"cmd": check_cmd(args, workspace)},
+            "check": {"cmd": check_cmd(args, workspace), "env": CHECK_ENV},
             "rg": {"cmd": rg_cmd(workspace)},
             "metadata": {"cmd": meta_cmd(workspace)},
         }, runs, args.warmup)
@@ -212,7 +218,7 @@ def bench_scaling(args, results):
             "metadata_s": meta,
             "us_per_mb": check * 1e6 / mb,
             "us_per_mb_without_metadata": (check - meta) * 1e6 / mb,
-            "check_rss_kib": peak_rss_kib(check_cmd(args, workspace)),
+            "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), CHECK_ENV),
             "runs": runs,
         })
         if not args.keep:

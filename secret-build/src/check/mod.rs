@@ -224,12 +224,7 @@ pub fn search_leaks(
     if identities.is_empty() {
         return Err(CheckError::NoIdentity(identities.source().to_string()));
     }
-    let target_dir = cargo_metadata::MetadataCommand::new()
-        .manifest_path(root.join("Cargo.toml"))
-        .no_deps()
-        .exec()
-        .map(|metadata| metadata.target_directory.into_std_path_buf())
-        .unwrap_or_else(|_| root.join("target"));
+    let target_dir = crate::scan::target_directory(root).unwrap_or_else(|| root.join("target"));
     let search = leaks::find(root, &target_dir, &identities)
         .map_err(|error| CheckError::File(error.report()))?;
     let found = search.diagnostics();

@@ -1,12 +1,19 @@
 //! Which files the scanner reads: the member packages and targets `cargo metadata` reports,
 //! and the `.rs` files in each member's folder.
+//!
+//! `cargo metadata` takes a while on a large workspace (it reads every member's manifest),
+//! so it runs on a thread of its own while the `.rs` files under the workspace root are
+//! read and looked at once each ([`Facts`]: the files a file names, and the scan of its
+//! text for `secret!`). When cargo answers, the members, targets and module trees decide
+//! which of those files count, exactly as if they were read then; a file the early pass
+//! did not get to, or that lies outside the root, is read then.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::MetadataCommand;
-
-use super::ScanError;
+use super::metadata::{Metadata, Package};
+use super::modules::Child;
+use super::{Outcome, ScanError};
 
 /// A source file to scan.
 #[derive(Debug, Clone)]
@@ -19,9 +26,6 @@ pub(crate) struct SourceFile {
     pub(crate) package: usize,
     /// The target kind the file most likely belongs to.
     pub(crate) target_kind: String,
-    /// Whether the text pre-filter for `secret` passed when module discovery read the file
-    /// (true when it could not be read then: the scan reports why).
-    pub(crate) may_declare: bool,
 }
 
 /// The member packages and their files.
@@ -31,8 +35,34 @@ pub(crate) struct Workspace {
     /// Each member's dependencies on other members.
     pub(crate) dependencies: BTreeMap<String, Vec<super::packages::Dependency>>,
     pub(crate) files: Vec<SourceFile>,
+    /// The scan of each file of [`Workspace::files`] for `secret` (the same order).
+    pub(crate) outcomes: Vec<Outcome>,
     /// `.rs` files in member folders that no target's module tree reaches.
     pub(crate) unreached: Vec<PathBuf>,
+}
+
+/// What one reading of a file tells: the files it names and its scan for `secret`.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    /// `None` when the file cannot be read as text (module discovery passes it by).
+    children: Option<Vec<Child>>,
+    outcome: Outcome,
+}
+
+impl Facts {
+    /// Reads `path` once: its module references and its scan for `secret!`.
+    fn of(path: &Path) -> Facts {
+        super::with_text(path, |text| match text {
+            Ok(text) => Facts {
+                children: Some(super::modules::children(text)),
+                outcome: super::scan_text(text, &super::default_names()),
+            },
+            Err(message) => Facts {
+                children: None,
+                outcome: Outcome::Unreadable(message),
+            },
+        })
+    }
 }
 
 /// A target root: its kind and the folder it lives in.
@@ -44,44 +74,56 @@ struct TargetRoot {
 
 impl Workspace {
     pub(crate) fn load(root: &Path) -> Result<Self, ScanError> {
-        let metadata = MetadataCommand::new()
-            .manifest_path(root.join("Cargo.toml"))
-            .no_deps()
-            .exec()
-            .map_err(|error| ScanError::Metadata {
-                root: root.to_owned(),
-                message: match error {
-                    cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_owned(),
-                    other => other.to_string(),
-                },
-            })?;
-        let target_dir = PathBuf::from(metadata.target_directory.as_std_path());
+        let pending = Metadata::spawn(root);
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-        let mut members = metadata.workspace_packages();
+        // While cargo reads the manifests: the files under the root, until cargo answers.
+        let ReadAhead {
+            folders,
+            listed,
+            mut known,
+        } = read_ahead(&root_abs, || pending.is_finished());
+        let metadata = pending.wait().map_err(|message| ScanError::Metadata {
+            root: root.to_owned(),
+            message,
+        })?;
+        let target_dir = metadata.target_directory;
+        let mut members: Vec<&Package> = metadata.members.iter().collect();
         members.sort_by(|a, b| a.name.cmp(&b.name));
-        // Walking and module discovery read every file: one package per task, on all cores.
+        // Walking and module discovery: one package per task, on all cores.
         let loaded = super::parallel_map(&members, |package| {
-            load_package(package, &target_dir, &root_abs, root)
+            load_package(
+                package,
+                &target_dir,
+                (&root_abs, root),
+                (&folders, &listed),
+                &known,
+            )
         });
         let mut packages = Vec::new();
         let mut files = Vec::new();
+        let mut outcomes = Vec::new();
         let mut seen = BTreeSet::new();
         let mut unreached = Vec::new();
         for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
-            packages.push(package.name.to_string());
+            packages.push(package.name.clone());
             unreached.extend(loaded.unreached);
-            for (path, target_kind, may_declare) in loaded.files {
+            known.extend(loaded.read);
+            for (path, target_kind) in loaded.files {
                 if !seen.insert(path.clone()) {
                     continue;
                 }
+                let outcome = match known.remove(&path) {
+                    Some(facts) => facts.outcome,
+                    None => Facts::of(&path).outcome,
+                };
                 let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
                     path,
                     display_path,
                     package: index,
                     target_kind,
-                    may_declare,
                 });
+                outcomes.push(outcome);
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
@@ -89,54 +131,223 @@ impl Workspace {
             packages,
             dependencies,
             files,
+            outcomes,
             unreached,
         })
     }
 }
 
-/// One package's files (path, target kind, pre-filter result) and unreached files.
+/// One folder's entries, listed once.
+#[derive(Debug, Default, Clone)]
+struct Folder {
+    /// Its `.rs` files (regular files, not links).
+    rs_files: Vec<PathBuf>,
+    /// Its sub-folders (not links).
+    folders: Vec<PathBuf>,
+    /// Whether it holds a `Cargo.toml` file: a package.
+    manifest: bool,
+    /// Whether it holds a `CACHEDIR.TAG` file, as cargo's target directories do.
+    cache_tag: bool,
+}
+
+impl Folder {
+    fn read(dir: &Path) -> Folder {
+        let mut folder = Folder::default();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return folder;
+        };
+        for entry in entries.flatten() {
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            // A link to a file counts as the file, as `Path::is_file` has it.
+            let is_file = || file_type.is_file() || entry.path().is_file();
+            if file_type.is_dir() {
+                folder.folders.push(entry.path());
+            } else if name == "Cargo.toml" {
+                folder.manifest = is_file();
+            } else if name == "CACHEDIR.TAG" {
+                folder.cache_tag = is_file();
+            } else if file_type.is_file() && Path::new(&name).extension().is_some_and(|e| e == "rs")
+            {
+                folder.rs_files.push(entry.path());
+            }
+        }
+        folder
+    }
+}
+
+/// The folders listed so far, by path.
+type Folders = HashMap<PathBuf, Folder>;
+
+/// [`Path::is_file`], answered without asking the file system for the `.rs` files of the
+/// folders listed (`listed`).
+fn is_file(path: &Path, listed: &HashSet<PathBuf>) -> bool {
+    listed.contains(path) || path.is_file()
+}
+
+/// While `cargo metadata` runs (until `stop` says it answered): lists the folders under
+/// `root` (not hidden ones, nor target directories), and reads the module trees of each
+/// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
+/// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
+/// the caller decides from cargo's answer, and reads what was missed.
+fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
+    let mut folders = Folders::new();
+    let mut packages = Vec::new();
+    let mut queue = vec![(root.to_owned(), 0)];
+    while let Some((dir, depth)) = queue.pop() {
+        if stop() {
+            return ReadAhead::listed(folders, HashMap::new());
+        }
+        let folder = Folder::read(&dir);
+        if depth > 0 && folder.cache_tag {
+            folders.insert(dir, folder);
+            continue;
+        }
+        for sub in &folder.folders {
+            let name = sub.file_name().unwrap_or_default().as_encoded_bytes();
+            if !(name.starts_with(b".") || (depth == 0 && name == b"target")) {
+                queue.push((sub.clone(), depth + 1));
+            }
+        }
+        if folder.manifest {
+            packages.push(dir.clone());
+        }
+        folders.insert(dir, folder);
+    }
+    let listed = listed(&folders);
+    let read = super::parallel_map(&packages, |dir| {
+        let mut read = Vec::new();
+        let is_file = |path: &Path| is_file(path, &listed);
+        super::modules::reachable(&guessed_roots(dir, &folders), &is_file, |path| {
+            if stop() {
+                return None;
+            }
+            let path = normalize(path);
+            let facts = Facts::of(&path);
+            let children = facts.children.clone();
+            read.push((path, facts));
+            children
+        });
+        read
+    });
+    ReadAhead {
+        folders,
+        listed,
+        known: read.into_iter().flatten().collect(),
+    }
+}
+
+/// What [`read_ahead`] learnt.
+struct ReadAhead {
+    folders: Folders,
+    /// The `.rs` files of `folders`.
+    listed: HashSet<PathBuf>,
+    /// What each file read tells, by path.
+    known: HashMap<PathBuf, Facts>,
+}
+
+impl ReadAhead {
+    fn listed(folders: Folders, known: HashMap<PathBuf, Facts>) -> Self {
+        ReadAhead {
+            listed: listed(&folders),
+            folders,
+            known,
+        }
+    }
+}
+
+fn listed(folders: &Folders) -> HashSet<PathBuf> {
+    folders
+        .values()
+        .flat_map(|folder| folder.rs_files.iter().cloned())
+        .collect()
+}
+
+/// The target roots cargo discovers by itself in the package at `dir`.
+fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
+    let rs_files = |dir: &Path| folders.get(dir).map_or(&[][..], |f| &f.rs_files[..]);
+    let mut roots = Vec::new();
+    let src = dir.join("src");
+    for (folder, names) in [(dir, &["build.rs"][..]), (&src, &["lib.rs", "main.rs"])] {
+        roots.extend(
+            rs_files(folder)
+                .iter()
+                .filter(|path| names.iter().any(|name| path.ends_with(name)))
+                .cloned(),
+        );
+    }
+    for folder in [
+        src.join("bin"),
+        dir.join("tests"),
+        dir.join("examples"),
+        dir.join("benches"),
+    ] {
+        roots.extend(rs_files(&folder).iter().cloned());
+        for sub in folders.get(&folder).map_or(&[][..], |f| &f.folders[..]) {
+            roots.extend(
+                rs_files(sub)
+                    .iter()
+                    .filter(|path| path.ends_with("main.rs"))
+                    .cloned(),
+            );
+        }
+    }
+    roots
+}
+
+/// One package's files (path, target kind), unreached files, and the files read for it
+/// that the early pass had not read.
 struct LoadedPackage {
-    files: Vec<(PathBuf, String, bool)>,
+    files: Vec<(PathBuf, String)>,
     unreached: Vec<PathBuf>,
+    read: Vec<(PathBuf, Facts)>,
 }
 
 fn load_package(
-    package: &cargo_metadata::Package,
+    package: &Package,
     target_dir: &Path,
-    root_abs: &Path,
-    root: &Path,
+    (root_abs, root): (&Path, &Path),
+    (folders, listed): (&Folders, &HashSet<PathBuf>),
+    known: &HashMap<PathBuf, Facts>,
 ) -> LoadedPackage {
-    let default_names: BTreeSet<String> = ["secret".to_owned()].into();
     let mut unreached = Vec::new();
     let package_dir = package
         .manifest_path
         .parent()
-        .map(|dir| dir.as_std_path().to_owned())
+        .map(Path::to_owned)
         .unwrap_or_default();
     let roots: Vec<TargetRoot> = package
         .targets
         .iter()
-        .map(|target| {
-            let src_path = target.src_path.as_std_path().to_owned();
-            TargetRoot {
-                kind: target_kind(target),
-                dir: src_path.parent().map(Path::to_owned).unwrap_or_default(),
-                src_path,
-            }
+        .map(|target| TargetRoot {
+            kind: target_kind(target.kind.as_deref()),
+            dir: target
+                .src_path
+                .parent()
+                .map(Path::to_owned)
+                .unwrap_or_default(),
+            src_path: target.src_path.clone(),
         })
         .collect();
-    let walked = walk_package(&package_dir, target_dir);
+    let walked = walk_package(&package_dir, target_dir, folders);
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
-    let mut prefilter = BTreeMap::new();
-    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, |path, text| {
-        prefilter.insert(
-            normalize(path),
-            super::tokens::may_declare(text, &default_names),
-        );
+    let mut read = Vec::new();
+    let is_file = |path: &Path| is_file(path, listed);
+    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, &is_file, |path| {
+        let path = normalize(path);
+        if let Some(facts) = known.get(&path) {
+            return facts.children.clone();
+        }
+        let facts = Facts::of(&path);
+        let children = facts.children.clone();
+        read.push((path, facts));
+        children
     })
     .into_iter()
     .map(|path| normalize(&path))
-    .filter(|path| path.is_file() && !path.starts_with(target_dir))
+    .filter(|path| is_file(path) && !path.starts_with(target_dir))
     .collect();
     let mut paths = Vec::new();
     for path in walked {
@@ -156,11 +367,14 @@ fn load_package(
         .into_iter()
         .map(|path| {
             let target_kind = kind_for(&path, &roots);
-            let may_declare = prefilter.get(&path).copied().unwrap_or(true);
-            (path, target_kind, may_declare)
+            (path, target_kind)
         })
         .collect();
-    LoadedPackage { files, unreached }
+    LoadedPackage {
+        files,
+        unreached,
+        read,
+    }
 }
 
 /// `path` relative to the workspace root when inside it.
@@ -172,7 +386,7 @@ fn relative(path: &Path, root_abs: &Path, root: &Path) -> PathBuf {
 }
 
 /// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for component in path.components() {
@@ -187,20 +401,14 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn target_kind(target: &cargo_metadata::Target) -> String {
-    use cargo_metadata::TargetKind;
-    let kind = target.kind.first();
+/// The kind of a target as the scan reports it: every library kind (`rlib`, `proc-macro`,
+/// ...) is `lib`.
+fn target_kind(kind: Option<&str>) -> String {
     match kind {
-        Some(
-            TargetKind::Lib
-            | TargetKind::RLib
-            | TargetKind::DyLib
-            | TargetKind::CDyLib
-            | TargetKind::StaticLib
-            | TargetKind::ProcMacro,
-        ) => "lib".to_owned(),
-        Some(kind) => kind.to_string(),
-        None => "lib".to_owned(),
+        None | Some("lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro") => {
+            "lib".to_owned()
+        }
+        Some(kind) => kind.to_owned(),
     }
 }
 
@@ -219,28 +427,108 @@ fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
 }
 
 /// The `.rs` files under `dir`, sorted, skipping the target directory, hidden folders and
-/// folders holding another package.
-fn walk_package(dir: &Path, target_dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            if entry.depth() == 0 || !entry.file_type().is_dir() {
-                return true;
+/// folders holding another package. Folders already listed are not listed again.
+fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf> {
+    let list = |dir: &Path| match folders.get(dir) {
+        Some(folder) => std::borrow::Cow::Borrowed(folder),
+        None => std::borrow::Cow::Owned(Folder::read(dir)),
+    };
+    let mut paths = Vec::new();
+    let mut queue = vec![(dir.to_owned(), 0)];
+    while let Some((dir, depth)) = queue.pop() {
+        let folder = list(&dir);
+        paths.extend(folder.rs_files.iter().cloned());
+        for sub in &folder.folders {
+            let name = sub.file_name().unwrap_or_default().as_encoded_bytes();
+            if name.starts_with(b".")
+                || sub == target_dir
+                || (depth == 0 && name == b"target")
+                || list(sub).manifest
+            {
+                continue;
             }
-            let name = entry.file_name().to_string_lossy();
-            !(name.starts_with('.')
-                || entry.path() == target_dir
-                || (entry.depth() == 1 && name == "target")
-                || entry.path().join("Cargo.toml").is_file())
-        })
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry.file_type().is_file() && entry.path().extension().is_some_and(|ext| ext == "rs")
-        })
-        .map(|entry| entry.into_path())
-        .collect();
+            queue.push((sub.clone(), depth + 1));
+        }
+    }
     paths.sort();
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn write(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    /// What the early pass guesses (targets cargo would discover, files under the root) is
+    /// wrong here on purpose: cargo's answer decides.
+    #[test]
+    fn targets_and_members_come_from_cargo_not_from_the_guesses_of_the_early_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "ws/Cargo.toml",
+                    "[workspace]\nresolver = \"2\"\nmembers = [\"app\", \"../outside\"]\n\
+                     exclude = [\"tools\"]\n",
+                ),
+                (
+                    "ws/app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                     [lib]\npath = \"code/lib.rs\"\n",
+                ),
+                (
+                    "ws/app/code/lib.rs",
+                    "mod inner;\nstatic A: S = secret!(\"InLib\");\n",
+                ),
+                (
+                    "ws/app/code/inner.rs",
+                    "static B: S = secret!(\"Inner\");\n",
+                ),
+                // Where cargo would look without `[lib] path`: not compiled here.
+                (
+                    "ws/app/src/lib.rs",
+                    "static C: S = secret!(\"NotCompiled\");\n",
+                ),
+                // A package under the root that is no member.
+                (
+                    "ws/tools/Cargo.toml",
+                    "[package]\nname = \"tools\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+                ),
+                (
+                    "ws/tools/src/lib.rs",
+                    "static E: S = secret!(\"NotAMember\");\n",
+                ),
+                // A member outside the root.
+                (
+                    "outside/Cargo.toml",
+                    "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                     workspace = \"../ws\"\n",
+                ),
+                (
+                    "outside/src/lib.rs",
+                    "static D: S = secret!(\"Outside\");\n",
+                ),
+            ],
+        );
+        let ws = dir.path().join("ws");
+        let report = super::super::scan_workspace(&ws).unwrap();
+        let mut names: Vec<&str> = report
+            .declarations
+            .iter()
+            .map(|declaration| declaration.name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["InLib", "Inner", "Outside"]);
+        assert_eq!(report.packages, ["app", "outside"]);
+        assert_eq!(report.unreached, [Path::new("app/src/lib.rs")]);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
 }

@@ -22,11 +22,14 @@
 //!   and its invocations are recovered by lexing each one alone.
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
-//! - **Fast.** A cheap text test skips files that cannot contain a declaration before they
-//!   are lexed; in the remaining files only the top-level items the text test points at are
-//!   lexed (see [`skim`]), on all cores. Module discovery does the same for `mod name;`.
+//! - **Fast.** `cargo metadata` runs while the files under the root are read (see
+//!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
+//!   contain a declaration before they are lexed; in the remaining files only the top-level
+//!   items holding a match in code are lexed (see [`skim`]), on all cores. Module discovery
+//!   does the same for `mod name;`.
 
 mod files;
+mod metadata;
 mod modules;
 mod packages;
 mod skim;
@@ -37,7 +40,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use files::SourceFile;
+#[cfg(feature = "cli")]
+pub(crate) use metadata::target_directory;
 pub use packages::{Dependency, PackageError, Selection};
 use tokens::Found;
 
@@ -157,14 +161,11 @@ pub enum ScanError {
 
 /// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is).
 pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
-    let workspace = files::Workspace::load(root)?;
-    let default_names: BTreeSet<String> = ["secret".to_owned()].into();
+    let mut workspace = files::Workspace::load(root)?;
 
-    // Pass 1: every file, looking for `secret!` and renamed imports of `secret`.
-    // Module discovery already ran the text pre-filter for `secret` on every file it read.
-    let first = scan_files(&workspace.files, |file| {
-        file.may_declare.then_some(&default_names)
-    });
+    // Pass 1, done while loading the workspace: every file, looking for `secret!` and
+    // renamed imports of `secret`.
+    let first = std::mem::take(&mut workspace.outcomes);
     let mut aliases: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (file, result) in workspace.files.iter().zip(&first) {
         if let Outcome::Scanned(scan) = result {
@@ -179,7 +180,10 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     let second = if aliases.is_empty() {
         Vec::new()
     } else {
-        scan_files(&workspace.files, |file| aliases.get(&file.package))
+        parallel_map(&workspace.files, |file| match aliases.get(&file.package) {
+            Some(names) => scan_file(&file.path, names),
+            None => Outcome::Skipped,
+        })
     };
 
     let mut report = ScanReport {
@@ -280,24 +284,13 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
 
 /// What scanning one file gave.
 #[derive(Debug)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// The pre-filter ruled it out (or it has no names to look for).
     Skipped,
     Unreadable(String),
     /// The file does not lex; the invocations recovered one by one.
     Unlexable(String, tokens::FileScan),
     Scanned(tokens::FileScan),
-}
-
-/// Scans `files` on all cores, looking for the names `names_for` gives each file.
-fn scan_files<'n>(
-    files: &[SourceFile],
-    names_for: impl Fn(&SourceFile) -> Option<&'n BTreeSet<String>> + Sync,
-) -> Vec<Outcome> {
-    parallel_map(files, |file| match names_for(file) {
-        Some(names) => scan_file(&file.path, names),
-        None => Outcome::Skipped,
-    })
 }
 
 /// `f` over `items` on all cores (items taken one at a time), results in order.
@@ -350,20 +343,45 @@ pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
         .map_err(|(message, _)| message)
 }
 
+/// The names the scan looks for outside packages that rename `secret`.
+fn default_names() -> BTreeSet<String> {
+    ["secret".to_owned()].into()
+}
+
+/// `f` of the text of the file at `path`, or of why it cannot be scanned. The file is read
+/// into a buffer each thread keeps: reading thousands of files then neither allocates nor
+/// touches fresh memory for each. `f` must not read another file this way.
+fn with_text<R>(path: &Path, f: impl FnOnce(Result<&str, String>) -> R) -> R {
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
+        match read {
+            Ok(_) => match std::str::from_utf8(buffer) {
+                Ok(text) => f(Ok(text)),
+                Err(_) => f(Err("the file is not UTF-8; it was not scanned".to_owned())),
+            },
+            Err(error) => f(Err(format!("cannot read the file: {error}"))),
+        }
+    })
+}
+
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                return Outcome::Unreadable("the file is not UTF-8; it was not scanned".to_owned());
-            }
-        },
-        Err(error) => return Outcome::Unreadable(format!("cannot read the file: {error}")),
-    };
-    if !tokens::may_declare(&text, names) {
+    with_text(path, |text| match text {
+        Ok(text) => scan_text(text, names),
+        Err(message) => Outcome::Unreadable(message),
+    })
+}
+
+/// The scan of one file's `text` for `names`.
+fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
+    if !tokens::may_declare(text, names) {
         return Outcome::Skipped;
     }
-    let scanned = tokens::scan_text(&text, names);
+    let scanned = tokens::scan_text(text, names);
     // The results hold lines and columns, no spans: free the lexer's copy of the text, so
     // memory stays flat however many files a thread lexes.
     proc_macro2::extra::invalidate_current_thread_spans();

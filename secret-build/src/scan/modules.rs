@@ -10,11 +10,14 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
-/// files, `build.rs`). `visit` sees the text of each file read on the way, so the caller
-/// can test it without reading it again.
+/// files, `build.rs`). `children_of` gives the [`Child`] references of a file (see
+/// [`children`]), `None` when the file cannot be read; the caller keeps what it learnt
+/// reading the file, so the file is read once. `is_file` is [`Path::is_file`], possibly
+/// answered from a folder listing.
 pub(crate) fn reachable(
     roots: &[PathBuf],
-    mut visit: impl FnMut(&Path, &str),
+    is_file: &dyn Fn(&Path) -> bool,
+    mut children_of: impl FnMut(&Path) -> Option<Vec<Child>>,
 ) -> BTreeSet<PathBuf> {
     let mut seen = BTreeSet::new();
     // (file, whether it resolves `mod` like a crate root or `mod.rs`)
@@ -23,12 +26,10 @@ pub(crate) fn reachable(
         if !seen.insert(file.clone()) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Some(children) = children_of(&file) else {
             continue;
         };
-        visit(&file, &text);
-        let positions = child_candidates(&text);
-        if positions.is_empty() {
+        if children.is_empty() {
             continue;
         }
         let dir = file.parent().map(Path::to_owned).unwrap_or_default();
@@ -38,21 +39,117 @@ pub(crate) fn reachable(
         } else {
             dir.join(file.file_stem().unwrap_or_default())
         };
-        let mut found = Vec::new();
-        // Only the items holding a candidate are lexed (see `skim`); the whole file when it
-        // does not skim cleanly.
-        let masked = super::skim::item_ends(&text)
-            .map(|ends| super::skim::mask(&text, &ends, &positions))
-            .and_then(|masked| masked.parse::<TokenStream>().ok());
-        match masked.map_or_else(|| text.parse::<TokenStream>(), Ok) {
-            Ok(stream) => collect(stream, &dir, &module_dir, &mut found),
-            Err(_) => collect_lines(&text, &module_dir, &mut found),
-        }
-        // No span of this file outlives `collect`: free the lexer's copy of the text.
-        proc_macro2::extra::invalidate_current_thread_spans();
-        queue.extend(found);
+        queue.extend(
+            children
+                .iter()
+                .map(|child| child.resolve(&dir, &module_dir, is_file)),
+        );
     }
     seen
+}
+
+/// A file another file names, before that file's place in a module tree is known: the
+/// same text gives other paths as a crate root, a `mod.rs` or a `name.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Child {
+    /// `mod name;`: `name.rs` or `name/mod.rs` in the module folder joined with `under`.
+    Mod {
+        base: Base,
+        under: PathBuf,
+        name: String,
+    },
+    /// `#[path = "..."] mod name;`: the path, joined to `base` and `under`.
+    PathMod { base: Base, under: PathBuf },
+    /// `include!("...")`: the path, joined to `base` and `under`.
+    Include { base: Base, under: PathBuf },
+}
+
+/// What a [`Child`]'s path is relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Base {
+    /// The folder of the file (where `#[path]` and `include!` paths start).
+    Dir,
+    /// The file's module folder (where `mod name;` looks).
+    ModuleDir,
+}
+
+impl Child {
+    /// The file and whether it resolves `mod` like a `mod.rs`, for a file in `dir` whose
+    /// module folder is `module_dir`.
+    fn resolve(
+        &self,
+        dir: &Path,
+        module_dir: &Path,
+        is_file: &dyn Fn(&Path) -> bool,
+    ) -> (PathBuf, bool) {
+        let base = |base: &Base, under: &Path| {
+            let base = match base {
+                Base::Dir => dir,
+                Base::ModuleDir => module_dir,
+            };
+            if under.as_os_str().is_empty() {
+                base.to_owned()
+            } else {
+                base.join(under)
+            }
+        };
+        match self {
+            Child::Mod {
+                base: at,
+                under,
+                name,
+            } => {
+                let file = module_file(&base(at, under), name, is_file);
+                let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+                (file, mod_rs)
+            }
+            Child::PathMod { base: at, under } => {
+                let file = base(at, under);
+                let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+                (file, mod_rs)
+            }
+            Child::Include { base: at, under } => (base(at, under), true),
+        }
+    }
+}
+
+/// The files `text` names through `mod name;`, `#[path]` and `include!`, wherever the file
+/// sits in a module tree.
+pub(crate) fn children(text: &str) -> Vec<Child> {
+    let positions = child_candidates(text);
+    if positions.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    // Only the items holding a candidate are lexed, each run of them on its own (see
+    // `skim`); the whole file when it does not skim cleanly or they do not lex.
+    let items = super::skim::skim(text).and_then(|skimmed| {
+        let positions: Vec<usize> = positions
+            .iter()
+            .copied()
+            .filter(|&at| skimmed.in_code(at))
+            .collect();
+        super::skim::kept(&skimmed.ends, &positions)
+            .into_iter()
+            .map(|range| text[range].parse::<TokenStream>().ok())
+            .collect::<Option<Vec<_>>>()
+    });
+    let dir = (Base::Dir, PathBuf::new());
+    let module_dir = (Base::ModuleDir, PathBuf::new());
+    match items.map_or_else(
+        || text.parse::<TokenStream>().map(|stream| vec![stream]),
+        Ok,
+    ) {
+        Ok(streams) => {
+            for stream in streams {
+                collect(stream, &dir, &module_dir, &mut found);
+            }
+        }
+        Err(_) => collect_lines(text, &mut found),
+    }
+    // No span of this file outlives `collect`: free the lexer's copy of the text.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    found
 }
 
 /// Where `text` may name another file: an out-of-line `mod name;` or an `include!`, found
@@ -101,9 +198,12 @@ fn child_candidates(text: &str) -> Vec<usize> {
     positions
 }
 
+/// A folder, relative to the file's folder or module folder.
+type Location = (Base, PathBuf);
+
 /// `dir` is where `#[path]` and `include!` paths are relative to; `module_dir` is where
 /// `mod name;` looks for `name.rs` and `name/mod.rs`.
-fn collect(stream: TokenStream, dir: &Path, module_dir: &Path, found: &mut Vec<(PathBuf, bool)>) {
+fn collect(stream: TokenStream, dir: &Location, module_dir: &Location, found: &mut Vec<Child>) {
     let tokens: Vec<TokenTree> = stream.into_iter().collect();
     let mut path_attr: Option<String> = None;
     let mut i = 0;
@@ -127,19 +227,24 @@ fn collect(stream: TokenStream, dir: &Path, module_dir: &Path, found: &mut Vec<(
                     let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
                     match tokens.get(i + 2) {
                         Some(TokenTree::Punct(punct)) if punct.as_char() == ';' => {
-                            let file = match path_attr.take() {
-                                Some(path) => dir.join(path),
-                                None => module_file(module_dir, &name),
-                            };
-                            let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-                            found.push((file, mod_rs));
+                            found.push(match path_attr.take() {
+                                Some(path) => Child::PathMod {
+                                    base: dir.0,
+                                    under: dir.1.join(path),
+                                },
+                                None => Child::Mod {
+                                    base: module_dir.0,
+                                    under: module_dir.1.clone(),
+                                    name,
+                                },
+                            });
                             i += 3;
                             continue;
                         }
                         Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace => {
                             let inner = match path_attr.take() {
-                                Some(path) => dir.join(path),
-                                None => module_dir.join(&name),
+                                Some(path) => (dir.0, dir.1.join(path)),
+                                None => (module_dir.0, module_dir.1.join(&name)),
                             };
                             collect(group.stream(), &inner, &inner, found);
                             i += 3;
@@ -156,7 +261,10 @@ fn collect(stream: TokenStream, dir: &Path, module_dir: &Path, found: &mut Vec<(
                     && let Some(TokenTree::Literal(literal)) = group.stream().into_iter().next()
                     && let syn::Lit::Str(path) = syn::Lit::new(literal)
                 {
-                    found.push((dir.join(path.value()), true));
+                    found.push(Child::Include {
+                        base: dir.0,
+                        under: dir.1.join(path.value()),
+                    });
                 }
             }
             TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => path_attr = None,
@@ -167,9 +275,9 @@ fn collect(stream: TokenStream, dir: &Path, module_dir: &Path, found: &mut Vec<(
 }
 
 /// `module_dir/name.rs`, else `module_dir/name/mod.rs`.
-fn module_file(module_dir: &Path, name: &str) -> PathBuf {
+fn module_file(module_dir: &Path, name: &str, is_file: &dyn Fn(&Path) -> bool) -> PathBuf {
     let flat = module_dir.join(format!("{name}.rs"));
-    if flat.is_file() {
+    if is_file(&flat) {
         flat
     } else {
         module_dir.join(name).join("mod.rs")
@@ -194,7 +302,7 @@ fn path_attribute(stream: TokenStream) -> Option<String> {
 }
 
 /// For a file that does not lex: `mod name;` lines, so its modules are still scanned.
-fn collect_lines(text: &str, module_dir: &Path, found: &mut Vec<(PathBuf, bool)>) {
+fn collect_lines(text: &str, found: &mut Vec<Child>) {
     for line in text.lines() {
         let mut words = line
             .trim()
@@ -210,9 +318,87 @@ fn collect_lines(text: &str, module_dir: &Path, found: &mut Vec<(PathBuf, bool)>
             && line.trim_end().ends_with(';')
             && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
         {
-            let file = module_file(module_dir, name);
-            let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-            found.push((file, mod_rs));
+            found.push(Child::Mod {
+                base: Base::ModuleDir,
+                under: PathBuf::new(),
+                name: name.to_owned(),
+            });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The module tree of `src/main.rs` in a folder holding `files`, relative to it.
+    fn tree(files: &[(&str, &str)]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let reached = reachable(&[dir.path().join("src/main.rs")], &Path::is_file, |path| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|text| children(&text))
+        });
+        let mut found: Vec<String> = reached
+            .iter()
+            .filter(|path| path.is_file())
+            .map(|path| {
+                let path = super::super::files::normalize(path);
+                let path = path.strip_prefix(dir.path()).unwrap().to_owned();
+                path.to_string_lossy().replace('\\', "/")
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn resolves_mod_path_inline_modules_and_include_as_rustc_does() {
+        let found = tree(&[
+            (
+                "src/main.rs",
+                "mod flat;\nmod nested;\n#[path = \"elsewhere/p.rs\"]\nmod by_path;\n\
+                 mod inline {\n    mod inner;\n    #[path = \"q.rs\"]\n    mod q;\n}\n\
+                 include!(\"included.rs\");\nfn f() { let _ = \"mod not_a_module;\"; }\n",
+            ),
+            ("src/flat.rs", "pub mod child;\n"),
+            ("src/flat/child.rs", ""),
+            ("src/nested/mod.rs", "mod deeper;\n"),
+            ("src/nested/deeper.rs", ""),
+            ("src/elsewhere/p.rs", ""),
+            ("src/inline/inner.rs", ""),
+            ("src/inline/q.rs", ""),
+            ("src/included.rs", ""),
+            ("src/not_a_module.rs", ""),
+            ("src/orphan.rs", ""),
+        ]);
+        assert_eq!(
+            found,
+            [
+                "src/elsewhere/p.rs",
+                "src/flat.rs",
+                "src/flat/child.rs",
+                "src/included.rs",
+                "src/inline/inner.rs",
+                "src/inline/q.rs",
+                "src/main.rs",
+                "src/nested/deeper.rs",
+                "src/nested/mod.rs",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_that_does_not_lex_still_names_its_modules() {
+        let found = tree(&[
+            ("src/main.rs", "mod ok;\nfn broken() {\n"),
+            ("src/ok.rs", ""),
+        ]);
+        assert_eq!(found, ["src/main.rs", "src/ok.rs"]);
     }
 }

@@ -59,12 +59,13 @@ fn did_you_mean(known: &[String], name: &str) -> String {
 
 /// Each member's dependencies on other members, from `cargo metadata`.
 pub(crate) fn member_dependencies(
-    members: &[&cargo_metadata::Package],
+    members: &[&super::metadata::Package],
 ) -> BTreeMap<String, Vec<Dependency>> {
+    use super::metadata::DependencyKind;
     let by_dir: BTreeMap<&Path, &str> = members
         .iter()
         .filter_map(|package| {
-            let dir = package.manifest_path.parent()?.as_std_path();
+            let dir = package.manifest_path.parent()?;
             Some((dir, package.name.as_str()))
         })
         .collect();
@@ -73,14 +74,14 @@ pub(crate) fn member_dependencies(
         let mut dependencies: Vec<Dependency> = Vec::new();
         for dependency in &package.dependencies {
             let dev = match dependency.kind {
-                cargo_metadata::DependencyKind::Normal => false,
-                cargo_metadata::DependencyKind::Development => true,
-                _ => continue,
+                DependencyKind::Normal => false,
+                DependencyKind::Development => true,
+                DependencyKind::Build => continue,
             };
             let Some(member) = dependency
                 .path
                 .as_ref()
-                .and_then(|path| by_dir.get(path.as_std_path()))
+                .and_then(|path| by_dir.get(path.as_path()))
             else {
                 continue;
             };
@@ -92,7 +93,7 @@ pub(crate) fn member_dependencies(
                 dependencies.push(dependency);
             }
         }
-        graph.insert(package.name.to_string(), dependencies);
+        graph.insert(package.name.clone(), dependencies);
     }
     graph
 }

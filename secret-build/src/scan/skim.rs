@@ -5,43 +5,72 @@
 //! one `secret!` (or one `mod name;`) most of that work is thrown away. This pass only
 //! follows comments, string, raw string and character literals and delimiter depth, and
 //! splits the file after each `;` or `}` that closes back to the top level (a `}` directly
-//! followed by `;` ends its item at the `;`). [`mask`] then blanks every item but the chosen
-//! ones, keeping line breaks and character columns, so positions reported from the masked
-//! text are the positions in the file.
+//! followed by `;` ends its item at the `;`). It also notes where the comments and literals
+//! are: a text match there is never a token the scan looks for, so its item is not lexed.
+//! [`kept`] gives the items to lex (adjacent ones merged); each is lexed on its own, and
+//! [`Origin`] moves the lines and columns the lexer reports to the file's.
 //!
 //! When the text does not skim cleanly (unbalanced delimiters, an unterminated literal or
-//! comment) [`item_ends`] returns `None` and callers lex the whole file, which reports the
+//! comment) [`skim`] returns `None` and callers lex the whole file, which reports the
 //! problem as before.
 
-/// The offsets just after the end of each top-level item, ascending; the last is the text's
-/// length. `None` when the text is not balanced.
-pub(crate) fn item_ends(text: &str) -> Option<Vec<usize>> {
+/// What [`skim`] finds in a file's text.
+#[derive(Debug)]
+pub(crate) struct Skim {
+    /// The offsets just after the end of each top-level item, ascending; the last is the
+    /// text's length.
+    pub(crate) ends: Vec<usize>,
+    /// The comments and literals (string, raw string, character, byte), ascending.
+    quiet: Vec<std::ops::Range<usize>>,
+}
+
+impl Skim {
+    /// Whether `position` is in code: not in a comment or a literal, where the lexer never
+    /// sees an identifier (a `secret!` in a doc comment or a string is not an invocation).
+    pub(crate) fn in_code(&self, position: usize) -> bool {
+        let at = self.quiet.partition_point(|range| range.end <= position);
+        self.quiet
+            .get(at)
+            .is_none_or(|range| range.start > position)
+    }
+}
+
+/// The top-level items of `text`, and where its comments and literals are. `None` when the
+/// text is not balanced.
+pub(crate) fn skim(text: &str) -> Option<Skim> {
     let bytes = text.as_bytes();
     let mut ends = Vec::new();
+    let mut quiet = Vec::new();
     let mut depth: usize = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        let start = i;
         match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i = memchr_newline(bytes, i);
+                quiet.push(start..i);
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = block_comment_end(bytes, i)?;
+                quiet.push(start..i);
                 continue;
             }
             b'"' => {
                 i = string_end(bytes, i + 1)?;
+                quiet.push(start..i);
                 continue;
             }
             b'\'' => {
                 i = quote_end(text, i)?;
+                quiet.push(start..i);
                 continue;
             }
             b'r' | b'b' | b'c' if i == 0 || !is_ident_byte(bytes[i - 1]) => {
                 if let Some(end) = prefixed_literal_end(bytes, i)? {
                     i = end;
+                    quiet.push(start..i);
                     continue;
                 }
                 // An identifier: skip it whole, so its letters start nothing.
@@ -75,13 +104,13 @@ pub(crate) fn item_ends(text: &str) -> Option<Vec<usize>> {
     if ends.last() != Some(&bytes.len()) {
         ends.push(bytes.len());
     }
-    Some(ends)
+    Some(Skim { ends, quiet })
 }
 
-/// `text` with every top-level item blanked except those holding one of `positions`: a
-/// blanked item keeps only its line breaks and, after the last, a space per character, so
-/// every kept character has its original line and character column.
-pub(crate) fn mask(text: &str, ends: &[usize], positions: &[usize]) -> String {
+/// The byte ranges of the top-level items holding one of `positions` (items next to each
+/// other merged into one range), ascending: what is lexed, each range on its own (see
+/// [`Origin`] for its positions in the file).
+pub(crate) fn kept(ends: &[usize], positions: &[usize]) -> Vec<std::ops::Range<usize>> {
     let mut keep = vec![false; ends.len()];
     for &position in positions {
         let item = ends.partition_point(|&end| end <= position);
@@ -89,24 +118,57 @@ pub(crate) fn mask(text: &str, ends: &[usize], positions: &[usize]) -> String {
             *slot = true;
         }
     }
-    let mut out = String::with_capacity(text.len());
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     let mut start = 0;
     for (&end, &keep) in ends.iter().zip(&keep) {
-        let item = &text[start..end];
         if keep {
-            out.push_str(item);
-        } else {
-            // Only what positions the kept items: its line breaks, and a space for each
-            // character after its last one (on the line the next item may start on). Every
-            // kept character keeps its line and column; the lexer sees a much shorter text.
-            let newlines = memchr::memchr_iter(b'\n', item.as_bytes()).count();
-            out.extend(std::iter::repeat_n('\n', newlines));
-            let tail = item.rfind('\n').map_or(item, |at| &item[at + 1..]);
-            out.extend(std::iter::repeat_n(' ', tail.chars().count()));
+            match ranges.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => ranges.push(start..end),
+            }
         }
         start = end;
     }
-    out
+    ranges
+}
+
+/// Where a range of a file's text starts: lines and columns the lexer reports for the range
+/// alone, moved to the file's.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Origin {
+    /// Line breaks before the range.
+    line: usize,
+    /// Characters between the last line break and the range.
+    column: usize,
+}
+
+impl Origin {
+    /// The origin of each of `ranges` (ascending) in `text`.
+    pub(crate) fn of(text: &str, ranges: &[std::ops::Range<usize>]) -> Vec<Origin> {
+        let mut line = 0;
+        let mut counted = 0;
+        ranges
+            .iter()
+            .map(|range| {
+                line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..range.start]).count();
+                counted = range.start;
+                let line_start =
+                    memchr::memrchr(b'\n', &text.as_bytes()[..range.start]).map_or(0, |at| at + 1);
+                let column = text[line_start..range.start].chars().count();
+                Origin { line, column }
+            })
+            .collect()
+    }
+
+    /// The 1-based line and 0-based character column in the file of what the lexer placed
+    /// at `at` in the range.
+    pub(crate) fn place(&self, at: proc_macro2::LineColumn) -> (usize, usize) {
+        if at.line == 1 {
+            (self.line + 1, self.column + at.column)
+        } else {
+            (self.line + at.line, at.column)
+        }
+    }
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -250,7 +312,7 @@ mod tests {
     use super::*;
 
     fn items(text: &str) -> Vec<&str> {
-        let ends = item_ends(text).unwrap();
+        let ends = skim(text).unwrap().ends;
         let mut start = 0;
         ends.iter()
             .map(|&end| {
@@ -284,24 +346,49 @@ mod tests {
 
     #[test]
     fn unbalanced_is_none() {
-        assert!(item_ends("fn f() {").is_none());
-        assert!(item_ends("const A: &str = \"open;").is_none());
-        assert!(item_ends("fn f() }").is_none());
+        assert!(skim("fn f() {").is_none());
+        assert!(skim("const A: &str = \"open;").is_none());
+        assert!(skim("fn f() }").is_none());
     }
 
     #[test]
-    fn mask_keeps_lines_and_columns() {
-        let text = "fn a() {}\nconst é: u8 = 1;\nstatic S: Secret = secret!(\"A\");\n";
-        let ends = item_ends(text).unwrap();
-        let masked = mask(text, &ends, &[text.find("secret!").unwrap()]);
-        assert_eq!(
-            masked,
-            "         \n                \nstatic S: Secret = secret!(\"A\");\n"
+    fn kept_items_and_their_places_in_the_file() {
+        let text = "fn a() {}\nconst é: u8 = 1; static T: u8 = 2;\n/// doc\nstatic S: Secret = secret!(\"A\");\nfn b() {}\n";
+        let ends = skim(text).unwrap().ends;
+        let ranges = kept(
+            &ends,
+            &[text.find("secret!").unwrap(), text.find("T:").unwrap()],
         );
-        // A blanked item spanning lines shrinks to its line breaks and its last line.
-        let text = "fn a() {\n    body();\n} static S: Secret = secret!(\"A\");\n";
-        let ends = item_ends(text).unwrap();
-        let masked = mask(text, &ends, &[text.find("secret!").unwrap()]);
-        assert_eq!(masked, "\n\n  static S: Secret = secret!(\"A\");\n");
+        // `static T` and `static S` are next to each other: one range.
+        let kept: Vec<&str> = ranges.iter().map(|range| &text[range.clone()]).collect();
+        assert_eq!(
+            kept,
+            [" static T: u8 = 2;\n/// doc\nstatic S: Secret = secret!(\"A\");"]
+        );
+        let origin = Origin::of(text, &ranges)[0];
+        // The range starts on line 2 after `const é: u8 = 1;` (16 characters).
+        let at = |line, column| proc_macro2::LineColumn { line, column };
+        assert_eq!(origin.place(at(1, 1)), (2, 17), "`static T`");
+        assert_eq!(
+            origin.place(at(3, 19)),
+            (4, 19),
+            "`secret!` on a later line"
+        );
+    }
+
+    #[test]
+    fn comments_and_literals_are_not_code() {
+        let text = "/// secret!(\"Doc\")\nstatic S: Secret = secret!(\"A\"); // secret!\nconst B: &str = r#\"secret!\"#; const C: char = 's'; /* secret! */ fn f<'a>() {}\n";
+        let skimmed = skim(text).unwrap();
+        let code: Vec<usize> = text
+            .match_indices("secret!")
+            .map(|(at, _)| at)
+            .filter(|&at| skimmed.in_code(at))
+            .collect();
+        assert_eq!(code, [text.find("secret!(\"A\")").unwrap()]);
+        assert!(
+            skimmed.in_code(text.find("fn f").unwrap()),
+            "after a lifetime"
+        );
     }
 }

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Punct, Spacing, Span, TokenStream, TokenTree};
+
+use super::skim::Origin;
 
 /// An invocation found in a file, before it is attached to a package.
 #[derive(Debug, Clone)]
@@ -79,9 +81,10 @@ fn is_ident_char(ch: char) -> bool {
 /// Returns the lexer's message when the file does not even lex (unbalanced delimiters, an
 /// unterminated string).
 ///
-/// Only the top-level items holding a [`candidates`] position are lexed (the rest of the
-/// file is blanked, see [`super::skim`]): an invocation, its item's doc comment and a `use`
-/// renaming `secret` all sit in one item. A file that does not skim cleanly is lexed whole.
+/// Only the top-level items holding a [`candidates`] position outside comments and
+/// literals are lexed, each run of them on its own (see [`super::skim`]): an invocation, its item's doc comment and a `use`
+/// renaming `secret` all sit in one item. A file that does not skim cleanly, or whose kept
+/// items do not lex, is lexed whole.
 ///
 /// When the whole file does not lex, each invocation is lexed on its own (see [`recover`]):
 /// the error then carries the message and what was recovered.
@@ -90,13 +93,13 @@ pub(crate) fn scan_text(
     names: &BTreeSet<String>,
 ) -> Result<FileScan, (String, FileScan)> {
     let text = strip_shebang(text);
-    let masked = super::skim::item_ends(&text)
-        .map(|ends| super::skim::mask(&text, &ends, &candidates(&text, names)));
-    if let Some(Ok(stream)) = masked.map(|masked| masked.parse::<TokenStream>()) {
-        return Ok(walk(stream, names));
+    if let Some(skimmed) = super::skim::skim(&text)
+        && let Some(scan) = scan_items(&text, &skimmed, names)
+    {
+        return Ok(scan);
     }
     match text.parse::<TokenStream>() {
-        Ok(stream) => Ok(walk(stream, names)),
+        Ok(stream) => Ok(walk(stream, names, Origin::default())),
         Err(error) => {
             let start = error.span().start();
             let message = if start.line > 0 {
@@ -107,6 +110,26 @@ pub(crate) fn scan_text(
             Err((message, recover(&text, names)))
         }
     }
+}
+
+/// The invocations in the items of `text` that hold a candidate in code (not in a comment
+/// or a literal), or `None` when one of them does not lex.
+fn scan_items(
+    text: &str,
+    skimmed: &super::skim::Skim,
+    names: &BTreeSet<String>,
+) -> Option<FileScan> {
+    let mut positions = candidates(text, names);
+    positions.retain(|&at| skimmed.in_code(at));
+    let ranges = super::skim::kept(&skimmed.ends, &positions);
+    let mut scan = FileScan::default();
+    for (range, origin) in ranges.iter().zip(Origin::of(text, &ranges)) {
+        let stream = text[range.clone()].parse::<TokenStream>().ok()?;
+        let found = walk(stream, names, origin);
+        scan.found.extend(found.found);
+        scan.aliases.extend(found.aliases);
+    }
+    Some(scan)
 }
 
 /// The invocations of a file that does not lex as a whole (an unfinished edit elsewhere in
@@ -130,7 +153,7 @@ fn recover(text: &str, names: &BTreeSet<String>) -> FileScan {
         );
         masked.push_str(&text[start..end]);
         if let Ok(stream) = masked.parse::<TokenStream>() {
-            let found = walk(stream, names);
+            let found = walk(stream, names, Origin::default());
             scan.found.extend(found.found);
         }
     }
@@ -198,12 +221,14 @@ fn invocation_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-fn walk(stream: TokenStream, names: &BTreeSet<String>) -> FileScan {
+/// The invocations in `stream`, lexed from text starting at `origin` in the file.
+fn walk(stream: TokenStream, names: &BTreeSet<String>, origin: Origin) -> FileScan {
     let mut scan = FileScan::default();
     let mut walker = Walker {
         names,
         scan: &mut scan,
         levels: Vec::new(),
+        origin,
     };
     walker.walk(stream, false, false);
     scan
@@ -231,43 +256,57 @@ struct Level {
     keyword_seen: bool,
 }
 
+/// Keywords that start an item (or a `let`) other than a `static` or `const`.
+const ITEM_KEYWORDS: [&str; 11] = [
+    "fn",
+    "struct",
+    "enum",
+    "union",
+    "impl",
+    "trait",
+    "mod",
+    "type",
+    "let",
+    "macro_rules",
+    "extern",
+];
+
 struct Walker<'a> {
     names: &'a BTreeSet<String>,
     scan: &'a mut FileScan,
     levels: Vec<Level>,
+    /// Where the lexed text starts in the file.
+    origin: Origin,
 }
 
 impl Walker<'_> {
     /// Walks one token stream. `in_use` is set inside the braces of a `use` tree;
     /// `in_macro_rules` inside a `macro_rules!` body, where `$` fragments are not names.
     fn walk(&mut self, stream: TokenStream, in_use: bool, in_macro_rules: bool) {
-        let tokens: Vec<TokenTree> = stream.into_iter().collect();
+        let mut tokens: Vec<TokenTree> = stream.into_iter().collect();
         self.levels.push(Level::default());
         let mut in_use_statement = in_use;
         let mut i = 0;
         while i < tokens.len() {
             match &tokens[i] {
                 TokenTree::Ident(ident) => {
-                    let text = ident.to_string();
-                    match text.as_str() {
-                        "use" => in_use_statement = true,
-                        "static" | "const" => {
-                            let level = self.level();
-                            if !level.keyword_seen {
-                                level.value_item = true;
-                                level.keyword_seen = true;
-                            }
-                        }
-                        "fn" | "struct" | "enum" | "union" | "impl" | "trait" | "mod" | "type"
-                        | "let" | "macro_rules" | "extern" => {
-                            let level = self.level();
-                            level.value_item = false;
+                    // Compared in place: most identifiers are none of these, and turning
+                    // each into a `String` would allocate.
+                    if ident == "use" {
+                        in_use_statement = true;
+                    } else if ident == "static" || ident == "const" {
+                        let level = self.level();
+                        if !level.keyword_seen {
+                            level.value_item = true;
                             level.keyword_seen = true;
                         }
-                        _ => {}
+                    } else if ITEM_KEYWORDS.iter().any(|keyword| ident == keyword) {
+                        let level = self.level();
+                        level.value_item = false;
+                        level.keyword_seen = true;
                     }
                     if in_use_statement
-                        && text == "secret"
+                        && ident == "secret"
                         && is_ident(tokens.get(i + 1), "as")
                         && let Some(TokenTree::Ident(alias)) = tokens.get(i + 2)
                     {
@@ -276,8 +315,8 @@ impl Walker<'_> {
                             self.scan.aliases.insert(alias);
                         }
                     }
-                    if self.names.contains(&text)
-                        && is_punct(tokens.get(i + 1), '!')
+                    if is_punct(tokens.get(i + 1), '!')
+                        && self.names.iter().any(|name| ident == name)
                         && let Some(TokenTree::Group(group)) = tokens.get(i + 2)
                         && group.delimiter() != Delimiter::None
                     {
@@ -310,13 +349,20 @@ impl Walker<'_> {
                         || (i >= 3
                             && is_punct(tokens.get(i - 2), '!')
                             && is_ident(tokens.get(i - 3), "macro_rules"));
-                    let nested_use = in_use_statement && group.delimiter() == Delimiter::Brace;
-                    self.walk(
-                        group.stream(),
-                        nested_use,
-                        in_macro_rules || is_macro_rules_body,
-                    );
-                    if group.delimiter() == Delimiter::Brace && !self.level().value_item {
+                    let delimiter = group.delimiter();
+                    let nested_use = in_use_statement && delimiter == Delimiter::Brace;
+                    // Walk the group's tokens without copying them: a stream shared with
+                    // its group is copied, token by token, when iterated. Nothing looks at
+                    // a group behind it again, so a plain `.` takes its place.
+                    let stream = match std::mem::replace(
+                        &mut tokens[i],
+                        TokenTree::Punct(Punct::new('.', Spacing::Alone)),
+                    ) {
+                        TokenTree::Group(group) => group.stream(),
+                        _ => TokenStream::new(),
+                    };
+                    self.walk(stream, nested_use, in_macro_rules || is_macro_rules_body);
+                    if delimiter == Delimiter::Brace && !self.level().value_item {
                         *self.level() = Level::default();
                         in_use_statement = in_use;
                     }
@@ -334,8 +380,8 @@ impl Walker<'_> {
 
     /// Records the invocation whose path starts at `at` and whose arguments are `group`.
     fn invocation(&mut self, at: Span, group: &Group, in_macro_rules: bool) {
-        let start = at.start();
-        let (line, column) = (start.line, start.column + 1);
+        let (line, column) = self.origin.place(at.start());
+        let column = column + 1;
         if in_macro_rules && has_metavariable(group.stream()) {
             // `secret!($name)` in a `macro_rules!` body: the name is only known where the
             // macro is used, which a token scan cannot follow.
@@ -344,13 +390,13 @@ impl Walker<'_> {
         match secret_syntax::parse_invocation(group.stream()) {
             Ok(invocation) => {
                 let description = self.description();
-                let end = group.span_close().end();
+                let (end_line, end_column) = self.origin.place(group.span_close().end());
                 self.scan.found.push(Found::Declaration {
                     name: invocation.name,
                     line,
                     column,
-                    end_line: end.line,
-                    end_column: end.column + 1,
+                    end_line,
+                    end_column: end_column + 1,
                     description,
                     optional: invocation.optional,
                 });
@@ -358,7 +404,8 @@ impl Walker<'_> {
             Err(error) => {
                 let at = error.span().start();
                 let (line, column) = if at.line > 0 {
-                    (at.line, at.column + 1)
+                    let (line, column) = self.origin.place(at);
+                    (line, column + 1)
                 } else {
                     (line, column)
                 };
