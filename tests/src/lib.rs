@@ -12,6 +12,12 @@ pub fn repo() -> PathBuf {
         .to_owned()
 }
 
+/// The dependency profile of this repository's `Cargo.toml`, for the root manifest of a
+/// fixture workspace built in [`target_dir`]: with the same profile (and features) cargo
+/// reuses the dependencies compiled for the suite instead of building them again with debug
+/// info.
+pub const FIXTURE_PROFILE: &str = "\n[profile.dev.package.\"*\"]\ndebug = false\n";
+
 /// The target directory the running test binary was built in (it runs from
 /// `<target>/debug/deps/<test>`).
 pub fn target_dir() -> PathBuf {

@@ -9,7 +9,7 @@
 
 mod store_support;
 
-use secret_tests::{repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::process::Output;
 
 use store_support::{Ws, ok};
@@ -36,7 +36,9 @@ fn workspace() -> Ws {
     let build = repo.join("secret-build");
     ws.write(
         "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"scripted\"]\n",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"scripted\"]\n{FIXTURE_PROFILE}"
+        ),
     );
     for dir in ["app/src", "scripted/src"] {
         std::fs::create_dir_all(ws.root().join(dir)).unwrap();

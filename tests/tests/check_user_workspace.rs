@@ -5,7 +5,7 @@
 
 mod check_support;
 
-use secret_tests::{repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -29,7 +29,9 @@ fn check_secrets_runs_from_a_users_own_xtask() {
     let repo = repo();
     ws.write(
         "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"xtask\"]\n",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"xtask\"]\n{FIXTURE_PROFILE}"
+        ),
     );
     ws.write(
         "app/Cargo.toml",

@@ -20,7 +20,7 @@
 
 mod safety_support;
 
-use secret_tests::{repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -117,7 +117,7 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
     let repo = repo();
     std::fs::write(
         ws.root().join("Cargo.toml"),
-        format!("[workspace]\nresolver = \"3\"\nmembers = [\"{FIXTURE}\"]\n"),
+        format!("[workspace]\nresolver = \"3\"\nmembers = [\"{FIXTURE}\"]\n{FIXTURE_PROFILE}"),
     )
     .unwrap();
     std::fs::create_dir_all(ws.root().join(FIXTURE).join("src")).unwrap();
