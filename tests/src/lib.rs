@@ -16,7 +16,11 @@ pub fn repo() -> PathBuf {
 /// fixture workspace built in [`target_dir`]: with the same profile (and features) cargo
 /// reuses the dependencies compiled for the suite instead of building them again with debug
 /// info.
-pub const FIXTURE_PROFILE: &str = "\n[profile.dev.package.\"*\"]\ndebug = false\n";
+pub const FIXTURE_PROFILE: &str = "\n[profile.dev.package.\"*\"]\ndebug = false\n\
+    [profile.dev.package.curve25519-dalek]\nopt-level = 3\n\
+    [profile.dev.package.sha2]\nopt-level = 3\n\
+    [profile.dev.package.chacha20]\nopt-level = 3\n\
+    [profile.dev.package.poly1305]\nopt-level = 3\n";
 
 /// The target directory the running test binary was built in (it runs from
 /// `<target>/debug/deps/<test>`).
