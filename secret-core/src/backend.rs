@@ -173,24 +173,15 @@ impl RawBackend {
         path: &Path,
         text: &str,
         key: &Key<'_>,
-        mut value: Value<'_>,
+        value: Value<'_>,
     ) -> Result<Self, FileError> {
-        let table = match value.take() {
-            ValueInner::Table(table) => table,
-            other => {
-                return Err(FileError::at(
-                    path,
-                    text,
-                    Some(value.span.start),
-                    format!(
-                        "`{}` should be a table, not {}",
-                        key.name,
-                        article(other.type_str())
-                    ),
-                )
-                .with_help("write it as a table: a `[backend]` line, then `kind = \"openbao\"`, `address = ...`"));
-            }
-        };
+        let table = crate::config::table_value(
+            path,
+            text,
+            key,
+            value,
+            "`kind = \"openbao\"`, `address = ...`",
+        )?;
         let table = toml_file::in_file_order(table);
         if let Some((key, _)) = table
             .iter()

@@ -357,9 +357,21 @@ fn top_table<'a>(
     text: &str,
     entry: Option<(Key<'a>, Value<'a>)>,
 ) -> Result<Table<'a>, FileError> {
-    let Some((key, mut value)) = entry else {
+    let Some((key, value)) = entry else {
         return Ok(Table::new());
     };
+    table_value(path, text, &key, value, "`key = value` lines")
+}
+
+/// `value`, the value of `key`, as a table; else an error at its line whose help shows the
+/// table's header followed by `then` (what its lines hold).
+pub(crate) fn table_value<'a>(
+    path: &Path,
+    text: &str,
+    key: &Key<'_>,
+    mut value: Value<'a>,
+    then: &str,
+) -> Result<Table<'a>, FileError> {
     match value.take() {
         ValueInner::Table(table) => Ok(table),
         other => Err(FileError::at(
@@ -373,7 +385,7 @@ fn top_table<'a>(
             ),
         )
         .with_help(format!(
-            "write it as a table: a `[{}]` line, then `key = value` lines",
+            "write it as a table: a `[{}]` line, then {then}",
             key.name
         ))),
     }

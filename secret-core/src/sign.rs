@@ -104,32 +104,53 @@ fn challenge(big_r: &CompressedEdwardsY, public: &[u8; 32], message: &[u8]) -> S
     Scalar::from_hash(hash)
 }
 
+/// A signature taken apart for checking: the writer's point `A` and its encoding, `R`, `s`
+/// and the challenge `h`. Both checks, alone and in a batch, start here.
+struct Parts {
+    public: EdwardsPoint,
+    public_bytes: [u8; 32],
+    r: EdwardsPoint,
+    s: Scalar,
+    h: Scalar,
+}
+
+impl Parts {
+    /// `None` for anything malformed: not 64 bytes, a recipient that is not a usable key, an
+    /// `R` that is not the canonical encoding of a point, an `s` that is not canonical.
+    fn of(recipient: &str, message: &[u8], signature: &[u8]) -> Option<Self> {
+        let signature = <[u8; 64]>::try_from(signature).ok()?;
+        let (public, public_bytes) = verifying_key(recipient)?;
+        let r_bytes: [u8; 32] = signature[..32].try_into().expect("32 bytes");
+        if !is_canonical_point_encoding(&r_bytes) {
+            return None;
+        }
+        let big_r = CompressedEdwardsY(r_bytes);
+        let r = big_r.decompress()?;
+        let s_bytes: [u8; 32] = signature[32..].try_into().expect("32 bytes");
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+        let h = challenge(&big_r, &public_bytes, message);
+        Some(Self {
+            public,
+            public_bytes,
+            r,
+            s,
+            h,
+        })
+    }
+}
+
 /// Whether `signature` is a valid signature of `message` by the holder of the age identity
 /// whose recipient is `recipient` (`age1...`). Any malformed input is simply invalid.
 pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool {
     if verified().contains(recipient, message, signature) {
         return true;
     }
-    let Ok(signature) = <[u8; 64]>::try_from(signature) else {
+    let Some(parts) = Parts::of(recipient, message, signature) else {
         return false;
     };
-    let Some((public, public_bytes)) = verifying_key(recipient) else {
-        return false;
-    };
-    let r_bytes: [u8; 32] = signature[..32].try_into().expect("32 bytes");
-    if !is_canonical_point_encoding(&r_bytes) {
-        return false;
-    }
-    let big_r = CompressedEdwardsY(r_bytes);
-    let Some(r_point) = big_r.decompress() else {
-        return false;
-    };
-    let s_bytes: [u8; 32] = signature[32..].try_into().expect("32 bytes");
-    let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
-        return false;
-    };
-    let h = challenge(&big_r, &public_bytes, message);
-    let check = EdwardsPoint::vartime_double_scalar_mul_basepoint(&h, &(-public), &s) - r_point;
+    let check =
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&parts.h, &(-parts.public), &parts.s)
+            - parts.r;
     check.mul_by_cofactor().is_identity()
 }
 
@@ -168,25 +189,16 @@ pub(crate) fn verify_batch(items: &[(&str, &[u8], &[u8])]) -> bool {
     let mut base = Scalar::ZERO;
     let mut writers: Vec<([u8; 32], EdwardsPoint, Scalar)> = Vec::new();
     for (index, (recipient, message, signature)) in items.iter().enumerate() {
-        let Ok(signature) = <[u8; 64]>::try_from(*signature) else {
+        let Some(Parts {
+            public,
+            public_bytes,
+            r: r_point,
+            s,
+            h,
+        }) = Parts::of(recipient, message, signature)
+        else {
             return false;
         };
-        let Some((public, public_bytes)) = verifying_key(recipient) else {
-            return false;
-        };
-        let r_bytes: [u8; 32] = signature[..32].try_into().expect("32 bytes");
-        if !is_canonical_point_encoding(&r_bytes) {
-            return false;
-        }
-        let big_r = CompressedEdwardsY(r_bytes);
-        let Some(r_point) = big_r.decompress() else {
-            return false;
-        };
-        let s_bytes: [u8; 32] = signature[32..].try_into().expect("32 bytes");
-        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
-            return false;
-        };
-        let h = challenge(&big_r, &public_bytes, message);
         let mut weight = Sha512::new();
         weight.update(seed);
         weight.update((index as u64).to_le_bytes());
