@@ -17,7 +17,6 @@ use crate::config::Config;
 use crate::env::{EnvKind, Scope};
 use crate::error::Error;
 use crate::identity::Identities;
-#[cfg(feature = "write")]
 use crate::store::Store;
 
 /// The recipients of a value for `scope`, sorted and without duplicates: for types, the
@@ -134,6 +133,22 @@ pub fn plan_set<'a>(
     Ok(narrow(&others, scope))
 }
 
+/// [`plan_set`] for the values of `name` in the file store `store`.
+pub fn plan_set_in(
+    store: &Store,
+    name: &str,
+    scope: &Scope,
+    moving: bool,
+) -> Result<Vec<Narrowed>, Error> {
+    plan_set(
+        store.slots(name).map(|(other, _)| other),
+        name,
+        scope,
+        moving,
+        store.path(),
+    )
+}
+
 /// The rule of `unset` for one secret, wherever its values are kept: `scope` is taken away
 /// from every value that covers part of it (a value inside it is removed, a wider one keeps
 /// the rest); [`Error::NotSet`] when no value covers any of it. Returns what happens to each
@@ -204,13 +219,7 @@ pub fn set(
     move_scopes: bool,
     identities: &Identities,
 ) -> Result<Vec<Narrowed>, Error> {
-    let plan = plan_set(
-        store.slots(name).map(|(other, _)| other),
-        name,
-        scope,
-        move_scopes,
-        store.path(),
-    )?;
+    let plan = plan_set_in(store, name, scope, move_scopes)?;
     let mut next = store.clone();
     apply(&mut next, config, name, &plan, identities)?;
     next.insert(name, scope, value, config, identities, None)?;

@@ -77,13 +77,7 @@ pub(crate) fn preflight(
     move_scopes: bool,
     ids: &secret_core::Identities,
 ) -> Result<(), secret_core::Error> {
-    edit::plan_set(
-        store.slots(name).map(|(other, _)| other),
-        name,
-        scope,
-        move_scopes,
-        store.path(),
-    )?;
+    edit::plan_set_in(store, name, scope, move_scopes)?;
     if edit::recipients_for(config, scope).is_empty() {
         return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
