@@ -364,6 +364,10 @@ def bench_deps(args, results):
             cwd = os.path.join(base, crate)
             shutil.rmtree(os.path.join(cwd, "target"), ignore_errors=True)
             log(f"clean build of {crate} ({r + 1}/{args.clean_runs})")
+            # Its own empty target folder, stated: under the repository's `target/`, cargo
+            # would otherwise follow the root `.cargo/config.toml` (`target-dir = "target"`)
+            # into the repository's cache, and the build would not be clean.
+            env["CARGO_TARGET_DIR"] = os.path.join(cwd, "target")
             start = time.perf_counter()
             proc = subprocess.run(["cargo", "build"], cwd=cwd, env=env, capture_output=True,
                                   text=True)
