@@ -154,13 +154,15 @@ pub fn plan_set_in(
 /// the rest); [`Error::NotSet`] when no value covers any of it. Returns what happens to each
 /// value; applying it is the caller's part.
 pub fn plan_unset<'a>(
-    scopes: impl IntoIterator<Item = &'a Scope> + Clone,
+    scopes: impl IntoIterator<Item = &'a Scope>,
     name: &str,
     scope: &Scope,
     path: &std::path::Path,
 ) -> Result<Vec<Narrowed>, Error> {
-    let mut affected = overlapping_in(scopes.clone(), scope);
-    if scopes.into_iter().any(|other| other == scope) {
+    let (exact, others): (Vec<&Scope>, Vec<&Scope>) =
+        scopes.into_iter().partition(|other| *other == scope);
+    let mut affected = overlapping_in(others, scope);
+    if !exact.is_empty() {
         affected.push(scope.clone());
     }
     if affected.is_empty() {
@@ -171,6 +173,16 @@ pub fn plan_unset<'a>(
         });
     }
     Ok(narrow(&affected, scope))
+}
+
+/// [`plan_unset`] for the values of `name` in the file store `store`.
+pub fn plan_unset_in(store: &Store, name: &str, scope: &Scope) -> Result<Vec<Narrowed>, Error> {
+    plan_unset(
+        store.slots(name).map(|(other, _)| other),
+        name,
+        scope,
+        store.path(),
+    )
 }
 
 fn narrow(affected: &[Scope], scope: &Scope) -> Vec<Narrowed> {
@@ -238,8 +250,7 @@ pub fn unset(
     scope: &Scope,
     identities: &Identities,
 ) -> Result<Vec<Narrowed>, Error> {
-    let slots: Vec<&Scope> = store.slots(name).map(|(other, _)| other).collect();
-    let plan = plan_unset(slots.iter().copied(), name, scope, store.path())?;
+    let plan = plan_unset_in(store, name, scope)?;
     let mut next = store.clone();
     apply(&mut next, config, name, &plan, identities)?;
     *store = next;

@@ -284,8 +284,7 @@ pub(crate) fn unset_value(
 ) -> Result<Vec<Narrowed>, secret_core::Error> {
     let store = Store::load(root)?;
     // A key is needed only to re-encrypt a value that keeps part of its scope.
-    let slots: Vec<&Scope> = store.slots(name).map(|(other, _)| other).collect();
-    let needs_key = edit::plan_unset(slots.iter().copied(), name, scope, store.path())
+    let needs_key = edit::plan_unset_in(&store, name, scope)
         .is_ok_and(|plan| plan.iter().any(|narrowed| narrowed.to.is_some()));
     let ids = if needs_key {
         secret_core::Identities::from_vars(vars)?

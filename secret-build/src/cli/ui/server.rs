@@ -456,22 +456,15 @@ async fn preflight(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Res
     })();
     match checked {
         Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
-        Ok(Err(secret_core::Error::Conflict {
-            name,
-            scope,
-            others,
-            path,
-        })) => {
-            let described = others.iter().map(Scope::describe).collect();
-            let error = secret_core::Error::Conflict {
-                name,
-                scope,
-                others,
-                path,
+        Ok(Err(error)) => {
+            let described = match &error {
+                secret_core::Error::Conflict { others, .. } => {
+                    Some(others.iter().map(Scope::describe).collect())
+                }
+                _ => None,
             };
-            failure_response(Failure::from(error), Some(described))
+            failure_response(Failure::from(error), described)
         }
-        Ok(Err(error)) => failure_response(Failure::from(error), None),
         Err(failure) => failure_response(failure, None),
     }
 }
