@@ -29,7 +29,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{FileError, did_you_mean};
+use crate::file_error::{FileError, did_you_mean};
 use crate::toml_file::{self, Key, Spanned, Value, ValueInner, article};
 
 /// Which server speaks the KV v2 protocol. Both behave the same; the name is used in
@@ -175,7 +175,7 @@ impl RawBackend {
         key: &Key<'_>,
         value: Value<'_>,
     ) -> Result<Self, FileError> {
-        let table = crate::config::table_value(
+        let table = crate::toml_file::table_value(
             path,
             text,
             key,
@@ -187,7 +187,7 @@ impl RawBackend {
             .iter()
             .find(|(key, _)| !BACKEND_KEYS.contains(&key.name.as_ref()))
         {
-            return Err(crate::config::unknown_key(
+            return Err(crate::toml_file::unknown_key(
                 path,
                 text,
                 key,
@@ -381,7 +381,7 @@ impl RawBackend {
             namespace,
             timeout_seconds,
             config: path.to_owned(),
-            line: crate::error::line_of(text, start),
+            line: crate::file_error::line_of(text, start),
         })
     }
 }

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::{BackendConfig, RawBackend};
 use crate::env::{EnvKind, EnvType, Environment, pattern_matches};
-use crate::error::{FileError, did_you_mean};
+use crate::file_error::{FileError, did_you_mean};
 use crate::recipient::check_recipient;
 use crate::text::escape_control;
-use crate::toml_file::{self, Key, Spanned, Table, Value, ValueInner, article};
+use crate::toml_file::{
+    self, Key, Spanned, Table, Value, ValueInner, article, table_value, unknown_key,
+};
 
 /// The file name of the configuration, at the workspace root.
 pub const CONFIG_FILE: &str = "secrets.toml";
@@ -119,7 +121,7 @@ impl Config {
         }
         if let Some((key, backend)) = backend {
             let start = key.span.start;
-            config.backend_line = Some(crate::error::line_of(text, start));
+            config.backend_line = Some(crate::file_error::line_of(text, start));
             let backend = RawBackend::read(path, text, &key, backend)?;
             config.backend = Some(backend.validate(path, text, start)?);
         }
@@ -361,56 +363,6 @@ fn top_table<'a>(
         return Ok(Table::new());
     };
     table_value(path, text, &key, value, "`key = value` lines")
-}
-
-/// `value`, the value of `key`, as a table; else an error at its line whose help shows the
-/// table's header followed by `then` (what its lines hold).
-pub(crate) fn table_value<'a>(
-    path: &Path,
-    text: &str,
-    key: &Key<'_>,
-    mut value: Value<'a>,
-    then: &str,
-) -> Result<Table<'a>, FileError> {
-    match value.take() {
-        ValueInner::Table(table) => Ok(table),
-        other => Err(FileError::at(
-            path,
-            text,
-            Some(value.span.start),
-            format!(
-                "`{}` should be a table, not {}",
-                key.name,
-                article(other.type_str())
-            ),
-        )
-        .with_help(format!(
-            "write it as a table: a `[{}]` line, then {then}",
-            key.name
-        ))),
-    }
-}
-
-/// An unknown key in `what` (`secrets.toml`, `[backend]`), whose keys are `known`: the
-/// error at its line, with the closest known key or the list of them.
-pub(crate) fn unknown_key(
-    path: &Path,
-    text: &str,
-    key: &Key<'_>,
-    known: &[&str],
-    what: &str,
-) -> FileError {
-    let help = match did_you_mean(&key.name, known.iter().copied()) {
-        Some(known) => format!("did you mean `{known}`?"),
-        None => format!("the keys of {what} are {}", known.join(", ")),
-    };
-    FileError::at(
-        path,
-        text,
-        Some(key.span.start),
-        format!("unknown key `{}`", escape_control(&key.name)),
-    )
-    .with_help(help)
 }
 
 #[cfg(test)]

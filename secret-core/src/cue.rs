@@ -41,7 +41,7 @@ pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
         let name = parser.label()?;
         // `#Name` is a definition and `_name` a hidden field: CUE does not export them.
         let exported = quoted || !(name.starts_with('#') || name.starts_with('_'));
-        if exported && !crate::store::is_name(&name) {
+        if exported && !crate::name::validate_name(&name).is_ok() {
             // A quoted name was written as a name; an unquoted word may be part of a value.
             let what = if quoted {
                 format!("`{}`", crate::text::escape_control(&name))
@@ -151,7 +151,7 @@ impl Parser<'_> {
     }
 
     fn line(&self) -> usize {
-        crate::error::line_of(self.text, self.pos)
+        crate::file_error::line_of(self.text, self.pos)
     }
 
     fn error(&self, message: String) -> CueError {

@@ -8,53 +8,102 @@
 //! able to decrypt it; without one the operation fails and the store is left unchanged.
 //! A value whose whole scope is moved or unset is simply removed, with no key needed.
 
-use std::collections::BTreeSet;
-
 #[cfg(feature = "write")]
 use secrecy::SecretString;
 
+#[cfg(feature = "write")]
+use crate::cipher;
 use crate::config::Config;
-use crate::env::{EnvKind, Scope};
+use crate::env::Scope;
 use crate::error::Error;
 use crate::identity::Identities;
+#[cfg(feature = "write")]
+use crate::rules::recipients_for;
 use crate::store::Store;
+#[cfg(feature = "write")]
+use crate::store::{Entry, Exposure, Signed};
 
-/// The recipients of a value for `scope`, sorted and without duplicates: for types, the
-/// union of `[recipients]` of each type; for environments, the union of each environment's
-/// own list, else its pattern's, else its type's.
-pub fn recipients_for(config: &Config, scope: &Scope) -> Vec<String> {
-    let mut keys = BTreeSet::new();
-    match scope {
-        Scope::Types(types) => {
-            for ty in types {
-                keys.extend(config.recipients.get(ty.name()).into_iter().flatten());
-            }
+#[cfg(feature = "write")]
+impl Store {
+    /// Encrypts `value` for (`name`, `scope`) to the recipients `config` gives the scope,
+    /// signs it with the first of `identities` allowed to write the scope, and stores it,
+    /// replacing any value with exactly that scope. Does not check the one-value-per-type
+    /// rule (see [`crate::edit`]).
+    ///
+    /// `previous` is the entry `value` was read from when the same value is re-encrypted
+    /// (rekey, a narrowed scope): whoever could read it then and cannot now is recorded in
+    /// [`Entry::exposed`], and earlier exposures are kept. A new value (`None`) starts with
+    /// no exposure: replacing a value is how it is rotated.
+    pub fn insert(
+        &mut self,
+        name: &str,
+        scope: &Scope,
+        value: &SecretString,
+        config: &crate::Config,
+        identities: &Identities,
+        previous: Option<&Entry>,
+    ) -> Result<(), Error> {
+        let recipients = recipients_for(config, scope);
+        if recipients.is_empty() {
+            return Err(Error::NoRecipients {
+                name: name.to_owned(),
+                scope: scope.clone(),
+                config: config.path.clone(),
+            });
         }
-        Scope::Envs(envs) => {
-            for env in envs {
-                if let Some(own) = config.recipients.get(env) {
-                    keys.extend(own);
-                    continue;
-                }
-                if let Ok(resolved) = config.resolve_env(env) {
-                    match resolved.kind {
-                        EnvKind::Pattern(pattern) => {
-                            keys.extend(config.recipients_for_env(&pattern))
-                        }
-                        EnvKind::Named => keys.extend(config.recipients_for_env(env)),
-                        EnvKind::Type => keys.extend(
-                            config
-                                .recipients
-                                .get(resolved.ty.name())
-                                .into_iter()
-                                .flatten(),
-                        ),
-                    }
+        let signer = signer(config, name, scope, identities)?;
+        let mut exposed = Vec::new();
+        if let Some(previous) = previous {
+            let since = crate::trust::now();
+            exposed.extend(previous.exposed.iter().cloned());
+            for recipient in &previous.recipients {
+                if !recipients.contains(recipient)
+                    && !exposed.iter().any(|e: &Exposure| &e.recipient == recipient)
+                {
+                    exposed.push(Exposure {
+                        recipient: recipient.clone(),
+                        since: since.clone(),
+                    });
                 }
             }
+            exposed.retain(|exposure| !recipients.contains(&exposure.recipient));
+            exposed.sort();
         }
+        let ciphertext = cipher::seal(&recipients, value, &config.path)?;
+        let written = crate::trust::now();
+        let message = crate::trust::message(
+            name,
+            scope,
+            &recipients,
+            &exposed,
+            signer.recipient(),
+            &written,
+            &ciphertext,
+        );
+        let signature = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(signer.sign(message.as_bytes()))
+        };
+        let signed = Signed {
+            writer: signer.recipient().to_owned(),
+            written,
+            signature,
+        };
+        self.entries.entry(name.to_owned()).or_default().insert(
+            scope.key(),
+            (
+                scope.clone(),
+                Entry {
+                    recipients,
+                    signed: Some(signed),
+                    exposed,
+                    line: 0,
+                    ciphertext,
+                },
+            ),
+        );
+        Ok(())
     }
-    keys.into_iter().cloned().collect()
 }
 
 /// Fails with [`Error::NotAWriter`] unless one of `identities` may write `scope` (it is in
@@ -75,7 +124,7 @@ pub(crate) fn signer<'a>(
     scope: &Scope,
     identities: &'a Identities,
 ) -> Result<&'a crate::sign::SigningKey, Error> {
-    let allowed = crate::trust::writers_for(config, scope);
+    let allowed = crate::rules::writers_for(config, scope);
     if let Some(signer) = identities.signer_for(&allowed) {
         return Ok(signer);
     }

@@ -24,19 +24,22 @@ pub mod cue;
 pub mod edit;
 pub mod env;
 pub mod error;
+mod file_error;
 pub mod files;
 #[cfg(feature = "verify")]
 pub mod identity;
 pub mod merge;
 pub mod name;
 pub mod overrides;
+#[cfg(feature = "crypto")]
+mod read;
 pub mod recipient;
+pub mod rules;
 #[cfg(feature = "verify")]
 mod sign;
 pub mod store;
 pub mod text;
 mod toml_file;
-#[cfg(feature = "verify")]
 pub mod trust;
 #[cfg(feature = "vault")]
 pub mod vault;

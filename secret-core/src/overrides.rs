@@ -11,8 +11,8 @@ use std::path::Path;
 use secrecy::SecretString;
 use zeroize::Zeroize;
 
-use crate::FileError;
 use crate::cue;
+use crate::file_error::FileError;
 use crate::toml_file::{self, ValueInner};
 
 /// The file name of the TOML override file.

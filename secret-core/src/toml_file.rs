@@ -7,7 +7,7 @@ use std::path::Path;
 pub(crate) use toml_span::Spanned;
 pub(crate) use toml_span::value::{Key, Table, Value, ValueInner};
 
-use crate::FileError;
+use crate::file_error::{FileError, did_you_mean};
 
 /// Parses `text` (read from `path`) into its top-level table; a syntax error names its line.
 /// A string value's span starts at its opening quote, where the value is written (for a
@@ -99,6 +99,56 @@ pub(crate) fn article(kind: &str) -> String {
     } else {
         format!("a {kind}")
     }
+}
+
+/// `value`, the value of `key`, as a table; else an error at its line whose help shows the
+/// table's header followed by `then` (what its lines hold).
+pub(crate) fn table_value<'a>(
+    path: &Path,
+    text: &str,
+    key: &Key<'_>,
+    mut value: Value<'a>,
+    then: &str,
+) -> Result<Table<'a>, FileError> {
+    match value.take() {
+        ValueInner::Table(table) => Ok(table),
+        other => Err(FileError::at(
+            path,
+            text,
+            Some(value.span.start),
+            format!(
+                "`{}` should be a table, not {}",
+                key.name,
+                article(other.type_str())
+            ),
+        )
+        .with_help(format!(
+            "write it as a table: a `[{}]` line, then {then}",
+            key.name
+        ))),
+    }
+}
+
+/// An unknown key in `what` (`secrets.toml`, `[backend]`), whose keys are `known`: the
+/// error at its line, with the closest known key or the list of them.
+pub(crate) fn unknown_key(
+    path: &Path,
+    text: &str,
+    key: &Key<'_>,
+    known: &[&str],
+    what: &str,
+) -> FileError {
+    let help = match did_you_mean(&key.name, known.iter().copied()) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("the keys of {what} are {}", known.join(", ")),
+    };
+    FileError::at(
+        path,
+        text,
+        Some(key.span.start),
+        format!("unknown key `{}`", crate::text::escape_control(&key.name)),
+    )
+    .with_help(help)
 }
 
 #[cfg(test)]

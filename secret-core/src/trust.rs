@@ -8,21 +8,69 @@
 //! the writer, the time and the ciphertext: a value copied to another slot, re-encrypted to
 //! other keys, or written by anyone else is refused by every reader.
 
-use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[cfg(feature = "verify")]
 use base64::Engine as _;
 
 use crate::config::Config;
-use crate::edit::recipients_for;
-use crate::env::{EnvKind, Scope};
-pub use crate::store::Trust;
-use crate::store::{Entry, Exposure, normalized_armor};
+use crate::env::Scope;
+use crate::rules::recipients_for;
+#[cfg(feature = "verify")]
+use crate::rules::writers_for;
+use crate::store::Entry;
+#[cfg(feature = "verify")]
+use crate::store::{Exposure, normalized_armor};
 
+#[cfg(feature = "verify")]
 /// The first line of every signed message: the format, so a signature can never be
 /// replayed as one of another kind.
 const DOMAIN: &str = "secrets.enc.toml value signature v2";
 
+/// What a reader may conclude from a stored value's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Signed by one of the scope's writers.
+    Signed {
+        /// The writer's age public key.
+        writer: String,
+    },
+    /// No signature: written by a version of the tool that did not sign (store format 1),
+    /// or by hand.
+    Unsigned,
+    /// The signature does not verify for the writer it names: the value, its recipients or
+    /// its place were changed after signing, or the signature was made up.
+    BadSignature {
+        /// The writer the value claims.
+        writer: String,
+    },
+    /// A valid signature by someone who may not write this scope.
+    NotAllowed {
+        /// The writer.
+        writer: String,
+        /// Who may write the scope.
+        allowed: Vec<String>,
+    },
+}
+
+impl Trust {
+    /// Whether readers accept the value.
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Self::Signed { .. })
+    }
+
+    /// The writer the value names, if it names one.
+    pub fn writer(&self) -> Option<&str> {
+        match self {
+            Self::Signed { writer }
+            | Self::BadSignature { writer }
+            | Self::NotAllowed { writer, .. } => Some(writer),
+            Self::Unsigned => None,
+        }
+    }
+}
+
+#[cfg(feature = "verify")]
 /// The text a writer signs for a value.
 pub(crate) fn message(
     name: &str,
@@ -46,6 +94,7 @@ pub(crate) fn message(
     )
 }
 
+#[cfg(feature = "verify")]
 /// What the signature of a signed `entry` is checked on: the writer, the signed message and
 /// the signature bytes (empty when they are not base64, which no check accepts).
 fn signed_parts<'a>(
@@ -69,6 +118,7 @@ fn signed_parts<'a>(
     Some((&signed.writer, message, signature))
 }
 
+#[cfg(feature = "verify")]
 /// Checks the signatures of many values in one batch ([`crate::sign::verify_batch`]), so
 /// that [`trust`] of each of them is cheaper afterwards; what [`trust`] says is unchanged.
 /// For a program about to decrypt many values at once.
@@ -86,6 +136,7 @@ pub fn preverify<'a>(values: impl IntoIterator<Item = (&'a str, &'a Scope, &'a E
     }
 }
 
+#[cfg(feature = "verify")]
 /// Whether `entry`, stored for (`name`, `scope`), is signed by one of the scope's writers.
 pub fn trust(config: &Config, name: &str, scope: &Scope, entry: &Entry) -> Trust {
     let Some((writer, message, signature)) = signed_parts(name, scope, entry) else {
@@ -106,45 +157,6 @@ pub fn trust(config: &Config, name: &str, scope: &Scope, entry: &Entry) -> Trust
     Trust::Signed {
         writer: writer.to_owned(),
     }
-}
-
-/// Who may write a value for `scope`: for each type or environment it covers, the most
-/// specific level of `secrets.toml` that names anyone (the environment itself, then its
-/// pattern, then its type) gives its `[writers]` list, or else its `[recipients]`; a value
-/// for several types or environments may be written by those allowed for all of them.
-pub fn writers_for(config: &Config, scope: &Scope) -> Vec<String> {
-    let level = |key: &str| -> Option<BTreeSet<String>> {
-        config
-            .writers
-            .get(key)
-            .or_else(|| config.recipients.get(key))
-            .map(|list| list.iter().cloned().collect())
-    };
-    let members: Vec<BTreeSet<String>> = match scope {
-        Scope::Types(types) => types
-            .iter()
-            .map(|ty| level(ty.name()).unwrap_or_default())
-            .collect(),
-        Scope::Envs(envs) => envs
-            .iter()
-            .map(|env| {
-                let mut levels = vec![env.clone()];
-                if let Ok(resolved) = config.resolve_env(env) {
-                    if let EnvKind::Pattern(pattern) = &resolved.kind {
-                        levels.push(pattern.clone());
-                    }
-                    levels.push(resolved.ty.name().to_owned());
-                }
-                levels.iter().find_map(|key| level(key)).unwrap_or_default()
-            })
-            .collect(),
-    };
-    let mut members = members.into_iter();
-    let first = members.next().unwrap_or_default();
-    members
-        .fold(first, |all, next| &all & &next)
-        .into_iter()
-        .collect()
 }
 
 /// How a value's recipients differ from what `secrets.toml` says now.
@@ -215,57 +227,11 @@ pub fn format_time(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(feature = "write")]
-    use crate::env::EnvType;
 
     #[test]
     fn times_are_rfc3339() {
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_time(1_796_012_227), "2026-11-30T04:17:07Z");
-    }
-
-    #[cfg(feature = "write")]
-    #[test]
-    fn writers_default_to_recipients_and_narrow_by_level() {
-        let key = || {
-            crate::identity::generate_identity()
-                .0
-                .to_public()
-                .to_string()
-        };
-        let (ops, dev) = (key(), key());
-        let config = Config::parse(
-            std::path::Path::new("secrets.toml"),
-            &format!(
-                "[environments]\nstaging = \"development\"\n\"pr-*\" = \"preview\"\n\
-                 [recipients]\nproduction = [\"{ops}\"]\ndevelopment = [\"{dev}\", \"{ops}\"]\n\
-                 local = [\"{dev}\"]\npreview = [\"{dev}\"]\nstaging = [\"{ops}\"]\n\
-                 [writers]\nproduction = [\"{ops}\", \"{dev}\"]\n"
-            ),
-        )
-        .unwrap();
-        let sorted = |mut list: Vec<&String>| {
-            list.sort();
-            list.into_iter().cloned().collect::<Vec<String>>()
-        };
-        let types = |list: &[EnvType]| Scope::Types(list.iter().copied().collect());
-        assert_eq!(
-            writers_for(&config, &types(&[EnvType::Production])),
-            sorted(vec![&ops, &dev])
-        );
-        assert_eq!(
-            writers_for(&config, &types(&[EnvType::Development, EnvType::Local])),
-            std::slice::from_ref(&dev)
-        );
-        let envs = |list: &[&str]| Scope::Envs(list.iter().map(|e| (*e).to_owned()).collect());
-        assert_eq!(
-            writers_for(&config, &envs(&["staging"])),
-            std::slice::from_ref(&ops)
-        );
-        assert_eq!(
-            writers_for(&config, &envs(&["pr-7"])),
-            std::slice::from_ref(&dev)
-        );
     }
 }

@@ -13,7 +13,7 @@ use secret_core::Store;
 fn a_value_that_is_not_age_armor_is_refused_not_rewritten_broken() {
     let text = "version = 1\n\n[GitHubAPIToken.\"type:development,local\"]\nrecipients = [\n    \"agg1qyqszyqszqgpqyqs3290gq\",\n]\nvalue = \"\"\"\n-----BEGIN AGE ENCRYPTo$\\\\ 1\n\n[GiAGE EoCRYPTED FILE-----\n\"\"\"\n";
     let error = Store::parse(Path::new("secrets.enc.toml"), text).unwrap_err();
-    let report = error.report();
+    let report = error;
     assert_eq!(report.line, Some(7), "{report}");
     assert!(
         report

@@ -26,7 +26,7 @@ fn stored(ws: &Ws, ids: &secret_core::Identities, name: &str) -> String {
     let store = Store::load(ws.root()).unwrap_or_else(|error| {
         panic!(
             "the store does not parse: {}\n{}",
-            error.report(),
+            error,
             std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap_or_default()
         )
     });

@@ -63,7 +63,7 @@ fn a_write_waiting_for_a_stuck_lock_names_the_holder_and_gives_up() {
         Store::update(&root, |_| {
             held_tx.send(()).unwrap();
             release_rx.recv().unwrap();
-            Ok(())
+            Ok::<_, secret_core::FileError>(())
         })
         .unwrap();
     });

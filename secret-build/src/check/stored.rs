@@ -25,7 +25,7 @@ pub fn stored_values_with(
     if config.backend.is_none() {
         // The file store: names, scopes and lines, each value audited (signatures,
         // recipients, exposures) without a key, from one read of the file.
-        let store = Store::load(root).map_err(|error| error.report())?;
+        let store = Store::load(root)?;
         let mut values = Vec::new();
         for name in store.names() {
             for (scope, entry) in store.slots(name) {

@@ -78,7 +78,7 @@ pub(crate) fn preflight(
     ids: &secret_core::Identities,
 ) -> Result<(), secret_core::Error> {
     edit::plan_set_in(store, name, scope, move_scopes)?;
-    if edit::recipients_for(config, scope).is_empty() {
+    if secret_core::rules::recipients_for(config, scope).is_empty() {
         return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
             scope: scope.clone(),
@@ -144,7 +144,7 @@ pub(crate) fn set(
         args.move_scopes,
         &ids,
     )?;
-    let recipients = edit::recipients_for(&config, &scope).len();
+    let recipients = secret_core::rules::recipients_for(&config, &scope).len();
     let _ = writeln!(
         io.stdout,
         "set {} for {} (encrypted to {recipients} recipient{})",
@@ -359,7 +359,7 @@ pub(crate) fn import(
                 &ids,
             )?;
         }
-        Ok(())
+        Ok::<_, secret_core::Error>(())
     })?;
     for pair in &pairs {
         let _ = writeln!(io.stdout, "set {} for {}", pair.name, scope.describe());
@@ -372,7 +372,7 @@ pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<()
     Store::load(root)?;
     let ids = identities(io)?;
     let report = Store::update(root, |store| {
-        Ok(edit::rekey(store, &config, &ids, args.all))
+        Ok::<_, secret_core::Error>(edit::rekey(store, &config, &ids, args.all))
     })?;
     let store = Store::load(root)?;
     for (name, scope, recipients) in &report.done {

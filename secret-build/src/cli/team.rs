@@ -51,7 +51,7 @@ pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Resul
     Store::load(root)?;
     let ids = identities(io)?;
     let report = Store::update(root, |store| {
-        Ok(secret_core::edit::migrate(
+        Ok::<_, secret_core::Error>(secret_core::edit::migrate(
             store,
             &config,
             &ids,

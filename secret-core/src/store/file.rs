@@ -12,18 +12,16 @@ impl Store {
     /// The lock file names its holder (pid, host, command) while it is held. A writer that
     /// cannot take the lock polls for [`LOCK_WAIT_VAR`] seconds (10 by default), then fails
     /// with an error naming the holder: it never waits forever in silence.
-    pub fn update<T>(
+    pub fn update<T, E: From<FileError>>(
         root: &Path,
-        change: impl FnOnce(&mut Store) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        change: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
         let lock_path = root.join(LOCK_FILE);
-        let io_error = |path: &Path, what: &str, error: std::io::Error| {
-            Error::from(FileError {
-                path: path.to_owned(),
-                line: None,
-                message: format!("cannot {what}: {error}"),
-                help: None,
-            })
+        let io_error = |path: &Path, what: &str, error: std::io::Error| FileError {
+            path: path.to_owned(),
+            line: None,
+            message: format!("cannot {what}: {error}"),
+            help: None,
         };
         let mut lock = OpenOptions::new()
             .create(true)
@@ -34,7 +32,8 @@ impl Store {
             .map_err(|error| io_error(&lock_path, "create the lock file", error))?;
         take_lock(&lock, &lock_path)?;
         write_holder(&mut lock);
-        let result = Self::load(root).and_then(|mut store| {
+        let result = (|| -> Result<T, E> {
+            let mut store = Self::load(root)?;
             remove_stale_temp_files(root);
             if let Some(dir) = store.write_target().ok().as_deref().and_then(Path::parent)
                 && dir != root
@@ -47,7 +46,7 @@ impl Store {
                 store.write()?;
             }
             Ok(result)
-        });
+        })();
         // The holder is gone: leave an empty lock file behind.
         let _ = lock.set_len(0);
         drop(lock);
@@ -72,8 +71,8 @@ impl Store {
     /// A store that is a symbolic link stays one: the link's target is written, through a
     /// temporary file next to it. An existing store keeps its permissions (a new one is
     /// `0600`).
-    pub fn write(&self) -> Result<(), Error> {
-        let failure = |message: String| -> Error {
+    pub fn write(&self) -> Result<(), FileError> {
+        let failure = |message: String| -> FileError {
             FileError {
                 path: self.path.clone(),
                 line: None,
@@ -118,7 +117,7 @@ pub const LOCK_WAIT_DEFAULT: f64 = 10.0;
 
 /// Takes the exclusive lock on `lock`, polling until the bound of [`LOCK_WAIT_VAR`]; then
 /// fails naming the holder written in the lock file.
-fn take_lock(lock: &File, lock_path: &Path) -> Result<(), Error> {
+fn take_lock(lock: &File, lock_path: &Path) -> Result<(), FileError> {
     let wait = std::env::var(LOCK_WAIT_VAR)
         .ok()
         .and_then(|text| text.trim().parse::<f64>().ok())

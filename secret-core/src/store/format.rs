@@ -6,7 +6,7 @@ use super::*;
 
 impl Store {
     /// Parses the text of a store read from `path`.
-    pub fn parse(path: &Path, text: &str) -> Result<Store, Error> {
+    pub fn parse(path: &Path, text: &str) -> Result<Store, FileError> {
         let at = |offset: usize, message: String| FileError::at(path, text, Some(offset), message);
         let restore = "restore the file from git history; it is written by `cargo xtask secret` and should not be edited by hand";
         if let Some(index) = text.lines().position(|line| {
@@ -120,11 +120,11 @@ fn parse_entry(
     key: &Key<'_>,
     slot: &Value<'_>,
     line: usize,
-) -> Result<Entry, Error> {
+) -> Result<Entry, FileError> {
     let restore =
         "restore the file from git history, or set the value again with `cargo xtask secret set`";
     let at = |offset: usize, message: String| {
-        Error::from(FileError::at(path, text, Some(offset), message).with_help(restore))
+        FileError::at(path, text, Some(offset), message).with_help(restore)
     };
     let Some(fields) = slot.as_table() else {
         return Err(at(
@@ -251,13 +251,11 @@ fn parse_entry(
             }
         }
     }
-    let missing = |what: &str| {
-        Error::from(FileError {
-            path: path.to_owned(),
-            line: Some(line),
-            message: format!("the value `{}` has no `{what}`", key.name),
-            help: Some(restore.to_owned()),
-        })
+    let missing = |what: &str| FileError {
+        path: path.to_owned(),
+        line: Some(line),
+        message: format!("the value `{}` has no `{what}`", key.name),
+        help: Some(restore.to_owned()),
     };
     let signed = match (writer, written, signature) {
         (None, None, None) => None,

@@ -36,15 +36,8 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-#[cfg(feature = "crypto")]
-use secrecy::SecretString;
-
-#[cfg(feature = "crypto")]
-use crate::cipher::{self, Slot};
 use crate::env::{Environment, Scope};
-use crate::error::{Error, FileError, LineIndex};
-#[cfg(feature = "crypto")]
-use crate::identity::Identities;
+use crate::file_error::{FileError, LineIndex};
 use crate::toml_file::{self, Key, Value, ValueInner};
 
 mod file;
@@ -93,49 +86,6 @@ pub struct Signed {
     pub written: String,
     /// The signature, base64.
     pub signature: String,
-}
-
-/// What a reader may conclude from a stored value's signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trust {
-    /// Signed by one of the scope's writers.
-    Signed {
-        /// The writer's age public key.
-        writer: String,
-    },
-    /// No signature: written by a version of the tool that did not sign (store format 1),
-    /// or by hand.
-    Unsigned,
-    /// The signature does not verify for the writer it names: the value, its recipients or
-    /// its place were changed after signing, or the signature was made up.
-    BadSignature {
-        /// The writer the value claims.
-        writer: String,
-    },
-    /// A valid signature by someone who may not write this scope.
-    NotAllowed {
-        /// The writer.
-        writer: String,
-        /// Who may write the scope.
-        allowed: Vec<String>,
-    },
-}
-
-impl Trust {
-    /// Whether readers accept the value.
-    pub fn is_trusted(&self) -> bool {
-        matches!(self, Self::Signed { .. })
-    }
-
-    /// The writer the value names, if it names one.
-    pub fn writer(&self) -> Option<&str> {
-        match self {
-            Self::Signed { writer }
-            | Self::BadSignature { writer }
-            | Self::NotAllowed { writer, .. } => Some(writer),
-            Self::Unsigned => None,
-        }
-    }
 }
 
 /// A person who lost access to a value they could read.
@@ -195,7 +145,7 @@ pub struct Store {
 
 impl Store {
     /// Reads `secrets.enc.toml` in `root`; a missing file is an empty store.
-    pub fn load(root: &Path) -> Result<Store, Error> {
+    pub fn load(root: &Path) -> Result<Store, FileError> {
         let path = root.join(STORE_FILE);
         match fs::read_to_string(&path) {
             Ok(text) => Self::parse(&path, &text),
@@ -261,157 +211,6 @@ impl Store {
             .map(|(_, scope, entry)| (scope, entry))
     }
 
-    #[cfg(feature = "crypto")]
-    /// Decrypts one slot after checking that it is signed by one of the scope's writers in
-    /// `config` ([`crate::trust`]): an unsigned or forged value is an [`Error::Untrusted`],
-    /// whatever the key.
-    pub fn decrypt(
-        &self,
-        name: &str,
-        scope: &Scope,
-        config: &crate::Config,
-        identities: &Identities,
-    ) -> Result<SecretString, Error> {
-        let entry = self.entry(name, scope)?;
-        let trust = crate::trust::trust(config, name, scope, entry);
-        if !trust.is_trusted() {
-            return Err(Error::Untrusted(Box::new(crate::error::Untrusted {
-                name: name.to_owned(),
-                scope: scope.clone(),
-                path: self.path.clone(),
-                line: entry.line,
-                trust,
-            })));
-        }
-        self.open(name, scope, entry, identities)
-    }
-
-    #[cfg(feature = "crypto")]
-    /// Decrypts one slot without checking who wrote it: only for `secret migrate`, which
-    /// signs values of format 1 on the word of the person migrating, and for `--leaks`,
-    /// which looks for any stored value in plain text.
-    pub fn decrypt_unverified(
-        &self,
-        name: &str,
-        scope: &Scope,
-        identities: &Identities,
-    ) -> Result<SecretString, Error> {
-        let entry = self.entry(name, scope)?;
-        self.open(name, scope, entry, identities)
-    }
-
-    #[cfg(feature = "crypto")]
-    fn entry(&self, name: &str, scope: &Scope) -> Result<&Entry, Error> {
-        self.get(name, scope).ok_or_else(|| Error::NotSet {
-            name: name.to_owned(),
-            scope: scope.key(),
-            path: self.path.clone(),
-        })
-    }
-
-    #[cfg(feature = "crypto")]
-    fn open(
-        &self,
-        name: &str,
-        scope: &Scope,
-        entry: &Entry,
-        identities: &Identities,
-    ) -> Result<SecretString, Error> {
-        cipher::open(
-            &Slot {
-                name,
-                scope,
-                recipients: &entry.recipients,
-                path: &self.path,
-                line: entry.line,
-            },
-            &entry.ciphertext,
-            identities,
-            entry.signed.is_none(),
-        )
-    }
-
-    #[cfg(feature = "write")]
-    /// Encrypts `value` for (`name`, `scope`) to the recipients `config` gives the scope,
-    /// signs it with the first of `identities` allowed to write the scope, and stores it,
-    /// replacing any value with exactly that scope. Does not check the one-value-per-type
-    /// rule (see [`crate::edit`]).
-    ///
-    /// `previous` is the entry `value` was read from when the same value is re-encrypted
-    /// (rekey, a narrowed scope): whoever could read it then and cannot now is recorded in
-    /// [`Entry::exposed`], and earlier exposures are kept. A new value (`None`) starts with
-    /// no exposure: replacing a value is how it is rotated.
-    pub fn insert(
-        &mut self,
-        name: &str,
-        scope: &Scope,
-        value: &SecretString,
-        config: &crate::Config,
-        identities: &Identities,
-        previous: Option<&Entry>,
-    ) -> Result<(), Error> {
-        let recipients = crate::edit::recipients_for(config, scope);
-        if recipients.is_empty() {
-            return Err(Error::NoRecipients {
-                name: name.to_owned(),
-                scope: scope.clone(),
-                config: config.path.clone(),
-            });
-        }
-        let signer = crate::edit::signer(config, name, scope, identities)?;
-        let mut exposed = Vec::new();
-        if let Some(previous) = previous {
-            let since = crate::trust::now();
-            exposed.extend(previous.exposed.iter().cloned());
-            for recipient in &previous.recipients {
-                if !recipients.contains(recipient)
-                    && !exposed.iter().any(|e: &Exposure| &e.recipient == recipient)
-                {
-                    exposed.push(Exposure {
-                        recipient: recipient.clone(),
-                        since: since.clone(),
-                    });
-                }
-            }
-            exposed.retain(|exposure| !recipients.contains(&exposure.recipient));
-            exposed.sort();
-        }
-        let ciphertext = cipher::seal(&recipients, value, &config.path)?;
-        let written = crate::trust::now();
-        let message = crate::trust::message(
-            name,
-            scope,
-            &recipients,
-            &exposed,
-            signer.recipient(),
-            &written,
-            &ciphertext,
-        );
-        let signature = {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(signer.sign(message.as_bytes()))
-        };
-        let signed = Signed {
-            writer: signer.recipient().to_owned(),
-            written,
-            signature,
-        };
-        self.entries.entry(name.to_owned()).or_default().insert(
-            scope.key(),
-            (
-                scope.clone(),
-                Entry {
-                    recipients,
-                    signed: Some(signed),
-                    exposed,
-                    line: 0,
-                    ciphertext,
-                },
-            ),
-        );
-        Ok(())
-    }
-
     /// Removes the value stored for exactly `scope`; returns whether there was one.
     pub fn remove(&mut self, name: &str, scope: &Scope) -> bool {
         let Some(slots) = self.entries.get_mut(name) else {
@@ -436,13 +235,17 @@ mod tests {
     #[cfg(feature = "write")]
     use crate::env::EnvType;
     #[cfg(feature = "write")]
+    use crate::identity::Identities;
+    #[cfg(feature = "write")]
     use secrecy::ExposeSecret;
+    #[cfg(feature = "write")]
+    use secrecy::SecretString;
 
     fn assert_cacheable<T: Clone + Send + Sync + 'static>() {}
 
     #[test]
     fn errors_can_be_cached() {
-        assert_cacheable::<Error>();
+        assert_cacheable::<crate::Error>();
     }
 
     #[cfg(feature = "write")]

@@ -505,7 +505,7 @@ async fn set_value(State(ui): State<Arc<Ui>>, Json(mut target): Json<Target>) ->
             target.move_scopes,
             &ids,
         )?;
-        let recipients = secret_core::edit::recipients_for(&config, &scope).len();
+        let recipients = secret_core::rules::recipients_for(&config, &scope).len();
         let mut lines = vec![format!(
             "set {} for {} (encrypted to {recipients} recipient{})",
             target.name,
