@@ -41,7 +41,7 @@ pub enum Error {
     NoRecipients,
 }
 
-#[cfg(feature = "decrypt")]
+#[cfg(feature = "header")]
 impl Error {
     pub(crate) fn armor(what: impl Into<String>) -> Self {
         Error::BadArmor { what: what.into() }
@@ -50,7 +50,10 @@ impl Error {
     pub(crate) fn header(what: impl Into<String>) -> Self {
         Error::MalformedHeader { what: what.into() }
     }
+}
 
+#[cfg(feature = "decrypt")]
+impl Error {
     pub(crate) fn payload(what: impl Into<String>) -> Self {
         Error::Payload { what: what.into() }
     }

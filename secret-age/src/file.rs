@@ -130,29 +130,6 @@ pub fn encrypt_armored(recipients: &[Recipient], plaintext: &[u8]) -> Result<Str
     Ok(format::armor(&encrypt(recipients, plaintext)?))
 }
 
-/// The binary file: `input` itself, or its armor decoded.
-///
-/// Like age, anything that does not start with the binary version prefix
-/// (`age-encryption.org/`) is read as armor, so a damaged armor reports an armor error. An empty
-/// input is read as an (empty, invalid) binary file.
-fn binary(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
-    if input.is_empty() || input.starts_with(format::INTRO.as_bytes()) {
-        Ok(Cow::Borrowed(input))
-    } else {
-        Ok(Cow::Owned(format::dearmor(input)?))
-    }
-}
-
-/// Reads the header of an age file, binary or armored, without any key: its stanzas (type,
-/// arguments, body) and MAC. The MAC is not checked (that needs the file key).
-///
-/// # Errors
-///
-/// [`Error::BadArmor`], [`Error::UnsupportedVersion`] or [`Error::MalformedHeader`].
-pub fn parse_header(input: &[u8]) -> Result<Header, Error> {
-    format::parse_header(&binary(input)?)
-}
-
 /// Decrypts an age file, binary or armored, with the first identity that matches one of its
 /// X25519 stanzas. The whole payload must authenticate: nothing is returned otherwise.
 ///
@@ -244,8 +221,8 @@ impl<'a> Decryptor<'a> {
         input: &'a [u8],
         unwrap: impl FnOnce(&Header) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error>,
     ) -> Result<Self, Error> {
-        let binary = binary(input)?;
-        let header = format::parse_header(&binary)?;
+        let binary = format::binary(input)?;
+        let header = format::parse_binary_header(&binary)?;
         if header.count("scrypt") > 0 && header.stanzas.len() > 1 {
             return Err(Error::header(
                 "a passphrase (scrypt) stanza must be the only stanza of the file",

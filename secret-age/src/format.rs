@@ -1,5 +1,7 @@
 //! The age v1 header (version line, recipient stanzas, MAC) and the ASCII armor.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
@@ -131,8 +133,31 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// The binary file: `input` itself, or its armor decoded.
+///
+/// Like age, anything that does not start with the binary version prefix
+/// (`age-encryption.org/`) is read as armor, so a damaged armor reports an armor error. An empty
+/// input is read as an (empty, invalid) binary file.
+pub(crate) fn binary(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
+    if input.is_empty() || input.starts_with(INTRO.as_bytes()) {
+        Ok(Cow::Borrowed(input))
+    } else {
+        Ok(Cow::Owned(dearmor(input)?))
+    }
+}
+
+/// Reads the header of an age file, binary or armored, without any key: its stanzas (type,
+/// arguments, body) and MAC. The MAC is not checked (that needs the file key).
+///
+/// # Errors
+///
+/// [`Error::BadArmor`], [`Error::UnsupportedVersion`] or [`Error::MalformedHeader`].
+pub fn parse_header(input: &[u8]) -> Result<Header, Error> {
+    parse_binary_header(&binary(input)?)
+}
+
 /// Parses the header of a binary age file.
-pub(crate) fn parse_header(input: &[u8]) -> Result<Header, Error> {
+pub(crate) fn parse_binary_header(input: &[u8]) -> Result<Header, Error> {
     if !input.starts_with(INTRO.as_bytes()) {
         return Err(Error::header(
             "the input does not start with the age version line `age-encryption.org/v1`",

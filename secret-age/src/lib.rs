@@ -50,7 +50,7 @@ pub mod bech32;
 mod error;
 #[cfg(feature = "decrypt")]
 mod file;
-#[cfg(feature = "decrypt")]
+#[cfg(feature = "header")]
 mod format;
 #[cfg(feature = "x25519")]
 mod keys;
@@ -67,10 +67,10 @@ pub use file::decrypt_with_passphrase;
 #[cfg(feature = "encrypt")]
 pub(crate) use file::fill_random;
 #[cfg(feature = "decrypt")]
-pub use file::{Decryptor, decrypt, decrypt_trying_first, parse_header};
+pub use file::{Decryptor, decrypt, decrypt_trying_first};
 #[cfg(feature = "encrypt")]
 pub use file::{encrypt, encrypt_armored};
-#[cfg(feature = "decrypt")]
-pub use format::{Header, Stanza};
+#[cfg(feature = "header")]
+pub use format::{Header, Stanza, parse_header};
 #[cfg(feature = "x25519")]
 pub use keys::{Identity, Recipient};

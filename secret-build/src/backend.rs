@@ -261,25 +261,25 @@ impl Backend {
         let mut ignored = Vec::new();
         match self {
             Self::File { root } => {
-                let store = Store::load(root)?;
-                let config = secret_core::Config::load(root)?;
-                let mut identities: Option<Identities> = None;
+                let trusted = crate::trusted::Trusted::open(root, vars)?;
+                let state = &trusted.state;
+                let names: Vec<&str> = state.store().names().collect();
                 // Every signature in one batch first; each decrypt then finds its own checked.
-                secret_core::trust::preverify(store.names().filter_map(|name| {
-                    store
-                        .lookup(name, env)
-                        .map(|(scope, entry)| (name, scope, entry))
-                }));
-                for name in store.names() {
-                    let Some((scope, _)) = store.lookup(name, env) else {
+                state.prepare(&names, env);
+                let mut identities: Option<Identities> = None;
+                for name in names {
+                    if matches!(state.lookup(name, env), secret_core::state::Lookup::None) {
                         continue;
-                    };
+                    }
                     if identities.is_none() {
                         identities = Some(Identities::from_vars(vars)?);
                     }
                     let ids = identities.as_ref().expect("loaded above");
-                    values.insert(name.to_owned(), store.decrypt(name, scope, &config, ids)?);
+                    if let Some((_, value)) = state.decrypt(name, env, ids)? {
+                        values.insert(name.to_owned(), value);
+                    }
                 }
+                trusted.remember();
             }
             Self::Vault(client) => {
                 let (read, left) = read_all(client)?;
@@ -304,16 +304,17 @@ impl Backend {
     ) -> Result<Option<(Scope, SecretString)>, Error> {
         match self {
             Self::File { root } => {
-                let store = Store::load(root)?;
-                let Some((scope, _)) = store.lookup(name, env) else {
-                    return Ok(None);
+                let trusted = crate::trusted::Trusted::open(root, vars)?;
+                let state = &trusted.state;
+                let ids = match state.lookup(name, env) {
+                    secret_core::state::Lookup::None => return Ok(None),
+                    secret_core::state::Lookup::Found { .. } => Identities::from_vars(vars)?,
+                    // Refused whatever the key: say why without asking for one.
+                    _ => Identities::none(),
                 };
-                let config = secret_core::Config::load(root)?;
-                let ids = Identities::from_vars(vars)?;
-                Ok(Some((
-                    scope.clone(),
-                    store.decrypt(name, scope, &config, &ids)?,
-                )))
+                let value = state.decrypt(name, env, &ids)?;
+                trusted.remember();
+                Ok(value)
             }
             Self::Vault(client) => Ok(VaultEdit::read(client, name)?
                 .lookup(env)

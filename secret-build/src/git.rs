@@ -130,8 +130,13 @@ pub struct Revision {
 }
 
 /// The commits on the first-parent history of `HEAD` that changed `store` (a file under
-/// `root`), oldest first, each with the store's text then.
-pub fn store_history(root: &Path, store: &Path) -> Result<Vec<Revision>, String> {
+/// `root`), oldest first, each with the store's text then. With `since`, only the commits
+/// after that one (which must be an ancestor of `HEAD`).
+pub fn store_history(
+    root: &Path,
+    store: &Path,
+    since: Option<&str>,
+) -> Result<Vec<Revision>, String> {
     if !in_repository(root) {
         return Err(format!("{} is not in a git repository", root.display()));
     }
@@ -140,18 +145,22 @@ pub fn store_history(root: &Path, store: &Path) -> Result<Vec<Revision>, String>
         .map(Path::to_owned)
         .unwrap_or_else(|_| store.to_owned());
     let relative = relative.to_string_lossy().into_owned();
-    let log = output(
-        root,
-        &[
-            "log",
-            "--first-parent",
-            "--reverse",
-            "--format=%H%x09%an%x09%aI",
-            "--",
-            &relative,
-        ],
-    )
-    .ok_or_else(|| "`git log` failed (a repository without commits?)".to_owned())?;
+    let range = since.map(|commit| format!("{commit}..HEAD"));
+    let mut args = vec![
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--format=%H%x09%an%x09%aI",
+    ];
+    match &range {
+        Some(range) => args.push(range),
+        None if output(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_none() => {
+            return Ok(Vec::new());
+        }
+        None => {}
+    }
+    args.extend(["--", &relative]);
+    let log = output(root, &args).ok_or_else(|| "`git log` failed".to_owned())?;
     let mut revisions = Vec::new();
     for line in log.lines() {
         let mut fields = line.splitn(3, '\t');
@@ -160,13 +169,77 @@ pub fn store_history(root: &Path, store: &Path) -> Result<Vec<Revision>, String>
         else {
             continue;
         };
-        let text = output(root, &["show", &format!("{commit}:./{relative}")]).unwrap_or_default();
         revisions.push(Revision {
             commit: commit.to_owned(),
             author: author.to_owned(),
             date: date.to_owned(),
-            text,
+            text: String::new(),
         });
     }
+    let objects: Vec<String> = revisions
+        .iter()
+        .map(|revision| format!("{}:./{relative}", revision.commit))
+        .collect();
+    for (revision, text) in revisions.iter_mut().zip(read_objects(root, &objects)?) {
+        revision.text = text;
+    }
     Ok(revisions)
+}
+
+/// The contents of `objects` (`<commit>:<path>`) through one `git cat-file --batch`; an
+/// object that does not exist (the file removed at that commit) is empty.
+fn read_objects(root: &Path, objects: &[String]) -> Result<Vec<String>, String> {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = git(root)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|error| format!("cannot run git: {error}"))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let list = objects.join("\n") + "\n";
+    let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut texts = Vec::with_capacity(objects.len());
+    for _ in objects {
+        let mut header = String::new();
+        stdout
+            .read_line(&mut header)
+            .map_err(|error| format!("git cat-file: {error}"))?;
+        let size = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|size| size.parse::<usize>().ok());
+        let Some(size) = size else {
+            texts.push(String::new());
+            continue;
+        };
+        let mut body = vec![0u8; size + 1];
+        stdout
+            .read_exact(&mut body)
+            .map_err(|error| format!("git cat-file: {error}"))?;
+        body.pop();
+        texts.push(String::from_utf8_lossy(&body).into_owned());
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(texts)
+}
+
+/// Whether `commit` is an ancestor of `HEAD` (or `HEAD` itself).
+pub fn is_ancestor(root: &Path, commit: &str) -> bool {
+    git(root)
+        .args(["merge-base", "--is-ancestor", commit, "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The commit `HEAD` points to, if any.
+pub fn head(root: &Path) -> Option<String> {
+    output(root, &["rev-parse", "--verify", "-q", "HEAD"]).map(|out| out.trim().to_owned())
 }

@@ -20,3 +20,5 @@ pub mod git;
 pub mod scan;
 #[cfg(feature = "cli")]
 mod table;
+#[doc(hidden)]
+pub mod trusted;

@@ -28,13 +28,20 @@ pub struct Config {
     /// Who may write values (age public keys), keyed like `recipients`. A type or
     /// environment without an entry is written by its recipients.
     pub writers: BTreeMap<String, Vec<String>>,
+    /// Who may sign any change to these rules (age public keys), from the top-level
+    /// `admins` list. Empty: the writers of production (see [`crate::rules::admins`]).
+    pub admins: Vec<String>,
     /// The `[backend]` table, validated; `None` means the file store.
     pub backend: Option<BackendConfig>,
+    /// The `[backend]` table's settings as written, each value in canonical TOML
+    /// (`("address", "\"https://bao.example.com\"")`), sorted by key: what the signed
+    /// access rules record of it.
+    pub backend_settings: Vec<(String, String)>,
     /// The line of the `[backend]` table, for error messages.
     pub backend_line: Option<usize>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 4] = ["environments", "recipients", "writers", "backend"];
+const TOP_LEVEL_KEYS: [&str; 5] = ["admins", "environments", "recipients", "writers", "backend"];
 
 impl Config {
     /// Reads `secrets.toml` in `root`. A missing file is an empty configuration.
@@ -76,7 +83,8 @@ impl Config {
                 .position(|(key, _)| key.name == name)
                 .map(|index| root.remove(index))
         };
-        let (environments, recipients, writers, backend) = (
+        let (admins, environments, recipients, writers, backend) = (
+            take("admins"),
             take("environments"),
             take("recipients"),
             take("writers"),
@@ -119,8 +127,25 @@ impl Config {
                 keys.entry(key).or_default().extend(list);
             }
         }
+        if let Some((key, list)) = admins {
+            let scope = Spanned::with_span(key.name.into_owned(), key.span);
+            config.admins = key_list(path, text, "admins", &scope, list)?;
+            config.admins.sort();
+            config.admins.dedup();
+        }
         if let Some((key, backend)) = backend {
             let start = key.span.start;
+            if let Some(table) = backend.as_table() {
+                let mut settings: Vec<(String, String)> = table
+                    .iter()
+                    .filter_map(|(key, value)| {
+                        toml_file::canonical_scalar(value)
+                            .map(|value| (key.name.to_string(), value))
+                    })
+                    .collect();
+                settings.sort();
+                config.backend_settings = settings;
+            }
             config.backend_line = Some(crate::file_error::line_of(text, start));
             let backend = RawBackend::read(path, text, &key, backend)?;
             config.backend = Some(backend.validate(path, text, start)?);
@@ -321,7 +346,7 @@ fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(),
 /// message and the help, or `None` when it is valid. Names matched by a pattern follow the
 /// same rule, without `*`. A name or pattern never equals or matches a type name or
 /// shorthand: `prod` always means the type.
-fn env_name_problem(name: &str, pattern: bool) -> Option<(String, String)> {
+pub(crate) fn env_name_problem(name: &str, pattern: bool) -> Option<(String, String)> {
     let valid = !name.is_empty()
         && name.chars().all(|ch| {
             ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.') || (pattern && ch == '*')

@@ -232,6 +232,40 @@ impl Scope {
         }
     }
 
+    /// What this scope and `other` both cover (types with types, environments with
+    /// environments), or `None` when they share nothing.
+    pub fn common(&self, other: &Scope) -> Option<Scope> {
+        let shared = match (self, other) {
+            (Self::Types(a), Self::Types(b)) => Self::Types(a & b),
+            (Self::Envs(a), Self::Envs(b)) => Self::Envs(a & b),
+            _ => return None,
+        };
+        (!shared.is_empty()).then_some(shared)
+    }
+
+    /// Whether this scope and `other` share a type or an environment (types never overlap
+    /// environments).
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        self.common(other).is_some()
+    }
+
+    /// This scope without the members of `other`; `None` when nothing is left.
+    pub fn minus(&self, other: &Scope) -> Option<Scope> {
+        let rest = match (self, other) {
+            (Self::Types(a), Self::Types(b)) => Self::Types(a - b),
+            (Self::Envs(a), Self::Envs(b)) => Self::Envs(a - b),
+            _ => return Some(self.clone()),
+        };
+        (!rest.is_empty()).then_some(rest)
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Self::Types(set) => set.is_empty(),
+            Self::Envs(set) => set.is_empty(),
+        }
+    }
+
     /// A human description: `development, local` or `env staging`.
     pub fn describe(&self) -> String {
         match self {

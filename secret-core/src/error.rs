@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use crate::env::Scope;
 pub use crate::file_error::{FileError, LineIndex, did_you_mean, line_of};
-use crate::trust::Trust;
+#[cfg(feature = "verify")]
+use crate::state::Refusal;
 
 /// What went wrong reading, decrypting or changing the store. Cheap to clone and
 /// `Send + Sync + 'static`, so callers can cache it. `Display` names the file (and line,
@@ -78,11 +79,23 @@ pub enum Error {
     /// The Vault/OpenBao backend failed or refused: unreachable, a rejected token, a
     /// concurrent change. The message names the server, never the token.
     Backend(Box<crate::backend::BackendError>),
-    /// A stored value that is not signed by one of its scope's writers: readers refuse it.
-    Untrusted(Box<Untrusted>),
+    /// A stored value readers refuse: not signed by one of its scope's writers under the
+    /// signed access rules, rolled back, or one of two values that apply at once.
+    #[cfg(feature = "verify")]
+    Refused(Box<Refused>),
     /// Writing a value needs an identity allowed to write its scope, and none of the
     /// available identities is.
     NotAWriter(Box<NotAWriter>),
+    /// The signed access rules stop a write: they cannot be trusted, the store predates
+    /// them, or none of the identities may sign a change to them.
+    Rules {
+        /// The store (or `secrets.toml`).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        help: String,
+    },
     /// The secret has no value for the scope asked about.
     NotSet {
         /// The secret.
@@ -131,7 +144,8 @@ impl Error {
         match self {
             Self::File(error) => error.clone(),
             Self::Backend(error) => error.report(),
-            Self::Untrusted(untrusted) => untrusted.report(),
+            #[cfg(feature = "verify")]
+            Self::Refused(refused) => refused.report(),
             Self::NotAWriter(details) => {
                 let NotAWriter {
                     name,
@@ -316,6 +330,16 @@ impl Error {
                 message: format!("cannot encrypt to the recipient `{recipient}`: {reason}"),
                 help: Some("use an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)".to_owned()),
             },
+            Self::Rules {
+                path,
+                message,
+                help,
+            } => FileError {
+                path: path.clone(),
+                line: None,
+                message: message.clone(),
+                help: Some(help.clone()),
+            },
             Self::NotSet { name, scope, path } => FileError {
                 path: path.clone(),
                 line: None,
@@ -326,74 +350,80 @@ impl Error {
     }
 }
 
-/// The details of [`Error::Untrusted`].
+/// The details of [`Error::Refused`].
+#[cfg(feature = "verify")]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Untrusted {
+pub struct Refused {
     /// The secret.
     pub name: String,
-    /// The value's scope.
+    /// The scope of the value refused.
     pub scope: Scope,
     /// The store file.
     pub path: PathBuf,
     /// The line of the value's table.
     pub line: usize,
-    /// Why the value is not trusted (never [`Trust::Signed`]).
-    pub trust: Trust,
+    /// Why it is refused.
+    pub refusal: Refusal,
 }
 
-impl Untrusted {
-    /// The problem as a [`FileError`]: names the secret, the scope and the writer's key.
+#[cfg(feature = "verify")]
+impl Refused {
+    /// The problem as a [`FileError`]: names the secret, the scope, why, and what to do.
     pub fn report(&self) -> FileError {
+        use crate::text::{escape_control as esc, shell_quote};
+        use crate::trust::Trust;
         let Self {
             name,
             scope,
             path,
             line,
-            trust,
+            refusal,
         } = self;
         let set = format!("cargo xtask secret set {} {name}", scope.flags());
-        let (message, help) = match trust {
-            Trust::Unsigned => (
-                format!(
-                    "the value of {name} ({}) is not signed, so nobody can tell who wrote it; it is refused",
-                    scope.key()
-                ),
-                format!(
-                    "values written before store format 2 are unsigned: if this one came from your team, sign it with `cargo xtask secret migrate` (needs a key that can read it and may write it); otherwise set it again with `{set}`"
-                ),
+        let log = format!("cargo xtask secret log {}", shell_quote(name));
+        let history = format!(
+            "see who changed it with `{log}`; restore secrets.enc.toml from git history, or set the value again with `{set}`"
+        );
+        let help = match refusal {
+            Refusal::Untrusted(Trust::Unsigned) => format!(
+                "`{log}` shows who committed it; if it came from your team, a writer of {} signs it with `cargo xtask secret migrate` (values of store format 1 only); otherwise set it again with `{set}`",
+                scope.describe()
             ),
-            Trust::BadSignature { writer } => (
-                format!(
-                    "the value of {name} ({}) claims to be written by {writer}, but its signature does not verify: it was changed after signing or forged; it is refused",
-                    scope.key()
-                ),
-                format!("restore the file from git history, or set the value again with `{set}`"),
+            Refusal::Untrusted(Trust::Legacy { .. }) => format!(
+                "a writer of {} signs it again with `cargo xtask secret migrate`",
+                scope.describe()
             ),
-            Trust::NotAllowed { writer, allowed } => (
-                format!(
-                    "the value of {name} ({}) was written by {writer}, who may not write {}; it is refused",
-                    scope.key(),
-                    scope.describe()
-                ),
-                format!(
-                    "set it again as one of its writers ({}) with `{set}`, or add {writer} to [writers] in secrets.toml if they should write it",
-                    if allowed.is_empty() {
-                        "nobody, as secrets.toml stands".to_owned()
-                    } else {
-                        allowed.join(", ")
-                    }
-                ),
+            Refusal::Untrusted(Trust::NotAllowed {
+                unsigned_grant: true,
+                ..
+            }) => format!(
+                "if the change to secrets.toml is wanted, a writer of {} signs it (`cargo xtask secret rekey` shows it first); otherwise revert it and {history}",
+                scope.describe()
             ),
-            Trust::Signed { .. } => (
-                format!("the value of {name} ({}) is trusted", scope.key()),
-                String::new(),
-            ),
+            Refusal::Untrusted(Trust::RulesUntrusted { reason }) if reason.contains("migrate") => {
+                "run `cargo xtask secret migrate`".to_owned()
+            }
+            Refusal::Untrusted(Trust::RulesUntrusted { .. }) => {
+                "restore secrets.enc.toml from git history (`git log -p secrets.enc.toml` shows the change); `cargo xtask check-secrets` explains what is wrong".to_owned()
+            }
+            Refusal::Ambiguous { scopes } => {
+                let unset: Vec<String> = scopes
+                    .iter()
+                    .map(|other| format!("`cargo xtask secret unset {} {name}`", other.flags()))
+                    .collect();
+                format!("keep one of them: remove the other with {}", unset.join(" or "))
+            }
+            _ => history,
         };
         FileError {
             path: path.clone(),
-            line: Some(*line),
-            message,
-            help: (!help.is_empty()).then_some(help),
+            line: (*line > 0).then_some(*line),
+            message: format!(
+                "the value of {name} ({}) {}; it is refused",
+                esc(&scope.key()),
+                refusal.describe(scope)
+            ),
+            help: Some(help),
         }
     }
 }

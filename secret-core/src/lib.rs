@@ -28,6 +28,8 @@ mod file_error;
 pub mod files;
 #[cfg(feature = "verify")]
 pub mod identity;
+#[cfg(feature = "verify")]
+pub mod memory;
 pub mod merge;
 pub mod name;
 pub mod overrides;
@@ -37,6 +39,8 @@ pub mod recipient;
 pub mod rules;
 #[cfg(feature = "verify")]
 mod sign;
+#[cfg(feature = "verify")]
+pub mod state;
 pub mod store;
 pub mod text;
 mod toml_file;

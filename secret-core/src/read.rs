@@ -1,40 +1,72 @@
-//! Reading a value: the signature checked first ([`crate::trust`]), then the ciphertext
-//! opened with the reader's identities ([`crate::cipher`]). Every reader decrypts through
-//! [`Store::decrypt`]; only `migrate` and `--leaks` use [`Store::decrypt_unverified`].
+//! Reading a value: which value applies and whether it may be used ([`State::lookup`]),
+//! then the ciphertext opened with the reader's identities ([`crate::cipher`]). Every reader
+//! decrypts through [`State::decrypt`] (or [`State::decrypt_slot`] for one given slot);
+//! only `migrate` and `--leaks` use [`Store::decrypt_unverified`].
 
 use secrecy::SecretString;
 
 use crate::cipher::{self, Slot};
-use crate::env::Scope;
-use crate::error::Error;
+use crate::env::{Environment, Scope};
+use crate::error::{Error, Refused};
 use crate::identity::Identities;
+use crate::state::{Lookup, Refusal, State};
 use crate::store::{Entry, Store};
 
-impl Store {
-    /// Decrypts one slot after checking that it is signed by one of the scope's writers in
-    /// `config` ([`crate::trust`]): an unsigned or forged value is an [`Error::Untrusted`],
-    /// whatever the key.
+impl State {
+    /// The value of `name` for `env`, decrypted: `Ok(None)` when no value applies; an
+    /// [`Error::Refused`] when one applies but readers refuse it, whatever the key.
     pub fn decrypt(
         &self,
         name: &str,
-        scope: &Scope,
-        config: &crate::Config,
+        env: &Environment,
         identities: &Identities,
-    ) -> Result<SecretString, Error> {
-        let entry = self.entry(name, scope)?;
-        let trust = crate::trust::trust(config, name, scope, entry);
-        if !trust.is_trusted() {
-            return Err(Error::Untrusted(Box::new(crate::error::Untrusted {
-                name: name.to_owned(),
-                scope: scope.clone(),
-                path: self.path().to_owned(),
-                line: entry.line,
-                trust,
-            })));
+    ) -> Result<Option<(Scope, SecretString)>, Error> {
+        match self.lookup(name, env) {
+            Lookup::None => Ok(None),
+            Lookup::Found { scope, entry } => self
+                .store()
+                .open(name, scope, entry, identities)
+                .map(|value| Some((scope.clone(), value))),
+            Lookup::Refused {
+                scope,
+                entry,
+                refusal,
+            } => Err(self.refused(name, scope, entry.line, refusal)),
+            Lookup::Vanished { scope, seen } => {
+                Err(self.refused(name, &scope.clone(), 0, Refusal::Vanished { scope, seen }))
+            }
         }
-        self.open(name, scope, entry, identities)
     }
 
+    /// Decrypts the value stored for exactly (`name`, `scope`) after checking that readers
+    /// trust it: for commands that work on one slot (rekey, narrowing a scope).
+    pub fn decrypt_slot(
+        &self,
+        name: &str,
+        scope: &Scope,
+        identities: &Identities,
+    ) -> Result<SecretString, Error> {
+        let entry = self.store().entry(name, scope)?;
+        let trust = self.trust(name, scope, entry);
+        if !trust.is_trusted() {
+            return Err(self.refused(name, scope, entry.line, Refusal::Untrusted(trust)));
+        }
+        self.store().open(name, scope, entry, identities)
+    }
+
+    /// The error for a refused value.
+    pub fn refused(&self, name: &str, scope: &Scope, line: usize, refusal: Refusal) -> Error {
+        Error::Refused(Box::new(Refused {
+            name: name.to_owned(),
+            scope: scope.clone(),
+            path: self.store().path().to_owned(),
+            line,
+            refusal,
+        }))
+    }
+}
+
+impl Store {
     /// Decrypts one slot without checking who wrote it: only for `secret migrate`, which
     /// signs values of format 1 on the word of the person migrating, and for `--leaks`,
     /// which looks for any stored value in plain text.

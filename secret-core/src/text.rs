@@ -37,7 +37,9 @@ pub fn escape_control_keep_lines(text: &str) -> String {
         .join("\n")
 }
 
-fn needs_escape(ch: char) -> bool {
+/// Whether [`escape_control`] writes `ch` escaped: a control, bidirectional or
+/// zero-width character.
+pub(crate) fn needs_escape(ch: char) -> bool {
     ch.is_control()
         || matches!(ch, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }

@@ -2,15 +2,19 @@
 //!
 //! The store file is read on the first lookup; the identity only when a value must
 //! actually be decrypted, so a program whose values all come from the environment needs no
-//! key.
+//! key. Values are judged as every reader judges them ([`secret_core::state::State`]): by
+//! the signed access rules (anchored at `SECRETS_TRUST` when set), and by what the clone
+//! running the program remembers having trusted, which the run time reads but never writes.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use secret_core::Environment;
 use secret_core::identity::Identities;
-use secret_core::store::Store;
-use secret_core::{Config, Environment};
+use secret_core::memory::Memory;
+use secret_core::rules::chain::Pin;
+use secret_core::state::State;
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
@@ -19,7 +23,7 @@ use crate::source::{Lookup, Source, VarReader};
 /// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
-    store: OnceLock<Result<(Store, Config), Error>>,
+    store: OnceLock<Result<State, Error>>,
     identities: OnceLock<Result<Identities, Error>>,
     vars: VarReader,
 }
@@ -47,15 +51,23 @@ impl fmt::Debug for StoreSource {
 impl StoreSource {
     /// The store and its configuration, read on first use; errors name the secret `name`
     /// being resolved when they happened.
-    fn loaded(&self, name: &str) -> Result<&(Store, Config), Error> {
+    fn loaded(&self, name: &str) -> Result<&State, Error> {
         self.store
             .get_or_init(|| {
-                let config = Config::load(&self.root)
-                    .map_err(|error| Error::from_source(name, "secrets.toml", error.to_string()))?;
-                let store = Store::load(&self.root).map_err(|error| {
+                let pin = match (self.vars)("SECRETS_TRUST") {
+                    Some(text) if !text.is_empty() => Some(
+                        Pin::parse(&text.to_string_lossy())
+                            .map_err(|error| Error::from_source(name, "SECRETS_TRUST", error))?,
+                    ),
+                    _ => None,
+                };
+                let state = State::load(&self.root, pin.as_ref()).map_err(|error| {
                     Error::from_source(name, self.describe(name), error.to_string())
                 })?;
-                Ok((store, config))
+                let memory = Memory::load(&self.root).map_err(|error| {
+                    Error::from_source(name, self.describe(name), error.to_string())
+                })?;
+                Ok(state.with_memory(memory))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -74,20 +86,30 @@ impl Source for StoreSource {
         let Some(&first) = names.first() else {
             return;
         };
-        if let Ok((store, _)) = self.loaded(first) {
-            secret_core::trust::preverify(names.iter().filter_map(|&name| {
-                store
-                    .lookup(name, env)
-                    .map(|(scope, entry)| (name, scope, entry))
-            }));
+        if let Ok(state) = self.loaded(first) {
+            state.prepare(names, env);
         }
     }
 
     fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
-        let (store, config) = self.loaded(name)?;
-        let Some((scope, _entry)) = store.lookup(name, env) else {
-            return Ok(Lookup::NotFound(format!("no value for {env}")));
+        let state = self.loaded(name)?;
+        let failed = |error: secret_core::Error| {
+            Error::from_source(name, self.describe(name), error.to_string())
         };
+        match state.lookup(name, env) {
+            secret_core::state::Lookup::None => {
+                return Ok(Lookup::NotFound(format!("no value for {env}")));
+            }
+            secret_core::state::Lookup::Found { .. } => {}
+            // Refused whatever the key: say why without asking for one.
+            _ => {
+                return Err(failed(
+                    state
+                        .decrypt(name, env, &Identities::none())
+                        .expect_err("a refused value is an error"),
+                ));
+            }
+        }
         let identities = self
             .identities
             .get_or_init(|| {
@@ -96,9 +118,10 @@ impl Source for StoreSource {
             })
             .as_ref()
             .map_err(Clone::clone)?;
-        store
-            .decrypt(name, scope, config, identities)
-            .map(Lookup::Found)
-            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))
+        match state.decrypt(name, env, identities) {
+            Ok(Some((_, value))) => Ok(Lookup::Found(value)),
+            Ok(None) => Ok(Lookup::NotFound(format!("no value for {env}"))),
+            Err(error) => Err(failed(error)),
+        }
     }
 }

@@ -31,8 +31,8 @@ fn stored(ws: &Ws, ids: &secret_core::Identities, name: &str) -> String {
         )
     });
     let config = secret_core::Config::load(ws.root()).unwrap();
-    store
-        .decrypt(name, &production(), &config, ids)
+    secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot(name, &production(), ids)
         .unwrap_or_else(|error| panic!("cannot decrypt {name}: {}", error.report()))
         .expose_secret()
         .to_owned()
@@ -140,7 +140,9 @@ fn two_processes_setting_200_secrets_each_lose_nothing() {
     let config = secret_core::Config::load(ws.root()).unwrap();
     assert_eq!(store.names().count(), 400);
     for (name, value) in values.iter().flatten() {
-        let stored = store.decrypt(name, &production(), &config, &ids).unwrap();
+        let stored = secret_core::state::State::new(config.clone(), store.clone(), None)
+            .decrypt_slot(name, &production(), &ids)
+            .unwrap();
         assert_eq!(stored.expose_secret(), value, "{name}");
     }
     assert!(temp_files(ws.root()).is_empty());

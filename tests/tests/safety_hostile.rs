@@ -178,8 +178,10 @@ fn non_utf8_file_names_and_contents_are_reported_not_fatal() {
 }
 
 /// A store of `count` values with well-formed (dummy) armored ciphertexts.
-fn big_store(count: usize, recipient: &str) -> String {
-    let mut text = String::from("version = 1\n");
+/// A store of `count` unsigned values (store format 1's kind), under the signed access
+/// rules `rules` (a `[_rules.1]` table the tool wrote).
+fn big_store(count: usize, recipient: &str, rules: &str) -> String {
+    let mut text = format!("version = 3\n\n{rules}");
     for index in 0..count {
         text.push_str(&format!(
             "\n[S{index:06}.\"type:development\"]\nrecipients = [\n    \"{recipient}\",\n]\nvalue = \"\"\"\n-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBkdW1teQo=\n-----END AGE ENCRYPTED FILE-----\n\"\"\"\n"
@@ -191,7 +193,11 @@ fn big_store(count: usize, recipient: &str) -> String {
 #[test]
 fn a_store_with_100000_values_parses_and_lists() {
     let ws = Ws::new();
-    let text = big_store(100_000, &ws.public);
+    // The tool signs the access rules with the first value; the big store keeps them.
+    ws.set("prod", "Seed", "seed-value-123");
+    let seeded = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
+    let rules = &seeded[seeded.find("[_rules.1]").unwrap()..seeded.find("[Seed.").unwrap()];
+    let text = big_store(100_000, &ws.public, rules);
     std::fs::write(ws.root().join("secrets.enc.toml"), &text).unwrap();
 
     let started = Instant::now();

@@ -190,7 +190,7 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
     values.insert(("Dropped".to_owned(), "prod".to_owned()), dropped);
     for args in [
         &["secret", "unset", "--type", "prod", "Dropped"][..],
-        &["secret", "rekey", "--all"],
+        &["secret", "rekey", "--all", "--yes"],
         &["secret", "list"],
         &["secret", "list", "--format", "json"],
         &["check-secrets", "--env", "all"],

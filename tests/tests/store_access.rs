@@ -10,8 +10,8 @@ use store_support::{Ws, ok};
 fn read(store: &Store, name: &str, env: &Environment, ids: &Identities) -> Result<String, Error> {
     let (scope, _) = store.lookup(name, env).expect("a value applies");
     let config = Config::load(store.path().parent().unwrap()).unwrap();
-    store
-        .decrypt(name, scope, &config, ids)
+    secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot(name, scope, ids)
         .map(|value| value.expose_secret().to_owned())
 }
 
@@ -111,15 +111,17 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
     // Alpha's ciphertext copied into Beta's slot: the signature binds it to Alpha.
     let swapped = text.replacen(&beta, &alpha, 1);
     let store = Store::parse(&ws.store_path(), &swapped).unwrap();
-    let error = store.decrypt("Beta", &prod, &config, &ids).unwrap_err();
+    let error = secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot("Beta", &prod, &ids)
+        .unwrap_err();
     let message = error.to_string();
     forged(&message, "Beta");
     assert!(!message.contains("alpha-value"));
     // Beta's local ciphertext moved to its production slot.
     let moved = text.replacen(&beta, &beta_local, 1);
     let store = Store::parse(&ws.store_path(), &moved).unwrap();
-    let message = store
-        .decrypt("Beta", &prod, &config, &ids)
+    let message = secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot("Beta", &prod, &ids)
         .unwrap_err()
         .to_string();
     forged(&message, "Beta");
@@ -139,8 +141,10 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
         .collect();
     let flipped = text.replacen(line, &flipped_line, 1);
     let store = Store::parse(&ws.store_path(), &flipped).unwrap();
-    let error = store.decrypt("Alpha", &prod, &config, &ids).unwrap_err();
-    assert!(matches!(error, Error::Untrusted { .. }), "{error:?}");
+    let error = secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot("Alpha", &prod, &ids)
+        .unwrap_err();
+    assert!(matches!(error, Error::Refused(_)), "{error:?}");
     let message = error.to_string();
     forged(&message, "Alpha");
     assert!(message.contains("secrets.enc.toml:"), "{message}");
@@ -152,19 +156,19 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
     let other = ws.key("other");
     let edited = text.replacen(
         &format!(
-            "[Alpha.\"type:production\"]\nrecipients = [\n    \"{}\",\n",
+            "[Alpha.\"type:production\"]\nversion = 1\nrecipients = [\n    \"{}\",\n",
             key.public
         ),
         &format!(
-            "[Alpha.\"type:production\"]\nrecipients = [\n    \"{}\",\n    \"{}\",\n",
+            "[Alpha.\"type:production\"]\nversion = 1\nrecipients = [\n    \"{}\",\n    \"{}\",\n",
             key.public, other.public
         ),
         1,
     );
     assert_ne!(edited, text);
     let store = Store::parse(&ws.store_path(), &edited).unwrap();
-    let message = store
-        .decrypt("Alpha", &prod, &config, &ids)
+    let message = secret_core::state::State::new(config.clone(), store.clone(), None)
+        .decrypt_slot("Alpha", &prod, &ids)
         .unwrap_err()
         .to_string();
     forged(&message, "Alpha");
@@ -173,9 +177,14 @@ fn moved_ciphertexts_and_flipped_bytes_are_detected() {
     std::fs::write(ws.store_path(), &flipped).unwrap();
     let out = ws.run(&["reveal", "--env", "prod", "Alpha"], "", false, false);
     assert_eq!(out.code, 2, "{}", out.all());
+    let line = flipped
+        .lines()
+        .position(|line| line.starts_with("[Alpha."))
+        .unwrap()
+        + 1;
     assert!(
         out.stderr
-            .contains("secrets.enc.toml:4: the value of Alpha"),
+            .contains(&format!("secrets.enc.toml:{line}: the value of Alpha")),
         "{}",
         out.stderr
     );

@@ -134,14 +134,10 @@ fn init_set_list_and_resolve() {
         let (scope, _) = store
             .lookup("GitHubAPIToken", &Environment::of_type(ty))
             .unwrap();
-        let value = store
-            .decrypt(
-                "GitHubAPIToken",
-                scope,
-                &Config::load(ws.root()).unwrap(),
-                &ids,
-            )
-            .unwrap();
+        let value =
+            secret_core::state::State::new(Config::load(ws.root()).unwrap(), store.clone(), None)
+                .decrypt_slot("GitHubAPIToken", scope, &ids)
+                .unwrap();
         assert_eq!(value.expose_secret(), expected);
     }
     assert!(
@@ -159,11 +155,7 @@ fn init_set_list_and_resolve() {
         }
     }
     assert!(stored.starts_with("# Written by"), "{stored}");
-    assert!(
-        stored.contains(
-            "version = 2\n\n[GitHubAPIToken.\"type:development,local\"]\nrecipients = [\n"
-        )
-    );
+    assert!(stored.contains("version = 3\n\n[_rules.1]\nsigned = \""));
 }
 
 #[test]
@@ -233,8 +225,8 @@ fn conflicting_set_fails_before_reading_and_leaves_the_store_unchanged() {
     let ids = Identities::from_file(&key.file).unwrap();
     let read = |ty| {
         let (scope, _) = store.lookup("Token", &Environment::of_type(ty)).unwrap();
-        store
-            .decrypt("Token", scope, &Config::load(ws.root()).unwrap(), &ids)
+        secret_core::state::State::new(Config::load(ws.root()).unwrap(), store.clone(), None)
+            .decrypt_slot("Token", scope, &ids)
             .unwrap()
             .expose_secret()
             .to_owned()
@@ -353,13 +345,8 @@ fn import_sets_every_line_or_nothing() {
         .unwrap()
         .0;
     assert_eq!(
-        store
-            .decrypt(
-                "DatabaseUrl",
-                scope,
-                &Config::load(ws.root()).unwrap(),
-                &ids
-            )
+        secret_core::state::State::new(Config::load(ws.root()).unwrap(), store.clone(), None)
+            .decrypt_slot("DatabaseUrl", scope, &ids)
             .unwrap()
             .expose_secret(),
         "postgres://u:imported-pw@h/db"
@@ -391,8 +378,8 @@ fn rekey_gives_a_new_recipient_access() {
     let store = Store::load(ws.root()).unwrap();
     let scope = store.slots("Token").next().unwrap().0.clone();
     assert!(
-        store
-            .decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids)
+        secret_core::state::State::new(Config::load(ws.root()).unwrap(), store.clone(), None)
+            .decrypt_slot("Token", &scope, &bob_ids)
             .is_err()
     );
 
@@ -400,7 +387,7 @@ fn rekey_gives_a_new_recipient_access() {
         "",
         &format!("production = [\"{}\", \"{}\"]", alice.public, bob.public),
     );
-    let out = ws.secret(&["rekey"], "");
+    let out = ws.secret(&["rekey", "--yes"], "");
     ok(&out);
     assert!(
         out.stdout
@@ -410,14 +397,14 @@ fn rekey_gives_a_new_recipient_access() {
     );
     let store = Store::load(ws.root()).unwrap();
     assert_eq!(
-        store
-            .decrypt("Token", &scope, &Config::load(ws.root()).unwrap(), &bob_ids)
+        secret_core::state::State::new(Config::load(ws.root()).unwrap(), store.clone(), None)
+            .decrypt_slot("Token", &scope, &bob_ids)
             .unwrap()
             .expose_secret(),
         "shared"
     );
     // Nothing left to do: the store is not rewritten.
     let before = ws.store_bytes();
-    ok(&ws.secret(&["rekey"], ""));
+    ok(&ws.secret(&["rekey", "--yes"], ""));
     assert_eq!(ws.store_bytes(), before);
 }

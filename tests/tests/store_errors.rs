@@ -83,13 +83,13 @@ fn unknown_store_version_asks_to_upgrade() {
     let text =
         String::from_utf8(ws.store_bytes())
             .unwrap()
-            .replacen("version = 2", "version = 3", 1);
+            .replacen("version = 3", "version = 4", 1);
     std::fs::write(ws.store_path(), &text).unwrap();
     let out = ws.secret(&["set", "--type", "local", "Fresh"], "new-value");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr.contains(
-            "secrets.enc.toml:2: unsupported store format version 3; this tool reads versions 1 to 2"
+            "secrets.enc.toml:2: unsupported store format version 4; this tool reads versions 1 to 3"
         ),
         "{}",
         out.stderr
@@ -115,7 +115,7 @@ fn unreadable_identity_exits_2_with_file_and_line() {
         .insert("SECRETS_IDENTITY".into(), bad.as_os_str().to_owned());
     for args in [
         &["reveal", "--env", "local", "Token"][..],
-        &["rekey", "--all"][..],
+        &["rekey", "--all", "--yes"][..],
     ] {
         let out = ws.secret(args, "");
         assert_eq!(out.code, 2, "{}", out.all());

@@ -48,8 +48,8 @@ fn branches_changing_different_secrets_merge_cleanly() {
     let config = secret_core::Config::load(dir).unwrap();
     let read = |name: &str, ty| {
         let (scope, _) = store.lookup(name, &Environment::of_type(ty)).unwrap();
-        store
-            .decrypt(name, scope, &config, &ids)
+        secret_core::state::State::new(config.clone(), store.clone(), None)
+            .decrypt_slot(name, scope, &ids)
             .unwrap()
             .expose_secret()
             .to_owned()

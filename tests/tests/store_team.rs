@@ -8,7 +8,7 @@ mod store_support;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use secret_build::check::{Code, Report, Severity, check_full};
+use secret_build::check::{Code, Options, Report, Severity, check_with};
 use secret_core::{EnvType, Scope, Store};
 use store_support::{Key, Out, Ws, age_encrypt, git, git_ok, ok};
 
@@ -17,7 +17,7 @@ const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");
 /// The check as CI runs it: no identity anywhere.
 fn check(ws: &Ws, envs: &[&str]) -> Report {
     let envs: Vec<String> = envs.iter().map(|env| (*env).to_owned()).collect();
-    check_full(ws.root(), &envs, &|_| None, false).unwrap()
+    check_with(ws.root(), &Options::envs(&envs), &|_| None).unwrap()
 }
 
 fn codes(report: &Report) -> Vec<(Severity, Code, String)> {
@@ -165,10 +165,14 @@ fn set_without_a_writer_key_is_refused_before_the_value_is_read() {
 #[test]
 fn a_development_key_that_signs_a_production_value_is_refused() {
     let (mut ws, ops, dev) = team();
-    let real = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
     // A developer's modified tool: encrypt to production *and* their own key, list both,
-    // sign with their key. Simulated by a doctored secrets.toml while writing.
-    ws.config(
+    // sign with their key, for this repository. Simulated in a copy of the workspace whose
+    // signed rules make dev a production writer; the table is then copied back.
+    let mut copy = Ws::new();
+    for file in ["secrets.toml", "secrets.enc.toml"] {
+        std::fs::copy(ws.root().join(file), copy.root().join(file)).unwrap();
+    }
+    copy.config(
         "",
         &format!(
             "production = [\"{o}\", \"{d}\"]\ndevelopment = [\"{d}\", \"{o}\"]\nlocal = [\"{d}\", \"{o}\"]",
@@ -176,9 +180,16 @@ fn a_development_key_that_signs_a_production_value_is_refused() {
             d = dev.public
         ),
     );
-    ws.use_key(&dev);
-    ok(&ws.secret(&["set", "--type", "prod", "Token"], "attacker-prod-value"));
-    ws.write("secrets.toml", &real);
+    copy.use_key(&ops);
+    ok(&copy.secret(&["rekey", "--yes"], ""));
+    copy.use_key(&dev);
+    ok(&copy.secret(&["set", "--type", "prod", "Token"], "attacker-prod-value"));
+    let copied = String::from_utf8(copy.store_bytes()).unwrap();
+    let start = copied.find("[Token.\"type:production\"]").unwrap();
+    let end = copied[start..]
+        .find("\"\"\"\n\n")
+        .map_or(copied.len(), |at| start + at + 4);
+    edit_prod_table(&ws, |_| copied[start..end].to_owned());
     readers_refuse(
         &mut ws,
         &ops,
@@ -348,7 +359,7 @@ fn removal_on_one_branch_and_addition_on_another_merge_then_stale_then_rotation_
     // Bob leaves: removed from secrets.toml and every value re-encrypted.
     git_ok(&dir, &["checkout", "-q", "-b", "bob-leaves"]);
     ws.write("secrets.toml", &config(&[&ops]));
-    let out = ws.secret(&["rekey"], "");
+    let out = ws.secret(&["rekey", "--yes"], "");
     ok(&out);
     assert!(
         out.stdout
@@ -397,7 +408,9 @@ fn removal_on_one_branch_and_addition_on_another_merge_then_stale_then_rotation_
             && m.contains(&bob.public)),
         "{found:?}"
     );
-    let strict = check_full(&dir, &["prod".to_owned()], &|_| None, true).unwrap();
+    let mut options = Options::envs(&["prod".to_owned()]);
+    options.deny_rotation_due = true;
+    let strict = check_with(&dir, &options, &|_| None).unwrap();
     assert!(
         strict
             .diagnostics
@@ -408,7 +421,7 @@ fn removal_on_one_branch_and_addition_on_another_merge_then_stale_then_rotation_
     let list = ws.secret(&["list"], "");
     assert!(list.all().contains("stale recipient"), "{}", list.all());
 
-    ok(&ws.secret(&["rekey"], ""));
+    ok(&ws.secret(&["rekey", "--yes"], ""));
     let found = codes(&check(&ws, &["prod"]));
     assert!(
         !found.iter().any(|(_, c, _)| *c == Code::StaleRecipient),
@@ -563,7 +576,7 @@ fn a_clone_without_the_driver_is_warned() {
     );
     let copy = clone.path().join("copy");
     let envs = ["prod".to_owned()];
-    let report = check_full(&copy, &envs, &|_| None, false).unwrap();
+    let report = check_with(&copy, &Options::envs(&envs), &|_| None).unwrap();
     let warning = report
         .diagnostics
         .iter()
@@ -774,7 +787,10 @@ fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
             .any(|(s, c, _)| *s == Severity::Error && *c == Code::UnsignedValue),
         "{found:?}"
     );
-    let out = ws.secret(&["migrate"], "");
+    let out = ws.secret(
+        &["migrate", "--yes", "--accept", "Token@type:production"],
+        "",
+    );
     ok(&out);
     assert!(
         out.stdout
@@ -786,7 +802,7 @@ fn a_format_1_store_is_read_reported_unsigned_and_migrated() {
     ok(&out);
     assert_eq!(out.stdout, "old-value", "the format 1 header is gone");
     let text = String::from_utf8(ws.store_bytes()).unwrap();
-    assert!(text.contains("version = 2\n"), "{text}");
+    assert!(text.contains("version = 3\n"), "{text}");
     assert!(codes(&check(&ws, &["prod"])).is_empty());
     // Nothing left to migrate.
     let out = ws.secret(&["migrate"], "");

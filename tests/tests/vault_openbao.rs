@@ -141,7 +141,12 @@ fn check_secrets_reads_the_backend() {
     let ws = workspace(&bao, "checked");
     let vars = |name: &str| ws.vars.get(name).cloned();
     let envs = ["prod".to_owned()];
-    let report = secret_build::check::check_with(ws.root(), &envs, &vars).unwrap();
+    let report = secret_build::check::check_with(
+        ws.root(),
+        &secret_build::check::Options::envs(&envs),
+        &vars,
+    )
+    .unwrap();
     assert!(report.has_errors());
     let text = secret_build::check::human::render(&report, ws.root(), false);
     assert!(text.contains("DatabaseUrl"), "{text}");
@@ -151,7 +156,12 @@ fn check_secrets_reads_the_backend() {
         &["set", "--type", "prod", "DatabaseUrl"],
         "postgres://prod\n",
     ));
-    let report = secret_build::check::check_with(ws.root(), &envs, &vars).unwrap();
+    let report = secret_build::check::check_with(
+        ws.root(),
+        &secret_build::check::Options::envs(&envs),
+        &vars,
+    )
+    .unwrap();
     let text = secret_build::check::human::render(&report, ws.root(), false);
     assert!(
         report.has_errors(),
@@ -171,7 +181,12 @@ fn check_secrets_reads_the_backend() {
         "ghp_from_bao",
     );
     assert!(out.status.success(), "{out:?}");
-    let report = secret_build::check::check_with(ws.root(), &envs, &vars).unwrap();
+    let report = secret_build::check::check_with(
+        ws.root(),
+        &secret_build::check::Options::envs(&envs),
+        &vars,
+    )
+    .unwrap();
     let text = secret_build::check::human::render(&report, ws.root(), false);
     assert!(!report.has_errors(), "{text}");
 }

@@ -1,13 +1,15 @@
-//! The rules of the check (spec section 5), as a pure function from what the scanner found,
-//! what the store holds (names and scopes only) and which override files git tracks, to a
-//! [`Report`]. No I/O here, so every rule is tested without a workspace.
+//! The rules of the check, as a pure function from what the scanner found, what the store
+//! holds (names, scopes and how readers judge them, never values) and which override files
+//! git tracks, to a [`Report`]. No I/O here, so every rule is tested without a workspace.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use secret_core::{EnvKind, Environment};
 
-use super::report::{Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
+use super::report::{
+    Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue, Verdict,
+};
 use crate::scan::{Declaration, ProblemKind, ScanReport};
 
 /// The command users run to change values; printed in every `help:`.
@@ -22,6 +24,8 @@ pub struct Inputs {
     pub store_path: PathBuf,
     /// The stored values.
     pub stored: Vec<StoredValue>,
+    /// The signed state of the file store, and every reader's verdict.
+    pub state: StateAudit,
     /// Local override files git tracks, relative to the workspace root.
     pub tracked_overrides: Vec<PathBuf>,
     /// Whether this clone's git has the store's merge driver (`None`: not a git clone, or
@@ -40,6 +44,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         environments,
         store_path,
         stored,
+        state,
         tracked_overrides,
         merge_driver,
         deny_rotation_due,
@@ -60,7 +65,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
             .is_some_and(|declarations| declarations.iter().all(|d| d.optional));
         let cells: Vec<Cell> = environments
             .iter()
-            .map(|env| match resolve(&stored, name, env) {
+            .map(|env| match cell(&state, &stored, name, env) {
                 Cell::Missing if !env.ty.is_cloud() && overrides.contains(*name) => Cell::Override,
                 Cell::Missing if optional => Cell::OptionalUnset,
                 cell => cell,
@@ -71,8 +76,23 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
                 diagnostics.push(diagnostic);
             }
             for (env, cell) in environments.iter().zip(&cells) {
-                if *cell == Cell::Missing {
-                    diagnostics.push(missing(name, env, declarations));
+                match cell {
+                    Cell::Missing => diagnostics.push(missing(name, env, declarations, None)),
+                    Cell::Refused(_) => {
+                        let why = match state.verdicts.get(&((*name).to_owned(), env.name.clone()))
+                        {
+                            Some(Verdict::Refused(scope, why)) => {
+                                format!("its value for {} {why}, so readers refuse it", scope.key())
+                            }
+                            Some(Verdict::Vanished(scope)) => format!(
+                                "its value for {} is gone from the store without a signed removal",
+                                scope.key()
+                            ),
+                            _ => "its value is refused".to_owned(),
+                        };
+                        diagnostics.push(missing(name, env, declarations, Some(why)));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -106,6 +126,13 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     if merge_driver == Some(false) {
         diagnostics.push(merge_driver_missing(&store_path));
     }
+    state_findings(
+        &state,
+        &stored,
+        &environments,
+        &store_path,
+        &mut diagnostics,
+    );
 
     let env_order = |diagnostic: &Diagnostic| {
         environments
@@ -133,8 +160,22 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         scan,
         store_path,
         stored,
+        state,
         rows,
         diagnostics,
+    }
+}
+
+/// The cell of `name` in `env`: what readers conclude where the file store's verdicts are
+/// known, else the stored value that applies.
+fn cell(state: &StateAudit, stored: &[StoredValue], name: &str, env: &Environment) -> Cell {
+    if state.verdicts.is_empty() && stored.iter().all(|value| value.audit.is_none()) {
+        return resolve(stored, name, env);
+    }
+    match state.verdicts.get(&(name.to_owned(), env.name.clone())) {
+        Some(Verdict::Found(scope)) => Cell::Set(scope.clone()),
+        Some(Verdict::Refused(scope, _) | Verdict::Vanished(scope)) => Cell::Refused(scope.clone()),
+        None => Cell::Missing,
     }
 }
 
@@ -222,7 +263,12 @@ fn set_flag(env: &Environment) -> String {
     }
 }
 
-fn missing(name: &str, env: &Environment, declarations: &[&Declaration]) -> Diagnostic {
+fn missing(
+    name: &str,
+    env: &Environment,
+    declarations: &[&Declaration],
+    refused: Option<String>,
+) -> Diagnostic {
     let severity = if env.ty.is_cloud() {
         Severity::Error
     } else {
@@ -244,10 +290,17 @@ fn missing(name: &str, env: &Environment, declarations: &[&Declaration]) -> Diag
     if declarations.len() > 4 {
         notes.push(format!("and in {} more places", declarations.len() - 4));
     }
+    let message = match &refused {
+        Some(why) => format!(
+            "secret `{name}` has no usable value for {env}: {}",
+            secret_core::text::escape_control(why)
+        ),
+        None => format!("secret `{name}` has no value for {env}"),
+    };
     Diagnostic {
         severity,
         code: Code::MissingSecret,
-        message: format!("secret `{name}` has no value for {env}"),
+        message,
         secret: Some(name.to_owned()),
         environment: Some(env.name.clone()),
         location: Some(declaration_location(first)),
@@ -415,8 +468,9 @@ fn audit(
         Some(env) => (Severity::Error, *env),
         None => (Severity::Warning, *first),
     };
+    use secret_core::text::escape_control as esc;
     let name = &value.name;
-    let scope = value.scope.key();
+    let scope = esc(&value.scope.key()).into_owned();
     let set = format!("{SET_COMMAND} set {} {name}", value.scope.flags());
     let mut push = |severity: Severity, code: Code, message: String, label: &str, help: String| {
         diagnostics.push(Diagnostic {
@@ -436,41 +490,84 @@ fn audit(
             help: Some(help),
         });
     };
+    let log = format!("{SET_COMMAND} log {name}");
     match &audit.trust {
-        Trust::Signed { .. } => {}
+        Trust::Signed { .. } | Trust::RulesUntrusted { .. } => {}
         Trust::Unsigned => push(
             severity,
             Code::UnsignedValue,
             format!("the value of `{name}` ({scope}) is not signed, so readers refuse it"),
             "unsigned value",
             format!(
-                "if it came from your team, sign it: {SET_COMMAND} migrate {name}; otherwise: {set}"
+                "`{log}` shows who committed it; if it came from your team, a writer signs it with `{SET_COMMAND} migrate` (values of store format 1, each one accepted by name); otherwise: {set}"
             ),
+        ),
+        Trust::Legacy { writer } => push(
+            severity,
+            Code::LegacyValue,
+            format!(
+                "the value of `{name}` ({scope}) is signed by {} in store format 2, without the repository or a version, so readers refuse it",
+                esc(writer)
+            ),
+            "signed in store format 2",
+            format!("a writer of it signs it again: {SET_COMMAND} migrate"),
         ),
         Trust::BadSignature { writer } => push(
             severity,
             Code::ForgedValue,
             format!(
-                "the value of `{name}` ({scope}) claims writer {writer}, but its signature does not verify: it was changed after signing or forged"
+                "the value of `{name}` ({scope}) claims writer {}, but its signature does not verify: it was changed after signing, signed for another repository, or forged",
+                esc(writer)
             ),
             "forged or altered value",
-            format!("restore secrets.enc.toml from git history, or set the value again: {set}"),
+            format!(
+                "`{log}` shows who changed it; restore secrets.enc.toml from git history, or set the value again: {set}"
+            ),
         ),
-        Trust::NotAllowed { writer, allowed } => push(
+        Trust::NotAllowed {
+            writer,
+            allowed,
+            unsigned_grant,
+        } => push(
             severity,
             Code::UnauthorizedWriter,
             format!(
-                "the value of `{name}` ({scope}) was written by {writer}, who may not write {}",
-                value.scope.describe()
+                "the value of `{name}` ({scope}) was written by {}, who may not write {}{}",
+                esc(writer),
+                value.scope.describe(),
+                if *unsigned_grant {
+                    " (only an unsigned change to secrets.toml allows it)"
+                } else {
+                    ""
+                }
             ),
             "unauthorized writer",
+            if *unsigned_grant {
+                format!(
+                    "if the change to secrets.toml is wanted, a writer of {} signs it with `{SET_COMMAND} rekey` (it shows the change first); otherwise revert it and set the value again: {set}",
+                    value.scope.describe()
+                )
+            } else {
+                format!(
+                    "`{log}` shows who changed it; set it again as one of {} ({set}), or restore secrets.enc.toml from git history",
+                    if allowed.is_empty() {
+                        "its writers".to_owned()
+                    } else {
+                        esc(&allowed.join(", ")).into_owned()
+                    }
+                )
+            },
+        ),
+        Trust::HiddenReaders { .. } => push(
+            severity,
+            Code::HiddenRecipient,
             format!(
-                "set it again as one of {} ({set}); if {writer} left the team and the value is genuine, a writer can vouch for it: {SET_COMMAND} migrate {name}",
-                if allowed.is_empty() {
-                    "its writers".to_owned()
-                } else {
-                    allowed.join(", ")
-                }
+                "the value of `{name}` ({scope}) {}",
+                secret_core::state::describe_trust(&audit.trust, &value.scope)
+            ),
+            "more readers than recipients",
+            format!(
+                "`{log}` shows who wrote it; set the value again (it is then encrypted to exactly its recipients) and rotate it at its source: {set}"
             ),
         ),
     }
@@ -479,8 +576,8 @@ fn audit(
             severity,
             Code::StaleRecipient,
             format!(
-                "the value of `{name}` ({scope}) is encrypted to {}, no longer allowed to read it by secrets.toml",
-                audit.drift.stale.join(", ")
+                "the value of `{name}` ({scope}) is encrypted to {}, no longer allowed to read it by the signed access rules",
+                esc(&audit.drift.stale.join(", "))
             ),
             "stale recipient",
             format!("{SET_COMMAND} rekey  (then rotate the value: they may have read it)"),
@@ -491,8 +588,8 @@ fn audit(
             Severity::Warning,
             Code::MissingRecipient,
             format!(
-                "{} may read `{name}` ({scope}) by secrets.toml but cannot decrypt it",
-                audit.drift.unreadable.join(", ")
+                "{} may read `{name}` ({scope}) by the signed access rules but cannot decrypt it",
+                esc(&audit.drift.unreadable.join(", "))
             ),
             "not encrypted to everyone allowed",
             format!("{SET_COMMAND} rekey"),
@@ -512,12 +609,193 @@ fn audit(
             },
             Code::RotationDue,
             format!(
-                "the value of `{name}` ({scope}) is due for rotation: it was readable by {}, who no longer has access",
-                who.join(", ")
+                "the value of `{name}` ({scope}) is due for rotation: it was known to {}, who no longer has access",
+                esc(&who.join(", "))
             ),
             "rotation due",
             format!("replace the value at its source (revoke the old one), then: {set}"),
         );
+    }
+}
+
+/// The findings about the file store's signed state as a whole: the access rules (untrusted,
+/// unsigned changes, changed since this clone last looked), values older than already
+/// trusted or gone, and two values covering one type or environment.
+fn state_findings(
+    state: &StateAudit,
+    stored: &[StoredValue],
+    environments: &[Environment],
+    store_path: &std::path::Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    use secret_core::text::escape_control as esc;
+    let any_cloud = environments.iter().any(|env| env.ty.is_cloud());
+    let severity_for = |scope: &secret_core::Scope| {
+        let applies: Vec<&Environment> = environments
+            .iter()
+            .filter(|env| scope.rank(env).is_some())
+            .collect();
+        if applies.iter().any(|env| env.ty.is_cloud()) {
+            Some(Severity::Error)
+        } else if applies.is_empty() {
+            None
+        } else {
+            Some(Severity::Warning)
+        }
+    };
+    let at = |line: Option<usize>| Location {
+        path: store_path.to_owned(),
+        line,
+        column: line.map(|_| 1),
+        end: None,
+    };
+    let diagnostic = |severity, code, message: String, help: String| Diagnostic {
+        severity,
+        code,
+        message,
+        secret: None,
+        environment: None,
+        location: Some(at(None)),
+        label: None,
+        notes: Vec::new(),
+        help: Some(help),
+    };
+    if let Some(problem) = &state.rules_problem {
+        let help = if state.legacy_format.is_some() {
+            format!(
+                "a production writer upgrades the store: {SET_COMMAND} migrate  (it signs the access rules of secrets.toml as the trust root)"
+            )
+        } else {
+            "restore secrets.enc.toml from git history (`git log -p -- secrets.enc.toml` shows the change); if the change was intended, the pin in SECRETS_TRUST or --trust must be updated by whoever controls it".to_owned()
+        };
+        diagnostics.push(diagnostic(
+            if any_cloud {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Code::UntrustedRules,
+            format!(
+                "the signed access rules cannot be trusted, so every value is refused: {}",
+                esc(problem)
+            ),
+            help,
+        ));
+    }
+    if !state.pending.is_empty() {
+        let cloud = any_cloud && state.pending.iter().any(|(_, cloud)| *cloud);
+        let mut found = diagnostic(
+            if cloud {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Code::UnsignedRules,
+            format!(
+                "secrets.toml changes the access rules in {} way{} nobody allowed to has signed, so readers ignore {}",
+                state.pending.len(),
+                if state.pending.len() == 1 { "" } else { "s" },
+                if state.pending.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+            format!(
+                "if the change is wanted, a writer of the types or environments it concerns (or an admin) signs it: {SET_COMMAND} rekey  (it shows the change and asks first); otherwise restore secrets.toml from git"
+            ),
+        );
+        found.location = Some(Location {
+            path: secret_core::CONFIG_FILE.into(),
+            line: None,
+            column: None,
+            end: None,
+        });
+        found.notes = state
+            .pending
+            .iter()
+            .map(|(change, _)| format!("unsigned: {}", esc(change)))
+            .collect();
+        diagnostics.push(found);
+    }
+    for change in &state.changed {
+        diagnostics.push(diagnostic(
+            Severity::Warning,
+            Code::RulesChanged,
+            esc(change).into_owned(),
+            format!(
+                "review the change; `{SET_COMMAND} rules` shows every version and who signed it"
+            ),
+        ));
+    }
+    for behind in &state.behind {
+        let Some(severity) = severity_for(&behind.scope) else {
+            continue;
+        };
+        let name = &behind.name;
+        let scope = esc(&behind.scope.key()).into_owned();
+        let (code, message) = match behind.found {
+            Some(found) => (
+                Code::RolledBackValue,
+                format!(
+                    "the value of `{name}` ({scope}) is version {found}, older than version {} already trusted in this store's history: an older value was copied back",
+                    behind.seen
+                ),
+            ),
+            None => (
+                Code::VanishedValue,
+                format!(
+                    "the value of `{name}` ({scope}), version {} in this store's history, is gone without a signed removal",
+                    behind.seen
+                ),
+            ),
+        };
+        let mut found = diagnostic(
+            severity,
+            code,
+            message,
+            format!(
+                "`{SET_COMMAND} log {name}` shows the change; restore the value from git history, or if its removal was intended: {SET_COMMAND} unset {} {name} (a signed removal)",
+                behind.scope.flags()
+            ),
+        );
+        found.secret = Some(name.clone());
+        found.location = Some(at((behind.line > 0).then_some(behind.line)));
+        diagnostics.push(found);
+    }
+    let mut by_name: BTreeMap<&str, Vec<&StoredValue>> = BTreeMap::new();
+    for value in stored.iter().filter(|value| value.audit.is_some()) {
+        by_name.entry(value.name.as_str()).or_default().push(value);
+    }
+    for (name, values) in by_name {
+        for (i, a) in values.iter().enumerate() {
+            for b in &values[i + 1..] {
+                let Some(common) = a.scope.common(&b.scope) else {
+                    continue;
+                };
+                let Some(severity) = severity_for(&common) else {
+                    continue;
+                };
+                let mut found = diagnostic(
+                    severity,
+                    Code::OverlappingValues,
+                    format!(
+                        "`{name}` has two values for {} ({} and {}), so readers use neither",
+                        common.describe(),
+                        esc(&a.scope.key()),
+                        esc(&b.scope.key())
+                    ),
+                    format!(
+                        "keep one: {SET_COMMAND} unset {} {name}  or  {SET_COMMAND} unset {} {name}",
+                        a.scope.flags(),
+                        b.scope.flags()
+                    ),
+                );
+                found.secret = Some(name.to_owned());
+                found.location = Some(at(b.line));
+                diagnostics.push(found);
+            }
+        }
     }
 }
 

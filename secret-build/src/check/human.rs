@@ -167,6 +167,7 @@ fn grid(report: &Report) -> String {
         let mut cells = vec![row.name.clone()];
         cells.extend(row.cells.iter().map(|cell| match cell {
             Cell::Set(scope) => format!("set ({})", scope.key()),
+            Cell::Refused(scope) => format!("refused ({})", scope.key()),
             Cell::Override => "override file".to_owned(),
             Cell::Missing => "missing".to_owned(),
             Cell::OptionalUnset => "optional, unset".to_owned(),

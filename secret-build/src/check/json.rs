@@ -49,6 +49,9 @@ pub fn to_value(report: &Report) -> Value {
                 .map(|(env, cell)| {
                     let value = match cell {
                         Cell::Set(scope) => json!({ "status": "set", "scope": scope.key() }),
+                        Cell::Refused(scope) => {
+                            json!({ "status": "refused", "scope": scope.key() })
+                        }
                         Cell::Override => json!({ "status": "override", "scope": null }),
                         Cell::Missing => json!({ "status": "missing", "scope": null }),
                         Cell::OptionalUnset => {

@@ -1,7 +1,7 @@
 //! The check: compares the declarations the scanner finds with the store, and renders the
 //! report for people (rustc style) and machines (JSON, SARIF, GitHub annotations).
 //!
-//! The CLI's `check-secrets` calls [`check_options`] and [`render`]; [`check`] is the library
+//! The CLI's `check-secrets` calls [`check_with`] and [`render`]; [`check`] is the library
 //! form, returning a [`Report`] to render with [`render`].
 //!
 //! Architecture invariant: the check needs no key. It reads secret names, scopes and lines
@@ -28,7 +28,10 @@ use secret_core::{Config, EnvType, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
-pub use report::{Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue};
+pub use report::{
+    Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue,
+    Verdict,
+};
 pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, Selection, scan_workspace};
@@ -70,7 +73,10 @@ pub enum CheckError {
 
 /// The environments `--env` names: each value resolved through `secrets.toml`; `all` (or
 /// nothing) means every type and every named environment that is not a pattern.
-pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>, FileError> {
+pub fn environments(
+    state: &secret_core::state::State,
+    args: &[String],
+) -> Result<Vec<Environment>, FileError> {
     let mut environments: Vec<Environment> = Vec::new();
     let mut push = |env: Environment| {
         if !environments.contains(&env) {
@@ -80,73 +86,76 @@ pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>
     let all = args.is_empty() || args.iter().any(|arg| arg == "all");
     for arg in args.iter().filter(|arg| *arg != "all") {
         for part in arg.split(',').filter(|part| !part.is_empty()) {
-            push(config.resolve_env(part)?);
+            push(state.resolve_env(part)?);
         }
     }
     if all {
         for ty in EnvType::ALL {
             push(Environment::of_type(ty));
         }
-        for name in config
+        for name in state
+            .effective()
             .environments
             .keys()
             .filter(|name| !name.contains('*'))
         {
-            push(config.resolve_env(name)?);
+            push(state.resolve_env(name)?);
         }
     }
     Ok(environments)
 }
 
-/// Runs the check on the workspace at `root` for the environments `envs` (as given to
-/// `--env`; empty means `all`).
-pub fn check(root: &Path, envs: &[String]) -> Result<Report, CheckError> {
-    check_with(root, envs, &|name| std::env::var_os(name))
+/// What to check, beyond the workspace.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The environments, as given to `--env` (empty means `all`).
+    pub envs: Vec<String>,
+    /// Only the secrets these packages deliver (`--package`); empty: the whole workspace.
+    pub selection: Selection,
+    /// Values due for rotation are errors, not warnings (`--deny-rotation-due`).
+    pub deny_rotation_due: bool,
+    /// The trust root pinned from outside the repository (`--trust`); else `SECRETS_TRUST`.
+    pub trust: Option<secret_core::rules::chain::Pin>,
 }
 
-/// [`check`], reading the credentials of a Vault/OpenBao `[backend]` through `vars`.
+impl Options {
+    /// Options checking the environments `envs`.
+    pub fn envs(envs: &[String]) -> Self {
+        Self {
+            envs: envs.to_vec(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Runs the check on the workspace at `root` for the environments `envs` (as given to
+/// `--env`; empty means `all`), reading `SECRETS_TRUST` and a `[backend]`'s credentials
+/// from the process environment.
+pub fn check(root: &Path, envs: &[String]) -> Result<Report, CheckError> {
+    check_with(root, &Options::envs(envs), &|name| std::env::var_os(name))
+}
+
+/// The check with `options`, reading `SECRETS_TRUST` and the credentials of a
+/// Vault/OpenBao `[backend]` through `vars`. Declarations come from the selected packages
+/// (and their workspace dependencies), stored values of those names only (a value another
+/// package uses is not "undeclared" here). What the check trusted is remembered in this
+/// clone ([`crate::trusted`]).
 pub fn check_with(
     root: &Path,
-    envs: &[String],
+    options: &Options,
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-) -> Result<Report, CheckError> {
-    check_options(root, envs, &Selection::default(), vars, false)
-}
-
-/// [`check_with`]; `deny_rotation_due` makes values due for rotation errors.
-pub fn check_full(
-    root: &Path,
-    envs: &[String],
-    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-    deny_rotation_due: bool,
-) -> Result<Report, CheckError> {
-    check_options(root, envs, &Selection::default(), vars, deny_rotation_due)
-}
-
-/// [`check_with`] for the secrets `selection` delivers (`--package`): the declarations
-/// of the selected packages and their workspace dependencies, and the stored values of
-/// those names only (a value another package uses is not "undeclared" here). An empty
-/// selection checks the whole workspace.
-pub fn check_selected(
-    root: &Path,
-    envs: &[String],
-    selection: &Selection,
-    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-) -> Result<Report, CheckError> {
-    check_options(root, envs, selection, vars, false)
-}
-
-/// [`check_selected`]; `deny_rotation_due` makes values due for rotation errors.
-pub fn check_options(
-    root: &Path,
-    envs: &[String],
-    selection: &Selection,
-    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-    deny_rotation_due: bool,
 ) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
-    let environments = environments(&config, envs)?;
-    let (store_path, mut stored) = stored_values_with(root, vars)?;
+    let pin = match &options.trust {
+        Some(pin) => Some(pin.clone()),
+        None => crate::trusted::pin(vars)?,
+    };
+    // Environments resolve by the signed rules, as readers resolve them.
+    let resolving = secret_core::state::State::load(root, pin.as_ref())?;
+    let environments = environments(&resolving, &options.envs)?;
+    let (store_path, mut stored, trusted) = stored::read(root, vars, pin.as_ref(), &environments)?;
+    let selection = &options.selection;
     let scan = scan_workspace(root)?.select(selection)?;
     if !selection.packages.is_empty() {
         stored.retain(|value| {
@@ -161,18 +170,27 @@ pub fn check_options(
         .then(|| crate::git::driver_configured(root))
         .flatten();
     let overrides = override_names(root)?;
-    Ok(compare(
+    let (trusted, state) = match trusted {
+        Some((trusted, state)) => (Some(trusted), state),
+        None => (None, Default::default()),
+    };
+    let report = compare(
         scan,
         Inputs {
             environments,
             store_path,
             stored,
+            state,
             tracked_overrides,
             merge_driver,
-            deny_rotation_due,
+            deny_rotation_due: options.deny_rotation_due,
             overrides,
         },
-    ))
+    );
+    if let Some(trusted) = trusted {
+        trusted.remember();
+    }
+    Ok(report)
 }
 
 /// The names the local override files at `root` set (their values are dropped at once).

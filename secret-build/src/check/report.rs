@@ -61,11 +61,28 @@ pub enum Code {
     MergeDriverMissing,
     /// A secret declared `optional` in one place and required in another.
     OptionalMismatch,
+    /// The signed access rules cannot be trusted: missing, broken, rolled back, replaced,
+    /// or not the pinned ones.
+    UntrustedRules,
+    /// `secrets.toml` changes the access rules and nobody allowed to has signed the change.
+    UnsignedRules,
+    /// The signed access rules changed since this clone last checked (who signed what).
+    RulesChanged,
+    /// A value signed the way store format 2 did, to sign again with `migrate`.
+    LegacyValue,
+    /// A value whose age header holds more or other stanzas than its signed recipients.
+    HiddenRecipient,
+    /// A value older than one the store's history (or this clone) already trusted.
+    RolledBackValue,
+    /// A value gone from the store without a signed removal.
+    VanishedValue,
+    /// Two values of one secret cover the same type or environment.
+    OverlappingValues,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 23] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -81,6 +98,14 @@ impl Code {
         Self::RotationDue,
         Self::MergeDriverMissing,
         Self::OptionalMismatch,
+        Self::UntrustedRules,
+        Self::UnsignedRules,
+        Self::RulesChanged,
+        Self::LegacyValue,
+        Self::HiddenRecipient,
+        Self::RolledBackValue,
+        Self::VanishedValue,
+        Self::OverlappingValues,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -101,6 +126,14 @@ impl Code {
             Self::RotationDue => "rotation-due",
             Self::MergeDriverMissing => "merge-driver-missing",
             Self::OptionalMismatch => "optional-mismatch",
+            Self::UntrustedRules => "untrusted-rules",
+            Self::UnsignedRules => "unsigned-rules",
+            Self::RulesChanged => "rules-changed",
+            Self::LegacyValue => "legacy-value",
+            Self::HiddenRecipient => "hidden-recipient",
+            Self::RolledBackValue => "rolled-back-value",
+            Self::VanishedValue => "vanished-value",
+            Self::OverlappingValues => "overlapping-values",
         }
     }
 
@@ -133,6 +166,20 @@ impl Code {
             Self::MergeDriverMissing => "This clone's git does not merge the store per value",
             Self::OptionalMismatch => {
                 "A secret is declared optional in one place and required in another"
+            }
+            Self::UntrustedRules => "The signed access rules of the store cannot be trusted",
+            Self::UnsignedRules => {
+                "secrets.toml changes the access rules, and nobody allowed to has signed the change"
+            }
+            Self::RulesChanged => "The signed access rules changed since this clone last checked",
+            Self::LegacyValue => "A value is signed in store format 2: a writer signs it again",
+            Self::HiddenRecipient => {
+                "A value's age header holds more or other stanzas than its signed recipients"
+            }
+            Self::RolledBackValue => "A value is older than one already trusted in this store",
+            Self::VanishedValue => "A value is gone from the store without a signed removal",
+            Self::OverlappingValues => {
+                "Two values of one secret cover the same type or environment"
             }
         }
     }
@@ -179,6 +226,9 @@ pub struct Diagnostic {
 pub enum Cell {
     /// A stored value applies: the scope it is stored under (the most specific one wins).
     Set(Scope),
+    /// A stored value applies, but readers refuse it (forged, rolled back, two values at
+    /// once...): for the check, the build and the run time alike, the secret has no value.
+    Refused(Scope),
     /// No stored value applies, but a local override file (`.secrets.local.toml`,
     /// `.secrets.local.cue`) sets the name: local environments only, as at run time.
     Override,
@@ -219,31 +269,70 @@ pub struct StoredValue {
 /// What the keyless check knows of a stored value's integrity and access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audit {
-    /// Whether one of the scope's writers signed it.
+    /// Whether one of the scope's writers signed it under the signed access rules.
     pub trust: secret_core::trust::Trust,
-    /// Its recipients against `secrets.toml`.
+    /// Its recipients against the signed access rules.
     pub drift: secret_core::trust::Drift,
-    /// Who lost access to it since it was written.
+    /// Who lost access to it (or wrote it and lost the right to) since it was written.
     pub exposed: Vec<secret_core::store::Exposure>,
     /// Its recipients.
     pub recipients: Vec<String>,
+    /// Its version (`None` before store format 3).
+    pub version: Option<u64>,
 }
 
 impl Audit {
-    /// The audit of `entry`, stored for (`name`, `scope`), against `config`: needs no key.
+    /// The audit of `entry`, stored for (`name`, `scope`), as readers of `state` judge it:
+    /// needs no key.
     pub fn of(
-        config: &secret_core::Config,
+        state: &secret_core::state::State,
         name: &str,
         scope: &secret_core::Scope,
         entry: &secret_core::Entry,
     ) -> Self {
         Self {
-            trust: secret_core::trust::trust(config, name, scope, entry),
-            drift: secret_core::trust::drift(config, scope, entry),
+            trust: state.trust(name, scope, entry),
+            drift: secret_core::trust::drift(state.effective(), scope, entry),
             exposed: entry.exposed.clone(),
             recipients: entry.recipients.clone(),
+            version: entry.version,
         }
     }
+
+    /// Why readers refuse the value of `scope`, as what follows "the value"; `None` when
+    /// they trust it.
+    pub fn problem(&self, scope: &Scope) -> Option<String> {
+        (!self.trust.is_trusted()).then(|| secret_core::state::describe_trust(&self.trust, scope))
+    }
+}
+
+/// What the check found about the signed state of the file store, besides each value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateAudit {
+    /// Why the signed access rules cannot be trusted, if they cannot.
+    pub rules_problem: Option<String>,
+    /// The store's format, when older than the current one.
+    pub legacy_format: Option<i64>,
+    /// The changes `secrets.toml` makes to the signed rules that nobody signed, each with
+    /// whether it concerns a cloud environment type (or the whole store).
+    pub pending: Vec<(String, bool)>,
+    /// The rules versions signed since this clone last checked, one line each.
+    pub changed: Vec<String>,
+    /// Values older than already trusted, or gone without a signed removal.
+    pub behind: Vec<secret_core::state::Behind>,
+    /// Per secret and environment name, what readers conclude (the file store only).
+    pub verdicts: std::collections::BTreeMap<(String, String), Verdict>,
+}
+
+/// What readers conclude about the value of a secret in one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// This value is used.
+    Found(Scope),
+    /// A value applies and is refused, for this reason.
+    Refused(Scope, String),
+    /// A value this store once had for this scope is gone without a signed removal.
+    Vanished(Scope),
 }
 
 /// The result of the check.
@@ -257,6 +346,8 @@ pub struct Report {
     pub store_path: PathBuf,
     /// The stored values (names and scopes).
     pub stored: Vec<StoredValue>,
+    /// The signed state of the file store (empty for a Vault/OpenBao backend).
+    pub state: StateAudit,
     /// The grid: every declared or stored secret, sorted by name.
     pub rows: Vec<Row>,
     /// Every finding, errors first, then in file order.

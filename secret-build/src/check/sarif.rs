@@ -55,14 +55,22 @@ fn default_level(code: Code) -> &'static str {
         | Code::UnsignedValue
         | Code::ForgedValue
         | Code::UnauthorizedWriter
-        | Code::StaleRecipient => "error",
+        | Code::StaleRecipient
+        | Code::UntrustedRules
+        | Code::UnsignedRules
+        | Code::LegacyValue
+        | Code::HiddenRecipient
+        | Code::RolledBackValue
+        | Code::VanishedValue
+        | Code::OverlappingValues => "error",
         Code::UndeclaredSecret
         | Code::CaseCollision
         | Code::UnscannedFile
         | Code::MissingRecipient
         | Code::RotationDue
         | Code::MergeDriverMissing
-        | Code::OptionalMismatch => "warning",
+        | Code::OptionalMismatch
+        | Code::RulesChanged => "warning",
     }
 }
 

@@ -1,14 +1,19 @@
-//! Reading what the store holds for the check: names, scopes and lines, never values.
-//! With `[backend]` in `secrets.toml` the names and scopes come from the Vault/OpenBao KV
-//! engine, which needs a token allowed to read the secrets (see [`crate::backend`]).
+//! Reading what the store holds for the check: names, scopes and lines, never values; and,
+//! for the file store, how readers judge each of them (signatures, the signed access rules,
+//! the store's history and this clone's memory — [`crate::trusted`]). With `[backend]` in
+//! `secrets.toml` the names and scopes come from the Vault/OpenBao KV engine, which needs a
+//! token allowed to read the secrets (see [`crate::backend`]).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use secret_core::{Config, FileError, Store};
+use secret_core::rules::chain::Pin;
+use secret_core::state::{Lookup, State};
+use secret_core::{Config, EnvType, Environment, FileError, Store};
 
-use super::report::{Audit, StoredValue};
+use super::report::{Audit, StateAudit, StoredValue, Verdict};
 use crate::backend::Backend;
+use crate::trusted::Trusted;
 
 /// The store file relative to `root` (or the KV folder's URL), and its values' names and
 /// scopes. Credentials for a `[backend]` come from the process environment.
@@ -21,11 +26,34 @@ pub fn stored_values_with(
     root: &Path,
     vars: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
+    let (path, values, _) = read(root, vars, None, &[])?;
+    Ok((path, values))
+}
+
+/// What [`read`] returns: the store's path, its values, and for the file store how it was
+/// judged with the audit of its signed state.
+pub(crate) type Read = (PathBuf, Vec<StoredValue>, Option<(Trusted, StateAudit)>);
+
+/// What the check reads of the store: its path, its values, and for the file store the
+/// audit of its signed state for `environments`, judged against `pin` when given (else
+/// `SECRETS_TRUST` in `vars`). Returns also the state readers go by, when there is a file
+/// store, so the check can remember it once it has run.
+pub(crate) fn read(
+    root: &Path,
+    vars: &dyn Fn(&str) -> Option<OsString>,
+    pin: Option<&Pin>,
+    environments: &[Environment],
+) -> Result<Read, FileError> {
     let config = Config::load(root)?;
     if config.backend.is_none() {
-        // The file store: names, scopes and lines, each value audited (signatures,
-        // recipients, exposures) without a key, from one read of the file.
         let store = Store::load(root)?;
+        let pin = match pin {
+            Some(pin) => Some(pin.clone()),
+            None => crate::trusted::pin(vars)?,
+        };
+        let trusted = Trusted::judge(root, config, store, pin.as_ref())?;
+        let state = &trusted.state;
+        let store = state.store();
         let mut values = Vec::new();
         for name in store.names() {
             for (scope, entry) in store.slots(name) {
@@ -33,11 +61,16 @@ pub fn stored_values_with(
                     name: name.to_owned(),
                     scope: scope.clone(),
                     line: (entry.line > 0).then_some(entry.line),
-                    audit: Some(Audit::of(&config, name, scope, entry)),
+                    audit: Some(Audit::of(state, name, scope, entry)),
                 });
             }
         }
-        return Ok((PathBuf::from(secret_core::STORE_FILE), values));
+        let audit = audit(state, &trusted.notes, environments);
+        return Ok((
+            PathBuf::from(secret_core::STORE_FILE),
+            values,
+            Some((trusted, audit)),
+        ));
     }
     let listing = Backend::open(root, &config, vars, false)
         .and_then(|backend| backend.listing())
@@ -57,5 +90,67 @@ pub fn stored_values_with(
             audit: None,
         })
         .collect();
-    Ok((path, values))
+    Ok((path, values, None))
+}
+
+/// The audit of `state`'s signed state, and every reader's verdict per secret and
+/// environment of `environments`.
+fn audit(state: &State, notes: &[String], environments: &[Environment]) -> StateAudit {
+    let store = state.store();
+    let mut audit = StateAudit {
+        changed: notes.to_vec(),
+        behind: state.behind(),
+        ..StateAudit::default()
+    };
+    if store.format() < secret_core::store::FORMAT_VERSION && store.rules().is_empty() {
+        audit.legacy_format = Some(store.format());
+    }
+    match state.rules() {
+        Ok(_) => {}
+        // A store that holds nothing yet has nothing to protect.
+        Err(secret_core::rules::chain::ChainError::Missing)
+            if store.is_empty() && store.all_removals().next().is_none() => {}
+        Err(error) => audit.rules_problem = Some(state.rules_problem(error)),
+    }
+    for change in state.pending() {
+        let cloud = match change.fact.level() {
+            Some(level) => match EnvType::parse(level) {
+                Some(ty) => ty.is_cloud(),
+                None => state
+                    .effective()
+                    .environments
+                    .get(level)
+                    .or_else(|| state.config().environments.get(level))
+                    .is_none_or(|ty| ty.is_cloud()),
+            },
+            None => true,
+        };
+        audit.pending.push((change.to_string(), cloud));
+    }
+    for name in store.names() {
+        for env in environments {
+            let verdict = match state.lookup(name, env) {
+                Lookup::None => continue,
+                Lookup::Found { scope, .. } => Verdict::Found(scope.clone()),
+                Lookup::Refused { scope, refusal, .. } => {
+                    Verdict::Refused(scope.clone(), refusal.describe(scope))
+                }
+                Lookup::Vanished { scope, .. } => Verdict::Vanished(scope),
+            };
+            audit
+                .verdicts
+                .insert((name.to_owned(), env.name.clone()), verdict);
+        }
+    }
+    for behind in &audit.behind {
+        for env in environments {
+            if behind.scope.rank(env).is_some() {
+                audit
+                    .verdicts
+                    .entry((behind.name.clone(), env.name.clone()))
+                    .or_insert_with(|| Verdict::Vanished(behind.scope.clone()));
+            }
+        }
+    }
+    audit
 }

@@ -35,6 +35,11 @@ pub(crate) struct CheckArgs {
     /// With `--package`: also its tests, examples, benches and dev-dependencies.
     #[arg(long, requires = "packages")]
     pub(crate) dev: bool,
+    /// The trust root, pinned from outside the repository: the age public key that signed
+    /// version 1 of the access rules, or a rules version's `sha256:` digest (default:
+    /// SECRETS_TRUST, else the first signed rules in the store's history)
+    #[arg(long, value_name = "KEY|DIGEST")]
+    pub(crate) trust: Option<String>,
 }
 
 /// How the report is printed.
@@ -73,14 +78,22 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
                 packages: args.packages.clone(),
                 dev: args.dev,
             };
-            check::check_options(
-                &root,
-                &args.envs,
-                &selection,
-                io.vars,
-                args.deny_rotation_due,
-            )
-            .map(|report| (root, report))
+            let mut options = check::Options::envs(&args.envs);
+            options.selection = selection;
+            options.deny_rotation_due = args.deny_rotation_due;
+            if let Some(trust) = &args.trust {
+                options.trust = Some(
+                    secret_core::rules::chain::Pin::parse(trust).map_err(|message| {
+                        check::CheckError::File(secret_core::FileError {
+                            path: "--trust".into(),
+                            line: None,
+                            message,
+                            help: Some("give the key that signed version 1 of the access rules, or a version's digest, as `cargo xtask secret rules` prints them".to_owned()),
+                        })
+                    })?,
+                );
+            }
+            check::check_with(&root, &options, io.vars).map(|report| (root, report))
         })
         .and_then(|(root, mut report)| {
             if args.leaks {

@@ -149,16 +149,22 @@ pub(crate) fn run(
     let audits: BTreeMap<(String, String), Audit> = match (&config.backend, file_store) {
         (Some(_), false) => BTreeMap::new(),
         _ => {
-            let store = secret_core::Store::load(root)?;
+            let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+            for note in &trusted.notes {
+                let _ = writeln!(io.stderr, "note: {note}");
+            }
+            let state = &trusted.state;
+            let store = state.store();
             let mut audits = BTreeMap::new();
             for name in store.names() {
                 for (scope, entry) in store.slots(name) {
                     audits.insert(
                         (name.to_owned(), scope.key()),
-                        Audit::of(&config, name, scope, entry),
+                        Audit::of(state, name, scope, entry),
                     );
                 }
             }
+            trusted.remember();
             audits
         }
     };
@@ -267,21 +273,15 @@ fn table(
 
 /// One line per problem a stored value has, under the table.
 fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
-    use secret_core::trust::Trust;
     let mut out = String::new();
     for ((name, scope), audit) in audits {
         let mut said = Vec::new();
-        match &audit.trust {
-            Trust::Signed { .. } => {}
-            Trust::Unsigned => {
-                said.push("unsigned: readers refuse it (`cargo xtask secret migrate`)".to_owned())
-            }
-            Trust::BadSignature { writer } => said.push(format!(
-                "forged or altered: the signature of {writer} does not verify; readers refuse it"
-            )),
-            Trust::NotAllowed { writer, .. } => {
-                said.push(format!("unauthorized writer {writer}: readers refuse it"))
-            }
+        let parsed = secret_core::Scope::parse_key(scope).ok();
+        if let Some(problem) = parsed.and_then(|scope| audit.problem(&scope)) {
+            said.push(format!(
+                "refused ({}): it {problem}; `cargo xtask check-secrets` says what to do",
+                audit.trust.code()
+            ));
         }
         if !audit.drift.stale.is_empty() {
             said.push(format!(
@@ -353,13 +353,7 @@ fn to_json(
                         "line": listed.line.unwrap_or(0),
                     });
                     if let Some(audit) = audits.get(&((*name).to_owned(), listed.scope.key())) {
-                        use secret_core::trust::Trust;
-                        let trust = match &audit.trust {
-                            Trust::Signed { .. } => "signed",
-                            Trust::Unsigned => "unsigned",
-                            Trust::BadSignature { .. } => "bad-signature",
-                            Trust::NotAllowed { .. } => "unauthorized-writer",
-                        };
+                        let trust = audit.trust.code();
                         value["writer"] = json!(audit.trust.writer());
                         value["trust"] = json!(trust);
                         value["stale_recipients"] = json!(audit.drift.stale);

@@ -30,9 +30,11 @@
 mod check;
 mod deliver;
 mod dotenv;
+mod drivers;
 mod export;
 mod init;
 mod list;
+mod rekey;
 mod reveal;
 mod run;
 mod set;
@@ -169,8 +171,8 @@ fn positional_echo(error: &clap::Error) -> Option<Failure> {
 fn run_secret(secret: SecretCli, io: &mut Io<'_>) -> Result<Option<u8>, Failure> {
     // Git runs the drivers from the repository's top folder, with paths to temporary files.
     match &secret.command {
-        SecretCommand::MergeDriver(args) => return team::merge_driver(args, io).map(|()| None),
-        SecretCommand::Textconv(args) => return team::textconv(args, io).map(|()| None),
+        SecretCommand::MergeDriver(args) => return drivers::merge_driver(args, io).map(|()| None),
+        SecretCommand::Textconv(args) => return drivers::textconv(args, io).map(|()| None),
         _ => {}
     }
     let root = secret_core::workspace::resolve(secret.workspace.as_deref(), &io.cwd)?;
@@ -195,7 +197,7 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
         SecretCommand::Set(args) => set::set(&root, &args, file_store, io),
         SecretCommand::Unset(args) => set::unset(&root, &args, file_store, io),
         SecretCommand::Import(args) => set::import(&root, &args, file_store, io),
-        SecretCommand::Rekey(args) => set::rekey(&root, &args, io),
+        SecretCommand::Rekey(args) => rekey::run(&root, &args, io),
         SecretCommand::List(args) => list::run(&root, &args, file_store, io),
         SecretCommand::Reveal(args) => reveal::run(&root, &args, file_store, io),
         SecretCommand::Export(args) => export::run(&root, &args, file_store, io),
@@ -283,8 +285,10 @@ enum SecretCommand {
     Unset(set::UnsetArgs),
     /// Matrix of every secret x each type and named environment
     List(list::ListArgs),
-    /// Re-encrypt values whose recipients changed in secrets.toml
-    Rekey(set::RekeyArgs),
+    /// After secrets.toml changed: show who gains and loses access, sign the change to the
+    /// access rules, re-encrypt the values whose recipients changed and re-sign those whose
+    /// writer left
+    Rekey(rekey::RekeyArgs),
     /// Set many values from a dotenv file (`NAME=value` lines)
     Import(set::ImportArgs),
     /// Decrypt one value, for debugging: to a pipe, a file (--output), or the terminal with
@@ -298,8 +302,8 @@ enum SecretCommand {
     Export(export::ExportArgs),
     /// Replicate the file store's values for an environment into the [backend]
     Sync(sync::SyncArgs),
-    /// Sign the values readers refuse because no current writer signed them (store format 1
-    /// values, values whose writer left), on your word
+    /// Bring a store from before signed access rules up to date: sign the rules as the trust
+    /// root, sign format-2 values again, and format-1 values you accept one by one
     Migrate(team::MigrateArgs),
     /// When each value changed in git history, and who signed it
     Log(team::LogArgs),
@@ -309,10 +313,10 @@ enum SecretCommand {
     /// Git's merge driver for secrets.enc.toml (configured by `init`): merges per secret and
     /// scope
     #[command(hide = true)]
-    MergeDriver(team::MergeDriverArgs),
+    MergeDriver(drivers::MergeDriverArgs),
     /// Git's diff textconv for secrets.enc.toml (configured by `init`): one line per value
     #[command(hide = true)]
-    Textconv(team::TextconvArgs),
+    Textconv(drivers::TextconvArgs),
 }
 
 /// Which values a command addresses: `--type` or `--env`.
@@ -334,8 +338,9 @@ pub(crate) struct ScopeArgs {
 }
 
 impl ScopeArgs {
-    /// The scope the flags select, validated against `config`.
-    pub(crate) fn scope(&self, config: &Config) -> Result<Scope, Failure> {
+    /// The scope the flags select, validated against the signed access rules of `state`.
+    pub(crate) fn scope(&self, state: &secret_core::state::State) -> Result<Scope, Failure> {
+        let config = state.effective();
         let types_help = "types are production (prod), development (dev), preview (pr) and local";
         if !self.types.is_empty() {
             let mut types = std::collections::BTreeSet::new();
@@ -361,9 +366,7 @@ impl ScopeArgs {
         let mut types = std::collections::BTreeSet::new();
         let mut envs = std::collections::BTreeSet::new();
         for text in &self.envs {
-            let env = config
-                .resolve_env(text.trim())
-                .map_err(Failure::from_file)?;
+            let env = state.resolve_env(text.trim()).map_err(Failure::from_file)?;
             match env.kind {
                 EnvKind::Type => {
                     types.insert(env.ty);
@@ -383,6 +386,14 @@ impl ScopeArgs {
                 "a value covers either types or named environments: set them in two commands",
             )),
         }
+    }
+}
+
+/// Prints what [`crate::trusted::Trusted`] has to say loudly (the access rules changed, the
+/// branch's history was rewritten) on stderr.
+pub(crate) fn print_notes(notes: &[String], io: &mut Io<'_>) {
+    for note in notes {
+        let _ = writeln!(io.stderr, "note: {note}");
     }
 }
 

@@ -1,4 +1,4 @@
-//! `secret set`, `unset`, `import` and `rekey`: the commands that change the store.
+//! `secret set`, `unset` and `import`: the commands that change values.
 //!
 //! Flags, the name, the environments and the one-value-per-type rule are checked before
 //! the value is asked for, so a mistake never costs a typed value. The value comes from a
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use secrecy::SecretString;
 use secret_core::edit::{self, Narrowed};
+use secret_core::state::State;
 use secret_core::{Config, Scope, Store};
 use zeroize::Zeroizing;
 
@@ -53,14 +54,6 @@ pub(crate) struct ImportArgs {
     file: PathBuf,
 }
 
-/// Arguments of `secret rekey`.
-#[derive(Debug, Args)]
-pub(crate) struct RekeyArgs {
-    /// Re-encrypt every value, not only those whose recipients changed (after a key leaked)
-    #[arg(long)]
-    all: bool,
-}
-
 pub(crate) fn check_name(name: &str) -> Result<(), Failure> {
     secret_syntax::validate_name(name)
         .map_err(|error| Failure::usage(format!("invalid secret name `{name}`: {error}")))
@@ -70,14 +63,28 @@ pub(crate) fn check_name(name: &str) -> Result<(), Failure> {
 /// overlaps (unless `move_scopes`), nobody could read the value, or no identity of `ids`
 /// may write it. `set`, `import` and the dashboard all check through this.
 pub(crate) fn preflight(
-    store: &Store,
-    config: &Config,
+    state: &State,
     name: &str,
     scope: &Scope,
     move_scopes: bool,
     ids: &secret_core::Identities,
 ) -> Result<(), secret_core::Error> {
-    edit::plan_set_in(store, name, scope, move_scopes)?;
+    edit::plan_set_in(state.store(), name, scope, move_scopes)?;
+    if let Err(error) = state.rules()
+        && !(state.store().is_empty() && state.store().all_removals().next().is_none())
+    {
+        let migrate = matches!(error, secret_core::rules::chain::ChainError::Missing);
+        return Err(secret_core::Error::Rules {
+            path: state.store().path().to_owned(),
+            message: format!("cannot write: {}", state.rules_problem(error)),
+            help: if migrate {
+                "run `cargo xtask secret migrate`".to_owned()
+            } else {
+                "restore secrets.enc.toml from git history; `cargo xtask check-secrets` explains what is wrong".to_owned()
+            },
+        });
+    }
+    let config = state.effective();
     if secret_core::rules::recipients_for(config, scope).is_empty() {
         return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
@@ -85,7 +92,7 @@ pub(crate) fn preflight(
             config: config.path.clone(),
         });
     }
-    edit::check_writer(config, name, scope, ids)?;
+    edit::check_writer(state, name, scope, ids)?;
     Ok(())
 }
 
@@ -112,9 +119,12 @@ pub(crate) fn set(
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     check_name(&args.name)?;
-    let config = Config::load(root)?;
-    let scope = args.scope.scope(&config)?;
-    if let Backend::Vault(client) = open_backend(root, &config, file_store, io)? {
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    super::print_notes(&trusted.notes, io);
+    let state = &trusted.state;
+    let config = state.config().clone();
+    let scope = args.scope.scope(state)?;
+    if let Backend::Vault(client) = open_backend(root, state.effective(), file_store, io)? {
         let edit = VaultEdit::read(&client, &args.name)?;
         edit.preflight(&scope, args.move_scopes)?;
         let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
@@ -130,10 +140,9 @@ pub(crate) fn set(
         report_narrowed(&args.name, &narrowed, io);
         return Ok(());
     }
-    let store = Store::load(root)?;
     // Every value is signed by its writer, so an identity is needed to write one.
     let ids = identities(io)?;
-    preflight(&store, &config, &args.name, &scope, args.move_scopes, &ids)?;
+    preflight(state, &args.name, &scope, args.move_scopes, &ids)?;
     let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
     let narrowed = write_value(
         root,
@@ -144,7 +153,10 @@ pub(crate) fn set(
         args.move_scopes,
         &ids,
     )?;
-    let recipients = secret_core::rules::recipients_for(&config, &scope).len();
+    let after = State::load(root, None)?;
+    report_root(state, &after, io);
+    trusted.remember_state(&after);
+    let recipients = secret_core::rules::recipients_for(after.effective(), &scope).len();
     let _ = writeln!(
         io.stdout,
         "set {} for {} (encrypted to {recipients} recipient{})",
@@ -154,6 +166,20 @@ pub(crate) fn set(
     );
     report_narrowed(&args.name, &narrowed, io);
     Ok(())
+}
+
+/// Says so when a write created the trust root: the first signed access rules.
+pub(crate) fn report_root(before: &State, after: &State, io: &mut Io<'_>) {
+    if !before.store().rules().is_empty() {
+        return;
+    }
+    if let Ok(verified) = after.rules() {
+        let _ = writeln!(
+            io.stdout,
+            "signed the access rules of secrets.toml as version 1 of the store's signed rules (the trust root, {}); changes to who can read or write take effect once a writer signs them with `cargo xtask secret rekey`",
+            verified.root().digest
+        );
+    }
 }
 
 fn report_narrowed(name: &str, narrowed: &[Narrowed], io: &mut Io<'_>) {
@@ -236,11 +262,17 @@ pub(crate) fn unset(
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     check_name(&args.name)?;
-    let config = Config::load(root)?;
-    let scope = args.scope.scope(&config)?;
-    let narrowed = match open_backend(root, &config, file_store, io)? {
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    super::print_notes(&trusted.notes, io);
+    let state = &trusted.state;
+    let scope = args.scope.scope(state)?;
+    let narrowed = match open_backend(root, state.effective(), file_store, io)? {
         Backend::Vault(client) => VaultEdit::read(&client, &args.name)?.unset(&scope)?,
-        Backend::File { .. } => unset_file(root, &config, args, &scope, io)?,
+        Backend::File { .. } => {
+            let narrowed = unset_file(root, state.config(), args, &scope, io)?;
+            trusted.remember_state(&State::load(root, None)?);
+            narrowed
+        }
     };
     for change in &narrowed {
         let _ = match &change.to {
@@ -272,9 +304,9 @@ fn unset_file(
     Ok(unset_value(root, config, &args.name, scope, io.vars)?)
 }
 
-/// Removes `scope` from the values of `name` in the file store (`unset` and the dashboard).
-/// Only a value that keeps part of its scope needs decrypting, so only then an identity
-/// (from `vars`).
+/// Removes `scope` from the values of `name` in the file store (`unset` and the dashboard),
+/// leaving a signed removal: a writer's identity (from `vars`) is needed, and a reader's
+/// too when a value keeps part of its scope (it is re-encrypted for the rest).
 pub(crate) fn unset_value(
     root: &Path,
     config: &Config,
@@ -283,14 +315,9 @@ pub(crate) fn unset_value(
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Vec<Narrowed>, secret_core::Error> {
     let store = Store::load(root)?;
-    // A key is needed only to re-encrypt a value that keeps part of its scope.
-    let needs_key = edit::plan_unset_in(&store, name, scope)
-        .is_ok_and(|plan| plan.iter().any(|narrowed| narrowed.to.is_some()));
-    let ids = if needs_key {
-        secret_core::Identities::from_vars(vars)?
-    } else {
-        secret_core::Identities::none()
-    };
+    // Nothing to remove is said before asking for a key.
+    edit::plan_unset_in(&store, name, scope)?;
+    let ids = secret_core::Identities::from_vars(vars)?;
     Store::update(root, |store| edit::unset(store, config, name, scope, &ids))
 }
 
@@ -300,8 +327,11 @@ pub(crate) fn import(
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
-    let config = Config::load(root)?;
-    let scope = args.scope.scope(&config)?;
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    super::print_notes(&trusted.notes, io);
+    let state = &trusted.state;
+    let config = state.config().clone();
+    let scope = args.scope.scope(state)?;
     let path = io.cwd.join(&args.file);
     let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|error| {
         Failure::usage(format!("{}: cannot read the file: {error}", path.display()))
@@ -313,7 +343,7 @@ pub(crate) fn import(
             path.display()
         )));
     }
-    if let Backend::Vault(client) = open_backend(root, &config, file_store, io)? {
+    if let Backend::Vault(client) = open_backend(root, state.effective(), file_store, io)? {
         // Each secret is its own KV secret: check every one before writing any.
         let mut edits = Vec::new();
         for pair in &pairs {
@@ -342,10 +372,9 @@ pub(crate) fn import(
         }
         return Ok(());
     }
-    let store = Store::load(root)?;
     let ids = identities(io)?;
     for pair in &pairs {
-        preflight(&store, &config, &pair.name, &scope, args.move_scopes, &ids)?;
+        preflight(state, &pair.name, &scope, args.move_scopes, &ids)?;
     }
     Store::update(root, |store| {
         for pair in &pairs {
@@ -361,54 +390,13 @@ pub(crate) fn import(
         }
         Ok::<_, secret_core::Error>(())
     })?;
+    let after = State::load(root, None)?;
+    report_root(state, &after, io);
+    trusted.remember_state(&after);
     for pair in &pairs {
         let _ = writeln!(io.stdout, "set {} for {}", pair.name, scope.describe());
     }
     Ok(())
-}
-
-pub(crate) fn rekey(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let config = Config::load(root)?;
-    Store::load(root)?;
-    let ids = identities(io)?;
-    let report = Store::update(root, |store| {
-        Ok::<_, secret_core::Error>(edit::rekey(store, &config, &ids, args.all))
-    })?;
-    let store = Store::load(root)?;
-    for (name, scope, recipients) in &report.done {
-        let _ = writeln!(
-            io.stdout,
-            "re-encrypted {name} for {} to {} recipient{}",
-            scope.describe(),
-            recipients.len(),
-            if recipients.len() == 1 { "" } else { "s" }
-        );
-        for exposure in store
-            .get(name, scope)
-            .map(|entry| entry.exposed.as_slice())
-            .unwrap_or_default()
-        {
-            let _ = writeln!(
-                io.stdout,
-                "  rotation due: {} could read it until {}; set a new value with `cargo xtask secret set {} {name}`",
-                exposure.recipient,
-                exposure.since,
-                scope.flags()
-            );
-        }
-    }
-    if report.done.is_empty() && report.failed.is_empty() {
-        let _ = writeln!(
-            io.stdout,
-            "every value is encrypted to its recipients already"
-        );
-    }
-    print_failures(
-        report.failed,
-        "some values could not be re-encrypted (the others were)",
-        "a holder of a key that can read them must run `cargo xtask secret rekey`",
-        io,
-    )
 }
 
 /// Prints each error of a partial `rekey` or `migrate` and fails with the worst exit status.

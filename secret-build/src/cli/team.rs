@@ -1,42 +1,29 @@
-//! The team store's commands: `migrate` (sign values no current writer signed), the git
-//! `merge-driver` and `textconv` that `secret init` configures, and `log` (who changed
-//! which value, from git history).
+//! The team store's history commands: `migrate` (bring a store from before signed access
+//! rules up to date, showing who committed each value it signs) and `log` (every change of
+//! every value and of the access rules, from git history, with who signed it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
-use secret_core::merge::merge;
-use secret_core::trust::{Trust, trust};
-use secret_core::{Config, Store};
+use secret_core::edit::{self, CandidateKind};
+use secret_core::state::{State, describe_trust};
+use secret_core::text::escape_control;
+use secret_core::trust::{Trust, removal_trust};
+use secret_core::{Config, Scope, Store};
 
 use super::{Failure, Io, identities};
-use crate::git;
+use crate::git::{self, Revision};
 
 /// Arguments of `secret migrate`.
 #[derive(Debug, Args)]
 pub(crate) struct MigrateArgs {
-    /// Only these secrets (default: every value that needs it)
-    names: Vec<String>,
-}
-
-/// Arguments of `secret merge-driver` (run by git with `%O %A %B %P`).
-#[derive(Debug, Args)]
-pub(crate) struct MergeDriverArgs {
-    /// The common ancestor's version (%O)
-    base: PathBuf,
-    /// Our version (%A); the merged result is written here
-    ours: PathBuf,
-    /// Their version (%B)
-    theirs: PathBuf,
-    /// The path in the repository (%P), for messages
-    path: Option<PathBuf>,
-}
-
-/// Arguments of `secret textconv` (run by git's diff with the file to show).
-#[derive(Debug, Args)]
-pub(crate) struct TextconvArgs {
-    /// A version of secrets.enc.toml
-    file: PathBuf,
+    /// Sign this unsigned (store format 1) value, which you know came from your team:
+    /// `NAME@SCOPE`, such as `GitHubAPIToken@type:production`; may be repeated
+    #[arg(long = "accept", value_name = "NAME@SCOPE")]
+    accept: Vec<String>,
+    /// Sign the access rules of secrets.toml as the trust root without asking
+    #[arg(long, short = 'y')]
+    yes: bool,
 }
 
 /// Arguments of `secret log`.
@@ -46,183 +33,332 @@ pub(crate) struct LogArgs {
     name: Option<String>,
 }
 
+fn parse_accept(text: &str) -> Result<(String, Scope), Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "`--accept {}` is not NAME@SCOPE",
+            escape_control(text)
+        ))
+        .with_help("for example `--accept GitHubAPIToken@type:production` (the scope as `cargo xtask secret list` and the check print it)")
+    };
+    let (name, scope) = text.split_once('@').ok_or_else(bad)?;
+    let scope = Scope::parse_key(scope).map_err(|_| bad())?;
+    Ok((name.to_owned(), scope))
+}
+
+/// The commit that last changed the table of (`name`, `scope`), from `history` (oldest
+/// first).
+fn last_change<'a>(
+    history: &'a [Revision],
+    path: &Path,
+    name: &str,
+    scope: &Scope,
+) -> Option<&'a Revision> {
+    let mut last = None;
+    let mut previous: Option<String> = None;
+    for revision in history {
+        let table = Store::parse(path, &revision.text).ok().and_then(|store| {
+            store
+                .get(name, scope)
+                .map(|entry| format!("{:?}{}", entry, entry.ciphertext()))
+        });
+        if table.is_some() && table != previous {
+            last = Some(revision);
+        }
+        previous = table;
+    }
+    last
+}
+
 pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Result<(), Failure> {
     let config = Config::load(root)?;
-    Store::load(root)?;
-    let ids = identities(io)?;
-    let report = Store::update(root, |store| {
-        Ok::<_, secret_core::Error>(secret_core::edit::migrate(
-            store,
-            &config,
-            &ids,
-            &args.names,
-        ))
-    })?;
-    for (name, scope, _) in &report.done {
+    let store = Store::load(root)?;
+    let mut accepted: Vec<(String, Scope)> = args
+        .accept
+        .iter()
+        .map(|text| parse_accept(text))
+        .collect::<Result<_, _>>()?;
+    let candidates = edit::migration_candidates(&store, &config);
+    if store.rules().is_empty() {
         let _ = writeln!(
             io.stdout,
-            "signed {name} for {} as {}",
-            scope.describe(),
-            ids.public_keys().first().map_or("", String::as_str)
+            "the access rules of secrets.toml become the store's signed trust root (version 1):"
+        );
+        let facts = secret_core::rules::facts::facts_of(&config, "(a new repository identity)");
+        for fact in facts {
+            let _ = writeln!(io.stdout, "  {}", escape_control(&fact.to_string()));
+        }
+        if !args.yes && !confirm("Sign these rules?", io)? {
+            let _ = writeln!(io.stdout, "nothing changed");
+            return Ok(());
+        }
+    }
+    let history = git::store_history(root, store.path(), None).unwrap_or_default();
+    for candidate in &candidates {
+        let name = &candidate.name;
+        let scope = escape_control(&candidate.scope.key()).into_owned();
+        match &candidate.kind {
+            CandidateKind::Legacy { writer } => {
+                let _ = writeln!(
+                    io.stdout,
+                    "{name} ({scope}): signed by {} in store format 2; signed again as is",
+                    escape_control(writer)
+                );
+            }
+            CandidateKind::Unsigned => {
+                let committed = match last_change(&history, store.path(), name, &candidate.scope) {
+                    Some(revision) => format!(
+                        "last changed by {} on {} in commit {}",
+                        escape_control(&revision.author),
+                        revision.date,
+                        &revision.commit[..revision.commit.len().min(10)]
+                    ),
+                    None => "not in git history".to_owned(),
+                };
+                let _ = writeln!(
+                    io.stdout,
+                    "{name} ({scope}): unsigned (store format 1), {committed}"
+                );
+                let wanted = accepted
+                    .iter()
+                    .any(|(n, s)| n == name && *s == candidate.scope);
+                if !wanted {
+                    if io.stdin_is_terminal
+                        && confirm(
+                            &format!("  Did {name} ({scope}) come from your team? Sign it?"),
+                            io,
+                        )?
+                    {
+                        accepted.push((name.clone(), candidate.scope.clone()));
+                    } else {
+                        let _ = writeln!(
+                            io.stdout,
+                            "  not signed: if it came from your team, `cargo xtask secret migrate --accept {name}@{}`",
+                            candidate.scope.key()
+                        );
+                    }
+                }
+            }
+            CandidateKind::Refused { trust } => {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: {name} ({scope}) is not migrated: it {}; `cargo xtask secret log {name}` shows who changed it; restore it from git history or set it again",
+                    escape_control(&describe_trust(trust, &candidate.scope))
+                );
+            }
+        }
+    }
+    let ids = identities(io)?;
+    let report = Store::update(root, |store| edit::migrate(store, &config, &ids, &accepted))?;
+    if let Some(rules) = &report.rules {
+        let _ = writeln!(
+            io.stdout,
+            "signed the access rules as version {} (the trust root) as {}",
+            rules.version,
+            escape_control(&rules.signers.join(", "))
         );
     }
-    if report.done.is_empty() && report.failed.is_empty() {
-        let _ = writeln!(io.stdout, "every value is signed by one of its writers");
+    let after = Store::load(root)?;
+    for (name, scope, unsigned) in &report.done {
+        let writer = after
+            .get(name, scope)
+            .and_then(|entry| entry.signed.as_ref())
+            .map_or(String::new(), |signed| {
+                escape_control(&signed.writer).into_owned()
+            });
+        let _ = writeln!(
+            io.stdout,
+            "signed {name} for {} as {writer}{}",
+            scope.describe(),
+            if *unsigned { " (it was unsigned)" } else { "" }
+        );
+    }
+    if report.done.is_empty() && report.failed.is_empty() && report.rules.is_none() {
+        let _ = writeln!(
+            io.stdout,
+            "every value is signed by one of its writers in the current format: nothing to migrate"
+        );
     }
     super::set::print_failures(
         report.failed,
-        "some values could not be signed (the others were)",
-        "a holder of a key that can read them and may write them must run `cargo xtask secret migrate`",
+        "some values could not be migrated (the others were)",
+        "a writer of their scopes who can read them runs `cargo xtask secret migrate`",
         io,
     )
 }
 
-pub(crate) fn merge_driver(args: &MergeDriverArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let read = |path: &Path| match std::fs::read_to_string(io.cwd.join(path)) {
-        Ok(text) => Ok(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(error) => Err(Failure::usage(format!("{}: {error}", path.display()))),
-    };
-    let shown = args
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(secret_core::STORE_FILE));
-    let (base, ours, theirs) = (read(&args.base)?, read(&args.ours)?, read(&args.theirs)?);
-    let merged = merge(&shown, &base, &ours, &theirs)?;
-    let target = io.cwd.join(&args.ours);
-    std::fs::write(&target, &merged.text)
-        .map_err(|error| Failure::usage(format!("{}: cannot write: {error}", target.display())))?;
-    if merged.conflicts.is_empty() {
-        return Ok(());
+/// Asks `question` on the terminal; `true` for yes.
+pub(crate) fn confirm(question: &str, io: &mut Io<'_>) -> Result<bool, Failure> {
+    if !io.stdin_is_terminal {
+        return Err(Failure::usage(format!(
+            "{question} (confirm on a terminal, or pass --yes)"
+        )));
     }
-    for (name, scope) in &merged.conflicts {
-        let _ = writeln!(
-            io.stderr,
-            "conflict: {name} ({scope}) was changed on both branches in {}",
-            shown.display()
-        );
+    let _ = write!(io.stdout, "{question} [y/N] ");
+    let _ = io.stdout.flush();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while io.stdin.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
+        answer.push(byte[0]);
     }
-    Err(Failure::data(format!(
-        "{} value{} of {} changed on both branches",
-        merged.conflicts.len(),
-        if merged.conflicts.len() == 1 { "" } else { "s" },
-        shown.display()
+    Ok(matches!(
+        String::from_utf8_lossy(&answer).trim(),
+        "y" | "Y" | "yes"
     ))
-    .with_help("keep one table between each pair of conflict markers (or set the value again with `cargo xtask secret set`), then `git add` the file"))
-}
-
-pub(crate) fn textconv(args: &TextconvArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let path = io.cwd.join(&args.file);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let Ok(store) = Store::parse(&path, &text) else {
-        // Not readable as a store (a conflict, a hand edit): show it as it is.
-        let _ = io.stdout.write_all(text.as_bytes());
-        return Ok(());
-    };
-    for name in store.names() {
-        for (scope, entry) in store.slots(name) {
-            let _ = writeln!(io.stdout, "{}", describe(name, scope, entry));
-        }
-    }
-    Ok(())
-}
-
-/// One value in one line: name, scope, a fingerprint of the ciphertext, writer, time,
-/// recipients and exposures. Nothing derived from the plaintext.
-fn describe(name: &str, scope: &secret_core::Scope, entry: &secret_core::Entry) -> String {
-    let mut line = format!(
-        "{name} {} sha256:{} writer={} recipients={}",
-        scope.key(),
-        entry.fingerprint(),
-        entry
-            .signed
-            .as_ref()
-            .map_or("(unsigned)", |signed| signed.writer.as_str()),
-        entry.recipients.join(","),
-    );
-    if let Some(signed) = &entry.signed {
-        line.push_str(&format!(" written={}", signed.written));
-    }
-    if !entry.exposed.is_empty() {
-        let exposed: Vec<String> = entry
-            .exposed
-            .iter()
-            .map(|exposure| format!("{}@{}", exposure.recipient, exposure.since))
-            .collect();
-        line.push_str(&format!(" exposed={}", exposed.join(",")));
-    }
-    line
 }
 
 pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    if let Some(name) = &args.name {
+        super::set::check_name(name)?;
+    }
     let config = Config::load(root)?;
     let store_path = root.join(secret_core::STORE_FILE);
-    let history = git::store_history(root, &store_path).map_err(Failure::usage)?;
+    let history = git::store_history(root, &store_path, None).map_err(Failure::usage)?;
     let mut previous = Store::empty(store_path.clone());
     let mut printed = 0;
-    for revision in history {
+    let mut seen_name = false;
+    let short = |commit: &str| commit[..commit.len().min(10)].to_owned();
+    for revision in &history {
         let Ok(store) = Store::parse(&store_path, &revision.text) else {
             let _ = writeln!(
                 io.stdout,
                 "{} {} the store does not parse at this commit",
-                &revision.date,
+                revision.date,
                 short(&revision.commit)
             );
             continue;
         };
-        let mut names: Vec<&str> = store.names().chain(previous.names()).collect();
+        let state = State::new(config.clone(), store.clone(), None);
+        let committed = format!("committed by {}", escape_control(&revision.author));
+        if args.name.is_none() {
+            for rules in store.rules().iter().skip(previous.rules().len()) {
+                let signers: Vec<&str> = rules.signatures.iter().map(|(s, _)| s.as_str()).collect();
+                let verdict = match state.rules() {
+                    Ok(_) => String::new(),
+                    Err(error) => format!(" (INVALID: {})", state.rules_problem(error)),
+                };
+                let _ = writeln!(
+                    io.stdout,
+                    "{} {} access rules version {} signed by {}{verdict}: {}; {committed}",
+                    revision.date,
+                    short(&revision.commit),
+                    rules.version,
+                    escape_control(&signers.join(", ")),
+                    escape_control(&rules.changes.join("; "))
+                );
+                printed += 1;
+            }
+        }
+        let mut names: Vec<&str> = store
+            .names()
+            .chain(previous.names())
+            .chain(store.all_removals().map(|(name, _, _)| name))
+            .collect();
         names.sort_unstable();
         names.dedup();
         for name in names {
             if args.name.as_deref().is_some_and(|wanted| wanted != name) {
                 continue;
             }
-            let mut keys: Vec<(secret_core::Scope, String)> = store
+            seen_name = true;
+            let mut keys: Vec<Scope> = store
                 .slots(name)
                 .chain(previous.slots(name))
-                .map(|(scope, _)| (scope.clone(), scope.key()))
+                .map(|(scope, _)| scope.clone())
+                .chain(store.removals(name).map(|(scope, _)| scope.clone()))
                 .collect();
-            keys.sort_by(|a, b| a.1.cmp(&b.1));
-            keys.dedup_by(|a, b| a.1 == b.1);
-            for (scope, key) in keys {
+            keys.sort();
+            keys.dedup();
+            for scope in keys {
                 let (before, after) = (previous.get(name, &scope), store.get(name, &scope));
-                let what = match (before, after) {
-                    (None, Some(_)) => "set",
-                    (Some(_), None) => "removed",
+                let removal = store
+                    .removals(name)
+                    .find(|(removed, _)| **removed == scope)
+                    .map(|(_, removal)| removal);
+                let removed_before = previous
+                    .removals(name)
+                    .find(|(removed, _)| **removed == scope)
+                    .map(|(_, removal)| removal);
+                let line = match (before, after) {
+                    (None, Some(_)) => Some("set".to_owned()),
                     (Some(a), Some(b)) if a.ciphertext() != b.ciphertext() => {
-                        if a.recipients != b.recipients {
+                        let what = if a.recipients != b.recipients {
                             "re-encrypted"
                         } else {
                             "changed"
-                        }
+                        };
+                        Some(what.to_owned())
                     }
-                    (Some(a), Some(b)) if a != b => "re-signed",
-                    _ => continue,
+                    (Some(a), Some(b)) if a != b => Some("re-signed".to_owned()),
+                    (Some(_), None) => match removal {
+                        Some(removal) if removed_before != Some(removal) => {
+                            let signed = match state.authority() {
+                                Some(authority) => {
+                                    match removal_trust(authority, name, &scope, removal) {
+                                        Trust::Signed { writer } => {
+                                            format!("signed by {}", escape_control(&writer))
+                                        }
+                                        other => format!(
+                                            "INVALID removal: it {}",
+                                            describe_trust(&other, &scope)
+                                        ),
+                                    }
+                                }
+                                None => "the rules cannot be trusted".to_owned(),
+                            };
+                            let _ = writeln!(
+                                io.stdout,
+                                "{} {} removed {name} {} v{} {signed}; {committed}",
+                                revision.date,
+                                short(&revision.commit),
+                                escape_control(&scope.key()),
+                                removal.version
+                            );
+                            printed += 1;
+                            None
+                        }
+                        _ => Some("VANISHED without a signed removal".to_owned()),
+                    },
+                    _ => None,
+                };
+                let Some(what) = line else {
+                    continue;
                 };
                 let signer = match after {
-                    Some(entry) => match trust(&config, name, &scope, entry) {
-                        Trust::Signed { writer } => format!("signed by {writer}"),
-                        Trust::NotAllowed { writer, .. } => {
-                            format!("signed by {writer} (not a writer of it now)")
+                    Some(entry) => match state.trust(name, &scope, entry) {
+                        Trust::Signed { writer } => {
+                            format!("signed by {}", escape_control(&writer))
                         }
-                        Trust::BadSignature { writer } => {
-                            format!("claims {writer}, signature INVALID")
-                        }
-                        Trust::Unsigned => "unsigned".to_owned(),
+                        other => format!(
+                            "REFUSED ({}): it {}",
+                            other.code(),
+                            escape_control(&describe_trust(&other, &scope))
+                        ),
                     },
-                    None => "no signature (a removal)".to_owned(),
+                    None => "no signature".to_owned(),
                 };
                 let _ = writeln!(
                     io.stdout,
-                    "{} {} {what} {name} {key} {signer}; committed by {}",
+                    "{} {} {what} {name} {} {signer}; {committed}",
                     revision.date,
                     short(&revision.commit),
-                    revision.author
+                    escape_control(&scope.key()),
                 );
                 printed += 1;
             }
         }
         previous = store;
+    }
+    if let Some(name) = &args.name
+        && !seen_name
+    {
+        return Err(Failure::data(format!(
+            "`{name}` has no value in the git history of {}",
+            store_path.display()
+        ))
+        .with_help(
+            "`cargo xtask secret list` shows the secrets with values; names are case-sensitive",
+        ));
     }
     if printed == 0 {
         let _ = writeln!(
@@ -232,8 +368,4 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
         );
     }
     Ok(())
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
 }

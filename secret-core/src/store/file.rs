@@ -79,7 +79,6 @@ impl Store {
                 message,
                 help: Some("the store was left unchanged".to_owned()),
             }
-            .into()
         };
         let target = self.write_target().map_err(|error| {
             failure(format!(
@@ -170,8 +169,7 @@ fn take_lock(lock: &File, lock_path: &Path) -> Result<(), FileError> {
                          {stop}: the lock is released when it exits. To wait longer, set \
                          {LOCK_WAIT_VAR}=<seconds>"
                     )),
-                }
-                .into());
+                });
             }
             Err(fs::TryLockError::Error(error)) => {
                 return Err(FileError {
@@ -179,8 +177,7 @@ fn take_lock(lock: &File, lock_path: &Path) -> Result<(), FileError> {
                     line: None,
                     message: format!("cannot lock the store: {error}"),
                     help: None,
-                }
-                .into());
+                });
             }
         }
     }

@@ -1,6 +1,6 @@
-//! The text of `secrets.enc.toml`: reading it (format 2, and format 1 for `secret migrate`)
-//! with the line of every table for messages, and writing it deterministically (see the
-//! module above for the layout).
+//! The text of `secrets.enc.toml`: reading it (format 3, and formats 1 and 2 for `secret
+//! migrate`) with the line of every table for messages, and writing it deterministically
+//! (see the module above for the layout).
 
 use super::*;
 
@@ -17,8 +17,7 @@ impl Store {
                 line: Some(index + 1),
                 message: "the store has an unresolved merge conflict".to_owned(),
                 help: Some("keep one of the two tables between the markers (or neither), remove the marker lines, then `git add` the file; or set the value again with `cargo xtask secret set`. `cargo xtask secret init` sets up git's merge driver so that only the same value changed on two branches conflicts".to_owned()),
-            }
-            .into());
+            });
         }
         let root = toml_file::parse(path, text).map_err(|error| error.with_help(restore))?;
         let mut store = Self::empty(path.to_owned());
@@ -33,11 +32,13 @@ impl Store {
                     line: Some(1),
                     message: "the store has no `version`".to_owned(),
                     help: Some(restore.to_owned()),
-                }
-                .into());
+                });
             }
             Some((_, value)) => {
                 let version = value.as_integer();
+                if let Some(version) = version {
+                    store.format = version;
+                }
                 if !version.is_some_and(|v| (OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&v)) {
                     let help = if version.is_some_and(|v| v > FORMAT_VERSION) {
                         "the file was written by a newer version of the secrets tool; upgrade it (update the secret-build and secret-runtime dependencies)".to_owned()
@@ -51,8 +52,7 @@ impl Store {
                             &text[value.span.start..value.span.end]
                         ),
                     )
-                    .with_help(help)
-                    .into());
+                    .with_help(help));
                 }
             }
         }
@@ -60,28 +60,31 @@ impl Store {
             if name.name == "version" {
                 continue;
             }
+            if name.name == RULES_KEY {
+                store.rules = parse_rules(path, text, &lines, table)?;
+                continue;
+            }
             if !is_name(&name.name) {
                 return Err(at(
                     name.span.start,
                     format!("`{}` is not a valid secret name", name.name),
                 )
-                .with_help(restore)
-                .into());
+                .with_help(restore));
             }
             let Some(scopes) = table.as_table() else {
                 return Err(at(
                     name.span.start,
                     format!("`{}` should be a table of values by scope", name.name),
                 )
-                .with_help(restore)
-                .into());
+                .with_help(restore));
             };
-            let slots = store.entries.entry(name.name.to_string()).or_default();
             for (key, slot) in scopes.iter() {
                 let scope = Scope::parse_key(&key.name)
                     .map_err(|message| at(key.span.start, message).with_help(restore))?;
                 let line = lines.line(key.span.start);
-                let entry = parse_entry(path, text, key, slot, line)?;
+                let removed = slot
+                    .as_table()
+                    .is_some_and(|fields| fields.iter().any(|(field, _)| field.name == "removed"));
                 if scope.key() != key.name {
                     return Err(at(
                         key.span.start,
@@ -91,26 +94,79 @@ impl Store {
                             scope.key()
                         ),
                     )
-                    .with_help(restore)
-                    .into());
+                    .with_help(restore));
                 }
-                slots.insert(scope.key(), (scope, entry));
+                if removed {
+                    let removal = parse_removal(path, text, key, slot, line)?;
+                    store
+                        .removals
+                        .entry(name.name.to_string())
+                        .or_default()
+                        .insert(scope.key(), (scope, removal));
+                } else {
+                    let entry = parse_entry(path, text, key, slot, line)?;
+                    store
+                        .entries
+                        .entry(name.name.to_string())
+                        .or_default()
+                        .insert(scope.key(), (scope, entry));
+                }
             }
         }
+        store.entries.retain(|_, slots| !slots.is_empty());
         Ok(store)
     }
 
-    /// The file's text as the tool writes it.
+    /// The file's text as the tool writes it: the header, `version`, then every table of
+    /// [`Store::tables`] after a blank line.
     pub fn render(&self) -> String {
         let mut out = String::from(HEADER_COMMENT);
-        out.push_str(&format!("version = {FORMAT_VERSION}\n"));
-        for (name, slots) in &self.entries {
-            for (key, (_, entry)) in slots {
-                out.push('\n');
-                render_entry(&mut out, name, key, entry);
-            }
+        out.push_str(&format!("version = {}\n", self.written_format()));
+        for (_, table) in self.tables() {
+            out.push('\n');
+            out.push_str(&table);
         }
         out
+    }
+
+    /// The format version the file is written in: the current one, except for a store of
+    /// an older format that holds values and no signed rules yet (`migrate` upgrades it).
+    pub(crate) fn written_format(&self) -> i64 {
+        if self.rules.is_empty() && !(self.is_empty() && self.removals.is_empty()) {
+            self.format.min(FORMAT_VERSION)
+        } else {
+            FORMAT_VERSION
+        }
+    }
+
+    /// Every table of the file in the order it is written, each with its key: the access
+    /// rules by version, then the values and removals by secret name and scope key. One
+    /// table is one unit of the merge driver.
+    pub(crate) fn tables(&self) -> Vec<(TableKey, String)> {
+        let mut tables = Vec::new();
+        for rules in &self.rules {
+            let mut text = String::new();
+            render_rules(&mut text, rules);
+            tables.push((TableKey::Rules(rules.version), text));
+        }
+        let mut slots: Vec<(TableKey, String)> = Vec::new();
+        for (name, values) in &self.entries {
+            for (key, (_, entry)) in values {
+                let mut text = String::new();
+                render_entry(&mut text, name, key, entry);
+                slots.push((TableKey::Slot(name.clone(), key.clone()), text));
+            }
+        }
+        for (name, removals) in &self.removals {
+            for (key, (_, removal)) in removals {
+                let mut text = String::new();
+                render_removal(&mut text, name, key, removal);
+                slots.push((TableKey::Slot(name.clone(), key.clone()), text));
+            }
+        }
+        slots.sort_by(|a, b| a.0.cmp(&b.0));
+        tables.extend(slots);
+        tables
     }
 }
 
@@ -158,8 +214,10 @@ fn parse_entry(
     let mut ciphertext = None;
     let (mut writer, mut written, mut signature) = (None, None, None);
     let mut exposed = Vec::new();
+    let mut version = None;
     for (field, value) in fields.iter() {
         match (field.name.as_ref(), value.as_ref()) {
+            ("version", _) => version = Some(slot_version(path, text, value, restore)?),
             ("recipients", ValueInner::Array(list)) => {
                 let mut keys = Vec::new();
                 for item in list.iter() {
@@ -245,7 +303,7 @@ fn parse_entry(
                 return Err(at(
                     field.span.start,
                     format!(
-                        "unknown key `{other}`; a value has `recipients`, `exposed`, `writer`, `written`, `signature` and `value`"
+                        "unknown key `{other}`; a value has `version`, `recipients`, `exposed`, `writer`, `written`, `signature` and `value`"
                     ),
                 ));
             }
@@ -281,6 +339,7 @@ fn parse_entry(
         signed,
         exposed,
         line,
+        version,
         ciphertext: ciphertext.ok_or_else(|| missing("value"))?,
     })
 }
@@ -288,7 +347,11 @@ fn parse_entry(
 /// One value's table, as [`Store::render`] writes it: recipients, exposures, writer, time,
 /// signature, then the ciphertext.
 pub(crate) fn render_entry(out: &mut String, name: &str, key: &str, entry: &Entry) {
-    out.push_str(&format!("[{name}.\"{}\"]\nrecipients = [\n", escape(key)));
+    out.push_str(&format!("[{name}.\"{}\"]\n", escape(key)));
+    if let Some(version) = entry.version {
+        out.push_str(&format!("version = {version}\n"));
+    }
+    out.push_str("recipients = [\n");
     for recipient in &entry.recipients {
         out.push_str(&format!("    \"{}\",\n", escape(recipient)));
     }
@@ -330,4 +393,319 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The top-level key of the signed access rules: not a valid secret name (those start with
+/// a letter), so it never collides with one.
+pub(crate) const RULES_KEY: &str = "_rules";
+
+/// What a table of the file is: a version of the access rules, or one slot (a value or a
+/// removal) of a secret. Tables sort in the order the file writes them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum TableKey {
+    /// `[_rules.N]`.
+    Rules(u64),
+    /// `[Name."scope key"]`.
+    Slot(String, String),
+}
+
+/// A string field whose every byte is `allowed` (never empty), so that writing it back can
+/// never produce TOML that no longer parses.
+fn plain_field(
+    path: &Path,
+    text: &str,
+    value: &Value<'_>,
+    field: &str,
+    allowed: &dyn Fn(u8) -> bool,
+    restore: &str,
+) -> Result<String, FileError> {
+    match value.as_ref() {
+        ValueInner::String(found) if !found.is_empty() && found.bytes().all(allowed) => {
+            Ok(found.to_string())
+        }
+        ValueInner::String(_) => Err(FileError::at(
+            path,
+            text,
+            Some(value.span.start),
+            format!("`{field}` is malformed"),
+        )
+        .with_help(restore)),
+        _ => Err(FileError::at(
+            path,
+            text,
+            Some(value.span.start),
+            format!("`{field}` has the wrong type"),
+        )
+        .with_help(restore)),
+    }
+}
+
+fn is_key_byte(byte: u8) -> bool {
+    byte.is_ascii_lowercase() || byte.is_ascii_digit()
+}
+
+fn is_time_byte(byte: u8) -> bool {
+    byte.is_ascii_digit() || b"-:TZ".contains(&byte)
+}
+
+fn is_base64_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"+/=".contains(&byte)
+}
+
+/// A slot's `version`: a positive integer.
+fn slot_version(
+    path: &Path,
+    text: &str,
+    value: &Value<'_>,
+    restore: &str,
+) -> Result<u64, FileError> {
+    match value.as_integer() {
+        Some(version) if version > 0 => Ok(version as u64),
+        _ => Err(FileError::at(
+            path,
+            text,
+            Some(value.span.start),
+            "`version` should be a positive integer".to_owned(),
+        )
+        .with_help(restore)),
+    }
+}
+
+/// A signed removal: `version`, `removed = true`, `writer`, `written`, `signature`.
+fn parse_removal(
+    path: &Path,
+    text: &str,
+    key: &Key<'_>,
+    slot: &Value<'_>,
+    line: usize,
+) -> Result<Removal, FileError> {
+    let restore =
+        "restore the file from git history, or set the value again with `cargo xtask secret set`";
+    let fields = slot.as_table().expect("checked by the caller");
+    let (mut version, mut writer, mut written, mut signature) = (None, None, None, None);
+    for (field, value) in fields.iter() {
+        match field.name.as_ref() {
+            "removed" if value.as_bool() == Some(true) => {}
+            "version" => version = Some(slot_version(path, text, value, restore)?),
+            "writer" => {
+                writer = Some(plain_field(
+                    path,
+                    text,
+                    value,
+                    "writer",
+                    &is_key_byte,
+                    restore,
+                )?)
+            }
+            "written" => {
+                written = Some(plain_field(
+                    path,
+                    text,
+                    value,
+                    "written",
+                    &is_time_byte,
+                    restore,
+                )?)
+            }
+            "signature" => {
+                signature = Some(plain_field(
+                    path,
+                    text,
+                    value,
+                    "signature",
+                    &is_base64_byte,
+                    restore,
+                )?)
+            }
+            other => {
+                return Err(FileError::at(
+                    path,
+                    text,
+                    Some(field.span.start),
+                    if other == "removed" {
+                        "`removed` can only be `true`".to_owned()
+                    } else {
+                        format!(
+                            "unknown key `{}`; a removal has `version`, `removed`, `writer`, `written` and `signature`",
+                            crate::text::escape_control(other)
+                        )
+                    },
+                )
+                .with_help(restore));
+            }
+        }
+    }
+    let missing = |what: &str| FileError {
+        path: path.to_owned(),
+        line: Some(line),
+        message: format!("the removal `{}` has no `{what}`", key.name),
+        help: Some(restore.to_owned()),
+    };
+    Ok(Removal {
+        version: version.ok_or_else(|| missing("version"))?,
+        signed: Signed {
+            writer: writer.ok_or_else(|| missing("writer"))?,
+            written: written.ok_or_else(|| missing("written"))?,
+            signature: signature.ok_or_else(|| missing("signature"))?,
+        },
+        line,
+    })
+}
+
+/// The `[_rules.N]` tables.
+fn parse_rules(
+    path: &Path,
+    text: &str,
+    lines: &LineIndex,
+    table: &Value<'_>,
+) -> Result<Vec<RulesVersion>, FileError> {
+    let restore = "restore the file from git history: the access rules are written by `cargo xtask secret rekey` and signed";
+    let at = |offset: usize, message: String| {
+        FileError::at(path, text, Some(offset), message).with_help(restore)
+    };
+    let Some(versions) = table.as_table() else {
+        return Err(at(
+            table.span.start,
+            format!("`{RULES_KEY}` should be a table of rule versions"),
+        ));
+    };
+    let mut rules = Vec::new();
+    for (key, version_table) in versions.iter() {
+        let version: u64 = match key.name.parse::<u64>() {
+            Ok(version) if version > 0 && key.name == version.to_string() => version,
+            _ => {
+                return Err(at(
+                    key.span.start,
+                    format!(
+                        "`{}` is not a rules version (a positive number such as `[{RULES_KEY}.1]`)",
+                        crate::text::escape_control(&key.name)
+                    ),
+                ));
+            }
+        };
+        let line = lines.line(key.span.start);
+        let Some(fields) = version_table.as_table() else {
+            return Err(at(
+                key.span.start,
+                format!("`{RULES_KEY}.{version}` should be a table"),
+            ));
+        };
+        let (mut signed, mut signatures, mut changes) = (None, None, None);
+        for (field, value) in fields.iter() {
+            match (field.name.as_ref(), value.as_ref()) {
+                ("signed", _) => {
+                    signed = Some(plain_field(
+                        path,
+                        text,
+                        value,
+                        "signed",
+                        &is_time_byte,
+                        restore,
+                    )?)
+                }
+                ("signatures", ValueInner::Array(list)) => {
+                    let mut found = Vec::new();
+                    for item in list.iter() {
+                        let pair = plain_field(
+                            path,
+                            text,
+                            item,
+                            "signatures",
+                            &|byte| is_base64_byte(byte) || byte == b' ',
+                            restore,
+                        )?;
+                        let Some((signer, signature)) = pair.split_once(' ').filter(|(k, s)| {
+                            !k.is_empty()
+                                && k.bytes().all(is_key_byte)
+                                && !s.is_empty()
+                                && s.bytes().all(is_base64_byte)
+                        }) else {
+                            return Err(at(
+                                item.span.start,
+                                "a signature is written `\"age1... <base64>\"`".to_owned(),
+                            ));
+                        };
+                        found.push((signer.to_owned(), signature.to_owned()));
+                    }
+                    signatures = Some(found);
+                }
+                ("changes", ValueInner::String(body)) => {
+                    let mut list = Vec::new();
+                    for change in body.lines().filter(|change| !change.trim().is_empty()) {
+                        let valid = (change.starts_with("+ ") || change.starts_with("- "))
+                            && !change.chars().any(crate::text::needs_escape);
+                        if !valid {
+                            return Err(at(
+                                value.span.start,
+                                format!(
+                                    "`{RULES_KEY}.{version}` has a change that is not `+ fact` or `- fact`: `{}`",
+                                    crate::text::escape_control(change)
+                                ),
+                            ));
+                        }
+                        list.push(change.to_owned());
+                    }
+                    changes = Some(list);
+                }
+                (other, _) => {
+                    return Err(at(
+                        field.span.start,
+                        format!(
+                            "unknown key or wrong type `{}`; a rules version has `signed`, `signatures` and `changes`",
+                            crate::text::escape_control(other)
+                        ),
+                    ));
+                }
+            }
+        }
+        let missing = |what: &str| FileError {
+            path: path.to_owned(),
+            line: Some(line),
+            message: format!("`{RULES_KEY}.{version}` has no `{what}`"),
+            help: Some(restore.to_owned()),
+        };
+        rules.push(RulesVersion {
+            version,
+            signed: signed.ok_or_else(|| missing("signed"))?,
+            signatures: signatures.ok_or_else(|| missing("signatures"))?,
+            changes: changes.ok_or_else(|| missing("changes"))?,
+            line,
+        });
+    }
+    rules.sort_by_key(|rules| rules.version);
+    Ok(rules)
+}
+
+/// One version of the access rules, as [`Store::render`] writes it.
+pub(crate) fn render_rules(out: &mut String, rules: &RulesVersion) {
+    out.push_str(&format!(
+        "[{RULES_KEY}.{}]\nsigned = \"{}\"\nsignatures = [\n",
+        rules.version,
+        escape(&rules.signed)
+    ));
+    for (signer, signature) in &rules.signatures {
+        out.push_str(&format!(
+            "    \"{} {}\",\n",
+            escape(signer),
+            escape(signature)
+        ));
+    }
+    out.push_str("]\nchanges = \"\"\"\n");
+    for change in &rules.changes {
+        out.push_str(change);
+        out.push('\n');
+    }
+    out.push_str("\"\"\"\n");
+}
+
+/// One signed removal, as [`Store::render`] writes it.
+pub(crate) fn render_removal(out: &mut String, name: &str, key: &str, removal: &Removal) {
+    out.push_str(&format!(
+        "[{name}.\"{}\"]\nversion = {}\nremoved = true\nwriter = \"{}\"\nwritten = \"{}\"\nsignature = \"{}\"\n",
+        escape(key),
+        removal.version,
+        escape(&removal.signed.writer),
+        escape(&removal.signed.written),
+        escape(&removal.signed.signature)
+    ));
 }

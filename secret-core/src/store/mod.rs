@@ -44,16 +44,18 @@ mod file;
 mod format;
 
 pub use file::{LOCK_WAIT_DEFAULT, LOCK_WAIT_VAR, temp_files};
-pub(crate) use format::render_entry;
+pub(crate) use format::TableKey;
 
 /// The file name of the store, at the workspace root.
 pub const STORE_FILE: &str = "secrets.enc.toml";
 /// The lock file taken while writing the store (left in place; ignored by git).
 pub const LOCK_FILE: &str = "secrets.enc.toml.lock";
 /// The format version this build writes. Version 2 added signed values (`writer`,
-/// `written`, `signature`) and `exposed`; version 1 files are still read, and their values are
-/// reported as unsigned until `cargo xtask secret migrate` signs them.
-pub const FORMAT_VERSION: i64 = 2;
+/// `written`, `signature`) and `exposed`; version 3 the signed access rules (`_rules`), a
+/// version per value that only grows, signed removals, and the repository's identity in
+/// every signature. Versions 1 and 2 are still read, so that `cargo xtask secret migrate`
+/// can bring them to version 3; readers refuse their values until then.
+pub const FORMAT_VERSION: i64 = 3;
 /// The oldest format version this build reads.
 pub const OLDEST_FORMAT_VERSION: i64 = 1;
 
@@ -73,7 +75,43 @@ pub struct Entry {
     pub exposed: Vec<Exposure>,
     /// The line of the value's table in the store file (0 for a value not yet written).
     pub line: usize,
+    /// The slot's version: every write of the slot (a new value, a re-encryption, a
+    /// removal) takes the next one, and the signature covers it, so an older table copied
+    /// back is told apart from the current one. `None` for a value of store format 1 or 2.
+    pub version: Option<u64>,
     pub(crate) ciphertext: String,
+}
+
+/// A signed removal: the slot once held a value, and one of its writers removed it. Kept in
+/// the store (a few lines) so that a value that simply vanished — deleted from the file by
+/// hand — is told apart from one its writers removed, and so that the slot's next value
+/// takes a higher version than any before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The version the removal took (one more than the removed value's).
+    pub version: u64,
+    /// Who removed it, when, and the signature.
+    pub signed: Signed,
+    /// The line of the removal's table in the store file (0 when not yet written).
+    pub line: usize,
+}
+
+/// One version of the signed access rules (`[_rules.N]`): the changes it makes to the
+/// version before, when it was signed, and the signatures. What the facts mean and who may
+/// sign them is [`crate::rules`]'s business; the store only keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesVersion {
+    /// The version number: 1 for the first (the trust root), then one more each time.
+    pub version: u64,
+    /// When it was signed (UTC, RFC 3339, as claimed by the signers and signed).
+    pub signed: String,
+    /// `(signer, signature)`: age public keys and base64 signatures over the version's
+    /// message.
+    pub signatures: Vec<(String, String)>,
+    /// The changes, one fact a line: `+ recipient production age1...`, `- writer staging age1...`.
+    pub changes: Vec<String>,
+    /// The line of the table in the store file (0 when not yet written).
+    pub line: usize,
 }
 
 /// The writer's signature over a value: it binds the ciphertext to its secret name, scope,
@@ -139,8 +177,14 @@ impl std::fmt::Debug for Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
     path: PathBuf,
+    /// The format version the file was read with ([`FORMAT_VERSION`] for a new store).
+    pub(crate) format: i64,
+    /// The signed access rules, oldest first.
+    pub(crate) rules: Vec<RulesVersion>,
     /// name -> scope key -> (scope, entry)
     pub(crate) entries: BTreeMap<String, BTreeMap<String, (Scope, Entry)>>,
+    /// name -> scope key -> (scope, removal)
+    pub(crate) removals: BTreeMap<String, BTreeMap<String, (Scope, Removal)>>,
 }
 
 impl Store {
@@ -155,8 +199,7 @@ impl Store {
                 line: None,
                 message: format!("cannot read the store: {error}"),
                 help: None,
-            }
-            .into()),
+            }),
         }
     }
 
@@ -164,8 +207,56 @@ impl Store {
     pub fn empty(path: PathBuf) -> Self {
         Self {
             path,
+            format: FORMAT_VERSION,
+            rules: Vec::new(),
             entries: BTreeMap::new(),
+            removals: BTreeMap::new(),
         }
+    }
+
+    /// The format version the file was written in: [`FORMAT_VERSION`], or an older one that
+    /// `cargo xtask secret migrate` brings up to date.
+    pub fn format(&self) -> i64 {
+        self.format
+    }
+
+    /// The signed access rules, oldest first (empty in a store of format 1 or 2, or a new one).
+    pub fn rules(&self) -> &[RulesVersion] {
+        &self.rules
+    }
+
+    /// The signed removals of `name`, sorted by scope key.
+    pub fn removals(&self, name: &str) -> impl Iterator<Item = (&Scope, &Removal)> {
+        self.removals
+            .get(name)
+            .into_iter()
+            .flat_map(|slots| slots.values().map(|(scope, removal)| (scope, removal)))
+    }
+
+    /// Every signed removal: `(name, scope, removal)`, sorted by name then scope key.
+    pub fn all_removals(&self) -> impl Iterator<Item = (&str, &Scope, &Removal)> {
+        self.removals.iter().flat_map(|(name, slots)| {
+            slots
+                .values()
+                .map(move |(scope, removal)| (name.as_str(), scope, removal))
+        })
+    }
+
+    /// The highest version the slot (`name`, `scope`) has had in this store: its value's or
+    /// its removal's; 0 when it never had one (or only unversioned values of format 1 or 2).
+    pub fn slot_version(&self, name: &str, scope: &Scope) -> u64 {
+        let key = scope.key();
+        let value = self
+            .entries
+            .get(name)
+            .and_then(|slots| slots.get(&key))
+            .and_then(|(_, entry)| entry.version);
+        let removal = self
+            .removals
+            .get(name)
+            .and_then(|slots| slots.get(&key))
+            .map(|(_, removal)| removal.version);
+        value.into_iter().chain(removal).max().unwrap_or(0)
     }
 
     /// Where the store is read from and written to.
@@ -266,15 +357,14 @@ mod tests {
         let prod = Scope::Types([EnvType::Production].into());
         let staging = Scope::Envs(["staging".to_owned()].into());
         for (name, scope) in [("Zed", &prod), ("Alpha", &staging), ("Alpha", &prod)] {
-            store
-                .insert(name, scope, &value, &config, &identities, None)
-                .unwrap();
+            crate::edit::set(&mut store, &config, name, scope, &value, false, &identities).unwrap();
         }
         let text = store.render();
         let headers: Vec<&str> = text.lines().filter(|line| line.starts_with('[')).collect();
         assert_eq!(
             headers,
             [
+                "[_rules.1]",
                 "[Alpha.\"env:staging\"]",
                 "[Alpha.\"type:production\"]",
                 "[Zed.\"type:production\"]"
@@ -292,20 +382,19 @@ mod tests {
         assert!(!format!("{parsed:?}").contains("BEGIN AGE"));
         let entry = parsed.get("Zed", &prod).unwrap();
         assert_eq!(entry.signed.as_ref().unwrap().writer, public);
-        assert_eq!(
-            parsed
-                .decrypt("Zed", &prod, &config, &identities)
-                .unwrap()
-                .expose_secret(),
-            "v"
-        );
+        let production = Environment::of_type(EnvType::Production);
+        let state = crate::state::State::new(config.clone(), parsed, None);
+        let (_, found) = state
+            .decrypt("Zed", &production, &identities)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.expose_secret(), "v");
         // The signature binds the value to its slot: the same table under another name is
         // refused before any decryption.
         let moved = text.replace("[Zed.", "[Yak.");
         let moved = Store::parse(Path::new(STORE_FILE), &moved).unwrap();
-        let error = moved
-            .decrypt("Yak", &prod, &config, &identities)
-            .unwrap_err();
+        let state = crate::state::State::new(config, moved, None);
+        let error = state.decrypt("Yak", &production, &identities).unwrap_err();
         assert!(
             error.to_string().contains("signature does not verify"),
             "{error}"

@@ -83,13 +83,14 @@ impl Workspace {
         let scope = Scope::parse_key(scope).unwrap();
         let config = secret_core::Config::load(self.root()).unwrap();
         Store::update(self.root(), |store| {
-            store.insert(
+            secret_core::edit::set(
+                store,
+                &config,
                 name,
                 &scope,
                 &SecretString::from("not-checked".to_owned()),
-                &config,
+                false,
                 &self.identities,
-                None,
             )
         })
         .unwrap();

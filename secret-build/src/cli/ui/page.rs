@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use secret_core::trust::Trust;
 use secret_core::{EnvKind, EnvType};
 
 use crate::check::{Cell, Report, Severity, StoredValue};
@@ -146,6 +145,23 @@ pub(super) fn grid(model: &Result<Model, Failure>) -> String {
         report.count(Severity::Warning),
         plural(report.count(Severity::Warning)),
     );
+    if let Some(problem) = &report.state.rules_problem {
+        let _ = write!(
+            html,
+            "<p class=\"failure\">The signed access rules cannot be trusted, so every value is refused: {}</p>",
+            esc(problem)
+        );
+    }
+    if !report.state.pending.is_empty() {
+        let _ = write!(
+            html,
+            "<div class=\"failure unsigned-rules\"><p>secrets.toml changes the access rules in ways nobody allowed to has signed; they take effect once a writer signs them with <code>cargo xtask secret rekey</code>:</p><ul>"
+        );
+        for (change, _) in &report.state.pending {
+            let _ = write!(html, "<li><code>{}</code></li>", esc(change));
+        }
+        html.push_str("</ul></div>");
+    }
     html.push_str("<datalist id=\"names\">");
     for row in &report.rows {
         let _ = write!(html, "<option value=\"{}\">", esc(&row.name));
@@ -204,6 +220,7 @@ pub(super) fn grid(model: &Result<Model, Failure>) -> String {
             };
             let (class, label, via) = match cell {
                 Cell::Set(scope) => ("set", "set", Some(scope)),
+                Cell::Refused(scope) => ("missing error", "refused", Some(scope)),
                 Cell::Missing if env.ty.is_cloud() && row.declared => {
                     ("missing error", "missing", None)
                 }
@@ -333,11 +350,8 @@ fn badges(html: &mut String, value: &StoredValue) {
     let mut add = |class: &str, text: &str| {
         let _ = write!(html, " <span class=\"badge {class}\">{text}</span>");
     };
-    match &audit.trust {
-        Trust::Signed { .. } => {}
-        Trust::Unsigned => add("error", "unsigned"),
-        Trust::BadSignature { .. } => add("error", "forged"),
-        Trust::NotAllowed { .. } => add("error", "unauthorized writer"),
+    if !audit.trust.is_trusted() {
+        add("error", audit.trust.code());
     }
     if !audit.drift.stale.is_empty() {
         add("warning", "stale recipient");

@@ -15,7 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::{ExposeSecret as _, SecretString};
-use secret_core::{Config, Identities, Scope, Store};
+use secret_core::{Config, Identities, Scope};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -286,8 +286,8 @@ async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Next) -> Respo
 fn load(ui: &Ui) -> Result<Model, Failure> {
     let vars = ui.vars();
     let config = Config::load(&ui.root)?;
-    let report =
-        crate::check::check_full(&ui.root, &[], &vars, false).map_err(|error| match error {
+    let report = crate::check::check_with(&ui.root, &crate::check::Options::default(), &vars)
+        .map_err(|error| match error {
             crate::check::CheckError::File(error) => Failure::from_file(error),
             other => Failure::usage(other.to_string()),
         })?;
@@ -396,7 +396,7 @@ struct Target {
 }
 
 impl Target {
-    fn scope(&self, config: &Config) -> Result<Scope, Failure> {
+    fn scope(&self, state: &secret_core::state::State) -> Result<Scope, Failure> {
         if let Some(key) = &self.scope {
             return Scope::parse_key(key).map_err(Failure::usage);
         }
@@ -412,7 +412,7 @@ impl Target {
                 types: self.types.clone(),
                 envs: self.envs.clone(),
             }
-            .scope(config),
+            .scope(state),
         }
     }
 }
@@ -444,10 +444,9 @@ fn failure_response(failure: Failure, conflict: Option<Vec<String>>) -> Response
 /// conflict is shown (with the move) before the value leaves the browser.
 async fn preflight(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Response {
     let checked = (|| {
-        let (config, scope, store, ids) = prepare(&ui, &target)?;
+        let (_, scope, state, ids) = prepare(&ui, &target)?;
         Ok(set::preflight(
-            &store,
-            &config,
+            &state,
             &target.name,
             &scope,
             target.move_scopes,
@@ -469,27 +468,23 @@ async fn preflight(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Res
     }
 }
 
-fn prepare(ui: &Ui, target: &Target) -> Result<(Config, Scope, Store, Identities), Failure> {
+fn prepare(
+    ui: &Ui,
+    target: &Target,
+) -> Result<(Config, Scope, secret_core::state::State, Identities), Failure> {
     set::check_name(&target.name)?;
     let config = Config::load(&ui.root)?;
-    let scope = target.scope(&config)?;
-    let store = Store::load(&ui.root)?;
+    let state = crate::trusted::Trusted::open(&ui.root, &ui.vars())?.state;
+    let scope = target.scope(&state)?;
     let ids = Identities::from_vars(ui.vars())?;
-    Ok((config, scope, store, ids))
+    Ok((config, scope, state, ids))
 }
 
 async fn set_value(State(ui): State<Arc<Ui>>, Json(mut target): Json<Target>) -> Response {
     let value = SecretString::from(target.value.take().unwrap_or_default());
     answer((|| {
-        let (config, scope, store, ids) = prepare(&ui, &target)?;
-        set::preflight(
-            &store,
-            &config,
-            &target.name,
-            &scope,
-            target.move_scopes,
-            &ids,
-        )?;
+        let (config, scope, state, ids) = prepare(&ui, &target)?;
+        set::preflight(&state, &target.name, &scope, target.move_scopes, &ids)?;
         if value.expose_secret().is_empty() {
             return Err(
                 Failure::data(format!("the value of {} is empty", target.name))
@@ -505,7 +500,7 @@ async fn set_value(State(ui): State<Arc<Ui>>, Json(mut target): Json<Target>) ->
             target.move_scopes,
             &ids,
         )?;
-        let recipients = secret_core::rules::recipients_for(&config, &scope).len();
+        let recipients = secret_core::rules::recipients_for(state.effective(), &scope).len();
         let mut lines = vec![format!(
             "set {} for {} (encrypted to {recipients} recipient{})",
             target.name,
@@ -521,7 +516,8 @@ async fn unset_value(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> R
     answer((|| {
         set::check_name(&target.name)?;
         let config = Config::load(&ui.root)?;
-        let scope = target.scope(&config)?;
+        let state = crate::trusted::Trusted::open(&ui.root, &ui.vars())?.state;
+        let scope = target.scope(&state)?;
         let narrowed = set::unset_value(&ui.root, &config, &target.name, &scope, &ui.vars())?;
         let lines: Vec<String> = narrowed
             .iter()
@@ -547,8 +543,8 @@ async fn unset_value(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> R
 /// `reveal`; the answer is not cached (`Cache-Control: no-store`, set by the guard).
 async fn reveal(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Response {
     answer((|| {
-        let (config, scope, store, ids) = prepare(&ui, &target)?;
-        let value = store.decrypt(&target.name, &scope, &config, &ids)?;
+        let (_, scope, state, ids) = prepare(&ui, &target)?;
+        let value = state.decrypt_slot(&target.name, &scope, &ids)?;
         Ok(json!({ "ok": true, "value": value.expose_secret() }))
     })())
 }

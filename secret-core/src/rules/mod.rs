@@ -1,11 +1,32 @@
-//! The access rules `secrets.toml` sets: who reads (the recipients) and who writes (the
-//! writers) the values of each type and environment. Pure functions of a [`Config`]; the
-//! store, the trust verdicts and the edits all ask here.
+//! The access rules: who reads (the recipients), who writes (the writers) the values of
+//! each type and environment, and who may change the rules (the admins) — as `secrets.toml`
+//! states them ([`recipients_for`], [`writers_for`], [`admins`]: pure functions of a
+//! [`Config`]), as facts ([`facts`]), and as the signed chain of versions in the store that
+//! readers trust instead of the hand-edited file ([`chain`]).
 
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::env::{EnvKind, Scope};
+use crate::env::{EnvKind, EnvType, Scope};
+
+#[cfg(feature = "verify")]
+pub mod chain;
+pub mod facts;
+
+/// Who may sign any change to the rules: the top-level `admins` of `secrets.toml`, else the
+/// writers of the most sensitive type that has any (production, then development, preview,
+/// local) — in a store without production readers yet, whoever may write development
+/// values sets it up.
+pub fn admins(config: &Config) -> Vec<String> {
+    if !config.admins.is_empty() {
+        return config.admins.clone();
+    }
+    EnvType::ALL
+        .iter()
+        .map(|ty| writers_for(config, &Scope::Types([*ty].into())))
+        .find(|writers| !writers.is_empty())
+        .unwrap_or_default()
+}
 
 /// The recipients of a value for `scope`, sorted and without duplicates: for types, the
 /// union of `[recipients]` of each type; for environments, the union of each environment's
