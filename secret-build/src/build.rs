@@ -22,9 +22,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use secret_core::{CONFIG_FILE, Config, Environment, STORE_FILE};
+use secret_core::build_check::{Place, Said};
+use secret_core::{CONFIG_FILE, STORE_FILE};
 
-use crate::check::{self, Cell};
 use crate::scan;
 
 /// One line for cargo, without the `cargo::` prefix.
@@ -109,33 +109,62 @@ pub fn instructions(
         return out;
     }
     let env_name = env.unwrap_or("local").trim();
-    match missing(root, manifest_dir, package, env_name) {
-        // A deploy build that cannot be checked fails; a local one warns.
-        Err((problem, true)) => out.push(Instruction::Error(format!(
-            "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {problem}"
-        ))),
-        Err((problem, false)) if mode != Some("cloud-only") => out.push(Instruction::Warning(
-            format!("{problem} (the build-time secret check is skipped)"),
-        )),
-        Err(_) => {}
-        Ok((env, names)) => {
-            for (name, place) in names {
-                let message = format!(
-                    "secret `{name}` ({place}) has no value for {env}; set it with `{}`",
-                    env.set_command(&name)
-                );
-                if env.ty.is_cloud() {
-                    out.push(Instruction::Error(format!(
-                        "{message}; see every missing secret of {package} at once with `cargo xtask check-secrets --env {} -p {package}`",
-                        env.name
-                    )));
-                } else if mode != Some("cloud-only") {
-                    out.push(Instruction::Warning(message));
+    let verdict = secret_core::build_check::BuildCheck::load(root, env_name);
+    let cloud_only = mode == Some("cloud-only");
+    match verdict.problem_said() {
+        Some(Said::Error(message)) => out.push(Instruction::Error(message)),
+        Some(Said::Warning(message)) if !cloud_only => out.push(Instruction::Warning(message)),
+        Some(Said::Warning(_)) => {}
+        None => match declared(manifest_dir, package) {
+            Err(message) => out.push(
+                match verdict.environment().is_some_and(|env| env.ty.is_cloud()) {
+                    true => Instruction::Error(format!(
+                        "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {message}"
+                    )),
+                    false => Instruction::Warning(format!(
+                        "{message} (the build-time secret check is skipped)"
+                    )),
+                },
+            ),
+            Ok(declared) => {
+                for (name, at) in declared {
+                    let place = Place {
+                        at: Some(&at),
+                        package: Some(package),
+                    };
+                    match verdict.say(&name, place, cloud_only) {
+                        Some(Said::Error(message)) => out.push(Instruction::Error(message)),
+                        Some(Said::Warning(message)) => out.push(Instruction::Warning(message)),
+                        None => {}
+                    }
                 }
             }
-        }
+        },
     }
     out
+}
+
+/// The secrets `package`'s library and binaries declare as required, each with where it is
+/// first declared (`src/main.rs:4:31`).
+fn declared(manifest_dir: &Path, package: &str) -> Result<BTreeMap<String, String>, String> {
+    let workspace = secret_core::workspace::find_root(manifest_dir)
+        .ok_or_else(|| format!("no Cargo workspace around {}", manifest_dir.display()))?;
+    let report = scan::scan_workspace(&workspace).map_err(|error| error.to_string())?;
+    let mut names = BTreeMap::new();
+    for declaration in &report.declarations {
+        let built = matches!(declaration.target_kind.as_str(), "lib" | "bin");
+        if declaration.package != package || !built || declaration.optional {
+            continue;
+        }
+        let place = format!(
+            "{}:{}:{}",
+            declaration.path.display(),
+            declaration.line,
+            declaration.column
+        );
+        names.entry(declaration.name.clone()).or_insert(place);
+    }
+    Ok(names)
 }
 
 /// Whether `package`'s library or binaries declare a secret.
@@ -149,78 +178,4 @@ fn declares_secrets(manifest_dir: &Path, package: &str) -> bool {
                 && matches!(declaration.target_kind.as_str(), "lib" | "bin")
         })
     })
-}
-
-/// The secrets `package`'s library and binaries declare that have no value for `env_name`,
-/// with where each is first declared. The error says why the check cannot run, and whether
-/// that fails the build (any environment but a local one).
-fn missing(
-    root: &Path,
-    manifest_dir: &Path,
-    package: &str,
-    env_name: &str,
-) -> Result<(Environment, BTreeMap<String, String>), (String, bool)> {
-    let local_name = secret_core::EnvType::parse(env_name) == Some(secret_core::EnvType::Local);
-    let config = Config::load(root).map_err(|error| (error.to_string(), !local_name))?;
-    let env = config.resolve_env(env_name).map_err(|error| {
-        let suggestion = error
-            .help
-            .filter(|help| help.starts_with("did you mean"))
-            .map(|help| format!(" ({help})"))
-            .unwrap_or_default();
-        (
-            format!(
-                "SECRETS_ENV={env_name} is not an environment of this workspace{suggestion}; the known environments are {}",
-                config.known_environments()
-            ),
-            true,
-        )
-    })?;
-    let fatal = env.ty.is_cloud();
-    let (_, mut stored) = check::stored_values(root).map_err(|error| (error.to_string(), fatal))?;
-    // A value readers refuse (unsigned, forged, or written by someone who may not) is no
-    // value: a deploy build must not pass on it.
-    stored.retain(|value| {
-        value
-            .audit
-            .as_ref()
-            .is_none_or(|audit| audit.trust.is_trusted())
-    });
-    let workspace =
-        secret_core::workspace::find_root(manifest_dir).unwrap_or_else(|| root.to_owned());
-    let report = scan::scan_workspace(&workspace).map_err(|error| (error.to_string(), fatal))?;
-    let overrides: Vec<String> = if env.ty.is_cloud() {
-        Vec::new()
-    } else {
-        [".secrets.local.toml", ".secrets.local.cue"]
-            .iter()
-            .filter_map(|file| {
-                secret_core::overrides::load(&root.join(file))
-                    .ok()
-                    .flatten()
-            })
-            .flat_map(|values| values.into_keys())
-            .collect()
-    };
-    let mut names = BTreeMap::new();
-    for declaration in &report.declarations {
-        let built = matches!(declaration.target_kind.as_str(), "lib" | "bin");
-        if declaration.package != package
-            || !built
-            || declaration.optional
-            || overrides.contains(&declaration.name)
-        {
-            continue;
-        }
-        if check::resolve(&stored, &declaration.name, &env) == Cell::Missing {
-            let place = format!(
-                "{}:{}:{}",
-                declaration.path.display(),
-                declaration.line,
-                declaration.column
-            );
-            names.entry(declaration.name.clone()).or_insert(place);
-        }
-    }
-    Ok((env, names))
 }

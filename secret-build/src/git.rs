@@ -6,11 +6,9 @@ use std::process::Command;
 
 /// The name of the merge and diff drivers in `.gitattributes` and git's configuration.
 pub const DRIVER: &str = "secrets-store";
-/// The variable naming the command that runs this CLI from the repository root, for the
-/// drivers `secret init` configures (default `cargo xtask secret`).
+/// The variable naming the command that runs this CLI, for the drivers `secret init`
+/// configures (default: a copy of the running tool kept in the clone's git folder).
 pub const DRIVER_COMMAND_VAR: &str = "SECRETS_GIT_COMMAND";
-/// The default command prefix written into git's configuration.
-pub const DEFAULT_COMMAND: &str = "cargo xtask secret";
 
 fn git(root: &Path) -> Command {
     let mut command = Command::new("git");
@@ -31,14 +29,56 @@ pub fn in_repository(root: &Path) -> bool {
     output(root, &["rev-parse", "--is-inside-work-tree"]).is_some_and(|out| out.trim() == "true")
 }
 
-/// Whether this clone's git configuration has the store's merge driver: `None` outside a git
-/// repository.
+/// Whether this clone's git configuration has the store's merge driver, and the program it
+/// runs exists: `None` outside a git repository.
 pub fn driver_configured(root: &Path) -> Option<bool> {
     if !in_repository(root) {
         return None;
     }
     let key = format!("merge.{DRIVER}.driver");
-    Some(output(root, &["config", "--get", &key]).is_some_and(|out| !out.trim().is_empty()))
+    let Some(command) = output(root, &["config", "--get", &key]) else {
+        return Some(false);
+    };
+    let program = command.trim().split(' ').next().unwrap_or("");
+    let program = program.trim_matches('\'');
+    Some(!program.is_empty() && (!program.starts_with('/') || Path::new(program).is_file()))
+}
+
+/// The repository's own git folder (shared by its worktrees), if `root` is in one.
+pub fn common_dir(root: &Path) -> Option<PathBuf> {
+    output(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )
+    .map(|out| PathBuf::from(out.trim()))
+}
+
+/// Copies the running program into the clone's git folder (`.git/secrets/driver`) and
+/// returns the command prefix that runs its `secret` commands. Git runs the drivers with
+/// that copy: merging or diffing the store never builds or runs the code of the checked-out
+/// tree (a pull request's branch), and prints no build output.
+fn install_driver(root: &Path) -> Result<String, String> {
+    let dir = common_dir(root)
+        .ok_or_else(|| "cannot find the repository's git folder".to_owned())?
+        .join("secrets");
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| format!("{}: cannot create: {error}", dir.display()))?;
+    let exe =
+        std::env::current_exe().map_err(|error| format!("cannot find this program: {error}"))?;
+    let target = dir.join(format!("driver{}", std::env::consts::EXE_SUFFIX));
+    let temp = dir.join(format!("driver.{}.tmp", std::process::id()));
+    std::fs::copy(&exe, &temp)
+        .and_then(|_| std::fs::rename(&temp, &target))
+        .map_err(|error| {
+            format!(
+                "{}: cannot copy this program there: {error}",
+                target.display()
+            )
+        })?;
+    Ok(format!(
+        "{} secret",
+        secret_core::text::shell_quote(&target.to_string_lossy())
+    ))
 }
 
 /// What [`configure`] did.
@@ -46,15 +86,19 @@ pub fn driver_configured(root: &Path) -> Option<bool> {
 pub struct Configured {
     /// `.gitattributes` got the store's line (it is committed with the workspace).
     pub attributes_added: bool,
-    /// The commands written into this clone's `.git/config`.
+    /// The settings written into this clone's `.git/config`.
     pub commands: Vec<String>,
+    /// Outside a git repository: the drivers wait for `git init` and `secret init` again.
+    pub no_repository: bool,
 }
 
 /// Adds `secrets.enc.toml merge=secrets-store diff=secrets-store` to `.gitattributes` in
-/// `root` (keeping every byte already there) and writes the merge driver and the diff
-/// textconv into this clone's git configuration, running `command` (`cargo xtask secret`).
-/// Outside a git repository only `.gitattributes` is written.
-pub fn configure(root: &Path, command: &str) -> Result<Configured, String> {
+/// `root` (keeping every byte already there; a workspace in a subfolder gets its own) and
+/// writes the merge driver and the diff textconv into this clone's git configuration,
+/// running `command` (default: a copy of this program in the clone's git folder, see
+/// [`install_driver`]). The textconv is cached by git. Outside a git repository only
+/// `.gitattributes` is written.
+pub fn configure(root: &Path, command: Option<&str>) -> Result<Configured, String> {
     let mut done = Configured::default();
     let attributes = root.join(".gitattributes");
     let line = format!("{} merge={DRIVER} diff={DRIVER}", secret_core::STORE_FILE);
@@ -87,8 +131,13 @@ pub fn configure(root: &Path, command: &str) -> Result<Configured, String> {
         done.attributes_added = true;
     }
     if !in_repository(root) {
+        done.no_repository = true;
         return Ok(done);
     }
+    let command = match command {
+        Some(command) => command.to_owned(),
+        None => install_driver(root)?,
+    };
     let settings = [
         (
             format!("merge.{DRIVER}.name"),
@@ -102,6 +151,7 @@ pub fn configure(root: &Path, command: &str) -> Result<Configured, String> {
             format!("diff.{DRIVER}.textconv"),
             format!("{command} textconv"),
         ),
+        (format!("diff.{DRIVER}.cachetextconv"), "true".to_owned()),
     ];
     for (key, value) in settings {
         let status = git(root)

@@ -16,6 +16,8 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+#[cfg(feature = "verify")]
+pub mod build_check;
 #[cfg(feature = "crypto")]
 mod cipher;
 pub mod config;

@@ -19,6 +19,18 @@ use crate::toml_file::{self, ValueInner};
 pub const OVERRIDE_TOML: &str = ".secrets.local.toml";
 /// The file name of the CUE override file (Encore's format).
 pub const OVERRIDE_CUE: &str = ".secrets.local.cue";
+/// Both override files, in the order they are read (the TOML file wins a name both set).
+pub const FILES: [&str; 2] = [OVERRIDE_TOML, OVERRIDE_CUE];
+
+/// The names the override files at `root` set; their values are dropped (zeroed) at once.
+/// A file that cannot be read or parsed sets nothing here: the run time reports it.
+pub fn names(root: &Path) -> std::collections::BTreeSet<String> {
+    FILES
+        .iter()
+        .filter_map(|file| load(&root.join(file)).ok().flatten())
+        .flat_map(BTreeMap::into_keys)
+        .collect()
+}
 
 /// Reads the override file at `path` (CUE when its extension is `.cue`, else TOML).
 /// `Ok(None)` when it does not exist. The file's text is wiped after parsing.

@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use secret_core::store::{STORE_FILE, Store};
-use secret_core::{CONFIG_FILE, Config, Environment};
+use secret_core::CONFIG_FILE;
+use secret_core::build_check::{BuildCheck, Place, Said};
+use secret_core::store::STORE_FILE;
 
 /// The environment variable that turns the build-time check down.
 const MODE_VAR: &str = "SECRETS_BUILD_CHECK";
@@ -61,21 +62,10 @@ enum Mode {
     Off,
 }
 
-/// Why the check cannot run, and whether that fails the build.
-#[derive(Clone)]
-struct Problem {
-    message: String,
-    /// The build targets a production, development or preview environment (or an unknown
-    /// one): a deploy build must not pass unchecked.
-    fatal: bool,
-}
-
 /// Everything the check needs about one workspace, cached per process.
 struct Workspace {
     stamp: Vec<Option<(u64, SystemTime)>>,
-    env: Result<Environment, Problem>,
-    stored: Result<Store, Problem>,
-    overrides: HashSet<String>,
+    check: BuildCheck,
     tracked_files: Vec<PathBuf>,
 }
 
@@ -133,37 +123,23 @@ pub(crate) fn check(name: &str) -> Outcome {
             diagnostic: None,
         };
     }
-    let diagnostic = match (&workspace.env, &workspace.stored) {
+    let check = &workspace.check;
+    let diagnostic = match check.problem() {
         // A deploy build that cannot be checked fails, at every declaration (as a missing
         // value would); a local one warns once per crate.
-        (Err(problem), _) | (_, Err(problem)) if problem.fatal => first_in_crate.then(|| {
-            Diagnostic::Error(format!(
-                "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {}",
-                problem.message
-            ))
-        }),
-        (Err(problem), _) | (_, Err(problem)) => (first_in_crate && mode == Mode::On).then(|| {
-            Diagnostic::Unchecked(format!(
-                "{} (the build-time secret check is skipped)",
-                problem.message
-            ))
-        }),
-        (Ok(env), Ok(store)) => {
-            let has_value = store.lookup(name, env).is_some()
-                || (!env.ty.is_cloud() && workspace.overrides.contains(name));
-            match (has_value, env.ty.is_cloud(), mode) {
-                (true, _, _) | (false, false, Mode::CloudOnly) => None,
-                (false, false, _) => Some(Diagnostic::Warning(format!(
-                    "secret `{name}` has no value for {env}; set it with `{}`",
-                    env.set_command(name)
-                ))),
-                (false, true, _) => Some(Diagnostic::Error(format!(
-                    "secret `{name}` has no value for {env}, which this build targets (SECRETS_ENV={env_name}); set it with `{}`; see every missing secret at once with `cargo xtask check-secrets --env {}`",
-                    env.set_command(name),
-                    env.name
-                ))),
+        Some(problem) if problem.fatal || (first_in_crate && mode == Mode::On) => {
+            match check.problem_said() {
+                Some(Said::Error(message)) => first_in_crate.then_some(Diagnostic::Error(message)),
+                Some(Said::Warning(message)) => Some(Diagnostic::Unchecked(message)),
+                None => None,
             }
         }
+        Some(_) => None,
+        None => match check.say(name, Place::default(), mode == Mode::CloudOnly) {
+            Some(Said::Warning(message)) => Some(Diagnostic::Warning(message)),
+            Some(Said::Error(message)) => Some(Diagnostic::Error(message)),
+            None => None,
+        },
     };
     Outcome {
         track: first_in_crate,
@@ -240,11 +216,12 @@ fn first_in_crate(manifest_dir: &Path) -> bool {
 }
 
 fn files(root: &Path) -> [PathBuf; 4] {
+    let [toml, cue] = secret_core::overrides::FILES;
     [
         root.join(CONFIG_FILE),
         root.join(STORE_FILE),
-        root.join(".secrets.local.toml"),
-        root.join(".secrets.local.cue"),
+        root.join(toml),
+        root.join(cue),
     ]
 }
 
@@ -276,33 +253,7 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
     if let Some(cached) = cache.get(&key).filter(|cached| cached.stamp == stamp) {
         return Arc::clone(cached);
     }
-    // Only a build for `local` may go on unchecked; with a broken `secrets.toml` the type
-    // of any other name is unknown.
-    let local_name = secret_core::EnvType::parse(env_name) == Some(secret_core::EnvType::Local);
-    let env = match Config::load(root) {
-        Err(error) => Err(Problem {
-            message: error.to_string(),
-            fatal: !local_name,
-        }),
-        Ok(config) => config.resolve_env(env_name).map_err(|error| Problem {
-            message: format!(
-                "SECRETS_ENV={env_name} is not an environment of this workspace{}; the known environments are {}",
-                error
-                    .help
-                    .filter(|help| help.starts_with("did you mean"))
-                    .map(|help| format!(" ({help})"))
-                    .unwrap_or_default(),
-                config.known_environments()
-            ),
-            fatal: true,
-        }),
-    };
-    let fatal_store = env.as_ref().map_or(!local_name, |env| env.ty.is_cloud());
-    let stored = Store::load(root).map_err(|error| Problem {
-        message: error.to_string(),
-        fatal: fatal_store,
-    });
-    let overrides = override_names(&files[2], &files[3]);
+    let check = BuildCheck::load(root, env_name);
     let tracked_files = files[..2]
         .iter()
         .zip(&stamp)
@@ -311,22 +262,9 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
         .collect();
     let workspace = Arc::new(Workspace {
         stamp,
-        env,
-        stored,
-        overrides,
+        check,
         tracked_files,
     });
     cache.insert(key, Arc::clone(&workspace));
     workspace
-}
-
-/// The names set in the override files. Their values are parsed and dropped at once
-/// (zeroed); only the names are kept. A malformed file counts as setting nothing: the
-/// program reports it at run time.
-fn override_names(toml: &Path, cue: &Path) -> HashSet<String> {
-    [toml, cue]
-        .into_iter()
-        .filter_map(|path| secret_core::overrides::load(path).ok().flatten())
-        .flat_map(|values| values.into_keys())
-        .collect()
 }

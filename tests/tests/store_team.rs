@@ -553,7 +553,7 @@ fn the_same_value_changed_on_both_branches_is_a_named_conflict() {
 }
 
 #[test]
-fn a_clone_without_the_driver_is_warned() {
+fn a_clone_without_the_driver_gets_a_note() {
     let mut ws = Ws::new();
     let ops = ws.key("ops");
     ws.write(
@@ -577,16 +577,28 @@ fn a_clone_without_the_driver_is_warned() {
     let copy = clone.path().join("copy");
     let envs = ["prod".to_owned()];
     let report = check_with(&copy, &Options::envs(&envs), &|_| None).unwrap();
-    let warning = report
+    let note = report
         .diagnostics
         .iter()
         .find(|d| d.code == Code::MergeDriverMissing)
-        .expect("warned");
-    assert_eq!(warning.severity, Severity::Warning);
+        .expect("noted");
+    // One line, not a warning on every check: the clone works without the driver.
+    assert_eq!(note.severity, Severity::Note);
     assert_eq!(
-        warning.help.as_deref(),
+        note.help.as_deref(),
         Some("cargo xtask secret init  (configures this clone's merge and diff drivers)")
     );
+    // A CI clone is told it does not matter there.
+    let ci = check_with(&copy, &Options::envs(&envs), &|name| {
+        (name == "CI").then(|| "true".into())
+    })
+    .unwrap();
+    let note = ci
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::MergeDriverMissing)
+        .expect("noted");
+    assert!(note.message.contains("this CI clone"), "{}", note.message);
 }
 
 /// What happens to one slot on one branch.

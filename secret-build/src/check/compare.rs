@@ -31,6 +31,9 @@ pub struct Inputs {
     /// Whether this clone's git has the store's merge driver (`None`: not a git clone, or
     /// no file store).
     pub merge_driver: Option<bool>,
+    /// Running in CI (`CI` is set): a clone that only checks, where a missing merge driver
+    /// does not matter.
+    pub ci: bool,
     /// Rotation due is an error rather than a warning (`--deny-rotation-due`).
     pub deny_rotation_due: bool,
     /// The names the local override files set: a value for local environments, as at run
@@ -47,6 +50,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         state,
         tracked_overrides,
         merge_driver,
+        ci,
         deny_rotation_due,
         overrides,
     } = inputs;
@@ -124,7 +128,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         );
     }
     if merge_driver == Some(false) {
-        diagnostics.push(merge_driver_missing(&store_path));
+        diagnostics.push(merge_driver_missing(&store_path, ci));
     }
     state_findings(
         &state,
@@ -799,14 +803,21 @@ fn state_findings(
     }
 }
 
-fn merge_driver_missing(store_path: &std::path::Path) -> Diagnostic {
+fn merge_driver_missing(store_path: &std::path::Path, ci: bool) -> Diagnostic {
     Diagnostic {
-        severity: Severity::Warning,
+        severity: Severity::Note,
         code: Code::MergeDriverMissing,
-        message: format!(
-            "git in this clone does not merge `{}` per value, so branches adding secrets may conflict",
-            store_path.display()
-        ),
+        message: if ci {
+            format!(
+                "this CI clone has no merge driver for `{}`; merges happen where the team works",
+                store_path.display()
+            )
+        } else {
+            format!(
+                "git in this clone does not merge `{}` per value, so branches adding secrets may conflict",
+                store_path.display()
+            )
+        },
         secret: None,
         environment: None,
         location: None,

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The local override files, by name, at the workspace root.
-pub const OVERRIDE_FILES: [&str; 2] = [".secrets.local.toml", ".secrets.local.cue"];
+pub use secret_core::overrides::FILES as OVERRIDE_FILES;
 
 /// The override files in `root` that git tracks, relative to `root`. Outside a git
 /// repository, or without git, nothing is tracked.

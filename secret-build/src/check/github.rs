@@ -14,6 +14,7 @@ pub fn render(report: &Report) -> String {
         let command = match diagnostic.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut properties = Vec::new();
         if let Some(location) = &diagnostic.location {

@@ -35,6 +35,7 @@ fn level(severity: Severity) -> Level {
     match severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
+        Severity::Note => Level::Note,
     }
 }
 

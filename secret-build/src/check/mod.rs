@@ -183,6 +183,7 @@ pub fn check_with(
             state,
             tracked_overrides,
             merge_driver,
+            ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
             deny_rotation_due: options.deny_rotation_due,
             overrides,
         },

@@ -15,14 +15,17 @@ pub enum Severity {
     Error,
     /// Reported; the check still passes.
     Warning,
+    /// Worth one line, not a problem (this clone has no merge driver, in CI).
+    Note,
 }
 
 impl Severity {
-    /// `error` or `warning`, as printed.
+    /// `error`, `warning` or `note`, as printed.
     pub fn name(self) -> &'static str {
         match self {
             Self::Error => "error",
             Self::Warning => "warning",
+            Self::Note => "note",
         }
     }
 }

@@ -92,6 +92,7 @@ fn result(diagnostic: &Diagnostic) -> Value {
         "level": match diagnostic.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         },
         "message": { "text": text },
     });

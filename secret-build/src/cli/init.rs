@@ -1,16 +1,16 @@
 //! `secret init`: sets a workspace and a developer up.
 //!
-//! - finds the identity (section 3 of the spec) or creates
-//!   `$HOME/.config/secrets/identity.txt` (`0600`, folder `0700`), or the file named by
-//!   `SECRETS_IDENTITY`; prints the public key, never the private one;
+//! - finds the identity (`SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY`, the default file) or
+//!   creates `$HOME/.config/secrets/identity.txt` (`0600`, folder `0700`), or the file named
+//!   by `SECRETS_IDENTITY`; prints the public key, never the private one;
 //! - creates `secrets.toml` with commented examples if it is missing;
 //! - when `secrets.toml` lists no recipient at all, adds the public key for all four types;
 //! - creates an empty `secrets.enc.toml` if it is missing;
 //! - appends `.secrets.local.toml`, `.secrets.local.cue` and the store's lock file to
 //!   `.gitignore` when missing;
 //! - adds the store's merge and diff drivers to `.gitattributes` and, in a git clone, to its
-//!   `.git/config` (`cargo xtask secret merge-driver` / `textconv`, or the command in
-//!   `SECRETS_GIT_COMMAND`).
+//!   `.git/config`, running a copy of this program kept in the clone's git folder (or the
+//!   command in `SECRETS_GIT_COMMAND`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +21,8 @@ use secret_core::{CONFIG_FILE, Config, FileError, Identities};
 use super::{Failure, Io};
 
 const GITIGNORE_LINES: [&str; 3] = [
-    ".secrets.local.toml",
-    ".secrets.local.cue",
+    secret_core::overrides::OVERRIDE_TOML,
+    secret_core::overrides::OVERRIDE_CUE,
     secret_core::store::LOCK_FILE,
 ];
 
@@ -78,9 +78,8 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
 fn setup_git(root: &Path, io: &mut Io<'_>) {
     let command = (io.vars)(crate::git::DRIVER_COMMAND_VAR)
         .map(|value| value.to_string_lossy().into_owned())
-        .filter(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| crate::git::DEFAULT_COMMAND.to_owned());
-    match crate::git::configure(root, &command) {
+        .filter(|value| !value.trim().is_empty());
+    match crate::git::configure(root, command.as_deref()) {
         Ok(done) => {
             if done.attributes_added {
                 let _ = writeln!(
@@ -88,10 +87,16 @@ fn setup_git(root: &Path, io: &mut Io<'_>) {
                     "added the store's merge and diff drivers to .gitattributes (commit it)"
                 );
             }
+            if done.no_repository {
+                let _ = writeln!(
+                    io.stdout,
+                    "note: not a git repository yet: after `git init`, run `cargo xtask secret init` again to set up this clone's merge and diff drivers"
+                );
+            }
             if !done.commands.is_empty() {
                 let _ = writeln!(
                     io.stdout,
-                    "configured this clone's git to merge secrets.enc.toml per secret and scope and to diff it one line per value (`{command} merge-driver`, `{command} textconv`)"
+                    "configured this clone's git to merge secrets.enc.toml per secret and scope and to diff it one line per value, with a copy of this tool in the clone's git folder (git never builds or runs the checked-out code for it; run `init` again after upgrading the tool)"
                 );
             }
         }
@@ -195,8 +200,16 @@ fn recipients_block(public: &str) -> String {
 
 fn template(public: &str) -> String {
     format!(
-        "# Secrets of this workspace: environments and who can read values.
+        "# Secrets of this workspace: environments, who can read and who can write values.
 # Values are stored age-encrypted in secrets.enc.toml (`cargo xtask secret set`).
+#
+# These are the access rules. Readers go by the rules as they were last signed, so a change
+# here takes effect once someone allowed to make it signs it: `cargo xtask secret rekey`
+# shows who gains and who loses access, then signs the change (a production writer signs
+# changes to production) and re-encrypts the values.
+
+# Who may sign any change to these rules (default: the writers of production).
+# admins = [\"age1...\"]
 
 # Named environments and their types (production, development, preview, local).
 [environments]
@@ -206,9 +219,14 @@ fn template(public: &str) -> String {
 
 # Who can decrypt values, per type or per named environment: age public keys
 # (`age1...`, printed by `cargo xtask secret init` or `age-keygen -y`).
-# After changing this table run `cargo xtask secret rekey`.
 [recipients]
 {}
+# Who may write values, per type or environment, when it is not the recipients: a CI key
+# that sets production values without reading them, say. A type without an entry here is
+# written by its recipients.
+# [writers]
+# production = [\"age1...ops\", \"age1...ci-bot\"]
+
 # Optional: keep values in Vault/OpenBao (KV v2) instead of secrets.enc.toml;
 # see docs/delivery.md for every key.
 # [backend]

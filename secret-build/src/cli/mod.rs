@@ -36,6 +36,7 @@ mod init;
 mod list;
 mod rekey;
 mod reveal;
+mod rules;
 mod run;
 mod set;
 mod sync;
@@ -205,6 +206,7 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
         SecretCommand::Run(args) => return run::run(&root, &args, file_store, io).map(Some),
         SecretCommand::Migrate(args) => team::migrate(&root, &args, io),
         SecretCommand::Log(args) => team::log(&root, &args, io),
+        SecretCommand::Rules => rules::run(&root, io),
         SecretCommand::Ui(args) => ui::run(&root, &args, io),
         SecretCommand::MergeDriver(_) | SecretCommand::Textconv(_) => unreachable!("handled above"),
     }
@@ -307,6 +309,9 @@ enum SecretCommand {
     Migrate(team::MigrateArgs),
     /// When each value changed in git history, and who signed it
     Log(team::LogArgs),
+    /// The signed access rules: every version, who signed it, what secrets.toml changes that
+    /// nobody signed yet, and what to pin in CI (SECRETS_TRUST)
+    Rules,
     /// Serve the dashboard on 127.0.0.1: every secret against every environment, set, move,
     /// unset and reveal values in a browser
     Ui(ui::UiArgs),

@@ -324,10 +324,20 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 let Some(what) = line else {
                     continue;
                 };
+                let version = match (
+                    before.and_then(|entry| entry.version),
+                    after.and_then(|entry| entry.version),
+                ) {
+                    (Some(from), Some(to)) if to < from => {
+                        format!(" as version {to}, ROLLED BACK from version {from}")
+                    }
+                    (_, Some(to)) => format!(" as version {to}"),
+                    _ => String::new(),
+                };
                 let signer = match after {
                     Some(entry) => match state.trust(name, &scope, entry) {
                         Trust::Signed { writer } => {
-                            format!("signed by {}", escape_control(&writer))
+                            format!("signed by {}{version}", escape_control(&writer))
                         }
                         other => format!(
                             "REFUSED ({}): it {}",
