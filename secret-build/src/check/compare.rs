@@ -451,7 +451,8 @@ fn audit(
             severity,
             Code::ForgedValue,
             format!(
-                "the value of `{name}` ({scope}) claims writer {writer}, but its signature does not verify: it was changed after signing or forged"
+                "the value of `{name}` ({scope}) claims writer {}, but its signature does not verify: it was changed after signing or forged",
+                audit.who(writer)
             ),
             "forged or altered value",
             format!("restore secrets.enc.toml from git history, or set the value again: {set}"),
@@ -460,17 +461,19 @@ fn audit(
             severity,
             Code::UnauthorizedWriter,
             format!(
-                "the value of `{name}` ({scope}) was written by {writer}, who may not write {}",
+                "the value of `{name}` ({scope}) was written by {}, who may not write {}",
+                audit.who(writer),
                 value.scope.describe()
             ),
             "unauthorized writer",
             format!(
-                "set it again as one of {} ({set}); if {writer} left the team and the value is genuine, a writer can vouch for it: {SET_COMMAND} migrate {name}",
+                "set it again as one of {} ({set}); if {} left the team and the value is genuine, a writer can vouch for it: {SET_COMMAND} migrate {name}",
                 if allowed.is_empty() {
                     "its writers".to_owned()
                 } else {
-                    allowed.join(", ")
-                }
+                    audit.who_all(allowed)
+                },
+                audit.who(writer)
             ),
         ),
     }
@@ -480,7 +483,7 @@ fn audit(
             Code::StaleRecipient,
             format!(
                 "the value of `{name}` ({scope}) is encrypted to {}, no longer allowed to read it by secrets.toml",
-                audit.drift.stale.join(", ")
+                audit.who_all(&audit.drift.stale)
             ),
             "stale recipient",
             format!("{SET_COMMAND} rekey  (then rotate the value: they may have read it)"),
@@ -492,7 +495,7 @@ fn audit(
             Code::MissingRecipient,
             format!(
                 "{} may read `{name}` ({scope}) by secrets.toml but cannot decrypt it",
-                audit.drift.unreadable.join(", ")
+                audit.who_all(&audit.drift.unreadable)
             ),
             "not encrypted to everyone allowed",
             format!("{SET_COMMAND} rekey"),
@@ -502,7 +505,13 @@ fn audit(
         let who: Vec<String> = audit
             .exposed
             .iter()
-            .map(|exposure| format!("{} (until {})", exposure.recipient, exposure.since))
+            .map(|exposure| {
+                format!(
+                    "{} (until {})",
+                    audit.who(&exposure.recipient),
+                    exposure.since
+                )
+            })
             .collect();
         push(
             if deny_rotation_due {

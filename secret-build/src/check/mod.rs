@@ -24,7 +24,7 @@ mod stored;
 
 use std::path::{Path, PathBuf};
 
-use secret_core::{Config, EnvType, Environment, FileError};
+use secret_core::{Config, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
@@ -69,7 +69,8 @@ pub enum CheckError {
 }
 
 /// The environments `--env` names: each value resolved through `secrets.toml`; `all` (or
-/// nothing) means every type and every named environment that is not a pattern.
+/// nothing) means every type the project uses (`types`) and every named environment that
+/// is not a pattern.
 pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>, FileError> {
     let mut environments: Vec<Environment> = Vec::new();
     let mut push = |env: Environment| {
@@ -84,7 +85,7 @@ pub fn environments(config: &Config, args: &[String]) -> Result<Vec<Environment>
         }
     }
     if all {
-        for ty in EnvType::ALL {
+        for &ty in &config.types {
             push(Environment::of_type(ty));
         }
         for name in config

@@ -227,6 +227,9 @@ pub struct Audit {
     pub exposed: Vec<secret_core::store::Exposure>,
     /// Its recipients.
     pub recipients: Vec<String>,
+    /// The names `[people]` of `secrets.toml` gives the keys above (key -> name), for
+    /// messages: [`Audit::who`].
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl Audit {
@@ -237,12 +240,46 @@ impl Audit {
         scope: &secret_core::Scope,
         entry: &secret_core::Entry,
     ) -> Self {
+        let trust = secret_core::trust::trust(config, name, scope, entry);
+        let drift = secret_core::trust::drift(config, scope, entry);
+        let allowed = match &trust {
+            secret_core::trust::Trust::NotAllowed { allowed, .. } => allowed.as_slice(),
+            _ => &[],
+        };
+        let people = trust
+            .writer()
+            .into_iter()
+            .chain(allowed.iter().map(String::as_str))
+            .chain(drift.stale.iter().map(String::as_str))
+            .chain(drift.unreadable.iter().map(String::as_str))
+            .chain(entry.exposed.iter().map(|e| e.recipient.as_str()))
+            .chain(entry.recipients.iter().map(String::as_str))
+            .filter_map(|key| Some((key.to_owned(), config.person(key)?.to_owned())))
+            .collect();
         Self {
-            trust: secret_core::trust::trust(config, name, scope, entry),
-            drift: secret_core::trust::drift(config, scope, entry),
+            trust,
+            drift,
             exposed: entry.exposed.clone(),
             recipients: entry.recipients.clone(),
+            people,
         }
+    }
+
+    /// How messages name the holder of `key`: `alice (age1...)` for a person of
+    /// `[people]`, else the key.
+    pub fn who(&self, key: &str) -> String {
+        match self.people.get(key) {
+            Some(name) => format!("{name} ({key})"),
+            None => key.to_owned(),
+        }
+    }
+
+    /// [`Audit::who`] of each key, joined with `, `.
+    pub fn who_all(&self, keys: &[String]) -> String {
+        keys.iter()
+            .map(|key| self.who(key))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

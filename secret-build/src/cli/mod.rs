@@ -354,6 +354,7 @@ impl ScopeArgs {
                     failure.help.push(types_help.to_owned());
                     failure
                 })?;
+                config.check_type_used(ty).map_err(Failure::from_file)?;
                 types.insert(ty);
             }
             return Ok(Scope::Types(types));
