@@ -322,6 +322,50 @@ mod tests {
     }
 
     #[test]
+    fn a_conventional_variable_is_read_after_secret_name() {
+        let vars: HashMap<String, OsString> = [("DATABASE_URL", "from-convention")]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), OsString::from(value)))
+            .collect();
+        let vars: VarReader = Arc::new(move |name| vars.get(name).cloned());
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(vars.clone(), conventional));
+        assert_eq!(value(&r, "DatabaseURL"), "from-convention");
+        let error = r.resolve("Other").unwrap_err().to_string();
+        assert!(
+            error.contains("tried: environment variable SECRET_Other (not set)"),
+            "{error}"
+        );
+
+        let both: VarReader = Arc::new(|name| match name {
+            "SECRET_DatabaseURL" => Some("from-secret".into()),
+            "DATABASE_URL" => Some("from-convention".into()),
+            _ => None,
+        });
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(both, conventional));
+        assert_eq!(
+            value(&r, "DatabaseURL"),
+            "from-secret",
+            "SECRET_<Name> wins"
+        );
+
+        let none: VarReader = Arc::new(|_| None);
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(none, conventional));
+        let error = r.resolve("DatabaseURL").unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "tried: environment variables SECRET_DatabaseURL, DATABASE_URL (not set)"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn resolve_all_gives_each_names_result_in_order() {
         let names: Vec<String> = (0..40).map(|i| format!("N{i}")).collect();
         let vars: Vec<(String, String)> = names

@@ -91,6 +91,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         }
     }
     case_collisions(&names, &declared, &stored, &store_path, &mut diagnostics);
+    env_variable_conflicts(&scan, &mut diagnostics);
     for path in tracked_overrides {
         diagnostics.push(tracked(path));
     }
@@ -298,6 +299,45 @@ fn optional_mismatch(name: &str, declarations: &[&Declaration]) -> Option<Diagno
             first_optional.line
         )),
     })
+}
+
+/// Two different secrets declared with the same `env = "VARIABLE"`: `run` and `export`
+/// could not say which value the variable holds. An error at each declaration after the
+/// first secret's.
+fn env_variable_conflicts(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
+    let mut by_variable: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+    for declaration in &scan.declarations {
+        if let Some(variable) = &declaration.env {
+            by_variable.entry(variable).or_default().push(declaration);
+        }
+    }
+    for (variable, declarations) in by_variable {
+        let first = declarations[0];
+        for other in declarations.iter().filter(|d| d.name != first.name) {
+            diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code: Code::EnvVariableConflict,
+                message: format!(
+                    "secrets `{}` and `{}` both declare the environment variable {variable}",
+                    first.name, other.name
+                ),
+                secret: Some(other.name.clone()),
+                environment: None,
+                location: Some(declaration_location(other)),
+                label: Some(format!("{variable} is also `{}`'s", first.name)),
+                notes: vec![format!(
+                    "`{}` declares it at {}:{}:{}",
+                    first.name,
+                    first.path.display(),
+                    first.line,
+                    first.column
+                )],
+                help: Some(format!(
+                    "a variable holds one secret's value: remove `env = \"{variable}\"` from one of them, or give it another variable"
+                )),
+            });
+        }
+    }
 }
 
 fn undeclared(value: &StoredValue, store_path: &std::path::Path) -> Diagnostic {

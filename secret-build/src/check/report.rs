@@ -61,11 +61,13 @@ pub enum Code {
     MergeDriverMissing,
     /// A secret declared `optional` in one place and required in another.
     OptionalMismatch,
+    /// Two secrets declare one environment variable with `env = "..."`.
+    EnvVariableConflict,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -81,6 +83,7 @@ impl Code {
         Self::RotationDue,
         Self::MergeDriverMissing,
         Self::OptionalMismatch,
+        Self::EnvVariableConflict,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -101,6 +104,7 @@ impl Code {
             Self::RotationDue => "rotation-due",
             Self::MergeDriverMissing => "merge-driver-missing",
             Self::OptionalMismatch => "optional-mismatch",
+            Self::EnvVariableConflict => "env-variable-conflict",
         }
     }
 
@@ -133,6 +137,9 @@ impl Code {
             Self::MergeDriverMissing => "This clone's git does not merge the store per value",
             Self::OptionalMismatch => {
                 "A secret is declared optional in one place and required in another"
+            }
+            Self::EnvVariableConflict => {
+                "Two secrets name the same environment variable with env = \"...\""
             }
         }
     }

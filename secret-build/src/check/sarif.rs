@@ -55,7 +55,8 @@ fn default_level(code: Code) -> &'static str {
         | Code::UnsignedValue
         | Code::ForgedValue
         | Code::UnauthorizedWriter
-        | Code::StaleRecipient => "error",
+        | Code::StaleRecipient
+        | Code::EnvVariableConflict => "error",
         Code::UndeclaredSecret
         | Code::CaseCollision
         | Code::UnscannedFile
