@@ -242,6 +242,21 @@ impl Source for OverrideSource {
     }
 }
 
+/// Stands for the store when no workspace was found: never has a value, and says where the
+/// resolver looked, so a missing value names the reason.
+#[derive(Debug)]
+pub struct NoWorkspace(pub String);
+
+impl Source for NoWorkspace {
+    fn describe(&self, _name: &str) -> String {
+        "the store (no workspace found)".to_owned()
+    }
+
+    fn lookup(&self, _name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        Ok(Lookup::NotFound(self.0.clone()))
+    }
+}
+
 /// Stands for the `[backend]` of `secrets.toml` in a build without the `vault` feature:
 /// never has a value, and says why.
 #[derive(Debug)]

@@ -19,7 +19,8 @@ use crate::source::{Lookup, Source, VarReader};
 /// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
-    store: OnceLock<Result<(Store, Config), Error>>,
+    /// The store, its configuration, and whether the store file exists.
+    store: OnceLock<Result<(Store, Config, bool), Error>>,
     identities: OnceLock<Result<Identities, Error>>,
     vars: VarReader,
 }
@@ -47,15 +48,16 @@ impl fmt::Debug for StoreSource {
 impl StoreSource {
     /// The store and its configuration, read on first use; errors name the secret `name`
     /// being resolved when they happened.
-    fn loaded(&self, name: &str) -> Result<&(Store, Config), Error> {
+    fn loaded(&self, name: &str) -> Result<&(Store, Config, bool), Error> {
         self.store
             .get_or_init(|| {
                 let config = Config::load(&self.root)
                     .map_err(|error| Error::from_source(name, "secrets.toml", error.to_string()))?;
+                let exists = self.root.join(secret_core::store::STORE_FILE).is_file();
                 let store = Store::load(&self.root).map_err(|error| {
                     Error::from_source(name, self.describe(name), error.to_string())
                 })?;
-                Ok((store, config))
+                Ok((store, config, exists))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -74,7 +76,7 @@ impl Source for StoreSource {
         let Some(&first) = names.first() else {
             return;
         };
-        if let Ok((store, _)) = self.loaded(first) {
+        if let Ok((store, _, _)) = self.loaded(first) {
             secret_core::trust::preverify(names.iter().filter_map(|&name| {
                 store
                     .lookup(name, env)
@@ -84,7 +86,13 @@ impl Source for StoreSource {
     }
 
     fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
-        let (store, config) = self.loaded(name)?;
+        let (store, config, exists) = self.loaded(name)?;
+        if !exists {
+            // Not "no value for local": there is no store at all in this workspace.
+            return Ok(Lookup::NotFound(
+                "no such file: `cargo xtask secret init` creates it".to_owned(),
+            ));
+        }
         let Some((scope, _entry)) = store.lookup(name, env) else {
             return Ok(Lookup::NotFound(format!("no value for {env}")));
         };

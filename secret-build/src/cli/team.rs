@@ -160,6 +160,8 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
     let history = git::store_history(root, &store_path).map_err(Failure::usage)?;
     let mut previous = Store::empty(store_path.clone());
     let mut printed = 0;
+    // Every name the history holds, to tell an unknown name from one without changes.
+    let mut seen = std::collections::BTreeSet::new();
     for revision in history {
         let Ok(store) = Store::parse(&store_path, &revision.text) else {
             let _ = writeln!(
@@ -173,6 +175,7 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
         let mut names: Vec<&str> = store.names().chain(previous.names()).collect();
         names.sort_unstable();
         names.dedup();
+        seen.extend(names.iter().map(|name| (*name).to_owned()));
         for name in names {
             if args.name.as_deref().is_some_and(|wanted| wanted != name) {
                 continue;
@@ -223,6 +226,19 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
             }
         }
         previous = store;
+    }
+    if let Some(name) = args.name.as_deref().filter(|name| !seen.contains(*name)) {
+        let mut failure = Failure::data(format!(
+            "no secret `{name}` in the git history of {}",
+            store_path.display()
+        ));
+        if let Some(close) = secret_core::error::did_you_mean(name, seen.iter().map(String::as_str))
+        {
+            failure = failure.with_help(format!("did you mean `{close}`?"));
+        }
+        return Err(failure.with_help(
+            "`cargo xtask secret list` shows the secrets; `cargo xtask secret log` without a name shows every change",
+        ));
     }
     if printed == 0 {
         let _ = writeln!(
