@@ -36,6 +36,7 @@ mod list;
 mod reveal;
 mod run;
 mod set;
+pub mod standalone;
 mod sync;
 mod team;
 mod ui;
