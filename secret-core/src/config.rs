@@ -339,15 +339,8 @@ fn key_table_scope(
 ) -> Result<String, FileError> {
     let environments = &config.environments;
     if let Some(ty) = EnvType::parse(&scope.value) {
-        if !config.uses(ty) {
-            return Err(FileError::at(
-                path,
-                text,
-                Some(scope.span.start),
-                format!("{table} for `{ty}`, which is not in this project's `types`"),
-            )
-            .with_help(config.types_help(ty)));
-        }
+        // A type the project does not use may keep its recipients (as `secret init`
+        // writes them): they are never asked for.
         return Ok(ty.name().to_owned());
     }
     if environments.contains_key(&scope.value) {
@@ -800,8 +793,16 @@ mod tests {
             error.message.contains("not in this project's `types`"),
             "{error}"
         );
-        let error = parse("types = [\"production\"]\n[recipients]\nlocal = [\"x\"]\n").unwrap_err();
-        assert_eq!(error.line, Some(3));
+        let config = parse(&format!(
+            "types = [\"production\"]\n[recipients]\nlocal = [\"{}\"]\n",
+            key(1)
+        ))
+        .unwrap();
+        assert_eq!(
+            config.recipients["local"],
+            [key(1)],
+            "an unused type's recipients are kept"
+        );
         let error = parse("types = [\"prodution\"]\n").unwrap_err();
         assert_eq!(error.help.as_deref(), Some("did you mean `production`?"));
         assert!(
