@@ -4,8 +4,9 @@
 //! the project's repository; here they point at a temporary clone of this repository
 //! through a `file://` git URL (its committed state, as a user's cargo would fetch it), so
 //! the git-dependency form itself is what builds. Then: the same CLI installed as one
-//! program (`cargo install --git ... secret-build`) runs `export` in the workspace with no
-//! xtask; and a binary built like a release build ignores the workspace it was built in.
+//! program (`cargo install` of `secret-build` from the clone) runs `export` in the workspace
+//! with no xtask; and a binary built like a release build ignores the workspace it was
+//! built in.
 //!
 //! Everything builds in the suite's target directory with this repository's `Cargo.lock`,
 //! so only our crates and the service are compiled; no request leaves the machine (the
@@ -67,6 +68,8 @@ impl Service {
             .env("NO_COLOR", "1")
             .env("HTTPS_PROXY", "http://127.0.0.1:9")
             .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("CARGO_HTTP_TIMEOUT", "2")
+            .env("CARGO_NET_RETRY", "0")
             .env_remove("RUSTFLAGS")
             .env_remove("SECRETS_ENV")
             .env_remove("SECRETS_BUILD_CHECK")
@@ -308,17 +311,20 @@ fn the_readme_workspace_works_for_a_new_three_crate_service() {
         text(&out)
     );
 
-    // The installed program, in the workspace without its xtask.
+    // The installed program, in the workspace without its xtask. Installed from the clone
+    // by path and offline: `cargo install --git` (the README's form) would update the
+    // crates.io index first, which a test may not do; the package is the same.
     let bin = service.root.parent().unwrap().join("installed");
+    let package = url.trim_start_matches("file://").to_owned() + "/secret-build";
     run(
         service.cargo(&[
             "install",
             "--quiet",
             "--locked",
+            "--offline",
             "--debug",
-            "--git",
-            &url,
-            "secret-build",
+            "--path",
+            &package,
             "--root",
             bin.to_str().unwrap(),
         ]),

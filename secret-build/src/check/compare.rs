@@ -131,6 +131,8 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     });
     Report {
         environments,
+        // `check_options` sets the project's own from `secrets.toml`.
+        types: secret_core::EnvType::ALL.to_vec(),
         scan,
         store_path,
         stored,

@@ -83,6 +83,7 @@ pub fn to_value(report: &Report) -> Value {
                 "end_column": d.end_column,
                 "description": d.description,
                 "optional": d.optional,
+                "env": d.env,
             })
         })
         .collect();
@@ -94,6 +95,7 @@ pub fn to_value(report: &Report) -> Value {
     let diagnostics: Vec<Value> = report.diagnostics.iter().map(diagnostic).collect();
     json!({
         "schema_version": SCHEMA_VERSION,
+        "types": report.types.iter().map(|ty| ty.name()).collect::<Vec<_>>(),
         "environments": environments,
         "secrets": secrets,
         "declarations": declarations,

@@ -162,7 +162,7 @@ pub fn check_options(
         .then(|| crate::git::driver_configured(root))
         .flatten();
     let overrides = override_names(root)?;
-    Ok(compare(
+    let mut report = compare(
         scan,
         Inputs {
             environments,
@@ -173,7 +173,9 @@ pub fn check_options(
             deny_rotation_due,
             overrides,
         },
-    ))
+    );
+    report.types = config.types;
+    Ok(report)
 }
 
 /// The names the local override files at `root` set (their values are dropped at once).

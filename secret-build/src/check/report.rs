@@ -295,6 +295,9 @@ impl Audit {
 pub struct Report {
     /// The environments checked, in the order given.
     pub environments: Vec<Environment>,
+    /// The environment types the project uses (`types` in `secrets.toml`; all four by
+    /// default): a type not listed is never checked.
+    pub types: Vec<secret_core::EnvType>,
     /// What the scanner found.
     pub scan: ScanReport,
     /// The store file, relative to the workspace root.
