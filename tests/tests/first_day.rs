@@ -449,3 +449,59 @@ fn an_undeclared_environment_says_to_declare_it() {
         out.stderr
     );
 }
+
+/// The installed `secret` program takes the xtask's commands without `secret` in front, and
+/// suggests its own commands, where the xtask suggests `cargo xtask secret ...`.
+#[test]
+fn the_standalone_program_names_its_own_commands() {
+    let (ws, _key) = workspace(None, APP);
+    let standalone = |args: &[&str]| {
+        let mut input: &[u8] = b"";
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let vars = |name: &str| ws.vars.get(name).cloned();
+        let mut io = secret_build::cli::Io {
+            stdin: &mut input,
+            stdin_is_terminal: false,
+            stdout: &mut stdout,
+            stdout_is_terminal: false,
+            stderr: &mut stderr,
+            cwd: ws.root().to_owned(),
+            vars: &vars,
+        };
+        let mut argv = vec!["secret"];
+        argv.extend_from_slice(args);
+        let code = secret_build::cli::standalone::run_standalone(argv, &mut io);
+        (
+            store_support::code_of(code),
+            String::from_utf8(stdout).unwrap(),
+            String::from_utf8(stderr).unwrap(),
+        )
+    };
+    let (code, _, stderr) = standalone(&["run", "--env", "dev", "cargo", "run"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`secret run --env dev -- cargo run -p my-service`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cargo xtask"), "{stderr}");
+    let (code, stdout, _) = standalone(&["check-secrets", "--env", "dev"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("help: secret set --type dev DatabaseURL"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = standalone(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Usage: secret [OPTIONS] <COMMAND>"),
+        "{stdout}"
+    );
+    ok(&ws.secret(
+        &["set", "--type", "dev", "DatabaseURL"],
+        "cargo xtask secret value",
+    ));
+    // A value is never rewritten.
+    let (code, stdout, _) = standalone(&["export", "--env", "dev", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\"cargo xtask secret value\""), "{stdout}");
+}

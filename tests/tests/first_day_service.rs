@@ -352,7 +352,11 @@ fn the_readme_workspace_works_for_a_new_three_crate_service() {
         service.command(&secret, &["check-secrets", "--env", "prod"]),
         None,
     );
-    assert!(text(&out).contains("check-secrets passed: 8 secrets"), "{}", text(&out));
+    assert!(
+        text(&out).contains("check-secrets passed: 8 secrets"),
+        "{}",
+        text(&out)
+    );
 
     // Built the way a release build compiles the run time (no debug assertions), the
     // binary ignores the workspace it was built in: copied to a server, it reads no store.

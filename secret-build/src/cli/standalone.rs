@@ -26,11 +26,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let mut args = args.into_iter().map(Into::into);
-    let program = args.next().unwrap_or_else(|| "secret".into());
-    let rest: Vec<OsString> = args.collect();
+    // Parsed as the xtask's arguments, whose usage lines then read `xtask secret ...`,
+    // rewritten below.
+    let rest: Vec<OsString> = args.into_iter().skip(1).map(Into::into).collect();
     let check = rest.first().is_some_and(|first| first == "check-secrets");
-    let mut argv = vec![program];
+    let mut argv: Vec<OsString> = vec!["xtask".into()];
     if !check {
         argv.push("secret".into());
     }
@@ -86,7 +86,7 @@ impl<'a> Rewrite<'a> {
             .replace("cargo xtask secret ", "secret ")
             .replace("cargo xtask check-secrets", "secret check-secrets")
             .replace("xtask secret ", "secret ")
-            .replace("Usage: xtask ", "Usage: secret ");
+            .replace("xtask check-secrets", "secret check-secrets");
         self.inner.write_all(text.as_bytes())
     }
 }
