@@ -825,7 +825,7 @@ mod tests {
             config.recipients["production"],
             [alice.clone(), bob.clone()]
         );
-        assert_eq!(config.writers["production"], [alice.clone()]);
+        assert_eq!(config.writers["production"], std::slice::from_ref(&alice));
         assert_eq!(config.person(&alice), Some("alice"));
         assert_eq!(config.person(&bob), None);
         assert_eq!(config.who(&alice), "alice");
