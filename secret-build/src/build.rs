@@ -162,6 +162,15 @@ fn missing(
 ) -> Result<(Environment, BTreeMap<String, String>), (String, bool)> {
     let local_name = secret_core::EnvType::parse(env_name) == Some(secret_core::EnvType::Local);
     let config = Config::load(root).map_err(|error| (error.to_string(), !local_name))?;
+    if let Some(ty) = secret_core::EnvType::parse(env_name).filter(|ty| !config.uses(*ty)) {
+        // A project without local environments has nothing to check in a plain build;
+        // another type it does not use is an error naming `types`.
+        if ty == secret_core::EnvType::Local {
+            return Ok((Environment::of_type(ty), BTreeMap::new()));
+        }
+        let error = config.check_type_used(ty).unwrap_err();
+        return Err((error.to_string(), true));
+    }
     let env = config.resolve_env(env_name).map_err(|error| {
         let suggestion = error
             .help

@@ -65,6 +65,9 @@ enum Mode {
 #[derive(Clone)]
 struct Problem {
     message: String,
+    /// Nothing to check and nothing to say: a plain (`local`) build of a project whose
+    /// `types` leave out `local`.
+    quiet: bool,
     /// The build targets a production, development or preview environment (or an unknown
     /// one): a deploy build must not pass unchecked.
     fatal: bool,
@@ -136,6 +139,7 @@ pub(crate) fn check(name: &str) -> Outcome {
     let diagnostic = match (&workspace.env, &workspace.stored) {
         // A deploy build that cannot be checked fails, at every declaration (as a missing
         // value would); a local one warns once per crate.
+        (Err(problem), _) if problem.quiet => None,
         (Err(problem), _) | (_, Err(problem)) if problem.fatal => first_in_crate.then(|| {
             Diagnostic::Error(format!(
                 "the secrets of this build cannot be checked (SECRETS_ENV={env_name}): {}",
@@ -283,7 +287,24 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
         Err(error) => Err(Problem {
             message: error.to_string(),
             fatal: !local_name,
+            quiet: false,
         }),
+        // A type the project does not use: nothing to check for `local`, an error naming
+        // `types` for the others.
+        Ok(config)
+            if secret_core::EnvType::parse(env_name).is_some_and(|ty| !config.uses(ty)) =>
+        {
+            let ty = secret_core::EnvType::parse(env_name).unwrap_or(secret_core::EnvType::Local);
+            Err(Problem {
+                message: config
+                    .check_type_used(ty)
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
+                fatal: !local_name,
+                quiet: local_name,
+            })
+        }
         Ok(config) => config.resolve_env(env_name).map_err(|error| Problem {
             message: format!(
                 "SECRETS_ENV={env_name} is not an environment of this workspace{}; the known environments are {}",
@@ -295,12 +316,14 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
                 config.known_environments()
             ),
             fatal: true,
+            quiet: false,
         }),
     };
     let fatal_store = env.as_ref().map_or(!local_name, |env| env.ty.is_cloud());
     let stored = Store::load(root).map_err(|error| Problem {
         message: error.to_string(),
         fatal: fatal_store,
+        quiet: false,
     });
     let overrides = override_names(&files[2], &files[3]);
     let tracked_files = files[..2]

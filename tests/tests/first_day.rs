@@ -505,3 +505,37 @@ fn the_standalone_program_names_its_own_commands() {
     assert_eq!(code, 0);
     assert!(stdout.contains("\"cargo xtask secret value\""), "{stdout}");
 }
+
+/// The build-script helper: a plain build of a project without `local` checks nothing and
+/// says nothing; a build for another type the project does not use fails naming `types`.
+#[test]
+fn the_build_script_helper_follows_types() {
+    use secret_build::build::{Instruction, instructions};
+    let (ws, _key) = workspace(Some("[\"production\", \"development\"]"), APP);
+    let app = ws.root().join("app");
+    let said = |env: Option<&str>| -> Vec<String> {
+        instructions(&app, "app", env, None)
+            .into_iter()
+            .filter_map(|instruction| match instruction {
+                Instruction::Warning(text) => Some(format!("warning: {text}")),
+                Instruction::Error(text) => Some(format!("error: {text}")),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(said(None), Vec::<String>::new());
+    let preview = said(Some("preview"));
+    assert_eq!(preview.len(), 1, "{preview:?}");
+    assert!(
+        preview[0].starts_with("error: ")
+            && preview[0].contains("this project does not use the environment type `preview`"),
+        "{preview:?}"
+    );
+    // Production is checked as before.
+    let prod = said(Some("prod"));
+    assert!(
+        prod.iter()
+            .any(|line| line.contains("secret `DatabaseURL`") && line.starts_with("error: ")),
+        "{prod:?}"
+    );
+}
