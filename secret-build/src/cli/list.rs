@@ -35,6 +35,8 @@
 //! `trust` (`signed`, `unsigned`, `bad-signature` or `unauthorized-writer`),
 //! `stale_recipients`, `missing_recipients` and `exposed` (`[{ "recipient", "since" }]`).
 //!
+//! `optional` is whether every declaration of the secret is `secret!("Name", optional)` (the
+//! table shows it unset as `– optional`, not `✗`).
 //! `people` is `[people]` of `secrets.toml` (name -> age public key), to name the keys in
 //! `recipients`, `writer` and the others.
 //! `description` is `null` and `declared_at` empty for a secret no code declares.
