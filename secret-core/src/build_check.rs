@@ -25,6 +25,9 @@ pub struct Problem {
     pub message: String,
     /// Whether the build fails.
     pub fatal: bool,
+    /// Nothing to check and nothing to say: a plain (`local`) build of a project whose
+    /// `types` leave out `local`.
+    pub quiet: bool,
 }
 
 /// What the build says about one declaration.
@@ -65,6 +68,7 @@ impl BuildCheck {
         let config = Config::load(root).map_err(|error| Problem {
             message: error.to_string(),
             fatal: !local_name,
+            quiet: false,
         });
         let store = Store::load(root);
         let state = match (config, store) {
@@ -72,15 +76,33 @@ impl BuildCheck {
             (Ok(_), Err(error)) => Err(Problem {
                 message: error.to_string(),
                 fatal: !local_name,
+                quiet: false,
             }),
             (Ok(config), Ok(store)) => {
                 let memory = Memory::load(root).ok().flatten();
                 Ok(State::new(config, store, None).with_memory(memory))
             }
         };
-        let env = match &state {
-            Err(problem) => Err(problem.clone()),
-            Ok(state) => state.resolve_env(env_name).map_err(|error| Problem {
+        let unused = EnvType::parse(env_name).filter(|ty| {
+            state
+                .as_ref()
+                .is_ok_and(|state| !state.effective().uses(*ty))
+        });
+        let env = match (&state, unused) {
+            (Err(problem), _) => Err(problem.clone()),
+            // A type the project does not use: nothing to check for `local`, an error naming
+            // `types` for the others.
+            (Ok(state), Some(ty)) => Err(Problem {
+                message: state
+                    .effective()
+                    .check_type_used(ty)
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
+                fatal: !local_name,
+                quiet: local_name,
+            }),
+            (Ok(state), None) => state.resolve_env(env_name).map_err(|error| Problem {
                 message: format!(
                     "SECRETS_ENV={env_name} is not an environment of this workspace{}; the known environments are {}",
                     error
@@ -91,6 +113,7 @@ impl BuildCheck {
                     state.effective().known_environments()
                 ),
                 fatal: true,
+                quiet: false,
             }),
         };
         // A store that cannot be read fails a deploy build only.
@@ -168,7 +191,7 @@ impl BuildCheck {
     /// The message for a check that cannot run: an error for a deploy build, a warning
     /// otherwise (`None` when the check can run).
     pub fn problem_said(&self) -> Option<Said> {
-        let problem = self.problem()?;
+        let problem = self.problem().filter(|problem| !problem.quiet)?;
         Some(if problem.fatal {
             Said::Error(format!(
                 "the secrets of this build cannot be checked (SECRETS_ENV={}): {}",

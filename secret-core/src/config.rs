@@ -1,5 +1,6 @@
-//! `secrets.toml`: named environments, recipients per type and environment, and the
-//! reserved `[backend]` table. Hand-edited by the team; parsed strictly.
+//! `secrets.toml`: the environment types the project uses, named environments, the people
+//! of the team, recipients and writers per type and environment, and the `[backend]`
+//! table. Hand-edited by the team; parsed strictly.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,13 +18,23 @@ use crate::toml_file::{
 pub const CONFIG_FILE: &str = "secrets.toml";
 
 /// The parsed `secrets.toml`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where it was read from (or would be written to).
     pub path: PathBuf,
+    /// The environment types the project uses (`types = [...]`), in the order of
+    /// [`EnvType::ALL`]; all four when the key is absent. A type not listed is never
+    /// checked, listed or accepted by `--env`.
+    pub types: Vec<EnvType>,
+    /// The line of `types`, for error messages (`None`: not written, all four types).
+    pub types_line: Option<usize>,
+    /// The people of the team (`[people]`: `alice = "age1..."`), name -> age public key.
+    /// `[recipients]` and `[writers]` may name them instead of writing their key.
+    pub people: BTreeMap<String, String>,
     /// Named environments and patterns, with their types.
     pub environments: BTreeMap<String, EnvType>,
-    /// Recipients (age public keys) keyed by type long name or environment name.
+    /// Recipients (age public keys) keyed by type long name or environment name. A person
+    /// named in `secrets.toml` is resolved to their key here.
     pub recipients: BTreeMap<String, Vec<String>>,
     /// Who may write values (age public keys), keyed like `recipients`. A type or
     /// environment without an entry is written by its recipients.
@@ -41,7 +52,33 @@ pub struct Config {
     pub backend_line: Option<usize>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 5] = ["admins", "environments", "recipients", "writers", "backend"];
+const TOP_LEVEL_KEYS: [&str; 7] = [
+    "admins",
+    "types",
+    "environments",
+    "people",
+    "recipients",
+    "writers",
+    "backend",
+];
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::new(),
+            types: EnvType::ALL.to_vec(),
+            types_line: None,
+            people: BTreeMap::new(),
+            environments: BTreeMap::new(),
+            recipients: BTreeMap::new(),
+            writers: BTreeMap::new(),
+            admins: Vec::new(),
+            backend: None,
+            backend_settings: Vec::new(),
+            backend_line: None,
+        }
+    }
+}
 
 impl Config {
     /// Reads `secrets.toml` in `root`. A missing file is an empty configuration.
@@ -83,9 +120,11 @@ impl Config {
                 .position(|(key, _)| key.name == name)
                 .map(|index| root.remove(index))
         };
-        let (admins, environments, recipients, writers, backend) = (
+        let (admins, types, environments, people, recipients, writers, backend) = (
             take("admins"),
+            take("types"),
             take("environments"),
+            take("people"),
             take("recipients"),
             take("writers"),
             take("backend"),
@@ -94,6 +133,11 @@ impl Config {
             path: path.to_owned(),
             ..Self::default()
         };
+        if let Some((key, value)) = types {
+            config.types_line = Some(crate::error::line_of(text, key.span.start));
+            config.types = type_list(path, text, value)?;
+        }
+        config.people = people_table(path, text, people)?;
         for (name, mut ty) in top_table(path, text, environments)? {
             let name = Spanned::with_span(name.name.into_owned(), name.span);
             check_env_name(path, text, &name)?;
@@ -114,22 +158,36 @@ impl Config {
                 )
                 .with_help(help)
             })?;
+            if !config.types.contains(&parsed) {
+                return Err(FileError::at(
+                    path,
+                    text,
+                    Some(ty.span.start),
+                    format!(
+                        "environment `{}` has the type `{parsed}`, which is not in this project's `types`",
+                        name.value
+                    ),
+                )
+                .with_help(config.types_help(parsed)));
+            }
             config.environments.insert(name.value, parsed);
         }
-        for (table, raw_keys, keys) in [
-            ("recipients", recipients, &mut config.recipients),
-            ("writers", writers, &mut config.writers),
-        ] {
+        for (table, raw_keys) in [("recipients", recipients), ("writers", writers)] {
+            let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for (scope, list) in top_table(path, text, raw_keys)? {
                 let scope = Spanned::with_span(scope.name.into_owned(), scope.span);
-                let key = key_table_scope(path, text, table, &config.environments, &scope)?;
-                let list = key_list(path, text, table, &scope, list)?;
-                keys.entry(key).or_default().extend(list);
+                let key = key_table_scope(path, text, table, &config, &scope)?;
+                let list = key_list(path, text, table, &config.people, &scope, list)?;
+                lists.entry(key).or_default().extend(list);
+            }
+            match table {
+                "recipients" => config.recipients = lists,
+                _ => config.writers = lists,
             }
         }
         if let Some((key, list)) = admins {
             let scope = Spanned::with_span(key.name.into_owned(), key.span);
-            config.admins = key_list(path, text, "admins", &scope, list)?;
+            config.admins = key_list(path, text, "admins", &config.people, &scope, list)?;
             config.admins.sort();
             config.admins.dedup();
         }
@@ -157,6 +215,7 @@ impl Config {
     /// environment, a name matching a declared pattern, or a type name or shorthand.
     pub fn resolve_env(&self, text: &str) -> Result<Environment, FileError> {
         if let Some(ty) = EnvType::parse(text) {
+            self.check_type_used(ty)?;
             return Ok(Environment::of_type(ty));
         }
         if let Some(ty) = self.environments.get(text) {
@@ -192,12 +251,19 @@ impl Config {
             });
         }
         let declared: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+        let declare = format!(
+            "a named environment is declared first, with its type: add `{} = \"development\"` under [environments] in secrets.toml",
+            if env_name_problem(text, false).is_none() {
+                text
+            } else {
+                "staging"
+            }
+        );
         let help = match did_you_mean(text, declared.iter().copied().chain(EnvType::NAMES)) {
             Some(known) => format!("did you mean `{known}`?"),
-            None if declared.is_empty() => "use an environment type (production, development, preview, local) or declare the environment in [environments]".to_owned(),
             None => format!(
-                "declared environments: {}; types: production (prod), development (dev), preview (pr), local",
-                declared.join(", ")
+                "the known environments are {}; {declare}",
+                self.known_environments()
             ),
         };
         Err(FileError {
@@ -208,15 +274,76 @@ impl Config {
         })
     }
 
-    /// Every environment `--env` and `SECRETS_ENV` accept, for messages: the types with
-    /// their shorthands, then the declared environments and patterns with their types.
+    /// Whether the project uses the environment type `ty` (it is in `types`).
+    pub fn uses(&self, ty: EnvType) -> bool {
+        self.types.contains(&ty)
+    }
+
+    /// An error naming `types` when the project does not use `ty`: `--env preview` in a
+    /// project without previews.
+    pub fn check_type_used(&self, ty: EnvType) -> Result<(), FileError> {
+        if self.uses(ty) {
+            return Ok(());
+        }
+        Err(FileError {
+            path: self.path.clone(),
+            line: self.types_line,
+            message: format!("this project does not use the environment type `{ty}`"),
+            help: Some(self.types_help(ty)),
+        })
+    }
+
+    /// What to say about an environment type the project does not use.
+    fn types_help(&self, ty: EnvType) -> String {
+        let used: Vec<&str> = self.types.iter().map(|ty| ty.name()).collect();
+        format!(
+            "`types = [{}]` in secrets.toml lists the types it uses: use one of them, or add \"{ty}\" to `types`",
+            used.iter()
+                .map(|name| format!("\"{name}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
+    /// The name `[people]` gives the age public key `key`, if any.
+    pub fn person(&self, key: &str) -> Option<&str> {
+        self.people
+            .iter()
+            .find(|(_, person_key)| *person_key == key)
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// How messages name the holder of `key`: the person's name from `[people]`, else the
+    /// key itself.
+    pub fn who(&self, key: &str) -> String {
+        match self.person(key) {
+            Some(name) => name.to_owned(),
+            None => key.to_owned(),
+        }
+    }
+
+    /// How a message that must name the key too names its holder: `alice (age1...)` for a
+    /// person of `[people]`, else the key; control characters escaped.
+    pub fn named(&self, key: &str) -> String {
+        let key = crate::text::escape_control(key);
+        match self.person(&key) {
+            Some(name) => format!("{name} ({key})"),
+            None => key.into_owned(),
+        }
+    }
+
+    /// Every environment `--env` and `SECRETS_ENV` accept, for messages: the types the
+    /// project uses with their shorthands, then the declared environments and patterns with
+    /// their types.
     pub fn known_environments(&self) -> String {
-        let mut known = vec![
-            "production (prod)".to_owned(),
-            "development (dev)".to_owned(),
-            "preview (pr)".to_owned(),
-            "local".to_owned(),
-        ];
+        let mut known: Vec<String> = self
+            .types
+            .iter()
+            .map(|ty| match ty {
+                EnvType::Local => "local".to_owned(),
+                ty => format!("{} ({})", ty.name(), ty.short()),
+            })
+            .collect();
         known.extend(
             self.environments
                 .iter()
@@ -247,10 +374,13 @@ fn key_table_scope(
     path: &Path,
     text: &str,
     table: &str,
-    environments: &BTreeMap<String, EnvType>,
+    config: &Config,
     scope: &Spanned<String>,
 ) -> Result<String, FileError> {
+    let environments = &config.environments;
     if let Some(ty) = EnvType::parse(&scope.value) {
+        // A type the project does not use may keep its recipients (as `secret init`
+        // writes them): they are never asked for.
         return Ok(ty.name().to_owned());
     }
     if environments.contains_key(&scope.value) {
@@ -278,11 +408,13 @@ fn key_table_scope(
     .with_help(help))
 }
 
-/// The age public keys of one `[recipients]` or `[writers]` entry, checked.
+/// The age public keys of one `[recipients]` or `[writers]` entry, checked; a person's
+/// name from `[people]` stands for their key.
 fn key_list(
     path: &Path,
     text: &str,
     table: &str,
+    people: &BTreeMap<String, String>,
     scope: &Spanned<String>,
     mut keys: Value<'_>,
 ) -> Result<Vec<String>, FileError> {
@@ -320,6 +452,26 @@ fn key_list(
     for mut recipient in keys {
         let recipient = toml_file::string(path, text, table, &mut recipient)?;
         let value = recipient.value.trim();
+        if let Some(key) = people.get(value) {
+            list.push(key.clone());
+            continue;
+        }
+        let named = !value.starts_with("age1") && person_name_problem(value).is_none();
+        if named && !people.is_empty() {
+            let help = match did_you_mean(value, people.keys().map(String::as_str)) {
+                Some(known) => format!("did you mean `{known}`?"),
+                None => format!(
+                    "add `{value} = \"age1...\"` under [people] in secrets.toml, or write the age public key here"
+                ),
+            };
+            return Err(FileError::at(
+                path,
+                text,
+                Some(recipient.span.start),
+                format!("`{value}` in the {table} of `{}` is not a person of [people] nor an age recipient", scope.value),
+            )
+            .with_help(help));
+        }
         if let Err(reason) = check_recipient(value) {
             return Err(FileError::at(
                 path,
@@ -327,11 +479,132 @@ fn key_list(
                 Some(recipient.span.start),
                 format!("`{}` is not an age recipient: {reason}", escape_control(value)),
             )
-            .with_help("a recipient is an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)"));
+            .with_help(if named {
+                format!("a recipient is an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`), or a person's name: add `{value} = \"age1...\"` under [people] in secrets.toml")
+            } else {
+                "a recipient is an age X25519 public key (`age1...`, printed by `age-keygen -y` or `cargo xtask secret init`)".to_owned()
+            }));
         }
         list.push(value.to_owned());
     }
     Ok(list)
+}
+
+/// `types = ["production", "development", "local"]`: the types the project uses, each a
+/// name or shorthand, at least one, in the order of [`EnvType::ALL`].
+fn type_list(path: &Path, text: &str, mut value: Value<'_>) -> Result<Vec<EnvType>, FileError> {
+    let start = value.span.start;
+    let example = "write `types = [\"production\", \"development\", \"local\"]` with the types the project uses (production, development, preview, local)";
+    let items = match value.take() {
+        ValueInner::Array(items) => items,
+        other => {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(start),
+                format!(
+                    "`types` should be a list of environment types, not {}",
+                    article(other.type_str())
+                ),
+            )
+            .with_help(example));
+        }
+    };
+    if items.is_empty() {
+        return Err(FileError::at(
+            path,
+            text,
+            Some(start),
+            "`types` is an empty list, so no environment could have values".to_owned(),
+        )
+        .with_help(format!("{example}, or remove the line to use all four")));
+    }
+    let mut types = Vec::new();
+    for mut item in items {
+        let name = toml_file::string(path, text, "types", &mut item)?;
+        let ty = EnvType::parse(name.value.trim()).ok_or_else(|| {
+            let help = match did_you_mean(&name.value, EnvType::NAMES) {
+                Some(known) => format!("did you mean `{known}`?"),
+                None => "the environment types are production, development, preview and local"
+                    .to_owned(),
+            };
+            FileError::at(
+                path,
+                text,
+                Some(name.span.start),
+                format!(
+                    "`{}` in `types` is not an environment type",
+                    escape_control(&name.value)
+                ),
+            )
+            .with_help(help)
+        })?;
+        types.push(ty);
+    }
+    Ok(EnvType::ALL
+        .into_iter()
+        .filter(|ty| types.contains(ty))
+        .collect())
+}
+
+/// `[people]`: `alice = "age1..."`, each name valid and each key a checked age recipient
+/// held by one person only.
+fn people_table(
+    path: &Path,
+    text: &str,
+    entry: Option<(Key<'_>, Value<'_>)>,
+) -> Result<BTreeMap<String, String>, FileError> {
+    let mut people = BTreeMap::new();
+    for (name, mut key) in top_table(path, text, entry)? {
+        if let Some(problem) = person_name_problem(&name.name) {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(name.span.start),
+                format!("`{}` is not a valid person name: {problem}", escape_control(&name.name)),
+            )
+            .with_help("a person's name uses ASCII letters, digits, `-`, `_` and `.` (`alice`, `ci-deploy`) and does not start with `age1`"));
+        }
+        let key = toml_file::string(path, text, &name.name, &mut key)?;
+        let value = key.value.trim();
+        if let Err(reason) = check_recipient(value) {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(key.span.start),
+                format!("the key of `{}` is not an age recipient: {reason}", name.name),
+            )
+            .with_help(format!("write `{} = \"age1...\"` with their age public key (printed by `age-keygen -y` or `cargo xtask secret init`)", name.name)));
+        }
+        if let Some((other, _)) = people.iter().find(|(_, known)| *known == value) {
+            return Err(FileError::at(
+                path,
+                text,
+                Some(key.span.start),
+                format!("`{}` and `{other}` have the same key", name.name),
+            )
+            .with_help("each key belongs to one person: remove one of the two lines"));
+        }
+        people.insert(name.name.into_owned(), value.to_owned());
+    }
+    Ok(people)
+}
+
+/// What is wrong with a person's name in `[people]`, or `None`.
+fn person_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name.starts_with("age1") {
+        return Some("it starts like an age key");
+    }
+    if !name
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+    {
+        return Some("it has a character other than ASCII letters, digits, `-`, `_` and `.`");
+    }
+    None
 }
 
 fn check_env_name(path: &Path, text: &str, name: &Spanned<String>) -> Result<(), FileError> {
@@ -471,6 +744,113 @@ mod tests {
                 .help
                 .as_deref()
                 .is_some_and(|help| help.starts_with("the keys of [backend] are kind, address")),
+            "{error}"
+        );
+    }
+
+    /// A key for the tests: the recipient of a fixed X25519 scalar, with a valid checksum.
+    fn key(byte: u8) -> String {
+        secret_age::bech32::encode("age", &[byte; 32])
+    }
+
+    #[test]
+    fn types_limit_what_environments_mean() {
+        let config = parse("types = [\"production\", \"dev\", \"local\"]\n").unwrap();
+        assert_eq!(
+            config.types,
+            [EnvType::Production, EnvType::Development, EnvType::Local]
+        );
+        assert!(!config.uses(EnvType::Preview));
+        let error = config.resolve_env("preview").unwrap_err();
+        assert_eq!(error.line, Some(1));
+        assert_eq!(
+            error.message,
+            "this project does not use the environment type `preview`"
+        );
+        let help = error.help.unwrap();
+        assert!(
+            help.contains("`types = [\"production\", \"development\", \"local\"]`"),
+            "{help}"
+        );
+        assert!(help.contains("add \"preview\" to `types`"), "{help}");
+        assert!(config.resolve_env("pr").is_err());
+        assert!(!config.known_environments().contains("preview"));
+        assert_eq!(Config::default().types, EnvType::ALL);
+        let error =
+            parse("types = [\"production\"]\n[environments]\nstaging = \"dev\"\n").unwrap_err();
+        assert_eq!(error.line, Some(3));
+        assert!(
+            error.message.contains("not in this project's `types`"),
+            "{error}"
+        );
+        let config = parse(&format!(
+            "types = [\"production\"]\n[recipients]\nlocal = [\"{}\"]\n",
+            key(1)
+        ))
+        .unwrap();
+        assert_eq!(
+            config.recipients["local"],
+            [key(1)],
+            "an unused type's recipients are kept"
+        );
+        let error = parse("types = [\"prodution\"]\n").unwrap_err();
+        assert_eq!(error.help.as_deref(), Some("did you mean `production`?"));
+        assert!(
+            parse("types = []\n")
+                .unwrap_err()
+                .message
+                .contains("empty list")
+        );
+        assert!(parse("types = \"production\"\n").is_err());
+    }
+
+    #[test]
+    fn people_name_keys_in_recipients_and_writers() {
+        let (alice, bob) = (key(1), key(2));
+        let text = format!(
+            "[people]\nalice = \"{alice}\"\n\n[recipients]\nproduction = [\"alice\", \"{bob}\"]\n\n[writers]\nproduction = [\"alice\"]\n"
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(
+            config.recipients["production"],
+            [alice.clone(), bob.clone()]
+        );
+        assert_eq!(config.writers["production"], std::slice::from_ref(&alice));
+        assert_eq!(config.person(&alice), Some("alice"));
+        assert_eq!(config.person(&bob), None);
+        assert_eq!(config.who(&alice), "alice");
+        assert_eq!(config.who(&bob), bob);
+
+        let error = parse(&format!(
+            "[people]\nalice = \"{alice}\"\n[recipients]\nproduction = [\"alise\"]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(error.line, Some(4));
+        assert!(
+            error.message.contains("is not a person of [people]"),
+            "{error}"
+        );
+        assert_eq!(error.help.as_deref(), Some("did you mean `alice`?"));
+        let error = parse("[recipients]\nproduction = [\"carol\"]\n").unwrap_err();
+        assert!(
+            error
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("add `carol = \"age1...\"` under [people]"),
+            "{error}"
+        );
+        let error = parse(&format!(
+            "[people]\nalice = \"{alice}\"\nbob = \"{alice}\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(error.line, Some(3));
+        assert!(error.message.contains("the same key"), "{error}");
+        let error = parse("[people]\nalice = \"age1nope\"\n").unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("the key of `alice` is not an age recipient"),
             "{error}"
         );
     }

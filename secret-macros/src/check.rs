@@ -125,6 +125,7 @@ pub(crate) fn check(name: &str) -> Outcome {
     }
     let check = &workspace.check;
     let diagnostic = match check.problem() {
+        Some(problem) if problem.quiet => None,
         // A deploy build that cannot be checked fails, at every declaration (as a missing
         // value would); a local one warns once per crate.
         Some(problem) if problem.fatal || (first_in_crate && mode == Mode::On) => {

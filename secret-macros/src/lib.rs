@@ -21,7 +21,8 @@ use crate::check::{Diagnostic, Outcome};
 ///
 /// The argument is one string literal: an ASCII letter, then ASCII letters, digits or `_`,
 /// at most 128 characters; `secret!("SentryDSN", optional)` declares a secret that may
-/// have no value (read it with `Secret::get`).
+/// have no value (read it with `Secret::get`), and `secret!("DatabaseURL", env =
+/// "DATABASE_URL")` names the environment variable a library reads it from.
 ///
 /// This is the whole expansion in one proc macro, for a wrapper that hands it the runtime's
 /// path first, in brackets (`[$crate::secrets] "Name"`), so the expansion names the runtime
@@ -46,8 +47,8 @@ pub fn secret(input: TokenStream) -> TokenStream {
 
 /// The fields of the `Declaration` that `secret_runtime::secret!` records, as the items
 /// and statements that go first in its block:
-/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool) = ("Name", "crate",
-/// "src/file.rs", line, column, "/manifest/dir", optional);`, preceded by the build-time
+/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool, &str) = ("Name",
+/// "crate", "src/file.rs", line, column, "/manifest/dir", optional, "ENV_VAR");`, preceded by the build-time
 /// check's tracking item and diagnostic when there are any (see [`check`]), which thus sit
 /// in the user's item (`TOKEN::missing_secret`). An invalid invocation gives one
 /// `compile_error!` at the offending tokens and placeholder fields, so the user sees one
@@ -64,7 +65,7 @@ pub fn declaration(input: TokenStream) -> TokenStream {
         Ok(invocation) => expand(&invocation),
         Err(error) => {
             let mut tokens = TokenStream::from(error.to_compile_error());
-            tokens.extend(fields(["", "", "", ""], 0, 0, false));
+            tokens.extend(fields(["", "", "", "", ""], 0, 0, false));
             tokens
         }
     }
@@ -102,8 +103,9 @@ fn expand(invocation: &Invocation) -> TokenStream {
     let (file, line, column) = (place.file(), place.line() as u32, place.column() as u32);
     let krate = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let env = invocation.env.as_deref().unwrap_or_default();
     let fields = fields(
-        [&invocation.name, &krate, &file, &manifest_dir],
+        [&invocation.name, &krate, &file, &manifest_dir, env],
         line,
         column,
         invocation.optional,
@@ -116,10 +118,11 @@ fn expand(invocation: &Invocation) -> TokenStream {
     tokens
 }
 
-/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool) = (name, crate, file,
-/// line, column, manifest_dir, optional);`, the argument of `Declaration::__declare`.
+/// `const __SECRET_FIELDS: (&str, &str, &str, u32, u32, &str, bool, &str) = (name, crate,
+/// file, line, column, manifest_dir, optional, env);`, the argument of
+/// `Declaration::__declare` (`env` is the variable of `env = "..."`, or `""`).
 fn fields(
-    [name, krate, file, manifest_dir]: [&str; 4],
+    [name, krate, file, manifest_dir, env]: [&str; 5],
     line: u32,
     column: u32,
     optional: bool,
@@ -127,8 +130,8 @@ fn fields(
     let span = Span::call_site();
     let punct = |ch| TokenTree::from(Punct::new(ch, Spacing::Alone));
     let ident = |name| TokenTree::from(Ident::new(name, span));
-    let mut ty = Vec::with_capacity(20);
-    for (index, name) in ["str", "str", "str", "u32", "u32", "str", "bool"]
+    let mut ty = Vec::with_capacity(23);
+    for (index, name) in ["str", "str", "str", "u32", "u32", "str", "bool", "str"]
         .into_iter()
         .enumerate()
     {
@@ -140,7 +143,7 @@ fn fields(
         }
         ty.push(ident(name));
     }
-    let values: [TokenTree; 13] = [
+    let values: [TokenTree; 15] = [
         Literal::string(name).into(),
         punct(','),
         Literal::string(krate).into(),
@@ -154,6 +157,8 @@ fn fields(
         Literal::string(manifest_dir).into(),
         punct(','),
         ident(if optional { "true" } else { "false" }),
+        punct(','),
+        Literal::string(env).into(),
     ];
     [
         ident("const"),

@@ -18,15 +18,17 @@ pub struct Declaration {
     column: u32,
     manifest_dir: Option<&'static str>,
     optional: bool,
+    env: Option<&'static str>,
 }
 
 impl Declaration {
     /// What `secret!` records, from the tuple its proc macro expands to: name, crate, file,
-    /// line, column, manifest folder (`""` when unknown) and whether it is optional.
+    /// line, column, manifest folder (`""` when unknown), whether it is optional, and the
+    /// variable of `env = "..."` (`""` when none).
     #[doc(hidden)]
     #[allow(clippy::type_complexity)]
     pub const fn __declare(
-        (name, krate, file, line, column, manifest_dir, optional): (
+        (name, krate, file, line, column, manifest_dir, optional, env): (
             &'static str,
             &'static str,
             &'static str,
@@ -34,6 +36,7 @@ impl Declaration {
             u32,
             &'static str,
             bool,
+            &'static str,
         ),
     ) -> Self {
         Self {
@@ -48,7 +51,14 @@ impl Declaration {
                 Some(manifest_dir)
             },
             optional,
+            env: if env.is_empty() { None } else { Some(env) },
         }
+    }
+
+    /// The conventional environment variable of `secret!("DatabaseURL", env =
+    /// "DATABASE_URL")`, which the run time reads after `SECRET_<Name>`.
+    pub fn env_var(&self) -> Option<&'static str> {
+        self.env
     }
 
     /// Whether it was declared `secret!("Name", optional)`: a missing value is then not

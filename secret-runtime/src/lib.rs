@@ -17,14 +17,16 @@
 //! hit wins:
 //! 1. for `local` environments only, the override files `.secrets.local.toml` and
 //!    `.secrets.local.cue` at the workspace root;
-//! 2. the environment variable `SECRET_<Name>`;
+//! 2. the environment variable `SECRET_<Name>`, then the variable a declaration names with
+//!    `secret!("DatabaseURL", env = "DATABASE_URL")`;
 //! 3. the file `$SECRETS_DIR/<Name>`;
 //! 4. the encrypted store `secrets.enc.toml` (feature `store`, on by default), or, when
 //!    `secrets.toml` has a `[backend]` table, the Vault/OpenBao KV v2 engine (feature
 //!    `vault`).
 //!
-//! The workspace root is `SECRETS_WORKSPACE` if set, else found from the crate's build-time
-//! manifest folder, else from the current folder.
+//! The workspace root is `SECRETS_WORKSPACE` if set, else (debug builds only) found from
+//! the crate's build-time manifest folder, else from the current folder: a release binary
+//! copied to a server never reads the development store of the folder it was built in.
 //!
 //! Architecture invariant: this crate never parses Rust and never writes a file; values are
 //! held in [`secrecy`] wrappers, zeroed on drop, and appear in no message.

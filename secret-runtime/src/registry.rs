@@ -24,6 +24,27 @@ pub fn declarations() -> Vec<&'static Declaration> {
     all
 }
 
+/// The conventional variables the declarations of `name` compiled into this binary name
+/// (`secret!("DatabaseURL", env = "DATABASE_URL")`), each once, from a map built on first
+/// use.
+pub(crate) fn env_vars(name: &str) -> Vec<&'static str> {
+    static MAP: std::sync::OnceLock<BTreeMap<&'static str, Vec<&'static str>>> =
+        std::sync::OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        let mut map: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+        for declaration in declarations() {
+            if let Some(variable) = declaration.env_var() {
+                let vars = map.entry(declaration.name()).or_default();
+                if !vars.contains(&variable) {
+                    vars.push(variable);
+                }
+            }
+        }
+        map
+    });
+    map.get(name).cloned().unwrap_or_default()
+}
+
 /// Resolves every secret compiled into the binary and returns every one that failed, at
 /// once. Call it at start-up to fail fast with one complete message instead of one missing
 /// secret per deploy.

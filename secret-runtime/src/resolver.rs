@@ -64,9 +64,11 @@ impl Resolver {
 
     /// Builds the standard chain, reading variables through `vars`:
     ///
-    /// - the workspace root is `SECRETS_WORKSPACE`, else the workspace around
-    ///   `manifest_dir` (the crate's build-time `CARGO_MANIFEST_DIR`) if it still exists,
-    ///   else the workspace around `cwd`;
+    /// - the workspace root is `SECRETS_WORKSPACE`, else, in a debug build only (of this
+    ///   crate: `debug_assertions`), the workspace around `manifest_dir` (the crate's
+    ///   build-time `CARGO_MANIFEST_DIR`) if it still exists, else the workspace around
+    ///   `cwd`: a release binary copied to a server never reads the development store of the
+    ///   folder it was built in;
     /// - the environment is `SECRETS_ENV` (default `local`), resolved against the named
     ///   environments of `secrets.toml`;
     /// - the sources are the override files (local environments only), `SECRET_<Name>`,
@@ -78,6 +80,7 @@ impl Resolver {
         manifest_dir: Option<&Path>,
     ) -> Result<Self, Error> {
         // An empty value is unset, not the current folder.
+        let manifest_dir = manifest_dir.filter(|_| BUILD_TIME_WORKSPACE);
         let workspace = match vars("SECRETS_WORKSPACE").filter(|dir| !dir.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir)),
             None => manifest_dir
@@ -125,6 +128,9 @@ impl Resolver {
             }
             #[cfg(not(feature = "store"))]
             None => {}
+        }
+        if workspace.is_none() {
+            resolver = resolver.with_source(crate::source::NoWorkspace(no_workspace(cwd)));
         }
         resolver.workspace = workspace;
         Ok(resolver)
@@ -214,6 +220,25 @@ pub(crate) fn in_parallel_parts<T: Sync, R: Send>(
         }
         all
     })
+}
+
+/// Whether a program may find its workspace from the folder its crate was built in: in
+/// debug builds only, so that a release binary copied elsewhere never reads a development
+/// store by accident.
+const BUILD_TIME_WORKSPACE: bool = cfg!(debug_assertions);
+
+/// Where the resolver looked for a workspace and found none, for the missing-value message.
+fn no_workspace(cwd: Option<&Path>) -> String {
+    let around = match cwd {
+        Some(cwd) => format!("{} is in no Cargo workspace", cwd.display()),
+        None => "the current folder is unknown".to_owned(),
+    };
+    let built = if BUILD_TIME_WORKSPACE {
+        "the folder this program was built in is gone or in no workspace"
+    } else {
+        "a release build does not look in the folder it was built in"
+    };
+    format!("SECRETS_WORKSPACE is not set, {around}, and {built}")
 }
 
 fn lossy(value: OsString) -> String {
@@ -318,6 +343,50 @@ mod tests {
             value(&r.unwrap(), "A"),
             "from-dir",
             "one trailing newline is stripped"
+        );
+    }
+
+    #[test]
+    fn a_conventional_variable_is_read_after_secret_name() {
+        let vars: HashMap<String, OsString> = [("DATABASE_URL", "from-convention")]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), OsString::from(value)))
+            .collect();
+        let vars: VarReader = Arc::new(move |name| vars.get(name).cloned());
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(vars.clone(), conventional));
+        assert_eq!(value(&r, "DatabaseURL"), "from-convention");
+        let error = r.resolve("Other").unwrap_err().to_string();
+        assert!(
+            error.contains("tried: environment variable SECRET_Other (not set)"),
+            "{error}"
+        );
+
+        let both: VarReader = Arc::new(|name| match name {
+            "SECRET_DatabaseURL" => Some("from-secret".into()),
+            "DATABASE_URL" => Some("from-convention".into()),
+            _ => None,
+        });
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(both, conventional));
+        assert_eq!(
+            value(&r, "DatabaseURL"),
+            "from-secret",
+            "SECRET_<Name> wins"
+        );
+
+        let none: VarReader = Arc::new(|_| None);
+        let conventional = [("DatabaseURL".to_owned(), vec!["DATABASE_URL".to_owned()])].into();
+        let r = Resolver::new(Environment::of_type(EnvType::Production))
+            .with_source(EnvVarSource::with_conventional(none, conventional));
+        let error = r.resolve("DatabaseURL").unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "tried: environment variables SECRET_DatabaseURL, DATABASE_URL (not set)"
+            ),
+            "{error}"
         );
     }
 

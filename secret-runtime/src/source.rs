@@ -56,15 +56,43 @@ pub(crate) fn into_secret(mut value: String) -> SecretString {
     secret
 }
 
-/// `SECRET_<Name>` environment variables.
+/// `SECRET_<Name>` environment variables, then the conventional variable a declaration
+/// names (`secret!("DatabaseURL", env = "DATABASE_URL")`): `SECRET_<Name>` wins.
 pub struct EnvVarSource {
     vars: VarReader,
+    /// Name -> the conventional variables declared for it; `None`: those of the
+    /// declarations compiled into this binary ([`crate::declarations`]).
+    conventional: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl EnvVarSource {
-    /// Reads variables through `vars`.
+    /// Reads variables through `vars`: `SECRET_<Name>`, then the variable each
+    /// `secret!(.., env = "...")` compiled into this binary names.
     pub fn new(vars: VarReader) -> Self {
-        Self { vars }
+        Self {
+            vars,
+            conventional: None,
+        }
+    }
+
+    /// Reads `SECRET_<Name>`, then the variables `conventional` gives for the name (name ->
+    /// variables) instead of those the binary's declarations name.
+    pub fn with_conventional(vars: VarReader, conventional: BTreeMap<String, Vec<String>>) -> Self {
+        Self {
+            vars,
+            conventional: Some(conventional),
+        }
+    }
+
+    /// The conventional variables of `name`.
+    fn conventional(&self, name: &str) -> Vec<&str> {
+        match &self.conventional {
+            Some(map) => map
+                .get(name)
+                .map(|vars| vars.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+            None => crate::registry::env_vars(name),
+        }
     }
 }
 
@@ -76,24 +104,32 @@ impl fmt::Debug for EnvVarSource {
 
 impl Source for EnvVarSource {
     fn describe(&self, name: &str) -> String {
-        format!("environment variable SECRET_{name}")
+        match self.conventional(name).as_slice() {
+            [] => format!("environment variable SECRET_{name}"),
+            more => format!("environment variables SECRET_{name}, {}", more.join(", ")),
+        }
     }
 
     fn lookup(&self, name: &str, _env: &Environment) -> Result<Lookup, Error> {
-        match (self.vars)(&format!("SECRET_{name}")) {
-            None => Ok(Lookup::NotFound("not set".to_owned())),
-            Some(value) => match value.into_string() {
+        let first = format!("SECRET_{name}");
+        let conventional = self.conventional(name);
+        for variable in std::iter::once(first.as_str()).chain(conventional) {
+            let Some(value) = (self.vars)(variable) else {
+                continue;
+            };
+            return match value.into_string() {
                 Ok(value) => Ok(Lookup::Found(into_secret(value))),
                 Err(raw) => {
                     raw.into_encoded_bytes().zeroize();
                     Err(Error::from_source(
                         name,
-                        self.describe(name),
+                        format!("environment variable {variable}"),
                         "the value is not valid UTF-8",
                     ))
                 }
-            },
+            };
         }
+        Ok(Lookup::NotFound("not set".to_owned()))
     }
 }
 
@@ -203,6 +239,21 @@ impl Source for OverrideSource {
                 None => Ok(Lookup::NotFound("not set".to_owned())),
             },
         }
+    }
+}
+
+/// Stands for the store when no workspace was found: never has a value, and says where the
+/// resolver looked, so a missing value names the reason.
+#[derive(Debug)]
+pub struct NoWorkspace(pub String);
+
+impl Source for NoWorkspace {
+    fn describe(&self, _name: &str) -> String {
+        "the store (no workspace found)".to_owned()
+    }
+
+    fn lookup(&self, _name: &str, _env: &Environment) -> Result<Lookup, Error> {
+        Ok(Lookup::NotFound(self.0.clone()))
     }
 }
 

@@ -23,7 +23,8 @@ use crate::source::{Lookup, Source, VarReader};
 /// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
-    store: OnceLock<Result<State, Error>>,
+    /// The state readers go by, and whether the store file exists.
+    store: OnceLock<Result<(State, bool), Error>>,
     identities: OnceLock<Result<Identities, Error>>,
     vars: VarReader,
 }
@@ -51,7 +52,7 @@ impl fmt::Debug for StoreSource {
 impl StoreSource {
     /// The store and its configuration, read on first use; errors name the secret `name`
     /// being resolved when they happened.
-    fn loaded(&self, name: &str) -> Result<&State, Error> {
+    fn loaded(&self, name: &str) -> Result<&(State, bool), Error> {
         self.store
             .get_or_init(|| {
                 let pin = match (self.vars)("SECRETS_TRUST") {
@@ -67,7 +68,8 @@ impl StoreSource {
                 let memory = Memory::load(&self.root).map_err(|error| {
                     Error::from_source(name, self.describe(name), error.to_string())
                 })?;
-                Ok(state.with_memory(memory))
+                let exists = self.root.join(secret_core::store::STORE_FILE).is_file();
+                Ok((state.with_memory(memory), exists))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -86,13 +88,19 @@ impl Source for StoreSource {
         let Some(&first) = names.first() else {
             return;
         };
-        if let Ok(state) = self.loaded(first) {
+        if let Ok((state, _)) = self.loaded(first) {
             state.prepare(names, env);
         }
     }
 
     fn lookup(&self, name: &str, env: &Environment) -> Result<Lookup, Error> {
-        let state = self.loaded(name)?;
+        let (state, exists) = self.loaded(name)?;
+        if !*exists {
+            // Not "no value for local": there is no store at all in this workspace.
+            return Ok(Lookup::NotFound(
+                "no such file: `cargo xtask secret init` creates it".to_owned(),
+            ));
+        }
         let failed = |error: secret_core::Error| {
             Error::from_source(name, self.describe(name), error.to_string())
         };
@@ -103,11 +111,10 @@ impl Source for StoreSource {
             secret_core::state::Lookup::Found { .. } => {}
             // Refused whatever the key: say why without asking for one.
             _ => {
-                return Err(failed(
-                    state
-                        .decrypt(name, env, &Identities::none())
-                        .expect_err("a refused value is an error"),
-                ));
+                return match state.decrypt(name, env, &Identities::none()) {
+                    Err(error) => Err(failed(error)),
+                    Ok(_) => Ok(Lookup::NotFound(format!("no value for {env}"))),
+                };
             }
         }
         let identities = self

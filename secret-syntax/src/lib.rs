@@ -17,8 +17,18 @@ use syn::Lit;
 
 pub use secret_core::name::{MAX_NAME_LEN, NAME_RULE, NameError, validate_name};
 
-/// The one flag a declaration may carry after its name: `secret!("SentryDSN", optional)`.
+/// The flag a declaration may carry after its name: `secret!("SentryDSN", optional)`.
 pub const OPTIONAL: &str = "optional";
+
+/// The option naming the environment variable a library reads the value from:
+/// `secret!("DatabaseURL", env = "DATABASE_URL")`.
+pub const ENV: &str = "env";
+
+/// What may follow the name, for messages.
+const AFTER_NAME: &str = "`optional` and `env = \"VARIABLE\"`";
+
+/// The rule for the variable of `env = "..."`, for messages.
+pub const ENV_VAR_RULE: &str = "an ASCII letter or `_`, then ASCII letters, digits or `_`, at most 128 characters, not starting with `SECRET_` or `SECRETS_` (the tool's own)";
 
 /// A valid `secret!` invocation.
 #[derive(Debug, Clone)]
@@ -30,14 +40,18 @@ pub struct Invocation {
     /// Whether the declaration is `optional`: a missing value is then not an error anywhere
     /// (no build diagnostic, "optional, unset" in the check, skipped by `run` and `export`).
     pub optional: bool,
+    /// The conventional environment variable of `env = "DATABASE_URL"`, already validated:
+    /// `run`, `export` and the run time's environment source use it alongside
+    /// `SECRET_<Name>`.
+    pub env: Option<String>,
 }
 
 /// Parses the tokens between the delimiters of `secret!(...)`.
 ///
-/// Accepts one string literal (raw strings included), optionally followed by `, optional`,
-/// and an optional trailing comma. The error, if any, sits on the offending tokens and
-/// says what is allowed and what was found; it is a single error, so callers never
-/// produce a cascade.
+/// Accepts one string literal (raw strings included), optionally followed by `, optional`
+/// and `, env = "VARIABLE"` in either order, each at most once, and an optional trailing
+/// comma. The error, if any, sits on the offending tokens and says what is allowed and
+/// what was found; it is a single error, so callers never produce a cascade.
 pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
     let mut args = split_args(tokens);
     if args.is_empty() {
@@ -46,24 +60,26 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
             "`secret!` takes one string literal, found nothing; write `secret!(\"GitHubAPIToken\")`",
         ));
     }
-    if args.len() > 2 {
+    if args.len() > 3 {
         let count = args.len();
-        let extra: TokenStream = args.drain(2..).flatten().collect();
+        let extra: TokenStream = args.drain(3..).flatten().collect();
         return Err(syn::Error::new_spanned(
             extra,
             format!(
-                "`secret!` takes one string literal and an optional `{OPTIONAL}`, found {count} arguments; remove the extra arguments"
+                "`secret!` takes one string literal and then only {AFTER_NAME}, found {count} arguments; remove the extra arguments"
             ),
         ));
     }
-    let optional = match args.len() {
-        2 => {
-            let flag = args.pop().unwrap_or_default();
-            parse_flag(flag)?;
-            true
+    let mut optional = false;
+    let mut env = None;
+    for option in args.drain(1..) {
+        match parse_option(option)? {
+            (Parsed::Optional, span) if optional => return Err(twice(span, OPTIONAL)),
+            (Parsed::Env(_), span) if env.is_some() => return Err(twice(span, ENV)),
+            (Parsed::Optional, _) => optional = true,
+            (Parsed::Env(variable), _) => env = Some(variable),
         }
-        _ => false,
-    };
+    }
     let arg = args.pop().unwrap_or_default();
     let tree = match <[TokenTree; 1]>::try_from(arg) {
         Ok([tree]) => unwrap_invisible(tree),
@@ -97,6 +113,7 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
             name: name.to_owned(),
             span,
             optional,
+            env,
         });
     }
     match Lit::new(literal) {
@@ -107,6 +124,7 @@ pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
                 name,
                 span,
                 optional,
+                env,
             })
         }
         Lit::ByteStr(_) => Err(syn::Error::new(
@@ -139,30 +157,128 @@ fn plain_string(text: &str) -> Option<&str> {
     (raw || !inner.contains(['\\', '"'])).then_some(inner)
 }
 
-/// The argument after the name: only the word `optional` is allowed there.
-fn parse_flag(flag: Vec<TokenTree>) -> syn::Result<()> {
-    let flag: TokenStream = flag.into_iter().map(unwrap_invisible).collect();
-    let mut trees = flag.clone().into_iter();
-    if let (Some(TokenTree::Ident(ident)), None) = (trees.next(), trees.next()) {
-        if ident == OPTIONAL {
-            return Ok(());
+/// An option after the name.
+enum Parsed {
+    Optional,
+    Env(String),
+}
+
+fn twice(span: Span, option: &str) -> syn::Error {
+    syn::Error::new(
+        span,
+        format!("`secret!` takes `{option}` once; remove the second one"),
+    )
+}
+
+/// One argument after the name: the word `optional`, or `env = "VARIABLE"`.
+fn parse_option(option: Vec<TokenTree>) -> syn::Result<(Parsed, Span)> {
+    let option: TokenStream = option.into_iter().map(unwrap_invisible).collect();
+    let trees: Vec<TokenTree> = option.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Ident(ident)] if ident == OPTIONAL => {
+            return Ok((Parsed::Optional, ident.span()));
         }
-        let text = ident.to_string();
-        if text.eq_ignore_ascii_case(OPTIONAL) || one_edit_apart(&text, OPTIONAL) {
+        [TokenTree::Ident(ident), TokenTree::Punct(eq), value]
+            if ident == ENV && eq.as_char() == '=' =>
+        {
+            return parse_env_var(value).map(|variable| (Parsed::Env(variable), ident.span()));
+        }
+        [TokenTree::Ident(ident), ..] => {
+            let text = ident.to_string();
+            for known in [OPTIONAL, ENV] {
+                if text != known
+                    && (text.eq_ignore_ascii_case(known) || one_edit_apart(&text, known))
+                {
+                    return Err(syn::Error::new(
+                        ident.span(),
+                        format!(
+                            "`secret!` takes a name and then only {AFTER_NAME}, found `{ident}`; did you mean `{known}`?"
+                        ),
+                    ));
+                }
+            }
+            if ident == ENV {
+                return Err(syn::Error::new_spanned(
+                    &option,
+                    format!(
+                        "`secret!` takes `env = \"VARIABLE\"`, found `{option}`; write `secret!(\"DatabaseURL\", env = \"DATABASE_URL\")`"
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Err(syn::Error::new_spanned(
+        &option,
+        format!(
+            "`secret!` takes a name and then only {AFTER_NAME}, found `{option}`; write `secret!(\"Name\", {OPTIONAL})` for a secret that may have no value, or `secret!(\"DatabaseURL\", env = \"DATABASE_URL\")` for the variable a library reads"
+        ),
+    ))
+}
+
+/// The string literal after `env =`: a valid variable name.
+fn parse_env_var(value: &TokenTree) -> syn::Result<String> {
+    let value = unwrap_invisible(value.clone());
+    let literal = match &value {
+        TokenTree::Literal(literal) => literal.clone(),
+        other => {
             return Err(syn::Error::new(
-                ident.span(),
+                other.span(),
                 format!(
-                    "`secret!` takes a name and then only `{OPTIONAL}`, found `{ident}`; did you mean `{OPTIONAL}`?"
+                    "`env =` takes a string literal such as `\"DATABASE_URL\"`, found `{other}`"
                 ),
             ));
         }
+    };
+    let text = literal.to_string();
+    let variable = match plain_string(&text) {
+        Some(variable) => variable.to_owned(),
+        None => match Lit::new(literal.clone()) {
+            Lit::Str(lit) if lit.suffix().is_empty() => lit.value(),
+            _ => {
+                return Err(syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "`env =` takes a string literal such as `\"DATABASE_URL\"`, found `{text}`"
+                    ),
+                ));
+            }
+        },
+    };
+    match env_var_problem(&variable) {
+        None => Ok(variable),
+        Some(problem) => Err(syn::Error::new(
+            literal.span(),
+            format!(
+                "`{variable}` is not a variable name for `env =`: {problem}; use {ENV_VAR_RULE}"
+            ),
+        )),
     }
-    Err(syn::Error::new_spanned(
-        &flag,
-        format!(
-            "`secret!` takes a name and then only `{OPTIONAL}`, found `{flag}`; write `secret!(\"Name\", {OPTIONAL})` for a secret that may have no value"
-        ),
-    ))
+}
+
+/// What is wrong with the variable of `env = "..."`, or `None` when it is valid.
+pub fn env_var_problem(variable: &str) -> Option<String> {
+    let mut chars = variable.chars();
+    match chars.next() {
+        None => return Some("it is empty".to_owned()),
+        Some(first) if !(first.is_ascii_alphabetic() || first == '_') => {
+            return Some(format!("it starts with `{}`", first.escape_default()));
+        }
+        Some(_) => {}
+    }
+    if let Some(bad) = variable
+        .chars()
+        .find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '_'))
+    {
+        return Some(format!("it has `{}`", bad.escape_default()));
+    }
+    if variable.len() > MAX_NAME_LEN {
+        return Some(format!("it is {} characters long", variable.len()));
+    }
+    if variable.starts_with("SECRET_") || variable.starts_with("SECRETS_") {
+        return Some("the `SECRET_` and `SECRETS_` variables are the tool's own".to_owned());
+    }
+    None
 }
 
 /// Whether `a` is one edit (insert, delete, replace or swap) away from `b`: catches
@@ -249,12 +365,12 @@ mod tests {
         assert!(
             parse(r#""A", "B""#)
                 .unwrap_err()
-                .contains("then only `optional`, found `\"B\"`")
+                .contains("then only `optional` and `env = \"VARIABLE\"`, found `\"B\"`")
         );
         assert!(
-            parse(r#""A", optional, x"#)
+            parse(r#""A", optional, env = "X", x"#)
                 .unwrap_err()
-                .contains("found 3 arguments")
+                .contains("found 4 arguments")
         );
         assert!(parse(r#"b"A""#).unwrap_err().contains("byte string"));
         assert!(parse(r#""""#).unwrap_err().contains("is empty"));
@@ -313,6 +429,53 @@ mod tests {
         assert!(!error.contains("did you mean"), "{error}");
         let error = parse(r#""A", optional = true"#).unwrap_err();
         assert!(error.contains("found `optional = true`"), "{error}");
+    }
+
+    #[test]
+    fn env_option() {
+        let parsed = |source: &str| parse_invocation(source.parse().unwrap()).unwrap();
+        let invocation = parsed(r#""DatabaseURL", env = "DATABASE_URL""#);
+        assert_eq!(
+            (
+                invocation.name.as_str(),
+                invocation.env.as_deref(),
+                invocation.optional
+            ),
+            ("DatabaseURL", Some("DATABASE_URL"), false)
+        );
+        let invocation = parsed(r#""SentryDSN", env = "SENTRY_DSN", optional,"#);
+        assert_eq!(
+            (invocation.env.as_deref(), invocation.optional),
+            (Some("SENTRY_DSN"), true)
+        );
+        assert!(parsed(r#""A", optional, env = r"_A1""#).optional);
+        assert_eq!(parsed(r#""A""#).env, None);
+        for (source, expected) in [
+            (
+                r#""A", env = "1X""#,
+                "`1X` is not a variable name for `env =`: it starts with `1`",
+            ),
+            (r#""A", env = "A-B""#, "it has `-`"),
+            (r#""A", env = """#, "it is empty"),
+            (r#""A", env = "SECRET_A""#, "the tool's own"),
+            (r#""A", env = "SECRETS_ENV""#, "the tool's own"),
+            (
+                r#""A", env = X"#,
+                "`env =` takes a string literal such as `\"DATABASE_URL\"`, found `X`",
+            ),
+            (r#""A", env = 3"#, "found `3`"),
+            (
+                r#""A", env"#,
+                "`secret!` takes `env = \"VARIABLE\"`, found `env`",
+            ),
+            (r#""A", env = "X", env = "Y""#, "takes `env` once"),
+            (r#""A", optional, optional"#, "takes `optional` once"),
+            (r#""A", evn = "X""#, "found `evn`; did you mean `env`?"),
+            (r#""A", Env = "X""#, "did you mean `env`?"),
+        ] {
+            let error = parse(source).unwrap_err();
+            assert!(error.contains(expected), "{source}: {error}");
+        }
     }
 
     #[test]

@@ -305,6 +305,33 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         "the secrets of this build cannot be checked (SECRETS_ENV=prdo): SECRETS_ENV=prdo is not an environment of this workspace; the known environments are production (prod), development (dev), preview (pr), local"
     );
 
+    // A project that leaves a type out of `types`: a plain (local) build of a project
+    // without local says nothing, and a build for a type it does not use fails naming
+    // `types`.
+    ws.write(
+        "secrets.toml",
+        &format!("types = [\"production\", \"development\"]\n{config}"),
+    );
+    // Until the change is signed, builds go by the signed rules: local is still used.
+    let (_, messages) = check_app(&ws, None, None);
+    assert!(!messages.is_empty(), "{messages:?}");
+    ok(&ws.secret(&["rekey", "--yes"], ""));
+    let (success, messages) = check_app(&ws, None, None);
+    assert!(success && messages.is_empty(), "{messages:?}");
+    let (success, messages) = check_app(&ws, Some("preview"), None);
+    assert!(!success, "{messages:?}");
+    assert!(
+        messages[0]
+            .text
+            .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=preview): ")
+            && messages[0]
+                .text
+                .contains("this project does not use the environment type `preview`"),
+        "{messages:?}"
+    );
+    ws.write("secrets.toml", &config);
+    ok(&ws.secret(&["rekey", "--yes"], ""));
+
     // The build-script helper: a warning line for local, a failed build for production.
     let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -214,7 +214,7 @@ fn a_tracked_override_file_is_an_error() {
         codes(&report),
         vec![
             (Severity::Error, Code::TrackedOverride, None, None),
-            (Severity::Warning, Code::MergeDriverMissing, None, None)
+            (Severity::Note, Code::MergeDriverMissing, None, None)
         ]
     );
     assert_eq!(

@@ -115,6 +115,7 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         }
     }
     case_collisions(&names, &declared, &stored, &store_path, &mut diagnostics);
+    env_variable_conflicts(&scan, &mut diagnostics);
     for path in tracked_overrides {
         diagnostics.push(tracked(path));
     }
@@ -161,6 +162,8 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
     });
     Report {
         environments,
+        // `check_options` sets the project's own from `secrets.toml`.
+        types: secret_core::EnvType::ALL.to_vec(),
         scan,
         store_path,
         stored,
@@ -357,6 +360,45 @@ fn optional_mismatch(name: &str, declarations: &[&Declaration]) -> Option<Diagno
     })
 }
 
+/// Two different secrets declared with the same `env = "VARIABLE"`: `run` and `export`
+/// could not say which value the variable holds. An error at each declaration after the
+/// first secret's.
+fn env_variable_conflicts(scan: &ScanReport, diagnostics: &mut Vec<Diagnostic>) {
+    let mut by_variable: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+    for declaration in &scan.declarations {
+        if let Some(variable) = &declaration.env {
+            by_variable.entry(variable).or_default().push(declaration);
+        }
+    }
+    for (variable, declarations) in by_variable {
+        let first = declarations[0];
+        for other in declarations.iter().filter(|d| d.name != first.name) {
+            diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code: Code::EnvVariableConflict,
+                message: format!(
+                    "secrets `{}` and `{}` both declare the environment variable {variable}",
+                    first.name, other.name
+                ),
+                secret: Some(other.name.clone()),
+                environment: None,
+                location: Some(declaration_location(other)),
+                label: Some(format!("{variable} is also `{}`'s", first.name)),
+                notes: vec![format!(
+                    "`{}` declares it at {}:{}:{}",
+                    first.name,
+                    first.path.display(),
+                    first.line,
+                    first.column
+                )],
+                help: Some(format!(
+                    "a variable holds one secret's value: remove `env = \"{variable}\"` from one of them, or give it another variable"
+                )),
+            });
+        }
+    }
+}
+
 fn undeclared(value: &StoredValue, store_path: &std::path::Path) -> Diagnostic {
     Diagnostic {
         severity: Severity::Warning,
@@ -511,7 +553,7 @@ fn audit(
             Code::LegacyValue,
             format!(
                 "the value of `{name}` ({scope}) is signed by {} in store format 2, without the repository or a version, so readers refuse it",
-                esc(writer)
+                audit.who(writer)
             ),
             "signed in store format 2",
             format!("a writer of it signs it again: {SET_COMMAND} migrate"),
@@ -521,7 +563,7 @@ fn audit(
             Code::ForgedValue,
             format!(
                 "the value of `{name}` ({scope}) claims writer {}, but its signature does not verify: it was changed after signing, signed for another repository, or forged",
-                esc(writer)
+                audit.who(writer)
             ),
             "forged or altered value",
             format!(
@@ -537,7 +579,7 @@ fn audit(
             Code::UnauthorizedWriter,
             format!(
                 "the value of `{name}` ({scope}) was written by {}, who may not write {}{}",
-                esc(writer),
+                audit.who(writer),
                 value.scope.describe(),
                 if *unsigned_grant {
                     " (only an unsigned change to secrets.toml allows it)"
@@ -557,7 +599,7 @@ fn audit(
                     if allowed.is_empty() {
                         "its writers".to_owned()
                     } else {
-                        esc(&allowed.join(", ")).into_owned()
+                        audit.who_all(allowed)
                     }
                 )
             },
@@ -581,7 +623,7 @@ fn audit(
             Code::StaleRecipient,
             format!(
                 "the value of `{name}` ({scope}) is encrypted to {}, no longer allowed to read it by the signed access rules",
-                esc(&audit.drift.stale.join(", "))
+                audit.who_all(&audit.drift.stale)
             ),
             "stale recipient",
             format!("{SET_COMMAND} rekey  (then rotate the value: they may have read it)"),
@@ -593,7 +635,7 @@ fn audit(
             Code::MissingRecipient,
             format!(
                 "{} may read `{name}` ({scope}) by the signed access rules but cannot decrypt it",
-                esc(&audit.drift.unreadable.join(", "))
+                audit.who_all(&audit.drift.unreadable)
             ),
             "not encrypted to everyone allowed",
             format!("{SET_COMMAND} rekey"),
@@ -603,7 +645,13 @@ fn audit(
         let who: Vec<String> = audit
             .exposed
             .iter()
-            .map(|exposure| format!("{} (until {})", exposure.recipient, exposure.since))
+            .map(|exposure| {
+                format!(
+                    "{} (until {})",
+                    audit.who(&exposure.recipient),
+                    exposure.since
+                )
+            })
             .collect();
         push(
             if deny_rotation_due {

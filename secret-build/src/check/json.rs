@@ -86,6 +86,7 @@ pub fn to_value(report: &Report) -> Value {
                 "end_column": d.end_column,
                 "description": d.description,
                 "optional": d.optional,
+                "env": d.env,
             })
         })
         .collect();
@@ -97,6 +98,7 @@ pub fn to_value(report: &Report) -> Value {
     let diagnostics: Vec<Value> = report.diagnostics.iter().map(diagnostic).collect();
     json!({
         "schema_version": SCHEMA_VERSION,
+        "types": report.types.iter().map(|ty| ty.name()).collect::<Vec<_>>(),
         "environments": environments,
         "secrets": secrets,
         "declarations": declarations,

@@ -24,7 +24,7 @@ mod stored;
 
 use std::path::{Path, PathBuf};
 
-use secret_core::{Config, EnvType, Environment, FileError};
+use secret_core::{Config, Environment, FileError};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
@@ -72,11 +72,13 @@ pub enum CheckError {
 }
 
 /// The environments `--env` names: each value resolved through `secrets.toml`; `all` (or
-/// nothing) means every type and every named environment that is not a pattern.
+/// nothing) means every type the project uses (`types`) and every named environment that
+/// is not a pattern. Names resolve by the signed access rules of `state`.
 pub fn environments(
     state: &secret_core::state::State,
     args: &[String],
 ) -> Result<Vec<Environment>, FileError> {
+    let config = state.effective();
     let mut environments: Vec<Environment> = Vec::new();
     let mut push = |env: Environment| {
         if !environments.contains(&env) {
@@ -90,7 +92,7 @@ pub fn environments(
         }
     }
     if all {
-        for ty in EnvType::ALL {
+        for &ty in &config.types {
             push(Environment::of_type(ty));
         }
         for name in state
@@ -174,7 +176,7 @@ pub fn check_with(
         Some((trusted, state)) => (Some(trusted), state),
         None => (None, Default::default()),
     };
-    let report = compare(
+    let mut report = compare(
         scan,
         Inputs {
             environments,
@@ -188,6 +190,7 @@ pub fn check_with(
             overrides,
         },
     );
+    report.types = resolving.effective().types.clone();
     if let Some(trusted) = trusted {
         trusted.remember();
     }

@@ -81,11 +81,13 @@ pub enum Code {
     VanishedValue,
     /// Two values of one secret cover the same type or environment.
     OverlappingValues,
+    /// Two secrets declare one environment variable with `env = "..."`.
+    EnvVariableConflict,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 24] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -109,6 +111,7 @@ impl Code {
         Self::RolledBackValue,
         Self::VanishedValue,
         Self::OverlappingValues,
+        Self::EnvVariableConflict,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -137,6 +140,7 @@ impl Code {
             Self::RolledBackValue => "rolled-back-value",
             Self::VanishedValue => "vanished-value",
             Self::OverlappingValues => "overlapping-values",
+            Self::EnvVariableConflict => "env-variable-conflict",
         }
     }
 
@@ -183,6 +187,9 @@ impl Code {
             Self::VanishedValue => "A value is gone from the store without a signed removal",
             Self::OverlappingValues => {
                 "Two values of one secret cover the same type or environment"
+            }
+            Self::EnvVariableConflict => {
+                "Two secrets name the same environment variable with env = \"...\""
             }
         }
     }
@@ -282,6 +289,9 @@ pub struct Audit {
     pub recipients: Vec<String>,
     /// Its version (`None` before store format 3).
     pub version: Option<u64>,
+    /// The names `[people]` of `secrets.toml` gives the keys above (key -> name), for
+    /// messages: [`Audit::who`].
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl Audit {
@@ -293,12 +303,30 @@ impl Audit {
         scope: &secret_core::Scope,
         entry: &secret_core::Entry,
     ) -> Self {
+        let config = state.effective();
+        let trust = state.trust(name, scope, entry);
+        let drift = secret_core::trust::drift(config, scope, entry);
+        let allowed = match &trust {
+            secret_core::trust::Trust::NotAllowed { allowed, .. } => allowed.as_slice(),
+            _ => &[],
+        };
+        let people = trust
+            .writer()
+            .into_iter()
+            .chain(allowed.iter().map(String::as_str))
+            .chain(drift.stale.iter().map(String::as_str))
+            .chain(drift.unreadable.iter().map(String::as_str))
+            .chain(entry.exposed.iter().map(|e| e.recipient.as_str()))
+            .chain(entry.recipients.iter().map(String::as_str))
+            .filter_map(|key| Some((key.to_owned(), config.person(key)?.to_owned())))
+            .collect();
         Self {
-            trust: state.trust(name, scope, entry),
-            drift: secret_core::trust::drift(state.effective(), scope, entry),
+            trust,
+            drift,
             exposed: entry.exposed.clone(),
             recipients: entry.recipients.clone(),
             version: entry.version,
+            people,
         }
     }
 
@@ -306,6 +334,24 @@ impl Audit {
     /// they trust it.
     pub fn problem(&self, scope: &Scope) -> Option<String> {
         (!self.trust.is_trusted()).then(|| secret_core::state::describe_trust(&self.trust, scope))
+    }
+
+    /// How messages name the holder of `key`: `alice (age1...)` for a person of
+    /// `[people]`, else the key; control characters escaped.
+    pub fn who(&self, key: &str) -> String {
+        let key = secret_core::text::escape_control(key);
+        match self.people.get(key.as_ref()) {
+            Some(name) => format!("{name} ({key})"),
+            None => key.into_owned(),
+        }
+    }
+
+    /// [`Audit::who`] of each key, joined with `, `.
+    pub fn who_all(&self, keys: &[String]) -> String {
+        keys.iter()
+            .map(|key| self.who(key))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -343,6 +389,9 @@ pub enum Verdict {
 pub struct Report {
     /// The environments checked, in the order given.
     pub environments: Vec<Environment>,
+    /// The environment types the project uses (`types` in `secrets.toml`; all four by
+    /// default): a type not listed is never checked.
+    pub types: Vec<secret_core::EnvType>,
     /// What the scanner found.
     pub scan: ScanReport,
     /// The store file, relative to the workspace root.

@@ -23,7 +23,7 @@ pub fn to_value(report: &Report) -> Value {
                 "name": code.as_str(),
                 "shortDescription": { "text": code.summary() },
                 "defaultConfiguration": { "level": default_level(*code) },
-                "helpUri": "https://example.invalid/secrets/docs/check-json.md",
+                "helpUri": concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/check-json.md"),
             })
         })
         .collect();
@@ -35,7 +35,8 @@ pub fn to_value(report: &Report) -> Value {
             "tool": {
                 "driver": {
                     "name": "check-secrets",
-                    "informationUri": "https://example.invalid/secrets",
+                    // The project's repository, from `[workspace.package]` of its manifest.
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
                 }
@@ -62,7 +63,8 @@ fn default_level(code: Code) -> &'static str {
         | Code::HiddenRecipient
         | Code::RolledBackValue
         | Code::VanishedValue
-        | Code::OverlappingValues => "error",
+        | Code::OverlappingValues
+        | Code::EnvVariableConflict => "error",
         Code::UndeclaredSecret
         | Code::CaseCollision
         | Code::UnscannedFile

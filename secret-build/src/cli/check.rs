@@ -107,7 +107,19 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             Ok((root, report))
         });
     match result {
-        Ok((root, report)) => {
+        Ok((root, mut report)) => {
+            // For another workspace than the current folder's, the commands suggested
+            // must name it (following a bare `cargo xtask secret init` would set up the
+            // current folder's workspace instead).
+            if args.workspace.is_some()
+                && secret_core::workspace::find_root(&io.cwd).as_deref() != Some(root.as_path())
+            {
+                for diagnostic in &mut report.diagnostics {
+                    if let Some(help) = &mut diagnostic.help {
+                        *help = super::with_workspace(help, &root);
+                    }
+                }
+            }
             let styled =
                 format == Format::Human && io.stdout_is_terminal && (io.vars)("NO_COLOR").is_none();
             let text = check::render(&report, &root, format, styled);

@@ -11,6 +11,9 @@
 //!   to set each, unless `--allow-missing`; for a local environment (or with
 //!   `--allow-missing`) it is a warning on stderr. A secret whose every declaration is
 //!   `secret!("Name", optional)` is skipped quietly when it has no value.
+//! - **Conventional variables.** A secret declared `secret!("DatabaseURL", env =
+//!   "DATABASE_URL")` is delivered as `DATABASE_URL` too, by `run` and by the `dotenv` and
+//!   `github` exports ([`Delivery::variables`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -52,6 +55,14 @@ impl DeliveryArgs {
     }
 }
 
+/// What `run` and `export` deliver.
+pub(crate) struct Delivery {
+    /// Secret name -> value.
+    pub(crate) values: BTreeMap<String, SecretString>,
+    /// Conventional variable (`env = "DATABASE_URL"`) -> the delivered secret it holds.
+    pub(crate) variables: BTreeMap<String, String>,
+}
+
 /// The values to deliver for `env`, after the per-package and missing-value rules.
 pub(crate) fn values(
     root: &Path,
@@ -60,13 +71,34 @@ pub(crate) fn values(
     file_store: bool,
     args: &DeliveryArgs,
     io: &mut Io<'_>,
-) -> Result<BTreeMap<String, SecretString>, Failure> {
+) -> Result<Delivery, Failure> {
     let scan = scan(root, &args.packages, args.allow_missing, env, io)?;
-    let mut values = super::run::values_with_overrides(root, config, env, file_store, io)?;
+    let values = super::run::values_with_overrides(root, config, env, file_store, io)?;
     let Some(scan) = scan else {
-        return Ok(values);
+        return Ok(Delivery {
+            values,
+            variables: BTreeMap::new(),
+        });
     };
     let selected = select(&scan, &args.selection())?;
+    let values = checked(values, &selected, env, args, io)?;
+    let variables = selected
+        .declarations
+        .iter()
+        .filter(|declaration| values.contains_key(&declaration.name))
+        .filter_map(|declaration| Some((declaration.env.clone()?, declaration.name.clone())))
+        .collect();
+    Ok(Delivery { values, variables })
+}
+
+/// `values` restricted to the selected packages' secrets, after the missing-value rules.
+fn checked(
+    mut values: BTreeMap<String, SecretString>,
+    selected: &ScanReport,
+    env: &Environment,
+    args: &DeliveryArgs,
+    io: &mut Io<'_>,
+) -> Result<BTreeMap<String, SecretString>, Failure> {
     // Name -> optional everywhere it is declared.
     let mut declared: BTreeMap<&str, bool> = BTreeMap::new();
     for declaration in &selected.declarations {

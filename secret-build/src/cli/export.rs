@@ -2,7 +2,8 @@
 //! E (as `secret run` passes them, overrides included for `local`), for deploy pipelines
 //! and CI jobs.
 //!
-//! - `dotenv`: `SECRET_<Name>=...` lines, each value quoted so that dotenvy, python-dotenv
+//! - `dotenv`: `SECRET_<Name>=...` lines (and `DATABASE_URL=...` for a secret declared
+//!   `secret!("DatabaseURL", env = "DATABASE_URL")`), each value quoted so that dotenvy, python-dotenv
 //!   and node's `dotenv` all read it back exactly: single quotes when the value has no `'`
 //!   (and no `\\` pair or final `\`), else double quotes when it has no `"`, `\` or `$`
 //!   (line breaks written `\n`). A value no quoting carries (both quote kinds, a carriage
@@ -16,8 +17,8 @@
 //!   `--package`) in DNS-1123 form;
 //!   `metadata.namespace` is `--namespace` when given.
 //! - `github`: for each value `::add-mask::` lines on stdout (one per line of a multi-line
-//!   value), then `SECRET_<Name>` appended to the file `$GITHUB_ENV` for the job's later
-//!   steps: `NAME=value` for one line, else `NAME<<DELIMITER` with a random delimiter not
+//!   value), then `SECRET_<Name>` (and the variable of `env = "..."`) appended to the file
+//!   `$GITHUB_ENV` for the job's later steps: `NAME=value` for one line, else `NAME<<DELIMITER` with a random delimiter not
 //!   found in the value.
 //! - `dir:PATH`: one file per secret, `PATH/<Name>` mode `0600`, in a folder created with
 //!   mode `0700` when missing: what the `$SECRETS_DIR` source reads. That source strips
@@ -114,9 +115,10 @@ pub(crate) fn run(
             "--output applies to the dotenv, json and k8s formats".to_owned(),
         ));
     }
-    let values = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    let delivery = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    let (values, variables) = (&delivery.values, &delivery.variables);
     let text: Zeroizing<String> = match &args.format {
-        Format::Dotenv => Zeroizing::new(dotenv(&values).map_err(|refused| {
+        Format::Dotenv => Zeroizing::new(dotenv(values, variables).map_err(|refused| {
             Failure::usage(format!(
                 "cannot write {} in dotenv form so that every dotenv reader (dotenvy, \
                  python-dotenv, node's dotenv) reads {} back exactly; nothing was written",
@@ -138,7 +140,7 @@ pub(crate) fn run(
                  value",
             )
         })?),
-        Format::Json => Zeroizing::new(json(&values)),
+        Format::Json => Zeroizing::new(json(values)),
         Format::K8s => {
             let name = match &args.name {
                 Some(name) => name.clone(),
@@ -150,10 +152,10 @@ pub(crate) fn run(
                     default_name(root, package, &env.name)
                 }
             };
-            Zeroizing::new(k8s(&values, &name, args.namespace.as_deref()))
+            Zeroizing::new(k8s(values, &name, args.namespace.as_deref()))
         }
-        Format::Github => return github(&values, io),
-        Format::Dir(dir) => return write_dir(&io.cwd.join(dir), &values, io),
+        Format::Github => return github(values, variables, io),
+        Format::Dir(dir) => return write_dir(&io.cwd.join(dir), values, io),
     };
     match &args.output {
         Some(file) => {
@@ -176,18 +178,32 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting), or the names
-/// of the values no quoting carries exactly through every dotenv reader.
-pub(crate) fn dotenv(values: &BTreeMap<String, SecretString>) -> Result<String, Vec<String>> {
+/// `SECRET_<Name>=<quoted value>` lines (see the module docs for the quoting), then a
+/// `VARIABLE=<quoted value>` line for each conventional variable (`variables`: variable ->
+/// name), or the names of the values no quoting carries exactly through every dotenv reader.
+pub(crate) fn dotenv(
+    values: &BTreeMap<String, SecretString>,
+    variables: &BTreeMap<String, String>,
+) -> Result<String, Vec<String>> {
     let mut out = String::new();
     let mut refused = Vec::new();
-    for (name, value) in values {
+    let lines = values
+        .iter()
+        .map(|(name, value)| (format!("SECRET_{name}"), name, value))
+        .chain(
+            variables
+                .iter()
+                .filter_map(|(variable, name)| Some((variable.clone(), name, values.get(name)?))),
+        );
+    for (variable, name, value) in lines {
         let value = value.expose_secret();
         let Some(quoted) = dotenv_quote(value) else {
-            refused.push(name.clone());
+            if !refused.contains(name) {
+                refused.push(name.clone());
+            }
             continue;
         };
-        out.push_str(&format!("SECRET_{name}={quoted}\n"));
+        out.push_str(&format!("{variable}={quoted}\n"));
     }
     if refused.is_empty() {
         Ok(out)
@@ -288,7 +304,11 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn github(values: &BTreeMap<String, SecretString>, io: &mut Io<'_>) -> Result<(), Failure> {
+fn github(
+    values: &BTreeMap<String, SecretString>,
+    variables: &BTreeMap<String, String>,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     let Some(file) = (io.vars)("GITHUB_ENV").filter(|file| !file.is_empty()) else {
         return Err(Failure::usage(
             "GITHUB_ENV is not set: --format github runs in a GitHub Actions job step".to_owned(),
@@ -303,13 +323,17 @@ fn github(values: &BTreeMap<String, SecretString>, io: &mut Io<'_>) -> Result<()
         for line in value.lines().filter(|line| !line.trim().is_empty()) {
             masks.push_str(&format!("::add-mask::{line}\n"));
         }
-        if value.contains(['\n', '\r']) {
-            let delimiter = delimiter_for(value);
-            lines.push_str(&format!(
-                "SECRET_{name}<<{delimiter}\n{value}\n{delimiter}\n"
-            ));
-        } else {
-            lines.push_str(&format!("SECRET_{name}={value}\n"));
+        let conventional = variables
+            .iter()
+            .filter(|(_, of)| *of == name)
+            .map(|(variable, _)| variable.clone());
+        for variable in std::iter::once(format!("SECRET_{name}")).chain(conventional) {
+            if value.contains(['\n', '\r']) {
+                let delimiter = delimiter_for(value);
+                lines.push_str(&format!("{variable}<<{delimiter}\n{value}\n{delimiter}\n"));
+            } else {
+                lines.push_str(&format!("{variable}={value}\n"));
+            }
         }
     }
     // Masks first, so that nothing later in the log shows a value.

@@ -52,11 +52,11 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
             let config = Config::parse(&config_path, &text)?;
             let all: Vec<&String> = config.recipients.values().flatten().collect();
             if all.is_empty() {
-                write_file(&config_path, &add_recipients(&text, &public))?;
+                write_file(&config_path, &add_recipients(&text, &config.types, &public))?;
                 Config::load(root)?;
                 let _ = writeln!(
                     io.stdout,
-                    "added your key to [recipients] in {} for every type",
+                    "added your key to [recipients] in {} for every type it uses",
                     config_path.display()
                 );
             } else if !all.contains(&&public) {
@@ -190,9 +190,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-fn recipients_block(public: &str) -> String {
+/// One `type = ["key"]` line per type the project uses.
+fn recipients_block(types: &[secret_core::EnvType], public: &str) -> String {
     let mut block = String::new();
-    for ty in secret_core::EnvType::ALL {
+    for ty in types {
         block.push_str(&format!("{} = [\"{public}\"]\n", ty.name()));
     }
     block
@@ -210,6 +211,14 @@ fn template(public: &str) -> String {
 
 # Who may sign any change to these rules (default: the writers of production).
 # admins = [\"age1...\"]
+
+# The environment types this project uses (all four when absent); a type left out is
+# never checked nor missing anywhere.
+# types = [\"production\", \"development\", \"local\"]
+
+# The people of the team, whose names [recipients] and [writers] may use instead of keys.
+# [people]
+# alice = \"age1...\"
 
 # Named environments and their types (production, development, preview, local).
 [environments]
@@ -235,14 +244,14 @@ fn template(public: &str) -> String {
 # mount = \"secret\"
 # prefix = \"my-service\"
 ",
-        recipients_block(public)
+        recipients_block(&secret_core::EnvType::ALL, public)
     )
 }
 
 /// Adds the recipients to a `secrets.toml` that has none: under an empty `[recipients]`
 /// header if there is one, else as a new table at the end.
-fn add_recipients(text: &str, public: &str) -> String {
-    let block = recipients_block(public);
+fn add_recipients(text: &str, types: &[secret_core::EnvType], public: &str) -> String {
+    let block = recipients_block(types, public);
     let mut out = String::new();
     let mut done = false;
     for line in text.split_inclusive('\n') {

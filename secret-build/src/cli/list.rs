@@ -35,6 +35,10 @@
 //! `trust` (`signed`, `unsigned`, `bad-signature` or `unauthorized-writer`),
 //! `stale_recipients`, `missing_recipients` and `exposed` (`[{ "recipient", "since" }]`).
 //!
+//! `optional` is whether every declaration of the secret is `secret!("Name", optional)` (the
+//! table shows it unset as `– optional`, not `✗`).
+//! `people` is `[people]` of `secrets.toml` (name -> age public key), to name the keys in
+//! `recipients`, `writer` and the others.
 //! `description` is `null` and `declared_at` empty for a secret no code declares.
 //! `declared_at` paths are relative to the workspace root.
 //! `packages` lists the member packages `run -p`/`export -p` deliver the secret to (empty
@@ -49,7 +53,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use secret_core::{Config, EnvKind, EnvType, Environment, Scope};
+use secret_core::{Config, EnvKind, Environment, Scope};
 use serde_json::{Value, json};
 
 use super::{Failure, Io, open_backend};
@@ -59,7 +63,7 @@ use crate::check::Audit;
 /// Output format of `secret list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ListFormat {
-    /// A table with ✓ (set) and ✗ (missing).
+    /// A table with ✓ (set), ✗ (missing) and – (optional, unset).
     Table,
     /// The JSON document described in this module's documentation.
     Json,
@@ -78,8 +82,13 @@ pub(crate) struct ListArgs {
 }
 
 fn columns(config: &Config) -> Vec<Environment> {
-    let mut columns: Vec<Environment> =
-        EnvType::ALL.into_iter().map(Environment::of_type).collect();
+    // The types the project uses: a type left out of `types` has no column.
+    let mut columns: Vec<Environment> = config
+        .types
+        .iter()
+        .copied()
+        .map(Environment::of_type)
+        .collect();
     for name in config.environments.keys() {
         if let Ok(env) = config.resolve_env(name) {
             columns.push(env);
@@ -122,6 +131,7 @@ pub(crate) fn run(
                 name,
                 Declared {
                     description: scan.description(name),
+                    optional: declarations.iter().all(|declaration| declaration.optional),
                     at: declarations
                         .iter()
                         .map(|declaration| {
@@ -170,7 +180,15 @@ pub(crate) fn run(
     };
     let output = match args.format {
         ListFormat::Json => {
-            let mut json = to_json(&store, &columns, &names, &declared, &audits, &overrides);
+            let mut json = to_json(
+                &store,
+                &columns,
+                &names,
+                &declared,
+                &audits,
+                &overrides,
+                &config.people,
+            );
             for secret in json["secrets"].as_array_mut().into_iter().flatten() {
                 let name = secret["name"].as_str().unwrap_or_default();
                 let packages = users.get(name).cloned().unwrap_or_default();
@@ -192,7 +210,9 @@ pub(crate) fn run(
             out
         }
         ListFormat::Table => {
-            table(&store, &columns, &names, &declared, &overrides) + &problems(&audits)
+            table(&store, &columns, &names, &declared, &overrides)
+                + &readers(&config, &columns)
+                + &problems(&audits)
         }
     };
     let _ = io.stdout.write_all(output.as_bytes());
@@ -218,6 +238,8 @@ fn users(scan: &crate::scan::ScanReport) -> BTreeMap<String, BTreeSet<String>> {
 /// Where a secret is declared in the source, and its description.
 struct Declared<'a> {
     description: Option<&'a str>,
+    /// Every declaration is `secret!("Name", optional)`: no value is not missing.
+    optional: bool,
     /// (path relative to the workspace root, line, column)
     at: Vec<(String, usize, usize)>,
 }
@@ -230,23 +252,28 @@ fn table(
     overrides: &BTreeSet<String>,
 ) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut shadowed = BTreeSet::new();
     let mut header = vec!["Secret".to_owned()];
     header.extend(columns.iter().map(|env| env.name.clone()));
     header.extend(["Declared at".to_owned(), "Description".to_owned()]);
     rows.push(header);
     for name in names {
         let mut row = vec![(*name).to_owned()];
+        let optional = declared.get(name).is_some_and(|declared| declared.optional);
         for env in columns {
             let set = store.lookup(name, env).is_some();
             let overridden = !env.ty.is_cloud() && overrides.contains(*name);
-            row.push(
-                match (set, overridden) {
-                    (true, _) => "✓",
-                    (false, true) => "✓ override",
-                    (false, false) => "✗",
+            let cell = match (set, overridden, optional) {
+                (true, false, _) => "✓",
+                (true, true, _) => {
+                    shadowed.insert(*name);
+                    "✓ override, stored hidden"
                 }
-                .to_owned(),
-            );
+                (false, true, _) => "✓ override",
+                (false, false, true) => "– optional",
+                (false, false, false) => "✗",
+            };
+            row.push(cell.to_owned());
         }
         let (at, description) = match declared.get(name) {
             Some(declared) => {
@@ -268,6 +295,36 @@ fn table(
     if names.is_empty() {
         out.push_str("(no values stored yet: `cargo xtask secret set --type dev,local NAME`)\n");
     }
+    out.push_str(
+        "\n✓ set   ✗ missing   – optional, unset   ✓ override: from .secrets.local.toml or .secrets.local.cue\n",
+    );
+    if !shadowed.is_empty() {
+        let names: Vec<&str> = shadowed.into_iter().collect();
+        out.push_str(&format!(
+            "note: the local override files hide the stored local value of {}: programs run locally get the override\n",
+            names.join(", ")
+        ));
+    }
+    out
+}
+
+/// Who can read each column's values, by name where `[people]` names the key; only when
+/// `secrets.toml` has a `[people]` table.
+fn readers(config: &Config, columns: &[Environment]) -> String {
+    if config.people.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nwho can read:\n");
+    for env in columns {
+        let keys = config.recipients_for_env(&env.name);
+        let who: Vec<String> = keys.iter().map(|key| config.who(key)).collect();
+        let who = if who.is_empty() {
+            "(nobody)".to_owned()
+        } else {
+            who.join(", ")
+        };
+        out.push_str(&format!("  {}: {who}\n", env.name));
+    }
     out
 }
 
@@ -286,19 +343,20 @@ fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
         if !audit.drift.stale.is_empty() {
             said.push(format!(
                 "stale recipient {} (`cargo xtask secret rekey`)",
-                audit.drift.stale.join(", ")
+                audit.who_all(&audit.drift.stale)
             ));
         }
         if !audit.drift.unreadable.is_empty() {
             said.push(format!(
                 "cannot be read by {} (`cargo xtask secret rekey`)",
-                audit.drift.unreadable.join(", ")
+                audit.who_all(&audit.drift.unreadable)
             ));
         }
         for exposure in &audit.exposed {
             said.push(format!(
                 "rotation due: {} could read it until {}",
-                exposure.recipient, exposure.since
+                audit.who(&exposure.recipient),
+                exposure.since
             ));
         }
         for what in said {
@@ -326,6 +384,7 @@ fn to_json(
     declared: &BTreeMap<&str, Declared<'_>>,
     audits: &BTreeMap<(String, String), Audit>,
     overrides: &BTreeSet<String>,
+    people: &BTreeMap<String, String>,
 ) -> Value {
     let environments: Vec<Value> = columns
         .iter()
@@ -399,6 +458,7 @@ fn to_json(
                 .collect();
             json!({
                 "name": name,
+                "optional": declared.get(name).is_some_and(|declared| declared.optional),
                 "description": description,
                 "declared_at": at,
                 "values": values,
@@ -410,6 +470,7 @@ fn to_json(
     json!({
         "schema_version": 1,
         "store": store.location,
+        "people": people,
         "environments": environments,
         "secrets": secrets,
     })

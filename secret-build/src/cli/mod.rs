@@ -39,6 +39,7 @@ mod reveal;
 mod rules;
 mod run;
 mod set;
+pub mod standalone;
 mod sync;
 mod team;
 mod ui;
@@ -115,10 +116,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
-            if let Some(failure) = positional_echo(&error) {
+            if let Some(failure) = positional_echo(&error, &args) {
                 let _ = failure.print(io.stderr);
                 return ExitCode::from(failure.code);
             }
@@ -151,13 +153,22 @@ where
 }
 
 /// A parse error that would repeat an extra positional argument: it may be a value typed on
-/// the command line (`secret set Token hunter2`), so it is not shown.
-fn positional_echo(error: &clap::Error) -> Option<Failure> {
+/// the command line (`secret set Token hunter2`), so it is not shown. For `run`, it is the
+/// command to start, written without the `--` before it.
+fn positional_echo(error: &clap::Error, args: &[OsString]) -> Option<Failure> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if error.kind() != ErrorKind::UnknownArgument {
         return None;
     }
     match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) if !arg.starts_with('-') && subcommand(args) == Some("run") => Some(
+            Failure::usage(format!(
+                "`secret run` takes the command to start after `--`, and `{arg}` came before it"
+            ))
+            .with_help(
+                "put `--` between run's own flags and the command: `cargo xtask secret run --env dev -- cargo run -p my-service`",
+            ),
+        ),
         Some(ContextValue::String(arg)) if !arg.starts_with('-') => Some(
             Failure::usage("unexpected extra argument (not shown: it may be a value)".to_owned())
                 .with_help(
@@ -166,6 +177,33 @@ fn positional_echo(error: &clap::Error) -> Option<Failure> {
         ),
         _ => None,
     }
+}
+
+/// The `secret` subcommand `args` name (`run` in `xtask secret --workspace x run ...`).
+fn subcommand(args: &[OsString]) -> Option<&str> {
+    let mut words = args.iter().skip(1).filter_map(|arg| arg.to_str());
+    words.find(|word| *word == "secret")?;
+    let mut skip_value = false;
+    for word in words {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        match word {
+            "--workspace" => skip_value = true,
+            word if word.starts_with('-') => {}
+            word => return Some(word),
+        }
+    }
+    None
+}
+
+/// `text` with `--workspace ROOT` added to every `cargo xtask secret` command it suggests.
+pub(crate) fn with_workspace(text: &str, root: &Path) -> String {
+    let with = format!(
+        "cargo xtask secret --workspace {} ",
+        secret_core::text::shell_quote(&root.display().to_string())
+    );
+    text.replace("cargo xtask secret ", &with)
 }
 
 /// Runs a `secret` subcommand; `Some(code)` is an exit status to return as is (`run`).
@@ -364,6 +402,7 @@ impl ScopeArgs {
                     failure.help.push(types_help.to_owned());
                     failure
                 })?;
+                config.check_type_used(ty).map_err(Failure::from_file)?;
                 types.insert(ty);
             }
             return Ok(Scope::Types(types));
@@ -432,11 +471,7 @@ impl Failure {
     /// The failure with `--workspace DIR` added to every `cargo xtask secret` command it
     /// suggests, for a command run on another workspace than the current folder's.
     fn in_workspace(mut self, root: &Path) -> Self {
-        let with = format!(
-            "cargo xtask secret --workspace {} ",
-            secret_core::text::shell_quote(&root.display().to_string())
-        );
-        let add = |text: &str| text.replace("cargo xtask secret ", &with);
+        let add = |text: &str| with_workspace(text, root);
         self.message = add(&self.message);
         self.help = self.help.iter().map(|help| add(help)).collect();
         self

@@ -28,7 +28,7 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
     let trusted = crate::trusted::Trusted::open(root, io.vars)?;
     super::print_notes(&trusted.notes, io);
     let plan = edit::plan_rekey(trusted.state.store(), &config, args.all)?;
-    print_plan(&plan, io);
+    print_plan(&plan, &config, io);
     if plan.is_empty() {
         let _ = writeln!(
             io.stdout,
@@ -73,7 +73,12 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
             io.stdout,
             "signed version {} of the access rules as {}",
             signed.version,
-            escape_control(&signed.signers.join(", "))
+            signed
+                .signers
+                .iter()
+                .map(|key| config.named(key))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let store = Store::load(root)?;
@@ -93,7 +98,7 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
             let _ = writeln!(
                 io.stdout,
                 "  rotation due: {} could read it until {}; set a new value with `cargo xtask secret set {} {name}`",
-                escape_control(&exposure.recipient),
+                config.named(&exposure.recipient),
                 exposure.since,
                 scope.flags()
             );
@@ -107,7 +112,7 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
             io.stdout,
             "signed {name} for {} again (its writer {} may no longer write it); rotation due: set a new value with `cargo xtask secret set {} {name}`",
             scope.describe(),
-            escape_control(former),
+            config.named(former),
             scope.flags()
         );
     }
@@ -122,8 +127,8 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
     )
 }
 
-/// Prints what [`edit::rekey`] will do.
-fn print_plan(plan: &RekeyPlan, io: &mut Io<'_>) {
+/// Prints what [`edit::rekey`] will do, naming people by `config`'s `[people]`.
+fn print_plan(plan: &RekeyPlan, config: &Config, io: &mut Io<'_>) {
     if !plan.changes.is_empty() {
         let _ = writeln!(io.stdout, "changes to the access rules, to sign:");
         for change in &plan.changes {
@@ -133,7 +138,7 @@ fn print_plan(plan: &RekeyPlan, io: &mut Io<'_>) {
     if !plan.access.is_empty() {
         let _ = writeln!(io.stdout, "who gains and who loses access:");
         for change in &plan.access {
-            let _ = writeln!(io.stdout, "  {}", describe_access(change));
+            let _ = writeln!(io.stdout, "  {}", describe_access(change, config));
         }
     }
     if !plan.reencrypt.is_empty() {
@@ -158,7 +163,7 @@ fn print_plan(plan: &RekeyPlan, io: &mut Io<'_>) {
                 io.stdout,
                 "  {name} ({}), written by {}",
                 escape_control(&scope.key()),
-                escape_control(former)
+                config.named(former)
             );
         }
     }
@@ -172,7 +177,7 @@ fn print_plan(plan: &RekeyPlan, io: &mut Io<'_>) {
     }
 }
 
-fn describe_access(change: &AccessChange) -> String {
+fn describe_access(change: &AccessChange, config: &Config) -> String {
     let mut what = Vec::new();
     match change.read {
         Some(true) => what.push("gains read access"),
@@ -186,7 +191,7 @@ fn describe_access(change: &AccessChange) -> String {
     }
     let mut line = format!(
         "{} {} to {}",
-        escape_control(&change.key),
+        config.named(&change.key),
         what.join(" and "),
         escape_control(&change.level)
     );

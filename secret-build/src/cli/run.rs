@@ -49,7 +49,8 @@ pub(crate) fn run(
 ) -> Result<u8, Failure> {
     let config = Config::load(root)?;
     let env = config.resolve_env(&args.env)?;
-    let values = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    let delivery = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    let values = &delivery.values;
     let (program, rest) = args
         .command
         .split_first()
@@ -64,8 +65,14 @@ pub(crate) fn run(
         }
     }
     command.env("SECRETS_ENV", &env.name);
-    for (name, value) in &values {
+    for (name, value) in values {
         command.env(format!("SECRET_{name}"), value.expose_secret());
+    }
+    // `secret!("DatabaseURL", env = "DATABASE_URL")`: the variable libraries read.
+    for (variable, name) in &delivery.variables {
+        if let Some(value) = values.get(name) {
+            command.env(variable, value.expose_secret());
+        }
     }
     let _ = io.stderr.flush();
     let forwarder = forward::Forwarder::install()

@@ -50,7 +50,13 @@ pub(crate) struct ImportArgs {
     /// Move covered types or environments from other values (see `set --move`)
     #[arg(long = "move")]
     move_scopes: bool,
-    /// A dotenv file: `NAME=value` lines, `#` comments, optional `export `, quoted values
+    /// Store lines whose name no code declares, under that name (by default they are
+    /// refused, with the declared name when one is close)
+    #[arg(long)]
+    allow_undeclared: bool,
+    /// A dotenv file: `NAME=value` lines, `#` comments, optional `export `, quoted values.
+    /// A line may name a declared secret, its `SECRET_<Name>` variable, or the variable
+    /// of its `env = "..."`
     file: PathBuf,
 }
 
@@ -336,13 +342,14 @@ pub(crate) fn import(
     let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|error| {
         Failure::usage(format!("{}: cannot read the file: {error}", path.display()))
     })?);
-    let pairs = super::dotenv::parse(&path, &text)?;
+    let mut pairs = super::dotenv::parse(&path, &text)?;
     if pairs.is_empty() {
         return Err(Failure::data(format!(
             "{}: no `NAME=value` lines",
             path.display()
         )));
     }
+    map_to_declared(root, &path, &mut pairs, args.allow_undeclared, io)?;
     if let Backend::Vault(client) = open_backend(root, state.effective(), file_store, io)? {
         // Each secret is its own KV secret: check every one before writing any.
         let mut edits = Vec::new();
@@ -397,6 +404,129 @@ pub(crate) fn import(
         let _ = writeln!(io.stdout, "set {} for {}", pair.name, scope.describe());
     }
     Ok(())
+}
+
+/// Renames each line of an imported dotenv file to the declared secret it stands for: the
+/// name itself, `SECRET_<Name>`, or the variable of `secret!("Name", env = "VARIABLE")`.
+/// A name no code declares is refused (naming the declared secret when one is close), unless
+/// `allow_undeclared`, or the workspace declares no secret yet (then a warning); nothing is
+/// written when one is refused. When the workspace cannot be scanned, names are kept as
+/// written, after a warning.
+fn map_to_declared(
+    root: &Path,
+    path: &Path,
+    pairs: &mut [super::dotenv::Pair],
+    allow_undeclared: bool,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
+    let scan = match crate::scan::scan_workspace(root) {
+        Ok(scan) => scan,
+        Err(error) => {
+            let _ = writeln!(
+                io.stderr,
+                "warning: {error}\nnote: importing every line under its own name, without matching it to the declarations"
+            );
+            return Ok(());
+        }
+    };
+    let declared: std::collections::BTreeSet<&str> = scan
+        .declarations
+        .iter()
+        .map(|declaration| declaration.name.as_str())
+        .collect();
+    let by_variable: std::collections::BTreeMap<&str, &str> = scan
+        .declarations
+        .iter()
+        .filter_map(|declaration| Some((declaration.env.as_deref()?, declaration.name.as_str())))
+        .collect();
+    let mut refused = Vec::new();
+    let mut undeclared = Vec::new();
+    for pair in pairs.iter_mut() {
+        let written = pair.name.clone();
+        let name = if declared.contains(written.as_str()) {
+            Some(written.as_str())
+        } else if let Some(name) = by_variable.get(written.as_str()) {
+            Some(*name)
+        } else {
+            written
+                .strip_prefix("SECRET_")
+                .filter(|rest| declared.contains(rest))
+        };
+        match name {
+            Some(name) => {
+                if name != written {
+                    let _ = writeln!(io.stderr, "note: {written} is the declared secret {name}");
+                }
+                pair.name = name.to_owned();
+            }
+            None if allow_undeclared => undeclared.push(written),
+            None => refused.push((written.clone(), closest(&written, &declared))),
+        }
+    }
+    if !refused.is_empty() && declared.is_empty() {
+        let names: Vec<&str> = refused.iter().map(|(name, _)| name.as_str()).collect();
+        let _ = writeln!(
+            io.stderr,
+            "warning: no code in this workspace declares a secret yet, so {} {} stored under the name{} written in the file",
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+            if names.len() == 1 { "" } else { "s" },
+        );
+        return Ok(());
+    }
+    if let Some((first, _)) = refused.first() {
+        let names: Vec<&str> = refused.iter().map(|(name, _)| name.as_str()).collect();
+        let mut failure = Failure::data(format!(
+            "{}: no code declares {}; nothing was imported",
+            path.display(),
+            names.join(", ")
+        ));
+        for (name, close) in &refused {
+            if let Some(close) = close {
+                failure = failure.with_help(format!(
+                    "`{name}`: did you mean the declared `{close}`? Rename the line, or declare the variable with `secret!(\"{close}\", env = \"{name}\")` so that programs and `secret run` use it too"
+                ));
+            }
+        }
+        return Err(failure.with_help(format!(
+            "declare each secret in code with `secret!(\"{first}\")` first, or add `--allow-undeclared` to store the lines under their own names"
+        )));
+    }
+    if !undeclared.is_empty() {
+        let _ = writeln!(
+            io.stderr,
+            "warning: no code declares {}; stored anyway (--allow-undeclared)",
+            undeclared.join(", ")
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = pairs.iter().find(|pair| !seen.insert(pair.name.as_str())) {
+        return Err(Failure::data(format!(
+            "{}: two lines set the secret {}; nothing was imported",
+            path.display(),
+            twice.name
+        ))
+        .with_help("keep one of them (its own name, SECRET_<Name> or its env = variable)"));
+    }
+    Ok(())
+}
+
+/// The declared name `written` most likely means: the same letters and digits in another
+/// case or with `_` (`DATABASE_URL` for `DatabaseURL`), else one a few edits away.
+fn closest<'a>(written: &str, declared: &std::collections::BTreeSet<&'a str>) -> Option<&'a str> {
+    let folded = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|ch| ch.to_ascii_lowercase())
+            .collect()
+    };
+    let bare = written.strip_prefix("SECRET_").unwrap_or(written);
+    let target = folded(bare);
+    declared
+        .iter()
+        .copied()
+        .find(|name| folded(name) == target)
+        .or_else(|| secret_core::error::did_you_mean(bare, declared.iter().copied()))
 }
 
 /// Prints each error of a partial `rekey` or `migrate` and fails with the worst exit status.

@@ -216,7 +216,8 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
     let history = git::store_history(root, &store_path, None).map_err(Failure::usage)?;
     let mut previous = Store::empty(store_path.clone());
     let mut printed = 0;
-    let mut seen_name = false;
+    // Every name the history holds, to tell an unknown name from one without changes.
+    let mut seen = std::collections::BTreeSet::new();
     let short = |commit: &str| commit[..commit.len().min(10)].to_owned();
     for revision in &history {
         let Ok(store) = Store::parse(&store_path, &revision.text) else {
@@ -256,11 +257,11 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
             .collect();
         names.sort_unstable();
         names.dedup();
+        seen.extend(names.iter().map(|name| (*name).to_owned()));
         for name in names {
             if args.name.as_deref().is_some_and(|wanted| wanted != name) {
                 continue;
             }
-            seen_name = true;
             let mut keys: Vec<Scope> = store
                 .slots(name)
                 .chain(previous.slots(name))
@@ -296,7 +297,7 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                                 Some(authority) => {
                                     match removal_trust(authority, name, &scope, removal) {
                                         Trust::Signed { writer } => {
-                                            format!("signed by {}", escape_control(&writer))
+                                            format!("signed by {}", config.named(&writer))
                                         }
                                         other => format!(
                                             "INVALID removal: it {}",
@@ -337,7 +338,7 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 let signer = match after {
                     Some(entry) => match state.trust(name, &scope, entry) {
                         Trust::Signed { writer } => {
-                            format!("signed by {}{version}", escape_control(&writer))
+                            format!("signed by {}{version}", config.named(&writer))
                         }
                         other => format!(
                             "REFUSED ({}): it {}",
@@ -359,15 +360,17 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
         }
         previous = store;
     }
-    if let Some(name) = &args.name
-        && !seen_name
-    {
-        return Err(Failure::data(format!(
-            "`{name}` has no value in the git history of {}",
+    if let Some(name) = args.name.as_deref().filter(|name| !seen.contains(*name)) {
+        let mut failure = Failure::data(format!(
+            "no secret `{name}` in the git history of {}",
             store_path.display()
-        ))
-        .with_help(
-            "`cargo xtask secret list` shows the secrets with values; names are case-sensitive",
+        ));
+        if let Some(close) = secret_core::error::did_you_mean(name, seen.iter().map(String::as_str))
+        {
+            failure = failure.with_help(format!("did you mean `{close}`?"));
+        }
+        return Err(failure.with_help(
+            "`cargo xtask secret list` shows the secrets; `cargo xtask secret log` without a name shows every change",
         ));
     }
     if printed == 0 {

@@ -69,6 +69,8 @@ pub struct Declaration {
     pub description: Option<String>,
     /// Whether it is `secret!("Name", optional)`: a missing value is not an error.
     pub optional: bool,
+    /// The conventional variable of `secret!("Name", env = "VARIABLE")`, if any.
+    pub env: Option<String>,
 }
 
 /// What went wrong with a file or an invocation while scanning.
@@ -245,6 +247,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
                             end_column,
                             description,
                             optional,
+                            env,
                         } => report.declarations.push(Declaration {
                             name,
                             package: package.clone(),
@@ -256,6 +259,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
                             end_column,
                             description,
                             optional,
+                            env,
                         }),
                         Found::Invalid {
                             line,

@@ -185,6 +185,7 @@ mod tests {
             end_column: 2,
             description: None,
             optional: false,
+            env: None,
         }
     }
 

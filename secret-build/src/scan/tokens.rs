@@ -26,6 +26,7 @@ pub(crate) enum Found {
         end_column: usize,
         description: Option<String>,
         optional: bool,
+        env: Option<String>,
     },
     /// An invocation the grammar rejects.
     Invalid {
@@ -399,6 +400,7 @@ impl Walker<'_> {
                     end_column: end_column + 1,
                     description,
                     optional: invocation.optional,
+                    env: invocation.env,
                 });
             }
             Err(error) => {

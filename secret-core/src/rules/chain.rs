@@ -536,6 +536,10 @@ pub fn authority(old: &Config, new: &Config, fact: &Fact) -> Vec<String> {
                 Vec::new()
             }
         }
-        Fact::Repository(_) | Fact::Admin(_) | Fact::Backend { .. } => Vec::new(),
+        Fact::Repository(_)
+        | Fact::Admin(_)
+        | Fact::Types(_)
+        | Fact::Person { .. }
+        | Fact::Backend { .. } => Vec::new(),
     }
 }

@@ -13,6 +13,8 @@
 //! | --- | --- |
 //! | `repository <id>` | the store's identity, chosen when the first rules were signed; in every signature |
 //! | `admin <key>` | may sign any change to the rules (top-level `admins`) |
+//! | `types <type>,<type>` | the environment types the project uses (top-level `types`), when not all four |
+//! | `person <name> <key>` | a person's name for a key (`[people]`) |
 //! | `environment <name> <type>` | a named environment or pattern and its type |
 //! | `recipient <level> <key>` | may read values of a type or environment |
 //! | `writer <level> <key>` | may write values of a type or environment (`[writers]`) |
@@ -34,6 +36,15 @@ pub enum Fact {
     Repository(String),
     /// A key that may sign any change to the rules.
     Admin(String),
+    /// The environment types the project uses, when not all four.
+    Types(Vec<EnvType>),
+    /// A person's name for a key.
+    Person {
+        /// The name (`alice`).
+        name: String,
+        /// The age public key.
+        key: String,
+    },
     /// A named environment (or pattern) and its type.
     Environment {
         /// The name or pattern.
@@ -69,6 +80,11 @@ impl fmt::Display for Fact {
         match self {
             Self::Repository(id) => write!(f, "repository {id}"),
             Self::Admin(key) => write!(f, "admin {key}"),
+            Self::Types(types) => {
+                let names: Vec<&str> = types.iter().map(|ty| ty.name()).collect();
+                write!(f, "types {}", names.join(","))
+            }
+            Self::Person { name, key } => write!(f, "person {name} {key}"),
             Self::Environment { name, ty } => write!(f, "environment {name} {ty}"),
             Self::Recipient { level, key } => write!(f, "recipient {level} {key}"),
             Self::Writer { level, key } => write!(f, "writer {level} {key}"),
@@ -109,6 +125,28 @@ impl Fact {
                 Fact::Repository((*id).to_owned())
             }
             ("admin", [k]) => Fact::Admin(key(k)?),
+            ("types", [list]) => {
+                let types: Option<Vec<EnvType>> = list
+                    .split(',')
+                    .map(|ty| EnvType::parse(ty).filter(|parsed| parsed.name() == ty))
+                    .collect();
+                match types {
+                    Some(types) if !types.is_empty() => Fact::Types(types),
+                    _ => return Err(format!("`{list}` is not a list of environment types")),
+                }
+            }
+            ("person", [name, k])
+                if !name.is_empty()
+                    && !name.starts_with("age1")
+                    && name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')) =>
+            {
+                Fact::Person {
+                    name: (*name).to_owned(),
+                    key: key(k)?,
+                }
+            }
             ("environment", [name, ty]) => {
                 if let Some((message, _)) = crate::config::env_name_problem(name, true) {
                     return Err(message);
@@ -155,7 +193,11 @@ impl Fact {
         match self {
             Self::Environment { name, .. } => Some(name),
             Self::Recipient { level, .. } | Self::Writer { level, .. } => Some(level),
-            Self::Repository(_) | Self::Admin(_) | Self::Backend { .. } => None,
+            Self::Repository(_)
+            | Self::Admin(_)
+            | Self::Types(_)
+            | Self::Person { .. }
+            | Self::Backend { .. } => None,
         }
     }
 }
@@ -165,6 +207,13 @@ pub fn facts_of(config: &Config, repository: &str) -> BTreeSet<Fact> {
     let mut facts = BTreeSet::new();
     facts.insert(Fact::Repository(repository.to_owned()));
     facts.extend(config.admins.iter().cloned().map(Fact::Admin));
+    if config.types.len() != EnvType::ALL.len() {
+        facts.insert(Fact::Types(config.types.clone()));
+    }
+    facts.extend(config.people.iter().map(|(name, key)| Fact::Person {
+        name: name.clone(),
+        key: key.clone(),
+    }));
     facts.extend(
         config
             .environments
@@ -202,6 +251,8 @@ pub fn facts_of(config: &Config, repository: &str) -> BTreeSet<Fact> {
 /// of `secrets.toml` and is left out).
 pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
     let mut admins = Vec::new();
+    let mut types = None;
+    let mut people = Vec::new();
     let mut environments = Vec::new();
     let mut recipients: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut writers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -210,6 +261,11 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
         match fact {
             Fact::Repository(_) => {}
             Fact::Admin(key) => admins.push(quote(key)),
+            Fact::Types(list) => {
+                let names: Vec<String> = list.iter().map(|ty| quote(ty.name())).collect();
+                types = Some(names.join(", "));
+            }
+            Fact::Person { name, key } => people.push(format!("{} = {}", quote(name), quote(key))),
             Fact::Environment { name, ty } => {
                 environments.push(format!("{} = {}", quote(name), quote(ty.name())))
             }
@@ -221,6 +277,16 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
     let mut text = String::new();
     if !admins.is_empty() {
         text.push_str(&format!("admins = [{}]\n", admins.join(", ")));
+    }
+    if let Some(types) = types {
+        text.push_str(&format!("types = [{types}]\n"));
+    }
+    if !people.is_empty() {
+        text.push_str("[people]\n");
+        for line in people {
+            text.push_str(&line);
+            text.push('\n');
+        }
     }
     text.push_str("[environments]\n");
     for line in environments {
@@ -259,7 +325,8 @@ mod tests {
     fn facts_round_trip_through_their_text_and_through_secrets_toml() {
         let key = "age1ltf5lyhmk209nj2an4053era4jmu50lydjjn0ga9m39l53f4d4wq4jdtem";
         let text = format!(
-            "admins = [\"{key}\"]\n[environments]\nstaging = \"dev\"\n\"pr-*\" = \"preview\"\n\
+            "admins = [\"{key}\"]\ntypes = [\"production\", \"development\", \"preview\"]\n\
+             [people]\nalice = \"{key}\"\n[environments]\nstaging = \"dev\"\n\"pr-*\" = \"preview\"\n\
              [recipients]\nproduction = [\"{key}\"]\nstaging = [\"{key}\"]\n\
              [writers]\n\"pr-*\" = [\"{key}\"]\n\
              [backend]\nkind = \"openbao\"\naddress = \"https://bao.example:8200\"\n"
@@ -274,6 +341,15 @@ mod tests {
         assert!(facts.contains(&Fact::Environment {
             name: "staging".into(),
             ty: EnvType::Development
+        }));
+        assert!(facts.contains(&Fact::Types(vec![
+            EnvType::Production,
+            EnvType::Development,
+            EnvType::Preview
+        ])));
+        assert!(facts.contains(&Fact::Person {
+            name: "alice".into(),
+            key: key.into()
         }));
     }
 
