@@ -387,9 +387,15 @@ impl Store {
             &written,
             &ciphertext,
         );
+        let signature = signer.sign(message.as_bytes()).map_err(|error| {
+            Error::File(
+                crate::FileError::at(&self.path, "", None, format!("cannot sign {name}: {error}"))
+                    .with_help("nothing was written; run the command again once the system's random number generator works"),
+            )
+        })?;
         let signature = {
             use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(signer.sign(message.as_bytes()))
+            base64::engine::general_purpose::STANDARD.encode(signature)
         };
         let signed = Signed {
             writer: signer.recipient().to_owned(),
