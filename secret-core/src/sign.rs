@@ -103,7 +103,7 @@ impl SigningKey {
     /// nonce is never made without its 64 random bytes.
     #[cfg(feature = "write")]
     pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; 64], NoRandomness> {
-        self.sign_with(message, |random| getrandom::getrandom(random))
+        self.sign_with(message, getrandom::getrandom)
     }
 
     /// [`SigningKey::sign`] with `fill` as the source of the nonce's random bytes.
