@@ -224,8 +224,13 @@ impl<'a> Decryptor<'a> {
         input: &'a [u8],
         unwrap: impl FnOnce(&Header) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error>,
     ) -> Result<Self, Error> {
+        // In age's order: the header, the payload nonce, the header's rules, the file key,
+        // the MAC (so that each file gets age's answer, whatever is wrong with it).
         let binary = binary(input)?;
         let header = format::parse_header(&binary)?;
+        let nonce = binary
+            .get(header.payload_start..header.payload_start + NONCE_LEN)
+            .ok_or_else(|| Error::header("the payload nonce is missing: the file is truncated"))?;
         if header.count("scrypt") > 0 && header.stanzas.len() > 1 {
             return Err(Error::header(
                 "a passphrase (scrypt) stanza must be the only stanza of the file",
@@ -236,9 +241,6 @@ impl<'a> Decryptor<'a> {
         mac.update(&binary[..header.mac_input_len]);
         mac.verify_slice(&header.mac)
             .map_err(|_| Error::BadHeaderMac)?;
-        let nonce = binary
-            .get(header.payload_start..header.payload_start + NONCE_LEN)
-            .ok_or_else(|| Error::header("the payload nonce is missing: the file is truncated"))?;
         let payload_key = hkdf(nonce, &file_key[..], b"payload");
         let pos = header.payload_start + NONCE_LEN;
         Ok(Decryptor {

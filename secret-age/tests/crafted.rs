@@ -148,6 +148,19 @@ fn identities_are_tried_one_after_the_other_over_all_stanzas() {
     assert_eq!(answer(&[&stranger], &file), Outcome::NoMatch);
 }
 
+/// Regression (found by the differential fuzz target): the MAC was checked, and the key
+/// looked for, before the payload nonce was read, so a file cut inside the nonce was an HMAC
+/// failure or no match where age reads the nonce first and reports a header error.
+#[test]
+fn a_file_cut_inside_the_nonce_is_a_header_error_whatever_the_mac_or_keys() {
+    let (me, stranger) = (Identity::generate(), Identity::generate());
+    let stanzas = [to(&me, &K1, 3)];
+    let mut file = craft::header(&stanzas, &K2);
+    file.extend_from_slice(&[0; 11]);
+    assert_eq!(answer(&[&me], &file), Outcome::HeaderFailure);
+    assert_eq!(answer(&[&stranger], &file), Outcome::HeaderFailure);
+}
+
 /// Regression: a work factor of 256 to 999 panicked (`u8` parsing of up to three digits);
 /// every work factor above 2^22 is a header error before scrypt runs, as in rage.
 #[cfg(feature = "scrypt")]
