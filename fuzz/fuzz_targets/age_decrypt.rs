@@ -143,7 +143,11 @@ fn stanza(recipe: &mut Recipe<'_>) -> Stanza {
                     let mut share = share.into_bytes();
                     let last = share.last_mut().unwrap();
                     *last = if *last == b'A' { b'B' } else { b'z' };
-                    Stanza::other("X25519", &[std::str::from_utf8(&share).unwrap()], vec![0; 32])
+                    Stanza::other(
+                        "X25519",
+                        &[std::str::from_utf8(&share).unwrap()],
+                        vec![0; 32],
+                    )
                 }
             }
         }
