@@ -29,7 +29,7 @@ check() {
     printf '%-14s %4d crates (bound %d) %s\n' "$label" "$n" "$bound" "$verdict"
 }
 
-check runtime 35 -p secret-runtime
+check runtime 36 -p secret-runtime
 check xtask 80 -p secret-build
 check build-script 40 -p secret-build --no-default-features --features build-helper
 exit "$status"

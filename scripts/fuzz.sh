@@ -16,7 +16,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(store_parse cue_overrides toml_overrides name_grammar scan_source)
+    targets=(store_parse cue_overrides toml_overrides name_grammar scan_source age_decrypt)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
 //! Age files: encryption to X25519 recipients, the header MAC, decryption (whole or chunk
-//! by chunk), and HKDF-SHA-256.
+//! by chunk), and the HKDF-SHA-256 derivations of the format.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -8,8 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 #[cfg(feature = "encrypt")]
@@ -37,21 +39,14 @@ pub(crate) fn fill_random(buf: &mut [u8]) {
     getrandom::getrandom(buf).expect("the operating system's random number generator works");
 }
 
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    for part in parts {
-        mac.update(part);
-    }
-    Zeroizing::new(mac.finalize().into_bytes().into())
-}
-
-/// HKDF-SHA-256 (RFC 5869) with 32 bytes of output, the only length age uses: extract
-/// `PRK = HMAC(salt, ikm)`, then expand to the first block `T(1) = HMAC(PRK, info || 0x01)`.
-/// An empty salt is HMAC's empty key, which equals the RFC's default of 32 zero bytes.
+/// HKDF-SHA-256 (RFC 5869) with 32 bytes of output, the only length age uses. An empty salt
+/// is HMAC's empty key, which equals the RFC's default of 32 zero bytes.
 pub(crate) fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
-    let prk = hmac_sha256(salt, &[ikm]);
-    hmac_sha256(&prk[..], &[info, &[1]])
+    let mut okm = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(salt), ikm)
+        .expand(info, &mut okm[..])
+        .expect("32 bytes is a valid HKDF-SHA-256 output length");
+    okm
 }
 
 fn header_mac(file_key: &[u8; FILE_KEY_LEN]) -> Hmac<Sha256> {
@@ -133,30 +128,15 @@ pub fn encrypt_armored(recipients: &[Recipient], plaintext: &[u8]) -> Result<Str
 /// Decrypts an age file, binary or armored, with the first identity that matches one of its
 /// X25519 stanzas. The whole payload must authenticate: nothing is returned otherwise.
 ///
+/// The answer is age's and rage's on every input: each identity in turn tries the X25519
+/// stanzas in header order, and the first stanza that opens gives the file key, while the
+/// first that is malformed or has a low-order share ends the search with a header error.
+///
 /// # Errors
 ///
 /// Every [`Error`] but [`Error::NoRecipients`]; the message never includes plaintext.
 pub fn decrypt(identities: &[Identity], input: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
     collect(Decryptor::new(identities, input)?)
-}
-
-/// Like [`decrypt`], trying the X25519 stanza at position `stanza` (0-based, in header
-/// order) before the others: [`encrypt`] writes one stanza per recipient in the order given,
-/// so a reader who knows where its recipient sat in that list opens the file with one X25519
-/// operation instead of one per stanza tried. A wrong hint costs nothing but time: every
-/// stanza is still tried, and the result is the same as [`decrypt`]'s.
-///
-/// # Errors
-///
-/// As [`decrypt`].
-pub fn decrypt_trying_first(
-    identities: &[Identity],
-    input: &[u8],
-    stanza: usize,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
-    collect(Decryptor::with_unwrap(input, |header| {
-        unwrap_file_key(identities, header, Some(stanza))
-    })?)
 }
 
 /// The whole plaintext, or the first error.
@@ -203,7 +183,7 @@ impl<'a> Decryptor<'a> {
     /// [`Error::BadArmor`], [`Error::UnsupportedVersion`], [`Error::MalformedHeader`],
     /// [`Error::NoMatchingKeys`] or [`Error::BadHeaderMac`].
     pub fn new(identities: &[Identity], input: &'a [u8]) -> Result<Self, Error> {
-        Self::with_unwrap(input, |header| unwrap_file_key(identities, header, None))
+        Self::with_unwrap(input, |header| unwrap_file_key(identities, header))
     }
 
     /// Like [`Decryptor::new`], for a passphrase-encrypted file (a single `scrypt` stanza,
@@ -221,8 +201,13 @@ impl<'a> Decryptor<'a> {
         input: &'a [u8],
         unwrap: impl FnOnce(&Header) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error>,
     ) -> Result<Self, Error> {
+        // In age's order: the header, the payload nonce, the header's rules, the file key,
+        // the MAC (so that each file gets age's answer, whatever is wrong with it).
         let binary = format::binary(input)?;
         let header = format::parse_binary_header(&binary)?;
+        let nonce = binary
+            .get(header.payload_start..header.payload_start + NONCE_LEN)
+            .ok_or_else(|| Error::header("the payload nonce is missing: the file is truncated"))?;
         if header.count("scrypt") > 0 && header.stanzas.len() > 1 {
             return Err(Error::header(
                 "a passphrase (scrypt) stanza must be the only stanza of the file",
@@ -233,9 +218,6 @@ impl<'a> Decryptor<'a> {
         mac.update(&binary[..header.mac_input_len]);
         mac.verify_slice(&header.mac)
             .map_err(|_| Error::BadHeaderMac)?;
-        let nonce = binary
-            .get(header.payload_start..header.payload_start + NONCE_LEN)
-            .ok_or_else(|| Error::header("the payload nonce is missing: the file is truncated"))?;
         let payload_key = hkdf(nonce, &file_key[..], b"payload");
         let pos = header.payload_start + NONCE_LEN;
         Ok(Decryptor {
@@ -277,55 +259,28 @@ impl fmt::Debug for Decryptor<'_> {
     }
 }
 
-/// The file key from the first X25519 stanza one of the identities opens, trying stanza
-/// `first` (when it is an X25519 stanza) before the others.
+/// The file key from the first X25519 stanza one of the identities opens, searched as age
+/// and rage search: identity by identity, and for each the stanzas in header order.
 ///
-/// A malformed X25519 stanza (argument count, share or body length, non-canonical base64) is
-/// a header error, as in age, whichever stanza opens: every stanza's form is checked before
-/// any is tried. A low-order share is an error when its stanza is tried; a stanza that does
-/// not open with an identity is skipped.
+/// A stanza of another type is skipped. An X25519 stanza that is malformed (argument count,
+/// share or body length, non-canonical base64) or whose share is a low-order point ends the
+/// search with a header error when it is reached, as one that opens ends it with the file
+/// key; a stanza after either is never looked at. Both conditions are the same for every
+/// identity (an X25519 result is all zero exactly for the low-order points, whatever the
+/// clamped secret), so only the first identity ever meets them.
 fn unwrap_file_key(
     identities: &[Identity],
     header: &Header,
-    first: Option<usize>,
 ) -> Result<Zeroizing<[u8; FILE_KEY_LEN]>, Error> {
-    let mut stanzas = Vec::new();
-    for (index, stanza) in header.stanzas.iter().enumerate() {
-        if stanza.tag != X25519_TAG {
-            continue;
-        }
-        let which = index + 1;
-        let [share] = stanza.args.as_slice() else {
-            return Err(Error::header(format!(
-                "X25519 stanza {which} has {} arguments instead of 1",
-                stanza.args.len()
-            )));
-        };
-        let share: [u8; 32] = STANDARD_NO_PAD
-            .decode(share)
-            .ok()
-            .and_then(|share| share.try_into().ok())
-            .ok_or_else(|| {
-                Error::header(format!(
-                    "X25519 stanza {which}: the share is not 32 bytes of canonical base64"
-                ))
-            })?;
-        if stanza.body.len() != FILE_KEY_LEN + 16 {
-            return Err(Error::header(format!(
-                "X25519 stanza {which}: the body is {} bytes instead of 32",
-                stanza.body.len()
-            )));
-        }
-        stanzas.push((index, share, stanza.body.as_slice()));
-    }
-    if let Some(at) = first.and_then(|first| stanzas.iter().position(|(i, ..)| *i == first)) {
-        stanzas[..=at].rotate_right(1);
-    }
     for identity in identities {
         let ours = identity.to_public();
-        for &(index, share, body) in &stanzas {
+        for (index, stanza) in header.stanzas.iter().enumerate() {
+            if stanza.tag != X25519_TAG {
+                continue;
+            }
+            let (share, body) = x25519_stanza(index + 1, stanza)?;
             let shared = identity.diffie_hellman(&share);
-            if *shared == [0u8; 32] {
+            if bool::from(shared.ct_eq(&[0u8; 32])) {
                 return Err(Error::header(format!(
                     "X25519 stanza {}: the share is a low-order point",
                     index + 1
@@ -347,6 +302,33 @@ fn unwrap_file_key(
     Err(Error::NoMatchingKeys)
 }
 
+/// The share and body of X25519 stanza number `which` (1-based), or the header error its
+/// form is.
+fn x25519_stanza(which: usize, stanza: &format::Stanza) -> Result<([u8; 32], &[u8]), Error> {
+    let [share] = stanza.args.as_slice() else {
+        return Err(Error::header(format!(
+            "X25519 stanza {which} has {} arguments instead of 1",
+            stanza.args.len()
+        )));
+    };
+    let share: [u8; 32] = STANDARD_NO_PAD
+        .decode(share)
+        .ok()
+        .and_then(|share| share.try_into().ok())
+        .ok_or_else(|| {
+            Error::header(format!(
+                "X25519 stanza {which}: the share is not 32 bytes of canonical base64"
+            ))
+        })?;
+    if stanza.body.len() != FILE_KEY_LEN + 16 {
+        return Err(Error::header(format!(
+            "X25519 stanza {which}: the body is {} bytes instead of 32",
+            stanza.body.len()
+        )));
+    }
+    Ok((share, stanza.body.as_slice()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,17 +337,12 @@ mod tests {
         bytes.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
-    /// RFC 5869, appendix A.1 (test case 1, SHA-256): the PRK, and the first 32 bytes of the
-    /// 42-byte OKM.
+    /// RFC 5869, appendix A.1 (test case 1, SHA-256): the first 32 bytes of the 42-byte OKM.
     #[test]
     fn hkdf_rfc5869_test_case_1() {
         let ikm = [0x0b; 22];
         let salt: Vec<u8> = (0x00..=0x0c).collect();
         let info: Vec<u8> = (0xf0..=0xf9).collect();
-        assert_eq!(
-            hex(&hmac_sha256(&salt, &[&ikm])[..]),
-            "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"
-        );
         assert_eq!(
             hex(&hkdf(&salt, &ikm, &info)[..]),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"

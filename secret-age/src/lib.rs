@@ -67,7 +67,7 @@ pub use file::decrypt_with_passphrase;
 #[cfg(feature = "encrypt")]
 pub(crate) use file::fill_random;
 #[cfg(feature = "decrypt")]
-pub use file::{Decryptor, decrypt, decrypt_trying_first};
+pub use file::{Decryptor, decrypt};
 #[cfg(feature = "encrypt")]
 pub use file::{encrypt, encrypt_armored};
 #[cfg(feature = "header")]

@@ -41,22 +41,27 @@ pub(crate) fn unwrap_file_key(
         .ok_or_else(|| {
             Error::header("the scrypt salt is not 16 bytes of canonical unpadded base64")
         })?;
-    // Decimal digits, no sign, no leading zero.
-    let log_n: u8 = match log_n.as_bytes() {
-        [b'1'..=b'9', rest @ ..] if rest.iter().all(u8::is_ascii_digit) && rest.len() < 3 => {
-            log_n.parse().expect("three decimal digits fit in a u8")
-        }
+    // Decimal digits, no sign, no leading zero; a value above the bound (one too long for a
+    // u32 included) is refused before scrypt runs.
+    if !matches!(log_n.as_bytes(), [b'1'..=b'9', rest @ ..] if rest.iter().all(u8::is_ascii_digit))
+    {
+        return Err(Error::header(
+            "the scrypt work factor is not a decimal number without leading zeros",
+        ));
+    }
+    let log_n = match log_n.parse::<u32>() {
+        Ok(n) if n <= u32::from(MAX_LOG_N) => n as u8,
         _ => {
-            return Err(Error::header(
-                "the scrypt work factor is not a decimal number without leading zeros",
-            ));
+            let shown = if log_n.len() <= 10 {
+                log_n.clone()
+            } else {
+                format!("{}... ({} digits)", &log_n[..10], log_n.len())
+            };
+            return Err(Error::header(format!(
+                "the scrypt work factor 2^{shown} exceeds 2^{MAX_LOG_N}"
+            )));
         }
     };
-    if log_n > MAX_LOG_N {
-        return Err(Error::header(format!(
-            "the scrypt work factor 2^{log_n} exceeds 2^{MAX_LOG_N}"
-        )));
-    }
     if stanza.body.len() != FILE_KEY_LEN + 16 {
         return Err(Error::header(format!(
             "the scrypt stanza's body is {} bytes instead of 32",

@@ -57,26 +57,3 @@ fn every_flipped_byte_of_an_armored_file_is_an_error_or_whitespace() {
         );
     }
 }
-
-/// The stanza hint changes only which stanza is tried first: every hint, right, wrong or out
-/// of range, gives the same plaintext, and a hint never lets a key that is not a recipient in.
-#[test]
-fn a_stanza_hint_gives_the_same_result_as_no_hint() {
-    let identities: Vec<Identity> = (0..3).map(|_| Identity::generate()).collect();
-    let recipients: Vec<_> = identities.iter().map(Identity::to_public).collect();
-    let file = secret_age::encrypt(&recipients, b"hinted").unwrap();
-    for identity in &identities {
-        let mine = std::slice::from_ref(identity);
-        for hint in 0..5 {
-            let plaintext = secret_age::decrypt_trying_first(mine, &file, hint).unwrap();
-            assert_eq!(&plaintext[..], b"hinted");
-        }
-    }
-    let stranger = [Identity::generate()];
-    for hint in 0..3 {
-        assert!(matches!(
-            secret_age::decrypt_trying_first(&stranger, &file, hint),
-            Err(secret_age::Error::NoMatchingKeys)
-        ));
-    }
-}

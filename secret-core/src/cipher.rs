@@ -111,19 +111,11 @@ pub(crate) fn open(
     if identities.is_empty() {
         return Err(no_access());
     }
-    // Values are encrypted to their recipients in list order, one stanza each: the stanza
-    // at our key's place in the list is tried first (one X25519 operation per value rather
-    // than one per reader before ours); the others are still tried if it does not open.
-    let ours = slot
+    let is_recipient = slot
         .recipients
         .iter()
-        .position(|recipient| identities.public_keys().contains(recipient));
-    let is_recipient = ours.is_some();
-    let plaintext = match secret_age::decrypt_trying_first(
-        identities.keys(),
-        ciphertext.as_bytes(),
-        ours.unwrap_or(0),
-    ) {
+        .any(|recipient| identities.public_keys().contains(recipient));
+    let plaintext = match secret_age::decrypt(identities.keys(), ciphertext.as_bytes()) {
         Ok(plaintext) => plaintext,
         Err(secret_age::Error::NoMatchingKeys) if !is_recipient => return Err(no_access()),
         Err(secret_age::Error::NoMatchingKeys) => {

@@ -14,7 +14,13 @@
 //! hashed from `a`, the message and 64 random bytes; verification is Ed25519 verification
 //! against `A` with the cofactor, as Zcash's ZIP 215 does: `[8]([s]B - R - [h]A)` is the
 //! identity, with `R` and `s` in canonical form. The cofactor makes one check and a batch
-//! check ([`verify_batch`]) accept exactly the same signatures.
+//! check ([`verify_batch`]) accept exactly the same signatures. docs/SECURITY.md states the
+//! rule, what it accepts and why that is safe, and why the batch weights are sound.
+//!
+//! Secret values are handled with care: the sign of `E` (one bit of the secret key) picks
+//! `a` and `A` by constant-time selection, the scalar, the nonce and the random bytes are
+//! wiped when dropped, and signing without the operating system's random number generator
+//! fails instead of falling back to a nonce without randomness.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -24,12 +30,15 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use sha2::{Digest, Sha512};
+use subtle::{Choice, ConditionallyNegatable};
 use zeroize::Zeroizing;
 
 /// A signing key derived from an age X25519 identity. `Debug` shows only the public key.
 #[cfg_attr(not(feature = "write"), allow(dead_code))]
 pub(crate) struct SigningKey {
-    scalar: Zeroizing<[u8; 32]>,
+    /// `a`, reduced: `k` or `-k`, whichever gives `A = aB` a zero sign bit.
+    scalar: Zeroizing<Scalar>,
+    /// The encoding of `A`.
     public: [u8; 32],
     recipient: String,
 }
@@ -42,6 +51,23 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// Signing needs 64 random bytes from the operating system, and it could not provide them:
+/// no signature was made.
+#[cfg(feature = "write")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoRandomness(getrandom::Error);
+
+#[cfg(feature = "write")]
+impl std::fmt::Display for NoRandomness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the operating system's random number generator failed ({}): no signature was made",
+            self.0
+        )
+    }
+}
+
 impl SigningKey {
     /// The signing key of an age X25519 identity.
     pub(crate) fn from_identity(identity: &secret_age::Identity) -> Self {
@@ -50,17 +76,16 @@ impl SigningKey {
         clamped[0] &= 248;
         clamped[31] &= 127;
         clamped[31] |= 64;
-        let k = Scalar::from_bytes_mod_order(*clamped);
-        let point = EdwardsPoint::mul_base(&k);
-        let compressed = point.compress();
-        let (a, public) = if compressed.as_bytes()[31] & 0x80 != 0 {
-            (-k, (-point).compress())
-        } else {
-            (k, compressed)
-        };
+        let mut scalar = Zeroizing::new(Scalar::from_bytes_mod_order(*clamped));
+        let mut point = EdwardsPoint::mul_base(&scalar);
+        // The sign of kB is a bit of the secret key (the recipient gives only u): both
+        // negations are selected in constant time, never branched on.
+        let negative = Choice::from(point.compress().as_bytes()[31] >> 7);
+        scalar.conditional_negate(negative);
+        point.conditional_negate(negative);
         Self {
-            scalar: Zeroizing::new(a.to_bytes()),
-            public: public.to_bytes(),
+            scalar,
+            public: point.compress().to_bytes(),
             recipient,
         }
     }
@@ -71,29 +96,57 @@ impl SigningKey {
     }
 
     /// The 64-byte signature of `message`.
+    ///
+    /// # Errors
+    ///
+    /// [`NoRandomness`] when the operating system's random number generator fails: the
+    /// nonce is never made without its 64 random bytes.
     #[cfg(feature = "write")]
-    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        let a = Option::<Scalar>::from(Scalar::from_canonical_bytes(*self.scalar))
-            .expect("the scalar is stored reduced");
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; 64], NoRandomness> {
+        self.sign_with(message, getrandom::getrandom)
+    }
+
+    /// [`SigningKey::sign`] with `fill` as the source of the nonce's random bytes.
+    #[cfg(feature = "write")]
+    fn sign_with(
+        &self,
+        message: &[u8],
+        fill: impl FnOnce(&mut [u8]) -> Result<(), getrandom::Error>,
+    ) -> Result<[u8; 64], NoRandomness> {
         let mut random = Zeroizing::new([0u8; 64]);
-        // Without randomness the nonce is still unique per (key, message): it is a hash of
-        // the secret scalar and the message, as in Ed25519.
-        let _ = getrandom::getrandom(&mut random[..]);
+        fill(&mut random[..]).map_err(NoRandomness)?;
+        // XEdDSA's nonce: r = SHA-512(0xFE || 0xFF * 31 || a || message || random) mod l.
         let mut hash = Sha512::new();
         hash.update([0xFE]);
         hash.update([0xFF; 31]);
-        hash.update(self.scalar.as_slice());
+        hash.update(self.scalar.as_bytes());
         hash.update(message);
-        hash.update(random.as_slice());
-        let r = Scalar::from_hash(hash);
+        hash.update(&random[..]);
+        let mut wide = Zeroizing::new([0u8; 64]);
+        hash.finalize_into_reset(sha2::digest::generic_array::GenericArray::from_mut_slice(
+            &mut wide[..],
+        ));
+        wipe(&mut hash);
+        let r = Zeroizing::new(Scalar::from_bytes_mod_order_wide(&wide));
         let big_r = EdwardsPoint::mul_base(&r).compress();
         let h = challenge(&big_r, &self.public, message);
-        let s = r + h * a;
+        let h_a = Zeroizing::new(h * *self.scalar);
+        let s = *r + *h_a;
         let mut signature = [0u8; 64];
         signature[..32].copy_from_slice(big_r.as_bytes());
         signature[32..].copy_from_slice(s.as_bytes());
-        signature
+        Ok(signature)
     }
+}
+
+/// Overwrites what a SHA-512 state that hashed a secret may still hold of it (`sha2` has no
+/// `zeroize`): after `finalize_into_reset` its state is the initial one and its buffer is
+/// empty, and 127 zero bytes (less than a block, so they stay in the buffer) replace the
+/// stale input bytes the buffer kept.
+#[cfg(feature = "write")]
+fn wipe(hash: &mut Sha512) {
+    hash.update([0u8; 127]);
+    std::hint::black_box(hash);
 }
 
 fn challenge(big_r: &CompressedEdwardsY, public: &[u8; 32], message: &[u8]) -> Scalar {
@@ -162,10 +215,13 @@ pub(crate) fn verify(recipient: &str, message: &[u8], signature: &[u8]) -> bool 
 ///
 /// The batch equation is [`verify`]'s, weighted and summed (as in ed25519-zebra): for
 /// weights `z_i`, `[8]([-sum z_i s_i]B + sum z_i R_i + sum z_i h_i A_i)` must be the
-/// identity. A set of signatures `verify` accepts satisfies it; a set containing one it
-/// refuses satisfies it with probability about 2^-128. The weights are 128-bit values hashed
-/// from every input and a per-process secret, so whoever writes the signatures cannot choose
-/// them. `R` and `s` must be canonical, as for `verify`.
+/// identity. A set of signatures `verify` accepts satisfies it for any weights. The weights
+/// are odd 128-bit numbers drawn from SHA-512 of every input (each recipient, message and
+/// signature, length-prefixed) and the signature's index, as ed25519-dalek draws its batch
+/// weights: whoever writes the signatures fixes the weights only by choosing the whole set,
+/// and a set holding a signature `verify` refuses passes with probability at most 2^-127 per
+/// set tried (docs/SECURITY.md, "Signatures"). `R` and `s` must be canonical, as for
+/// `verify`.
 pub(crate) fn verify_batch(items: &[(&str, &[u8], &[u8])]) -> bool {
     use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
     use curve25519_dalek::traits::VartimeMultiscalarMul;
@@ -174,8 +230,7 @@ pub(crate) fn verify_batch(items: &[(&str, &[u8], &[u8])]) -> bool {
         return true;
     }
     let mut transcript = Sha512::new();
-    transcript.update(b"secret-core signature batch v1");
-    transcript.update(process_secret().to_le_bytes());
+    transcript.update(b"secret-core signature batch v2");
     for (recipient, message, signature) in items {
         for part in [recipient.as_bytes(), message, signature] {
             transcript.update((part.len() as u64).to_le_bytes());
@@ -268,18 +323,6 @@ fn verified() -> std::sync::MutexGuard<'static, Verified> {
         .get_or_init(|| Mutex::new(Verified(Default::default())))
         .lock()
         .unwrap_or_else(|poison| poison.into_inner())
-}
-
-/// 64 bits the signatures' writer cannot know, mixed into the batch weights: the standard
-/// library's per-process random hash keys.
-fn process_secret() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    static SECRET: OnceLock<u64> = OnceLock::new();
-    *SECRET.get_or_init(|| {
-        std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish()
-    })
 }
 
 /// Whether `bytes` is the canonical encoding of an Edwards point's `y` and sign: `y` below
@@ -381,11 +424,67 @@ mod tests {
         (key, recipient)
     }
 
+    /// Known answers pin the signature format: two fixed identities (the sign bit of `kB` is
+    /// 1 for the first, 0 for the second) with fixed nonce randomness give these signatures
+    /// byte for byte. A change to how `a`, `A`, the nonce or the challenge is computed
+    /// changes them.
+    #[test]
+    fn signatures_are_byte_for_byte_the_known_answers() {
+        let random: [u8; 64] = std::array::from_fn(|i| i as u8);
+        for (identity, sign_bit, expected) in [
+            (
+                "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0",
+                1,
+                "77f8177a53c244169c65df3bfb1272ed9a83c449b7bf5a06e7a677f753d746d0\
+                 ea33ec7c48318c27d60397d1d5e2449c945c4ca733f1e7d1da44b70888fe7800",
+            ),
+            (
+                "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX",
+                0,
+                "8162af4948c5df28d0fe5c54b1c9ffbdff12a6c556028ca1508ded9e910a3f21\
+                 a77abe2b4af77470f463800e8ea9f3fdbadf8d8e25aded58db685d5360b3640d",
+            ),
+        ] {
+            let identity: secret_age::Identity = identity.parse().unwrap();
+            let mut clamped = *identity.secret_bytes();
+            clamped[0] &= 248;
+            clamped[31] &= 127;
+            clamped[31] |= 64;
+            let e = EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(clamped)).compress();
+            assert_eq!(e.as_bytes()[31] >> 7, sign_bit);
+            let key = SigningKey::from_identity(&identity);
+            let signature = key
+                .sign_with(b"a message to sign", |bytes| {
+                    bytes.copy_from_slice(&random);
+                    Ok(())
+                })
+                .unwrap();
+            let hex: String = signature.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, expected);
+            assert!(verify(key.recipient(), b"a message to sign", &signature));
+        }
+    }
+
+    /// Regression: signing used to ignore a failing random number generator and make the
+    /// nonce from the key and the message alone; now it fails and returns no signature.
+    #[test]
+    fn signing_without_randomness_fails_and_makes_no_signature() {
+        let (key, _) = key();
+        let result = key.sign_with(b"message", |_| Err(getrandom::Error::UNSUPPORTED));
+        assert_eq!(result, Err(NoRandomness(getrandom::Error::UNSUPPORTED)));
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .starts_with("the operating system's random number generator failed (")
+        );
+    }
+
     #[test]
     fn signatures_verify_with_the_age_recipient_only() {
         for _ in 0..32 {
             let (key, recipient) = key();
-            let signature = key.sign(b"message");
+            let signature = key.sign(b"message").unwrap();
             assert!(verify(&recipient, b"message", &signature));
             assert!(!verify(&recipient, b"messagE", &signature));
             let (_, other) = self::key();
@@ -440,8 +539,7 @@ mod tests {
         assert!(torsion.is_small_order() && !torsion.is_identity());
         let r = Scalar::from_bytes_mod_order([5; 32]);
         let big_r = (EdwardsPoint::mul_base(&r) + torsion).compress();
-        let a = Option::<Scalar>::from(Scalar::from_canonical_bytes(*key.scalar)).unwrap();
-        let s = r + challenge(&big_r, &key.public, message) * a;
+        let s = r + challenge(&big_r, &key.public, message) * *key.scalar;
         let mut signature = [0u8; 64];
         signature[..32].copy_from_slice(big_r.as_bytes());
         signature[32..].copy_from_slice(s.as_bytes());
@@ -458,9 +556,9 @@ mod tests {
             .enumerate()
             .map(|(i, message)| {
                 if i % 2 == 0 {
-                    (recipient.clone(), key.sign(message))
+                    (recipient.clone(), key.sign(message).unwrap())
                 } else {
-                    (other.clone(), other_key.sign(message))
+                    (other.clone(), other_key.sign(message).unwrap())
                 }
             })
             .collect();
@@ -511,7 +609,7 @@ mod tests {
     #[test]
     fn non_canonical_s_is_rejected() {
         let (key, recipient) = key();
-        let signature = key.sign(b"m");
+        let signature = key.sign(b"m").unwrap();
         // s + l is the same scalar mod l but not canonical.
         // l = 2^252 + 27742317777372353535851937790883648493, little endian.
         let mut l = [0u8; 32];

@@ -164,9 +164,15 @@ fn new_repository() -> Result<String, Error> {
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-/// `message` signed with `key`, base64.
+/// `message` signed with `key`, base64. Fails closed when the system's random number
+/// generator does: nothing is signed, so nothing is written.
 fn sign(key: &crate::sign::SigningKey, message: &str) -> Result<String, Error> {
-    Ok(base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes())))
+    let signature = key.sign(message.as_bytes()).map_err(|error| Error::Rules {
+        path: std::path::PathBuf::from(crate::store::STORE_FILE),
+        message: format!("cannot sign: {error}"),
+        help: "nothing was written; run the command again once the system's random number generator works".to_owned(),
+    })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(signature))
 }
 
 /// Writes values and removals into a store under its signed access rules, with the
