@@ -186,7 +186,12 @@ pub(crate) fn run(
             out
         }
         ListFormat::Table => {
-            table(&store, &columns, &names, &declared, &overrides) + &problems(&audits)
+            let from = match &store.server {
+                // The values are the server's, not the file store's: say so first.
+                Some(server) => format!("Values from {server} ({}):\n", store.location),
+                None => String::new(),
+            };
+            from + &table(&store, &columns, &names, &declared, &overrides) + &problems(&audits)
         }
     };
     let _ = io.stdout.write_all(output.as_bytes());

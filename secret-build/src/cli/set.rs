@@ -118,7 +118,7 @@ pub(crate) fn set(
         let edit = VaultEdit::read(&client, &args.name)?;
         edit.preflight(&scope, args.move_scopes)?;
         let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
-        let narrowed = edit.set(&scope, value, args.move_scopes)?;
+        let applied = edit.set(&scope, value, args.move_scopes)?;
         let _ = writeln!(
             io.stdout,
             "set {} for {} in {} ({})",
@@ -127,7 +127,7 @@ pub(crate) fn set(
             client.describe(),
             client.config().data_path(&args.name)
         );
-        report_narrowed(&args.name, &narrowed, io);
+        report_narrowed(&args.name, &applied.narrowed, io);
         return Ok(());
     }
     let store = Store::load(root)?;
@@ -239,7 +239,11 @@ pub(crate) fn unset(
     let config = Config::load(root)?;
     let scope = args.scope.scope(&config)?;
     let narrowed = match open_backend(root, &config, file_store, io)? {
-        Backend::Vault(client) => VaultEdit::read(&client, &args.name)?.unset(&scope)?,
+        Backend::Vault(client) => {
+            VaultEdit::read(&client, &args.name)?
+                .unset(&scope)?
+                .narrowed
+        }
         Backend::File { .. } => unset_file(root, &config, args, &scope, io)?,
     };
     for change in &narrowed {
@@ -323,12 +327,12 @@ pub(crate) fn import(
         }
         for (done, (edit, pair)) in edits.into_iter().zip(&pairs).enumerate() {
             if let Err(error) = edit.set(&scope, pair.value.clone(), args.move_scopes) {
-                let rest: Vec<&str> = pairs[done..].iter().map(|p| p.name.as_str()).collect();
+                let names: Vec<&str> = pairs[done..].iter().map(|p| p.name.as_str()).collect();
                 let _ = writeln!(
                     io.stderr,
-                    "note: import stopped at {}: {done} set before it (listed above); not written: {}",
+                    "note: import stopped at {}: {done} set before it (listed above); {}",
                     pair.name,
-                    rest.join(", ")
+                    super::sync::not_written(&names, &error)
                 );
                 return Err(error.into());
             }

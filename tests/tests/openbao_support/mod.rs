@@ -4,9 +4,12 @@
 //! dropped. The tests of one binary take turns (a process-wide lock held by the guard):
 //! several dev servers starting at once on a loaded 2-core machine can take longer than
 //! any reasonable health deadline. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
-//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all) and
-//! `failing_proxy` (a server that dies after N writes).
+//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all;
+//! `silent_server`: accepts, counts and never answers), `failing_proxy` (a server that dies
+//! after N writes) and [`scripted`] (a server or proxy whose every answer a test decides).
 #![allow(dead_code, unreachable_pub)]
+
+pub mod scripted;
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -24,6 +27,8 @@ pub struct Bao {
     pub bin: PathBuf,
     pub address: String,
     pub token: String,
+    /// The CA certificate of a TLS server (`start_tls`).
+    pub ca: Option<PathBuf>,
     child: Child,
     _log: tempfile::TempDir,
     _turn: MutexGuard<'static, ()>,
@@ -80,6 +85,15 @@ fn random_hex() -> String {
 /// Starts a dev server, or returns `None` (after a loud message) when there is no binary
 /// and this is not CI.
 pub fn start() -> Option<Bao> {
+    start_with(false)
+}
+
+/// Starts a dev server that speaks TLS only (`-dev-tls`, its CA in `Bao::ca`).
+pub fn start_tls() -> Option<Bao> {
+    start_with(true)
+}
+
+fn start_with(tls: bool) -> Option<Bao> {
     let Some(bin) = find_bao() else {
         if std::env::var("CI").is_ok_and(|ci| ci == "true") {
             panic!(
@@ -106,13 +120,18 @@ pub fn start() -> Option<Bao> {
     let token = format!("root-{}", random_hex());
     let log = tempfile::tempdir().unwrap();
     let out = std::fs::File::create(log.path().join("bao.log")).unwrap();
+    let mut args = vec![
+        "server".to_owned(),
+        "-dev".to_owned(),
+        format!("-dev-root-token-id={token}"),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+    ];
+    if tls {
+        args.push("-dev-tls".to_owned());
+        args.push(format!("-dev-tls-cert-dir={}", log.path().display()));
+    }
     let child = Command::new(&bin)
-        .args([
-            "server",
-            "-dev",
-            &format!("-dev-root-token-id={token}"),
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-        ])
+        .args(&args)
         .env_remove("BAO_TOKEN")
         .env_remove("VAULT_TOKEN")
         .stdin(Stdio::null())
@@ -122,8 +141,9 @@ pub fn start() -> Option<Bao> {
         .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
     let bao = Bao {
         bin,
-        address: format!("http://127.0.0.1:{port}"),
+        address: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
         token,
+        ca: tls.then(|| log.path().join("vault-ca.pem")),
         child,
         _log: log,
         _turn: turn,
@@ -165,14 +185,21 @@ fn healthy(port: u16) -> bool {
     }
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")
+    // A TLS server answers plain HTTP with a 400: it listens.
+    response.starts_with("HTTP/1.0 200")
+        || response.starts_with("HTTP/1.1 200")
+        || response.contains("Client sent an HTTP request to an HTTPS server")
 }
 
 impl Bao {
     /// Runs `bao <args>` against this server with the root token (in the environment),
     /// `stdin` piped in.
     pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
-        let mut child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if let Some(ca) = &self.ca {
+            command.env("BAO_CACERT", ca).env("VAULT_CACERT", ca);
+        }
+        let mut child = command
             .args(args)
             .env("BAO_ADDR", &self.address)
             .env("VAULT_ADDR", &self.address)
@@ -206,6 +233,26 @@ impl Bao {
         }
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         json["data"]["data"].as_object().cloned()
+    }
+
+    /// The owner marked on `secret/<path>` (custom metadata `secrets-owner`).
+    pub fn owner(&self, path: &str) -> Option<String> {
+        let out = self.cli(
+            &[
+                "kv",
+                "metadata",
+                "get",
+                "-format=json",
+                "-mount=secret",
+                path,
+            ],
+            "",
+        );
+        assert!(out.status.success(), "bao kv metadata get {path}: {out:?}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["data"]["custom_metadata"]["secrets-owner"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// The `[backend]` table for this server.
@@ -249,6 +296,33 @@ pub fn fake_server(response: Option<Vec<u8>>) -> String {
             }
         }
     });
+    address
+}
+
+/// A loopback port that accepts connections, counts them and never answers. Returns its
+/// `http://127.0.0.1:port` address and the count.
+pub fn silent_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (address, count)
+}
+
+/// A loopback port nothing listens on (bound, then closed): connecting is refused.
+pub fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
     address
 }
 
