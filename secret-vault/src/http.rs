@@ -332,6 +332,15 @@ impl Http {
                 };
                 Failed { sent: false, transient: true, message, help }
             }
+            ureq::Error::Io(io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                let inner = io.into_inner().expect("checked above");
+                let tls = *inner.downcast::<rustls::Error>().expect("checked above");
+                self.failed(ureq::Error::Rustls(tls), path)
+            }
             ureq::Error::Io(io) => Failed {
                 sent: true,
                 transient: true,

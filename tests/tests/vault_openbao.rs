@@ -15,27 +15,7 @@ use std::sync::Arc;
 use secret_core::secrecy::ExposeSecret;
 use store_support::{Ws, ok};
 
-/// A workspace whose `secrets.toml` selects the server, with the root token in
-/// `VAULT_TOKEN`; an app declaring `DatabaseUrl` and `GitHubAPIToken`; one identity as
-/// recipient of every type for the file store.
-fn workspace(bao: &openbao_support::Bao, prefix: &str) -> Ws {
-    let mut ws = Ws::new();
-    ws.with_app(
-        "use secret_runtime::{Secret, secret};\n\n/// Where the database lives\nstatic DATABASE: Secret = secret!(\"DatabaseUrl\");\n/// Deploy token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\n\nfn main() {\n    let _ = (&DATABASE, &TOKEN);\n}\n",
-    );
-    let key = ws.key("me");
-    let r = &key.public;
-    ws.write(
-        "secrets.toml",
-        &format!(
-            "[environments]\nstaging = \"development\"\n\n[recipients]\nproduction = [\"{r}\"]\ndevelopment = [\"{r}\"]\npreview = [\"{r}\"]\nlocal = [\"{r}\"]\n\n{}",
-            bao.backend_table(prefix)
-        ),
-    );
-    ws.use_key(&key);
-    ws.vars.insert("VAULT_TOKEN".to_owned(), bao.token_var());
-    ws
-}
+use openbao_support::{spawn_cli, workspace};
 
 #[test]
 #[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]
@@ -384,37 +364,6 @@ fn a_wrong_token_names_the_server_and_not_the_token() {
         "{}",
         out.stderr
     );
-}
-
-/// The CLI executable run as its own process with the workspace's variables (and no
-/// others), `stdin` piped in.
-fn spawn_cli(ws: &Ws, args: &[&str], stdin: &str) -> std::process::Child {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
-        .arg("secret")
-        .arg(args[0])
-        .arg("--workspace")
-        .arg(ws.root())
-        .args(&args[1..])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        // `run` reads the workspace with `cargo metadata`: the toolchain's own cargo, which
-        // needs no rustup home (HOME is the test's).
-        .env("CARGO", env!("CARGO"))
-        .envs(&ws.vars)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child
 }
 
 #[test]

@@ -385,3 +385,121 @@ pub fn failing_proxy(upstream: &str, posts: usize) -> String {
     });
     address
 }
+
+/// A workspace whose `secrets.toml` selects the server, with the root token in
+/// `VAULT_TOKEN`; an app declaring `DatabaseUrl` and `GitHubAPIToken`; one identity as
+/// recipient of every type for the file store.
+pub fn workspace(bao: &Bao, prefix: &str) -> crate::store_support::Ws {
+    workspace_at(&bao.address, bao.token_var(), prefix)
+}
+
+/// [`workspace`] for a server at `address` (a scripted proxy in front of one), with
+/// `token` in `VAULT_TOKEN`.
+pub fn workspace_at(address: &str, token: OsString, prefix: &str) -> crate::store_support::Ws {
+    let mut ws = crate::store_support::Ws::new();
+    ws.with_app(
+        "use secret_runtime::{Secret, secret};\n\n/// Where the database lives\nstatic DATABASE: Secret = secret!(\"DatabaseUrl\");\n/// Deploy token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\n\nfn main() {\n    let _ = (&DATABASE, &TOKEN);\n}\n",
+    );
+    let key = ws.key("me");
+    let r = &key.public;
+    ws.write(
+        "secrets.toml",
+        &format!(
+            "[environments]\nstaging = \"development\"\n\n[recipients]\nproduction = [\"{r}\"]\ndevelopment = [\"{r}\"]\npreview = [\"{r}\"]\nlocal = [\"{r}\"]\n\n[backend]\nkind = \"openbao\"\naddress = \"{address}\"\nmount = \"secret\"\nprefix = \"{prefix}\"\nauth = \"token\"\ntimeout_seconds = 10\n"
+        ),
+    );
+    ws.use_key(&key);
+    ws.vars.insert("VAULT_TOKEN".to_owned(), token);
+    ws
+}
+
+/// Replaces `from` by `to` in the workspace's `secrets.toml`.
+pub fn edit_config(ws: &crate::store_support::Ws, from: &str, to: &str) {
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    assert!(config.contains(from), "{from:?} not in {config}");
+    ws.write("secrets.toml", &config.replacen(from, to, 1));
+}
+
+/// A run-time resolver for the workspace's `[backend]` in environment `env`, reading
+/// `vars` (and nothing of this process's environment).
+pub fn resolver(
+    ws: &crate::store_support::Ws,
+    env: &str,
+    vars: &[(&str, OsString)],
+) -> secret_runtime::Resolver {
+    let mut map: std::collections::HashMap<String, OsString> = vars
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), env.into());
+    secret_runtime::Resolver::from_vars(
+        std::sync::Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap()
+}
+
+/// The CLI executable run as its own process with the workspace's variables (and no
+/// others), `stdin` piped in.
+pub fn spawn_cli(ws: &crate::store_support::Ws, args: &[&str], stdin: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
+        .arg("secret")
+        .arg(args[0])
+        .arg("--workspace")
+        .arg(ws.root())
+        .args(&args[1..])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // `run` reads the workspace with `cargo metadata`: the toolchain's own cargo, which
+        // needs no rustup home (HOME is the test's).
+        .env("CARGO", env!("CARGO"))
+        .envs(&ws.vars)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child
+}
+
+/// Runs `cargo xtask check-secrets <args> --workspace <root>` in process.
+pub fn check_secrets(ws: &crate::store_support::Ws, args: &[&str]) -> crate::store_support::Out {
+    let mut argv: Vec<OsString> = vec!["xtask".into(), "check-secrets".into()];
+    argv.extend(args.iter().map(OsString::from));
+    argv.push("--workspace".into());
+    argv.push(ws.root().as_os_str().to_owned());
+    let mut input: &[u8] = b"";
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let vars = |name: &str| ws.vars.get(name).cloned();
+    let mut io = secret_build::cli::Io {
+        stdin: &mut input,
+        stdin_is_terminal: false,
+        stdout: &mut stdout,
+        stdout_is_terminal: false,
+        stderr: &mut stderr,
+        cwd: ws.root().to_owned(),
+        vars: &vars,
+    };
+    let code = secret_build::cli::run_with(argv, &mut io);
+    crate::store_support::Out {
+        code: crate::store_support::code_of(code),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// Whether `text` holds any 8-character piece of `secret`.
+pub fn holds_part_of(text: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .any(|window| text.contains(&window.iter().collect::<String>()))
+}
