@@ -156,7 +156,7 @@ impl Source for VaultSource {
                     name,
                     self.describe(name),
                     format!(
-                        "{message}\n  note: not asked again within {} seconds of that failure; asking later tries again",
+                        "{message}\n  note: the server is not asked again until {} s (`timeout_seconds`) after that failure; asking later tries again",
                         self.config.timeout_seconds
                     ),
                 ));
