@@ -178,9 +178,9 @@ impl Backend {
                     values: Vec::new(),
                     ignored: Vec::new(),
                 };
-                let (read, ignored) = secret_vault::read_all(client)?;
-                listing.ignored = ignored;
-                for (name, versioned) in read {
+                let folder = secret_vault::read_all(client)?;
+                listing.ignored = folder.ignored;
+                for (name, versioned) in folder.secrets {
                     // Two values for one type: an error here as in every reader.
                     secret_vault::edit::usable(client, &name, &versioned)?;
                     for scope in versioned.values.keys() {
@@ -239,9 +239,9 @@ impl Backend {
                 }
             }
             Self::Vault(client) => {
-                let (read, left) = secret_vault::read_all(client)?;
-                ignored = left;
-                for (name, versioned) in read {
+                let folder = secret_vault::read_all(client)?;
+                ignored = folder.ignored;
+                for (name, versioned) in folder.secrets {
                     if let Some((_, value)) =
                         secret_vault::edit::lookup(client, &name, &versioned, env)?
                     {

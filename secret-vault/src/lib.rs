@@ -37,14 +37,21 @@ pub use settings::Settings;
 
 use secret_core::Error;
 
-/// The KV secrets under the prefix, each read once: those this tool can use, and those it
-/// leaves alone (names that are not secret names, keys that are not scopes).
-pub fn read_all(client: &Client) -> Result<(Vec<(String, Versioned)>, Vec<Ignored>), Error> {
-    let mut read = Vec::new();
-    let mut ignored = Vec::new();
+/// The KV secrets under the prefix, each read once.
+#[derive(Debug, Default)]
+pub struct Folder {
+    /// Those this tool can use, by name.
+    pub secrets: Vec<(String, Versioned)>,
+    /// Those it leaves alone (names that are not secret names, keys that are not scopes).
+    pub ignored: Vec<Ignored>,
+}
+
+/// Reads every KV secret under the prefix once.
+pub fn read_all(client: &Client) -> Result<Folder, Error> {
+    let mut folder = Folder::default();
     for name in client.list()? {
         if let Err(error) = secret_core::name::validate_name(&name) {
-            ignored.push(Ignored {
+            folder.ignored.push(Ignored {
                 reason: format!("not a secret name ({error})"),
                 name,
             });
@@ -52,12 +59,12 @@ pub fn read_all(client: &Client) -> Result<(Vec<(String, Versioned)>, Vec<Ignore
         }
         let versioned = client.read(&name)?;
         match &versioned.foreign {
-            Some(reason) => ignored.push(Ignored {
+            Some(reason) => folder.ignored.push(Ignored {
                 name,
                 reason: reason.clone(),
             }),
-            None => read.push((name, versioned)),
+            None => folder.secrets.push((name, versioned)),
         }
     }
-    Ok((read, ignored))
+    Ok(folder)
 }

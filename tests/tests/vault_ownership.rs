@@ -356,7 +356,7 @@ fn parallel_sets_unsets_and_syncs_lose_no_exit_0_write() {
     let Some(bao) = openbao_support::start() else {
         return;
     };
-    let mut ws = workspace(&bao, "stress");
+    let ws = workspace(&bao, "stress");
     let envs: String = (0..12)
         .map(|i| format!("w{i} = \"development\"\n"))
         .collect();

@@ -116,91 +116,84 @@ fn serve(
     script: &(dyn Fn(&Seen, usize, bool) -> Act + Send + Sync),
 ) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(60)));
-    loop {
-        let Some((request, raw_head, body)) = read_request(&mut client) else {
+    let Some((request, raw_head, body)) = read_request(&mut client) else {
+        return;
+    };
+    let index = {
+        let mut seen = seen.lock().unwrap();
+        seen.push(request.clone());
+        seen.len() - 1
+    };
+    if request.method == "CONNECT" {
+        // A proxy's tunnel (ureq tunnels http:// too): to the upstream, whatever the
+        // target, unless the script answers instead.
+        if let Act::Answer(response) = script(&request, index, switch.load(Ordering::SeqCst)) {
+            let _ = client.write_all(&response);
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        let Some(Ok(server)) = upstream.map(TcpStream::connect) else {
+            let _ = client.shutdown(Shutdown::Both);
             return;
         };
-        let index = {
-            let mut seen = seen.lock().unwrap();
-            seen.push(request.clone());
-            seen.len() - 1
-        };
-        if request.method == "CONNECT" {
-            // A proxy's tunnel (ureq tunnels http:// too): to the upstream, whatever the
-            // target, unless the script answers instead.
-            if let Act::Answer(response) = script(&request, index, switch.load(Ordering::SeqCst)) {
-                let _ = client.write_all(&response);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            let Some(Ok(server)) = upstream.map(TcpStream::connect) else {
+        let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+        let (mut from_client, mut to_server) =
+            (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let (mut from_server, mut to_client) = (server, client);
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from_client, &mut to_server);
+            let _ = to_server.shutdown(Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Both);
+        return;
+    }
+    match script(&request, index, switch.load(Ordering::SeqCst)) {
+        Act::Answer(response) => {
+            let _ = client.write_all(&response);
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        Act::Cut => {
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        act @ (Act::Forward | Act::ForwardThenCut) => {
+            let Some(upstream) = upstream else {
                 let _ = client.shutdown(Shutdown::Both);
                 return;
             };
-            let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-            let (mut from_client, mut to_server) =
-                (client.try_clone().unwrap(), server.try_clone().unwrap());
-            let (mut from_server, mut to_client) = (server, client);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut from_client, &mut to_server);
-                let _ = to_server.shutdown(Shutdown::Write);
-            });
-            let _ = std::io::copy(&mut from_server, &mut to_client);
-            let _ = to_client.shutdown(Shutdown::Both);
-            return;
-        }
-        match script(&request, index, switch.load(Ordering::SeqCst)) {
-            Act::Answer(response) => {
+            let Ok(mut server) = TcpStream::connect(upstream) else {
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            };
+            // Origin form, one request per upstream connection.
+            let mut head = String::new();
+            for (i, line) in raw_head.split("\r\n").enumerate() {
+                if i == 0 {
+                    head.push_str(&format!("{} {} HTTP/1.1\r\n", request.method, request.path));
+                    continue;
+                }
+                let lower = line.to_ascii_lowercase();
+                if line.is_empty()
+                    || lower.starts_with("connection:")
+                    || lower.starts_with("proxy-")
+                {
+                    continue;
+                }
+                head.push_str(line);
+                head.push_str("\r\n");
+            }
+            head.push_str("Connection: close\r\n\r\n");
+            if server.write_all(head.as_bytes()).is_err() || server.write_all(&body).is_err() {
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+            let mut response = Vec::new();
+            let _ = server.read_to_end(&mut response);
+            if !matches!(act, Act::ForwardThenCut) {
                 let _ = client.write_all(&response);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
             }
-            Act::Cut => {
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            act @ (Act::Forward | Act::ForwardThenCut) => {
-                let Some(upstream) = upstream else {
-                    let _ = client.shutdown(Shutdown::Both);
-                    return;
-                };
-                let Ok(mut server) = TcpStream::connect(upstream) else {
-                    let _ = client.shutdown(Shutdown::Both);
-                    return;
-                };
-                // Origin form, one request per upstream connection.
-                let mut head = String::new();
-                for (i, line) in raw_head.split("\r\n").enumerate() {
-                    if i == 0 {
-                        head.push_str(&format!("{} {} HTTP/1.1\r\n", request.method, request.path));
-                        continue;
-                    }
-                    let lower = line.to_ascii_lowercase();
-                    if line.is_empty()
-                        || lower.starts_with("connection:")
-                        || lower.starts_with("proxy-")
-                    {
-                        continue;
-                    }
-                    head.push_str(line);
-                    head.push_str("\r\n");
-                }
-                head.push_str("Connection: close\r\n\r\n");
-                if server.write_all(head.as_bytes()).is_err() || server.write_all(&body).is_err() {
-                    let _ = client.shutdown(Shutdown::Both);
-                    return;
-                }
-                let mut response = Vec::new();
-                let _ = server.read_to_end(&mut response);
-                if matches!(act, Act::ForwardThenCut) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    return;
-                }
-                let _ = client.write_all(&response);
-                // The upstream answer said `Connection: close`; so does this one.
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
+            // The upstream answer said `Connection: close`; so does this one.
+            let _ = client.shutdown(Shutdown::Both);
         }
     }
 }
