@@ -278,15 +278,13 @@ impl Backend {
                 let edit = match VaultEdit::open(client, name)? {
                     Ok(edit) => edit,
                     Err(ignored) => {
-                        return Err(secret_core::BackendError::new(
-                            client.config(),
-                            format!(
+                        return Err(client
+                            .error(format!(
                                 "{} was not written by this tool ({}); it is left alone",
                                 client.config().data_path(name),
                                 ignored.reason
-                            ),
-                        )
-                        .into());
+                            ))
+                            .into());
                     }
                 };
                 Ok(edit

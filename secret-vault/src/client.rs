@@ -12,65 +12,28 @@
 //! credentials, the proxy's password, the values being written) before it is cut.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
-use secret_core::backend::{Auth, BackendConfig, BackendError, BackendErrorKind};
-use secret_core::{Error, Scope};
-use serde_json::{Value, json};
-use zeroize::Zeroizing;
+use secret_core::Error;
+use secret_core::backend::{Auth, BackendConfig, BackendError};
+use serde_json::Value;
 
 use crate::http::{Answer, Http, Retry};
 use crate::kv::{OWNER_KEY, Versioned};
+use crate::login::{AppRole, Login, token_file, var};
 use crate::mask::{Mask, clean};
 use crate::settings::{Settings, Vars};
 
 /// A logged-in connection to the backend of `[backend]`.
 pub struct Client {
-    http: Http,
-    login: Mutex<Login>,
+    pub(crate) http: Http,
+    pub(crate) login: Mutex<Login>,
     /// Held while the token is renewed or a new AppRole login made, so one thread does it.
-    renewing: Mutex<()>,
-    token_source: &'static str,
-    approle: Option<AppRole>,
-}
-
-/// What an AppRole login needs, kept to log in again before the token expires.
-struct AppRole {
-    mount: String,
-    role_id: SecretString,
-    secret_id: SecretString,
-}
-
-/// The current token and its lifetime.
-struct Login {
-    token: SecretString,
-    /// When the token stops working; `None`: it does not expire, or its lifetime is unknown.
-    expires: Option<Instant>,
-    /// When to renew it (or log in again): two thirds into its lease, then, after a failed
-    /// attempt, again soon while it is still valid.
-    renew_at: Option<Instant>,
-    /// Failed renewals in a row, for the wait before the next one.
-    failures: u32,
-}
-
-impl Login {
-    fn new(token: SecretString, lease: Option<Duration>) -> Self {
-        let now = Instant::now();
-        Self {
-            token,
-            expires: lease.map(|lease| now + lease),
-            renew_at: lease.map(|lease| now + lease * 2 / 3),
-            failures: 0,
-        }
-    }
-
-    fn valid(&self) -> bool {
-        self.expires.is_none_or(|expires| Instant::now() < expires)
-    }
+    pub(crate) renewing: Mutex<()>,
+    pub(crate) token_source: &'static str,
+    pub(crate) approle: Option<AppRole>,
 }
 
 impl fmt::Debug for Client {
@@ -80,15 +43,6 @@ impl fmt::Debug for Client {
             .field("token", &"[redacted]")
             .finish_non_exhaustive()
     }
-}
-
-fn var(vars: Vars<'_>, names: &[&'static str]) -> Option<(SecretString, &'static str)> {
-    names.iter().find_map(|name| {
-        let value = vars(name)?.into_string().ok()?;
-        let value = Zeroizing::new(value);
-        let trimmed = value.trim();
-        (!trimmed.is_empty()).then(|| (SecretString::from(trimmed), *name))
-    })
 }
 
 impl Client {
@@ -171,7 +125,11 @@ impl Client {
 
     /// The secrets to mask in messages: the current and the given tokens, the AppRole
     /// credentials, the proxy's password, and `values`.
-    fn mask(&self, extra_token: Option<&SecretString>, values: &[&SecretString]) -> Mask {
+    pub(crate) fn mask(
+        &self,
+        extra_token: Option<&SecretString>,
+        values: &[&SecretString],
+    ) -> Mask {
         let mut mask = Mask::default();
         if let Ok(login) = self.login.lock() {
             mask.add(login.token.expose_secret(), "token");
@@ -198,188 +156,16 @@ impl Client {
         mask
     }
 
-    fn error(&self, message: impl Into<String>) -> BackendError {
+    /// An error of this backend: the message names the server as the client reaches it
+    /// (with `(VAULT_ADDR)` when that variable chose it).
+    pub fn error(&self, message: impl Into<String>) -> BackendError {
         self.http.error(message)
-    }
-
-    /// Logs in with the AppRole credentials.
-    fn approle_login(&self) -> Result<Login, Error> {
-        let approle = self.approle.as_ref().expect("an AppRole client");
-        let body = Zeroizing::new(
-            json!({
-                "role_id": approle.role_id.expose_secret(),
-                "secret_id": approle.secret_id.expose_secret(),
-            })
-            .to_string(),
-        );
-        let path = format!("auth/{}/login", approle.mount);
-        let mask = self.mask(None, &[]);
-        let answer = self
-            .http
-            .send("POST", &path, Some(&body), None, Retry::Always, &mask)?;
-        if answer.status != 200 {
-            let mut error = self.http.status_error(
-                &answer,
-                &format!("AppRole login at {path}"),
-                &mask,
-                self.token_source,
-            );
-            if error.help.is_none() || matches!(answer.status, 400 | 401 | 403) {
-                error = error.with_help("check VAULT_ROLE_ID and VAULT_SECRET_ID, and that the AppRole method is mounted at `approle_mount`");
-            }
-            return Err(error.into());
-        }
-        let mut response: Value = self.http.json(&answer.text, &path)?;
-        let token = response["auth"]["client_token"]
-            .as_str()
-            .ok_or_else(|| self.error(format!("the AppRole login at {path} returned no token")))?;
-        let token = SecretString::from(token);
-        let lease = response["auth"]["lease_duration"].as_u64().unwrap_or(0);
-        zero_json(&mut response);
-        Ok(Login::new(
-            token,
-            (lease > 0).then(|| Duration::from_secs(lease)),
-        ))
-    }
-
-    /// The token's remaining lifetime when it can be renewed (`auth/token/lookup-self`):
-    /// `None` when it does not expire, cannot be renewed, or the lookup is refused (the
-    /// requests that follow report a bad token). A server that cannot be reached is an
-    /// error here, so a dead server costs one time budget, not one per request.
-    fn token_lifetime(&self) -> Result<Option<Duration>, Error> {
-        let token = self.current_token();
-        let mask = self.mask(None, &[]);
-        let answer = self.http.send(
-            "GET",
-            "auth/token/lookup-self",
-            None,
-            Some(&token),
-            Retry::Always,
-            &mask,
-        )?;
-        match answer.status {
-            200 => {}
-            300..=399 => {
-                return Err(self
-                    .http
-                    .status_error(&answer, "looking up the token", &mask, self.token_source)
-                    .into());
-            }
-            404 if answer.text.contains("namespace not found") => {
-                return Err(self
-                    .http
-                    .status_error(&answer, "looking up the token", &mask, self.token_source)
-                    .into());
-            }
-            400 if self.http.plain_to_tls(&answer) => {
-                return Err(self
-                    .http
-                    .status_error(&answer, "looking up the token", &mask, self.token_source)
-                    .into());
-            }
-            _ => return Ok(None),
-        }
-        let Ok(mut response) = serde_json::from_str::<Value>(&answer.text) else {
-            return Ok(None);
-        };
-        let ttl = response["data"]["ttl"].as_u64().unwrap_or(0);
-        let renewable = response["data"]["renewable"].as_bool() == Some(true);
-        zero_json(&mut response);
-        Ok((renewable && ttl > 0).then(|| Duration::from_secs(ttl)))
-    }
-
-    /// Renews the token (`auth/token/renew-self`): its new lease.
-    fn renew(&self, token: &SecretString) -> Result<Option<Duration>, Error> {
-        let mask = self.mask(None, &[]);
-        let answer = self.http.send(
-            "POST",
-            "auth/token/renew-self",
-            Some("{}"),
-            Some(token),
-            Retry::Always,
-            &mask,
-        )?;
-        if answer.status != 200 {
-            return Err(self
-                .http
-                .status_error(&answer, "renewing the token", &mask, self.token_source)
-                .into());
-        }
-        let mut response: Value = self.http.json(&answer.text, "auth/token/renew-self")?;
-        let lease = response["auth"]["lease_duration"].as_u64().unwrap_or(0);
-        let renewable = response["auth"]["renewable"].as_bool() == Some(true);
-        zero_json(&mut response);
-        Ok((renewable && lease > 0).then(|| Duration::from_secs(lease)))
-    }
-
-    fn current_token(&self) -> SecretString {
-        self.login
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .token
-            .clone()
-    }
-
-    /// The token to send, after a renewal (or a new AppRole login) when one is due. A
-    /// renewal that fails while the current token is still valid keeps it and tries again
-    /// soon; only a token that has expired makes the failure an error.
-    fn token(&self) -> Result<SecretString, Error> {
-        let lock = || {
-            self.login
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-        };
-        let due = |login: &Login| login.renew_at.is_some_and(|at| Instant::now() >= at);
-        {
-            let login = lock();
-            if !due(&login) {
-                return Ok(login.token.clone());
-            }
-        }
-        let _renewing = self
-            .renewing
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let token = {
-            let login = lock();
-            if !due(&login) {
-                // Another thread renewed it meanwhile.
-                return Ok(login.token.clone());
-            }
-            login.token.clone()
-        };
-        let renewed = if self.approle.is_some() {
-            self.approle_login()
-        } else {
-            self.renew(&token)
-                .map(|lease| Login::new(token.clone(), lease))
-        };
-        let mut login = lock();
-        match renewed {
-            Ok(new) => {
-                *login = new;
-                Ok(login.token.clone())
-            }
-            Err(error) if login.valid() => {
-                // Try again soon, while the token still works: after 1 s, doubling up to
-                // a third of what is left.
-                login.failures = login.failures.saturating_add(1);
-                let wait = Duration::from_secs(1 << login.failures.min(6));
-                let left = login.expires.map_or(wait, |expires| {
-                    expires.saturating_duration_since(Instant::now()) / 3
-                });
-                login.renew_at = Some(Instant::now() + wait.min(left));
-                let _ = error;
-                Ok(login.token.clone())
-            }
-            Err(error) => Err(error),
-        }
     }
 
     /// Sends one authenticated request (renewing the token first when due). Under
     /// AppRole, a request refused with "permission denied" logs in once more and is sent
     /// again: the token may have been revoked early.
-    fn send(
+    pub(crate) fn send(
         &self,
         method: &str,
         path: &str,
@@ -415,7 +201,7 @@ impl Client {
         Ok((answer, mask))
     }
 
-    fn status_error(&self, answer: &Answer, what: &str, mask: &Mask) -> BackendError {
+    pub(crate) fn status_error(&self, answer: &Answer, what: &str, mask: &Mask) -> BackendError {
         self.http
             .status_error(answer, what, mask, self.token_source)
     }
@@ -620,171 +406,6 @@ impl Client {
         read.custom = custom;
         Ok(read)
     }
-
-    /// Writes `values` as the new version of `name`, only if its current version is still
-    /// `version` (check-and-set; 0: only if it does not exist), and returns the version
-    /// written. With no values, an empty version is written the same way and then marked
-    /// deleted (that version only), so a value another writer stored meanwhile is never
-    /// removed.
-    ///
-    /// When the write may have reached the server but no answer says so (the connection
-    /// closed or timed out after it was sent, a 5xx from a gateway), the secret is read
-    /// back before anything else is decided: the values are there (written), the version
-    /// is unchanged (not applied: sent again while the budget lasts), or someone else
-    /// changed it (a conflict). When reading back fails too, the error is
-    /// [`BackendErrorKind::OutcomeUnknown`].
-    pub fn write(
-        &self,
-        name: &str,
-        values: &BTreeMap<Scope, SecretString>,
-        version: u64,
-    ) -> Result<u64, Error> {
-        let path = self.config().data_path(name);
-        let data: serde_json::Map<String, Value> = values
-            .iter()
-            .map(|(scope, value)| (scope.key(), Value::String(value.expose_secret().to_owned())))
-            .collect();
-        let mut document = json!({ "options": { "cas": version }, "data": data });
-        let body = Zeroizing::new(document.to_string());
-        zero_json(&mut document);
-        let secrets: Vec<&SecretString> = values.values().collect();
-        let started = Instant::now();
-        let mut backoff = crate::http::FIRST_BACKOFF;
-        let written = loop {
-            let sent = self.send("POST", &path, Some(&body), Retry::IfNotApplied, &secrets);
-            let unknown = match sent {
-                Ok((answer, _)) if matches!(answer.status, 200 | 204) => {
-                    let response: Value = serde_json::from_str(&answer.text).unwrap_or(Value::Null);
-                    break response["data"]["version"].as_u64().unwrap_or(version + 1);
-                }
-                Ok((answer, mask))
-                    if answer.status == 400 && answer.text.contains("check-and-set") =>
-                {
-                    // An earlier attempt of this write may be what moved the version.
-                    if let Ok(now) = self.read(name)
-                        && same_values(&now, values)
-                    {
-                        break now.version;
-                    }
-                    let _ = mask;
-                    let mut error = self
-                        .error(format!("{path} was changed by someone else meanwhile (check-and-set on version {version} failed); this change of {name} was not written"))
-                        .with_help("run the command again: it reads the new version first");
-                    error.kind = BackendErrorKind::Conflict;
-                    return Err(error.into());
-                }
-                Ok((answer, mask)) => {
-                    return Err(self
-                        .status_error(&answer, &format!("writing {path}"), &mask)
-                        .into());
-                }
-                Err(Error::Backend(error)) if error.kind == BackendErrorKind::OutcomeUnknown => {
-                    *error
-                }
-                Err(error) => return Err(error),
-            };
-            // Sent, outcome unknown: read it back (with a budget of its own).
-            match self.read(name) {
-                Ok(now) if same_values(&now, values) && now.version > version => break now.version,
-                Ok(now) if now.version == version => {
-                    if started.elapsed() + backoff >= self.http.budget {
-                        let mut error = unknown;
-                        error.message = format!(
-                            "{}; read back, {name} is unchanged: this change was not written",
-                            error.message
-                        );
-                        error.kind = BackendErrorKind::Transient;
-                        return Err(error.into());
-                    }
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(crate::http::MAX_BACKOFF);
-                }
-                Ok(_) => {
-                    let mut error = self
-                        .error(format!("{path} was changed by someone else meanwhile, while this write of {name} went unanswered; this change is not what it holds now"))
-                        .with_help("run the command again: it reads the new version first");
-                    error.kind = BackendErrorKind::Conflict;
-                    return Err(error.into());
-                }
-                Err(read_error) => {
-                    let mut error = unknown;
-                    let cause = match &read_error {
-                        Error::Backend(backend) => backend.message.clone(),
-                        other => other.to_string(),
-                    };
-                    error.message = format!(
-                        "{}; reading {name} back failed too ({cause}): whether this change was written is not known",
-                        error.message
-                    );
-                    error.help = Some(format!(
-                        "run the command again when the server answers: it reads {name} first, and `bao kv get {path}` shows what the server holds"
-                    ));
-                    error.kind = BackendErrorKind::OutcomeUnknown;
-                    return Err(error.into());
-                }
-            }
-        };
-        if values.is_empty() {
-            // Tidy-up only: the empty version already holds no value. A policy without
-            // `update` on the delete path leaves it visible as an empty secret.
-            let config = self.config();
-            let delete = format!("{}/delete/{}", config.mount, config.secret_path(name));
-            let body = json!({ "versions": [written] }).to_string();
-            let _ = self.send("POST", &delete, Some(&body), Retry::Always, &[]);
-        }
-        Ok(written)
-    }
-
-    /// Marks `name` as owned by `owner` in its custom metadata (the secret's other custom
-    /// metadata, `custom`, kept as it is).
-    pub fn mark(
-        &self,
-        name: &str,
-        owner: &str,
-        custom: &BTreeMap<String, String>,
-    ) -> Result<(), Error> {
-        let config = self.config();
-        let path = format!("{}/metadata/{}", config.mount, config.secret_path(name));
-        let mut all = custom.clone();
-        all.insert(OWNER_KEY.to_owned(), owner.to_owned());
-        let body = json!({ "custom_metadata": all }).to_string();
-        let (answer, mask) = self.send("POST", &path, Some(&body), Retry::Always, &[])?;
-        match answer.status {
-            200 | 204 => Ok(()),
-            _ => {
-                let error = self.status_error(
-                    &answer,
-                    &format!("marking {name} as owned by `{owner}` at {path}"),
-                    &mask,
-                );
-                let help = match answer.status {
-                    401 | 403 => format!(
-                        "allow `create` and `update` on {}/metadata/{}* in the token's policy: the mark is how this workspace knows its secrets",
-                        config.mount,
-                        if config.prefix.is_empty() {
-                            String::new()
-                        } else {
-                            format!("{}/", config.prefix)
-                        }
-                    ),
-                    _ => error.help.clone().unwrap_or_default(),
-                };
-                Err(error.with_help(help).into())
-            }
-        }
-    }
-}
-
-/// Whether `read` holds exactly `values`.
-fn same_values(read: &Versioned, values: &BTreeMap<Scope, SecretString>) -> bool {
-    read.foreign.is_none()
-        && read.conflicts.is_empty()
-        && read.values.len() == values.len()
-        && read
-            .values
-            .iter()
-            .zip(values)
-            .all(|((a, x), (b, y))| a == b && x.expose_secret() == y.expose_secret())
 }
 
 /// Whether a 404's body has an empty `errors` list: KV's "no such secret", as opposed to
@@ -801,14 +422,6 @@ fn deleted_version(text: &str) -> Option<u64> {
     serde_json::from_str::<Value>(text).ok()?["data"]["metadata"]["version"].as_u64()
 }
 
-/// The token `vault login` / `bao login` saved in `~/.vault-token`.
-fn token_file(vars: Vars<'_>) -> Option<(SecretString, &'static str)> {
-    let home = std::path::PathBuf::from(vars("HOME")?);
-    let text = Zeroizing::new(std::fs::read_to_string(home.join(".vault-token")).ok()?);
-    let token = text.trim();
-    (!token.is_empty()).then(|| (SecretString::from(token), "~/.vault-token"))
-}
-
 pub(crate) fn zero_json(value: &mut Value) {
     match value {
         Value::String(text) => zeroize::Zeroize::zeroize(text),
@@ -817,6 +430,3 @@ pub(crate) fn zero_json(value: &mut Value) {
         _ => {}
     }
 }
-
-#[allow(dead_code)]
-fn _vars_type_check(_: &dyn Fn(&str) -> Option<OsString>) {}

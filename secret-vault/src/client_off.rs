@@ -43,6 +43,11 @@ impl Client {
         match *self {}
     }
 
+    /// An error of this backend.
+    pub fn error(&self, _message: impl Into<String>) -> BackendError {
+        match *self {}
+    }
+
     /// The name this workspace marks its secrets with.
     pub fn owner(&self) -> Option<&str> {
         match *self {}

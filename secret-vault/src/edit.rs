@@ -301,7 +301,5 @@ fn conflict_error(client: &Client, name: &str, conflict: &Conflict) -> BackendEr
 }
 
 fn error(client: &Client, message: String) -> BackendError {
-    let mut error = BackendError::new(client.config(), message);
-    error.server = client.describe();
-    error
+    client.error(message)
 }

@@ -27,8 +27,12 @@ pub mod edit;
 mod http;
 pub mod kv;
 #[cfg(feature = "http")]
+mod login;
+#[cfg(feature = "http")]
 mod mask;
 pub mod settings;
+#[cfg(feature = "http")]
+mod write;
 
 pub use client::Client;
 pub use edit::{Applied, VaultEdit};

@@ -3,7 +3,7 @@
 //! or that no workspace marked.
 
 use secrecy::{ExposeSecret, SecretString};
-use secret_core::{BackendError, EnvKind, Environment, Error, Scope};
+use secret_core::{EnvKind, Environment, Error, Scope};
 use secret_vault::{Client, Ownership, VaultEdit};
 
 use super::{Current, Found, Target};
@@ -42,16 +42,14 @@ impl<'a> Target for Kv<'a> {
             return Ok(());
         }
         let config = self.client.config();
-        let mut error = BackendError::new(
-            config,
-            "[backend] names no `owner` and no `prefix`: sync cannot tell this workspace's secrets from another's in the mount, and writes nothing",
-        )
-        .with_help(format!(
-            "add `prefix = \"<this workspace's folder>\"` (or `owner = \"<a name for this workspace>\"`) to [backend] in {}",
-            config.config.display()
-        ));
-        error.server = self.client.describe();
-        Err(error.into())
+        Err(self
+            .client
+            .error("[backend] names no `owner` and no `prefix`: sync cannot tell this workspace's secrets from another's in the mount, and writes nothing")
+            .with_help(format!(
+                "add `prefix = \"<this workspace's folder>\"` (or `owner = \"<a name for this workspace>\"`) to [backend] in {}",
+                config.config.display()
+            ))
+            .into())
     }
 
     fn names(&self) -> Result<Vec<String>, Error> {
@@ -114,15 +112,12 @@ impl<'a> Target for Kv<'a> {
     }
 
     fn stop_message(&self, name: &str, why: &str) -> Error {
-        let mut error = BackendError::new(
-            self.client.config(),
-            format!(
+        self.client
+            .error(format!(
                 "{} {why}; sync does not overwrite it, and nothing was written",
                 self.client.config().data_path(name)
-            ),
-        )
-        .with_help("give this workspace its own `prefix` in [backend], so that its secrets do not share a folder with others");
-        error.server = self.client.describe();
-        error.into()
+            ))
+            .with_help("give this workspace its own `prefix` in [backend], so that its secrets do not share a folder with others")
+            .into()
     }
 }
