@@ -7,9 +7,9 @@
 //!   the scope keys inside the secret's data).
 //! - [`Backend::values_for`]: every value that applies to an environment, decrypted
 //!   (`run`, `export`, `sync`).
-//! - [`Backend::set`] / [`Backend::unset`]: the one-value-per-type rule of
-//!   [`secret_core::edit`] for both; the KV engine is written with check-and-set, so a
-//!   concurrent change fails instead of being lost.
+//! - The KV engine's side of `set`, `unset` and `sync` is [`secret_vault::VaultEdit`]: the
+//!   one-value-per-type rule of [`secret_core::edit`], check-and-set writes, and only on
+//!   secrets this workspace owns.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -18,9 +18,8 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 #[cfg(feature = "cli")]
 use secret_core::Identities;
-use secret_core::edit::{self, Narrowed};
-use secret_core::vault::Client;
 use secret_core::{Config, Environment, Error, Scope, Store};
+pub use secret_vault::{Client, Ignored, VaultEdit};
 
 /// Reads an environment variable (the CLI's `Io::vars`, or the process environment).
 pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -55,30 +54,26 @@ pub struct Listed {
 pub struct Listing {
     /// `secrets.enc.toml`'s path, or the KV folder's URL.
     pub location: String,
+    /// The server the values come from (`OpenBao at http://...`), for the KV engine.
+    pub server: Option<String>,
     /// The values.
     pub values: Vec<Listed>,
     /// The KV secrets this tool did not write and leaves alone (KV engine only).
     pub ignored: Vec<Ignored>,
 }
 
-/// A KV secret under the prefix that this tool does not use: its name is not a secret
-/// name, or its keys are not the scopes `secret set` writes (another team's secret in the
-/// same mount, a key added by hand). It is never written or deleted, only reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignored {
-    /// The KV secret's name under the prefix.
-    pub name: String,
-    /// Why it is left alone.
-    pub reason: String,
-}
-
-impl std::fmt::Display for Ignored {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ignored `{}` in the backend, which this tool did not write: {}",
-            self.name, self.reason
-        )
+/// The configuration the signed access rules of `root` give (`SECRETS_TRUST` read through
+/// `vars`), or why they cannot be trusted.
+pub fn trusted_config(root: &Path, vars: Vars<'_>) -> Result<Config, Error> {
+    let pin = crate::trusted::pin(vars)?;
+    let state = secret_core::state::State::load(root, pin.as_ref())?;
+    match state.trusted_config() {
+        Ok(config) => Ok(config.clone()),
+        Err(reason) => Err(Error::Rules {
+            path: state.store().path().to_owned(),
+            message: format!("the access rules (and so `[backend]`) cannot be trusted: {reason}"),
+            help: "`cargo xtask check-secrets` says what to do".to_owned(),
+        }),
     }
 }
 
@@ -89,33 +84,6 @@ pub struct Values {
     pub values: BTreeMap<String, SecretString>,
     /// The KV secrets this tool did not write (KV engine only).
     pub ignored: Vec<Ignored>,
-}
-
-/// The usable KV secrets by name, each read once.
-type Usable = Vec<(String, secret_core::vault::Versioned)>;
-
-/// The KV secrets under the prefix, each read once: the usable ones, and those ignored.
-fn read_all(client: &Client) -> Result<(Usable, Vec<Ignored>), Error> {
-    let mut read = Vec::new();
-    let mut ignored = Vec::new();
-    for name in client.list()? {
-        if let Err(error) = secret_syntax::validate_name(&name) {
-            ignored.push(Ignored {
-                reason: format!("not a secret name ({error})"),
-                name,
-            });
-            continue;
-        }
-        let versioned = client.read(&name)?;
-        match &versioned.problem {
-            Some(problem) => ignored.push(Ignored {
-                name,
-                reason: problem.clone(),
-            }),
-            None => read.push((name, versioned)),
-        }
-    }
-    Ok((read, ignored))
 }
 
 impl Listing {
@@ -154,15 +122,16 @@ impl Listing {
 }
 
 impl Backend {
-    /// The backend `config` selects for the workspace `root`: the KV engine of `[backend]`
+    /// The backend the signed access rules of the workspace `root` select (see
+    /// [`secret_core::state::State::trusted_config`]): the KV engine of `[backend]`
     /// (connecting with the credentials in `vars`), else the file store. `file_store`
-    /// forces the file store.
-    pub fn open(
-        root: &Path,
-        config: &Config,
-        vars: Vars<'_>,
-        file_store: bool,
-    ) -> Result<Self, Error> {
+    /// forces the file store. A `[backend]` that only an unsigned change to `secrets.toml`
+    /// names is not connected to: values would be sent to a server nobody allowed.
+    pub fn open(root: &Path, vars: Vars<'_>, file_store: bool) -> Result<Self, Error> {
+        if file_store {
+            return Ok(Self::file(root));
+        }
+        let config = trusted_config(root, vars)?;
         match &config.backend {
             Some(backend) if !file_store => {
                 Ok(Self::Vault(Box::new(Client::connect(backend, vars)?)))
@@ -197,6 +166,7 @@ impl Backend {
                 let store = Store::load(root)?;
                 let mut listing = Listing {
                     location: store.path().display().to_string(),
+                    server: None,
                     values: Vec::new(),
                     ignored: Vec::new(),
                 };
@@ -220,12 +190,15 @@ impl Backend {
                         config.address,
                         config.data_path("").trim_end_matches('/')
                     ),
+                    server: Some(client.describe()),
                     values: Vec::new(),
                     ignored: Vec::new(),
                 };
-                let (read, ignored) = read_all(client)?;
-                listing.ignored = ignored;
-                for (name, versioned) in read {
+                let folder = secret_vault::read_all(client)?;
+                listing.ignored = folder.ignored;
+                for (name, versioned) in folder.secrets {
+                    // Two values for one type: an error here as in every reader.
+                    secret_vault::edit::usable(client, &name, &versioned)?;
                     for scope in versioned.values.keys() {
                         listing.values.push(Listed {
                             name: name.clone(),
@@ -282,10 +255,12 @@ impl Backend {
                 trusted.remember();
             }
             Self::Vault(client) => {
-                let (read, left) = read_all(client)?;
-                ignored = left;
-                for (name, versioned) in read {
-                    if let Some((_, value)) = versioned.lookup(env) {
+                let folder = secret_vault::read_all(client)?;
+                ignored = folder.ignored;
+                for (name, versioned) in folder.secrets {
+                    if let Some((_, value)) =
+                        secret_vault::edit::lookup(client, &name, &versioned, env)?
+                    {
                         values.insert(name, value.clone());
                     }
                 }
@@ -316,142 +291,22 @@ impl Backend {
                 trusted.remember();
                 Ok(value)
             }
-            Self::Vault(client) => Ok(VaultEdit::read(client, name)?
-                .lookup(env)
-                .map(|(scope, value)| (scope.clone(), value.clone()))),
-        }
-    }
-}
-
-/// The KV engine's side of `set` and `unset`: the same rules as [`secret_core::edit`] on
-/// plain values, written with check-and-set.
-#[derive(Debug)]
-pub struct VaultEdit<'a> {
-    client: &'a Client,
-    name: &'a str,
-    current: secret_core::vault::Versioned,
-}
-
-impl<'a> VaultEdit<'a> {
-    /// Reads the current values of `name`; an error when the KV secret is not one this
-    /// tool wrote (it is never overwritten).
-    pub fn read(client: &'a Client, name: &'a str) -> Result<Self, Error> {
-        Self::open(client, name)?.map_err(|ignored| {
-            let path = client.config().data_path(name);
-            secret_core::backend::BackendError::new(
-                client.config(),
-                format!(
-                    "{path} was not written by this tool ({}); it is left alone",
-                    ignored.reason
-                ),
-            )
-            .with_help(format!(
-                "see whose it is with `bao kv get {path}`; give this workspace its own `prefix` in [backend] so its secrets do not share a folder with others"
-            ))
-            .into()
-        })
-    }
-
-    /// Reads the current values of `name` (one request), or says why the KV secret is not
-    /// one this tool wrote (see [`Ignored`]).
-    pub fn open(client: &'a Client, name: &'a str) -> Result<Result<Self, Ignored>, Error> {
-        if let Err(error) = secret_syntax::validate_name(name) {
-            return Ok(Err(Ignored {
-                name: name.to_owned(),
-                reason: format!("not a secret name ({error})"),
-            }));
-        }
-        let current = client.read(name)?;
-        if let Some(reason) = current.problem {
-            return Ok(Err(Ignored {
-                name: name.to_owned(),
-                reason,
-            }));
-        }
-        Ok(Ok(Self {
-            client,
-            name,
-            current,
-        }))
-    }
-
-    /// Where the secret is kept, for errors.
-    fn path(&self) -> PathBuf {
-        PathBuf::from(self.client.config().data_path(self.name))
-    }
-
-    /// Fails with [`Error::Conflict`] when `scope` overlaps another value and not `moving`
-    /// (the rule of [`edit::plan_set`], shared with the file store).
-    pub fn preflight(&self, scope: &Scope, moving: bool) -> Result<(), Error> {
-        edit::plan_set(
-            self.current.values.keys(),
-            self.name,
-            scope,
-            moving,
-            &self.path(),
-        )
-        .map(drop)
-    }
-
-    /// Sets `value` for `scope`, taking the overlapping types or environments away from
-    /// other values when `moving` ([`edit::plan_set`]).
-    pub fn set(
-        mut self,
-        scope: &Scope,
-        value: SecretString,
-        moving: bool,
-    ) -> Result<Vec<Narrowed>, Error> {
-        let plan = edit::plan_set(
-            self.current.values.keys(),
-            self.name,
-            scope,
-            moving,
-            &self.path(),
-        )?;
-        self.apply(&plan);
-        self.current.values.insert(scope.clone(), value);
-        self.client
-            .write(self.name, &self.current.values, self.current.version)?;
-        Ok(plan)
-    }
-
-    /// Removes `scope` from the values of the secret ([`edit::plan_unset`]);
-    /// [`Error::NotSet`] when none covers any of it.
-    pub fn unset(mut self, scope: &Scope) -> Result<Vec<Narrowed>, Error> {
-        let plan = edit::plan_unset(self.current.values.keys(), self.name, scope, &self.path())?;
-        self.apply(&plan);
-        self.client
-            .write(self.name, &self.current.values, self.current.version)?;
-        Ok(plan)
-    }
-
-    /// The backend's value that applies to `env`, with its scope.
-    pub fn lookup(&self, env: &Environment) -> Option<(&Scope, &SecretString)> {
-        self.current.lookup(env)
-    }
-
-    /// Takes `scope` away from the values that overlap it (if any), writes the result,
-    /// and returns what is left.
-    pub fn unset_for(mut self, scope: &Scope) -> Result<secret_core::vault::Versioned, Error> {
-        match edit::plan_unset(self.current.values.keys(), self.name, scope, &self.path()) {
-            Ok(plan) => {
-                self.apply(&plan);
-                self.client
-                    .write(self.name, &self.current.values, self.current.version)?;
-            }
-            Err(Error::NotSet { .. }) => {}
-            Err(error) => return Err(error),
-        }
-        Ok(self.current)
-    }
-
-    /// Carries out a plan in the KV secret's values (written by the caller).
-    fn apply(&mut self, plan: &[Narrowed]) {
-        for Narrowed { from, to } in plan {
-            if let Some(value) = self.current.values.remove(from)
-                && let Some(rest) = to
-            {
-                self.current.values.insert(rest.clone(), value);
+            Self::Vault(client) => {
+                let edit = match VaultEdit::open(client, name)? {
+                    Ok(edit) => edit,
+                    Err(ignored) => {
+                        return Err(client
+                            .error(format!(
+                                "{} was not written by this tool ({}); it is left alone",
+                                client.config().data_path(name),
+                                ignored.reason
+                            ))
+                            .into());
+                    }
+                };
+                Ok(edit
+                    .lookup(env)?
+                    .map(|(scope, value)| (scope.clone(), value.clone())))
             }
         }
     }

@@ -11,7 +11,8 @@
 //! approle_mount = "approle"         # where the AppRole method is mounted (default "approle")
 //! ca_file = "certs/bao-ca.pem"      # the CA certificates (PEM) to trust instead of the public roots
 //! namespace = "team-a"              # Vault Enterprise / OpenBao namespace (optional)
-//! timeout_seconds = 10              # per request (default 10)
+//! owner = "myapp"                   # the name this workspace marks its KV secrets with (default: prefix)
+//! timeout_seconds = 10              # the time budget of one request, retries included (default 10)
 //! ```
 //!
 //! Layout: one KV v2 secret per secret name, at `<mount>/data/<prefix>/<Name>`, holding one
@@ -23,8 +24,7 @@
 //! `BAO_TOKEN`); AppRole logs in with `VAULT_ROLE_ID` and `VAULT_SECRET_ID` (or the `BAO_`
 //! forms).
 //!
-//! This module has no heavy dependency: the HTTP client is [`crate::vault`], behind the
-//! `vault` feature.
+//! This module has no heavy dependency: the HTTP client is the `secret-vault` crate.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -83,7 +83,10 @@ pub struct BackendConfig {
     pub ca_file: Option<PathBuf>,
     /// The namespace sent as `X-Vault-Namespace`, if any.
     pub namespace: Option<String>,
-    /// The timeout of each request, in seconds.
+    /// The name this workspace marks the KV secrets it writes with (`owner`, else
+    /// `prefix`); `None` when neither is set, and this workspace may then not write.
+    pub owner: Option<String>,
+    /// The time budget of one request in seconds: every attempt and retry of it fits in it.
     pub timeout_seconds: u64,
     /// `secrets.toml`, for messages.
     pub config: PathBuf,
@@ -100,16 +103,8 @@ impl BackendConfig {
     /// A warning when the token would travel in clear text: `http://` to a host that is not
     /// this machine (`localhost`, `127.0.0.1`, `[::1]`).
     pub fn plain_http_warning(&self) -> Option<String> {
-        let host_port = self.address.strip_prefix("http://")?;
-        let host = match host_port.strip_prefix('[') {
-            Some(rest) => rest.split(']').next().unwrap_or(""),
-            None => host_port.split(':').next().unwrap_or(""),
-        };
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        (!loopback).then(|| {
+        let address = Address::parse(&self.address).ok()?;
+        (!address.tls && !address.is_loopback()).then(|| {
             format!(
                 "{}:{}: `address = \"{}\"` is plain http to another machine: the token and every value cross the network unencrypted; use https://",
                 self.config.display(),
@@ -139,8 +134,109 @@ impl BackendConfig {
     }
 }
 
+/// A server address as `[backend]`, `VAULT_ADDR` and `BAO_ADDR` give it:
+/// `http(s)://host[:port]`, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// `https://`.
+    pub tls: bool,
+    /// The host: a name, an IPv4 address, or an IPv6 address without its brackets.
+    pub host: String,
+    /// The port, when written.
+    pub port: Option<u16>,
+}
+
+impl Address {
+    /// Parses `text` (surrounding spaces and trailing `/` ignored). Refused, with the
+    /// reason: another scheme, a path, a query, a fragment, a user name or password
+    /// (`http://localhost:8200@other:8200` goes to `other`, which a reader of the file
+    /// does not expect), spaces, an empty host, a port that is not a number.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let text = text.trim().trim_end_matches('/');
+        let (tls, rest) = if let Some(rest) = text.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = text.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err("it does not start with `http://` or `https://`");
+        };
+        if rest.contains('@') {
+            return Err(
+                "it holds a user name or password (`user@`): the request would go to the host after the `@`",
+            );
+        }
+        if rest.contains(['/', '?', '#', '\\']) {
+            return Err("it has a path, a query or a fragment");
+        }
+        if rest.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            return Err("it contains spaces or control characters");
+        }
+        let (host, port) = match rest.strip_prefix('[') {
+            Some(inner) => {
+                let (host, after) = inner.split_once(']').ok_or("its IPv6 address has no `]`")?;
+                if host.parse::<std::net::Ipv6Addr>().is_err() {
+                    return Err("the part in brackets is not an IPv6 address");
+                }
+                let port = match after {
+                    "" => None,
+                    _ => Some(after.strip_prefix(':').ok_or("something follows the `]`")?),
+                };
+                (host, port)
+            }
+            None => match rest.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (rest, None),
+            },
+        };
+        if host.is_empty() {
+            return Err("it has no host");
+        }
+        if host.contains(':') && !rest.starts_with('[') {
+            return Err("an IPv6 address must be written in brackets");
+        }
+        let port = match port {
+            None => None,
+            Some(port) => Some(
+                port.parse::<u16>()
+                    .ok()
+                    .filter(|port| *port > 0)
+                    .ok_or("its port is not a number from 1 to 65535")?,
+            ),
+        };
+        Ok(Self {
+            tls,
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// Whether the host is this machine: `localhost`, or a loopback address.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "https" } else { "http" };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(port) => write!(f, "{scheme}://{host}:{port}"),
+            None => write!(f, "{scheme}://{host}"),
+        }
+    }
+}
+
 /// The keys of the `[backend]` table.
-pub const BACKEND_KEYS: [&str; 9] = [
+pub const BACKEND_KEYS: [&str; 10] = [
     "kind",
     "address",
     "mount",
@@ -149,6 +245,7 @@ pub const BACKEND_KEYS: [&str; 9] = [
     "approle_mount",
     "ca_file",
     "namespace",
+    "owner",
     "timeout_seconds",
 ];
 
@@ -163,6 +260,7 @@ pub(crate) struct RawBackend {
     approle_mount: Option<Spanned<String>>,
     ca_file: Option<Spanned<String>>,
     namespace: Option<Spanned<String>>,
+    owner: Option<Spanned<String>>,
     timeout_seconds: Option<Spanned<i64>>,
 }
 
@@ -207,6 +305,7 @@ impl RawBackend {
                 "approle_mount" => &mut raw.approle_mount,
                 "ca_file" => &mut raw.ca_file,
                 "namespace" => &mut raw.namespace,
+                "owner" => &mut raw.owner,
                 _ => {
                     let span = value.span;
                     raw.timeout_seconds = match value.take() {
@@ -266,26 +365,18 @@ impl RawBackend {
                 return Err(at(start, "[backend] has no `address`".to_owned())
                     .with_help("add the server's address, for example `address = \"https://bao.example.com:8200\"`"));
             }
-            Some(address) => {
-                let value = address.value.trim().trim_end_matches('/');
-                let rest = value
-                    .strip_prefix("https://")
-                    .or_else(|| value.strip_prefix("http://"));
-                match rest {
-                    Some(host) if !host.is_empty() && !host.contains(['/', ' ', '?', '#']) => {
-                        value.to_owned()
-                    }
-                    _ => {
-                        return Err(at(
-                            address.span.start,
-                            format!("`{}` is not a server address", address.value),
-                        )
-                        .with_help(
-                            "write `http://host:port` or `https://host:port`, without a path",
-                        ));
-                    }
+            Some(address) => match Address::parse(&address.value) {
+                Ok(_) => address.value.trim().trim_end_matches('/').to_owned(),
+                Err(why) => {
+                    return Err(at(
+                        address.span.start,
+                        format!("`{}` is not a server address: {why}", address.value),
+                    )
+                    .with_help(
+                        "write `http://host:port` or `https://host:port`, nothing before the host and nothing after the port",
+                    ));
                 }
-            }
+            },
         };
         let segment_path =
             |value: &Spanned<String>, key: &str, allow_empty: bool| -> Result<String, FileError> {
@@ -358,6 +449,10 @@ impl RawBackend {
             .as_ref()
             .map(|value| segment_path(value, "namespace", false))
             .transpose()?;
+        let owner = match &self.owner {
+            Some(value) => Some(segment_path(value, "owner", false)?),
+            None => (!prefix.is_empty()).then(|| prefix.clone()),
+        };
         let timeout_seconds = match &self.timeout_seconds {
             None => 10,
             Some(value) => match u64::try_from(value.value) {
@@ -379,11 +474,32 @@ impl RawBackend {
             auth,
             ca_file,
             namespace,
+            owner,
             timeout_seconds,
             config: path.to_owned(),
             line: crate::file_error::line_of(text, start),
         })
     }
+}
+
+/// What kind of failure a [`BackendError`] is: what asking again would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BackendErrorKind {
+    /// Asking again gives the same answer (a rejected token, a wrong mount, a refused
+    /// write) until someone changes something.
+    #[default]
+    Permanent,
+    /// A check-and-set conflict: someone else changed the secret since it was read, and
+    /// nothing of this change was written. Running the command again applies it to the new
+    /// version.
+    Conflict,
+    /// The server could not be reached, or answered 5xx or 429, on every attempt within the
+    /// time budget: asking again later may succeed. Never cached at run time.
+    Transient,
+    /// A write was sent and no answer said whether the server applied it, and reading the
+    /// secret again did not tell either.
+    OutcomeUnknown,
 }
 
 /// What went wrong talking to the backend. The message names the server (kind and address)
@@ -400,11 +516,8 @@ pub struct BackendError {
     pub config: PathBuf,
     /// The line of the `[backend]` table.
     pub line: Option<usize>,
-    /// Whether it is a check-and-set conflict (a concurrent writer); retrying helps.
-    pub conflict: bool,
-    /// Whether the server could not be reached or did not answer in time (no HTTP
-    /// status): asking again at once would cost another timeout.
-    pub unreachable: bool,
+    /// What asking again would do.
+    pub kind: BackendErrorKind,
 }
 
 impl BackendError {
@@ -416,9 +529,14 @@ impl BackendError {
             help: None,
             config: config.config.clone(),
             line: Some(config.line),
-            conflict: false,
-            unreachable: false,
+            kind: BackendErrorKind::Permanent,
         }
+    }
+
+    /// The same error, of `kind`.
+    pub fn with_kind(mut self, kind: BackendErrorKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Adds a `help:` line.
@@ -506,6 +624,70 @@ mod tests {
         ] {
             assert_eq!(warning(quiet), None, "{quiet}");
         }
+    }
+
+    // Regression test: `http://localhost:8200@other-host:8200` passed validation without the
+    // plain-http warning while the client went to `other-host`.
+    #[test]
+    fn an_address_with_a_user_name_is_refused() {
+        let error = parse(
+            "[backend]\nkind = \"vault\"\naddress = \"http://localhost:8200@other-host:8200\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        assert!(error.message.contains("user name or password"), "{error}");
+        for bad in [
+            "http://user:pw@host",
+            "ftp://host",
+            "http://",
+            "http://host:port",
+            "http://host:0",
+            "http://host/v1",
+            "http://host?x",
+            "http://::1:8200",
+            "http://[::1",
+            "http://ho st",
+        ] {
+            assert!(super::Address::parse(bad).is_err(), "{bad}");
+        }
+        let address = super::Address::parse(" https://[::1]:8200/ ").unwrap();
+        assert_eq!(
+            (address.tls, address.host.as_str(), address.port),
+            (true, "::1", Some(8200))
+        );
+        assert!(address.is_loopback());
+        assert_eq!(address.to_string(), "https://[::1]:8200");
+        assert!(
+            super::Address::parse("http://LOCALHOST")
+                .unwrap()
+                .is_loopback()
+        );
+    }
+
+    #[test]
+    fn the_owner_is_the_prefix_unless_written() {
+        let owner = |extra: &str| {
+            parse(&format!(
+                "[backend]\nkind = \"vault\"\naddress = \"https://v:1\"\n{extra}"
+            ))
+            .unwrap()
+            .backend
+            .unwrap()
+            .owner
+        };
+        assert_eq!(owner(""), None);
+        assert_eq!(
+            owner("prefix = \"apps/billing\"\n").as_deref(),
+            Some("apps/billing")
+        );
+        assert_eq!(
+            owner("prefix = \"apps\"\nowner = \"billing\"\n").as_deref(),
+            Some("billing")
+        );
+        let error =
+            parse("[backend]\nkind = \"vault\"\naddress = \"https://v:1\"\nowner = \"a b\"\n")
+                .unwrap_err();
+        assert_eq!(error.line, Some(4), "{error}");
     }
 
     #[test]

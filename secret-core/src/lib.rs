@@ -47,15 +47,9 @@ pub mod store;
 pub mod text;
 mod toml_file;
 pub mod trust;
-#[cfg(feature = "vault")]
-pub mod vault;
-#[cfg(not(feature = "vault"))]
-#[path = "vault_off.rs"]
-pub mod vault;
-mod versioned;
 pub mod workspace;
 
-pub use backend::{BackendConfig, BackendError};
+pub use backend::{BackendConfig, BackendError, BackendErrorKind};
 pub use config::{CONFIG_FILE, Config};
 pub use env::{EnvKind, EnvType, Environment, Scope};
 pub use error::{Error, FileError};

@@ -220,14 +220,28 @@ impl State {
     /// version or slot version than remembered, or a remembered slot that vanished, is
     /// refused.
     pub fn with_memory(mut self, memory: Option<Memory>) -> State {
-        if let (Some(memory), Ok(verified)) = (&memory, &self.rules)
-            && let Err(reason) = memory.check_rules(verified)
-        {
-            self.rules = Err(ChainError::Malformed {
-                version: verified.newest().version,
-                line: 0,
-                reason,
-            });
+        match (&memory, &self.rules) {
+            (Some(memory), Ok(verified)) => {
+                if let Err(reason) = memory.check_rules(verified) {
+                    self.rules = Err(ChainError::Malformed {
+                        version: verified.newest().version,
+                        line: 0,
+                        reason,
+                    });
+                }
+            }
+            // Signed rules this clone trusted are gone from the store.
+            (Some(memory), Err(ChainError::Missing)) if !memory.root.is_empty() => {
+                self.rules = Err(ChainError::Malformed {
+                    version: memory.rules,
+                    line: 0,
+                    reason: format!(
+                        "the signed access rules were removed from the store; this clone trusted version {} of them",
+                        memory.rules
+                    ),
+                });
+            }
+            _ => {}
         }
         self.memory = memory;
         self
@@ -259,6 +273,26 @@ impl State {
         match &self.rules {
             Ok(verified) if !self.pending.is_empty() => &verified.config,
             _ => &self.config,
+        }
+    }
+
+    /// The rules to act on where acting on unsigned ones would be unsafe — which server to
+    /// send values to (`[backend]`), which environment a name stands for: the signed rules;
+    /// `secrets.toml` as written only while nothing was ever signed (no rules, no value, no
+    /// removal in the store). Otherwise why the rules cannot be trusted.
+    pub fn trusted_config(&self) -> Result<&Config, String> {
+        match &self.rules {
+            Ok(verified) if self.pending.is_empty() => {
+                let _ = verified;
+                Ok(&self.config)
+            }
+            Ok(verified) => Ok(&verified.config),
+            Err(ChainError::Missing)
+                if self.store.is_empty() && self.store.all_removals().next().is_none() =>
+            {
+                Ok(&self.config)
+            }
+            Err(error) => Err(self.rules_problem(error)),
         }
     }
 

@@ -37,11 +37,32 @@ pub fn escape_control_keep_lines(text: &str) -> String {
         .join("\n")
 }
 
-/// Whether [`escape_control`] writes `ch` escaped: a control, bidirectional or
-/// zero-width character.
+/// Whether [`escape_control`] writes `ch` escaped: control characters, and the invisible
+/// ones that can make text read differently from what it is: bidirectional controls
+/// (U+061C, U+200E/F, U+202A-E, U+2066-9), zero-width and other format characters (U+00AD,
+/// U+180E, U+200B-D, U+2060-4, U+206A-F, U+FEFF, U+FFF9-B, tags U+E0000-7F), line and
+/// paragraph separators, and the blank fillers (U+034F, U+115F/60, U+17B4/5, U+3164,
+/// U+FFA0).
 pub(crate) fn needs_escape(ch: char) -> bool {
     ch.is_control()
-        || matches!(ch, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            ch,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{61c}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 /// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
@@ -84,6 +105,19 @@ mod tests {
             escape_control("a\u{1b}[2Jb\nc\u{202e}"),
             "a\\u{1b}[2Jb\\nc\\u{202e}"
         );
+        for invisible in [
+            '\u{61c}',
+            '\u{2028}',
+            '\u{2060}',
+            '\u{ad}',
+            '\u{e0041}',
+            '\u{3164}',
+        ] {
+            assert_eq!(
+                escape_control(&format!("a{invisible}b")),
+                format!("a\\u{{{:x}}}b", u32::from(invisible))
+            );
+        }
     }
 
     #[test]

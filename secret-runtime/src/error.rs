@@ -41,6 +41,17 @@ pub enum ErrorKind {
         /// What went wrong, including how to fix it.
         message: String,
     },
+    /// A source could not answer now: the Vault/OpenBao server could not be reached, or
+    /// answered 5xx or 429, on every attempt within its time budget. Asking again later
+    /// may succeed, so a handle never keeps this error: the next `expose()` tries again.
+    Unavailable {
+        /// The secret's name.
+        name: String,
+        /// The source that failed.
+        source: String,
+        /// What went wrong, including how to fix it.
+        message: String,
+    },
     /// The handle comes from an invalid `secret!` invocation (which also failed to compile).
     Invalid,
     /// The name given to [`crate::Resolver::resolve`] does not follow the naming rule, so no
@@ -62,8 +73,28 @@ impl Error {
         matches!(*self.0, ErrorKind::Missing { .. })
     }
 
+    /// Whether asking again later may succeed ([`ErrorKind::Unavailable`]): such an error
+    /// is never cached, and the next `expose()` resolves again.
+    pub fn is_transient(&self) -> bool {
+        matches!(*self.0, ErrorKind::Unavailable { .. })
+    }
+
     pub(crate) fn new(kind: ErrorKind) -> Self {
         Self(Arc::new(kind))
+    }
+
+    /// An [`ErrorKind::Unavailable`] error for `name`: `source` (as in
+    /// [`crate::source::Source::describe`]) could not answer now. For a [`Source`] whose
+    /// failures may pass (a server, a network share): handles do not keep it, and ask again
+    /// on the next `expose()`.
+    ///
+    /// [`Source`]: crate::source::Source
+    pub fn unavailable(name: &str, source: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable {
+            name: name.to_owned(),
+            source: source.into(),
+            message: message.into(),
+        })
     }
 
     pub(crate) fn from_source(
@@ -112,6 +143,16 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "secret `{name}` could not be read from {source}: {message}"
+                )
+            }
+            ErrorKind::Unavailable {
+                name,
+                source,
+                message,
+            } => {
+                write!(
+                    f,
+                    "secret `{name}` could not be read from {source} for now: {message}"
                 )
             }
             ErrorKind::Invalid => {

@@ -100,9 +100,12 @@ impl Declaration {
 
 /// A declared secret. Create it with [`crate::secret!`]; read it with [`Secret::expose`].
 ///
-/// The value is resolved on the first `expose()`, exactly once even when many threads ask
-/// at the same time, and cached for the life of the process in memory that is zeroed when
-/// dropped. `Debug` and `Display` show the name and the state, never the value.
+/// The value is resolved on the first `expose()`, once even when many threads ask at the
+/// same time, and cached for the life of the process in memory that is zeroed when
+/// dropped. A missing value or a broken source is cached the same way; a failure that may
+/// pass ([`Error::is_transient`]: the Vault/OpenBao server unreachable or answering 5xx)
+/// is not, and the next `expose()` resolves again. `Debug` and `Display` show the name and
+/// the state, never the value.
 pub struct Secret {
     declaration: Option<&'static Declaration>,
     value: OnceLock<Result<Arc<SecretString>, Error>>,
@@ -130,7 +133,8 @@ impl Secret {
     /// The value, resolved on first use and cached afterwards.
     ///
     /// The error names the secret, the environment, every source tried and the command that
-    /// sets a value.
+    /// sets a value. A transient error ([`Error::is_transient`]) is not cached: calling
+    /// again asks the sources again.
     #[inline]
     pub fn expose(&self) -> Result<&str, Error> {
         // Fast path: after the first call this is one atomic load and two pointer reads.
@@ -139,7 +143,7 @@ impl Secret {
         }
         match self.resolved() {
             Ok(value) => Ok(value.expose_secret()),
-            Err(error) => Err(error.clone()),
+            Err(error) => Err(error),
         }
     }
 
@@ -171,19 +175,33 @@ impl Secret {
         }
     }
 
-    /// Whether the first resolution already happened (successfully or not).
+    /// Whether a resolution already gave a lasting result (a value, or an error that is
+    /// not transient).
     pub fn is_resolved(&self) -> bool {
         self.value.get().is_some()
     }
 
+    /// The cached result, or a new resolution; a transient error is returned without
+    /// being cached.
     #[cold]
-    fn resolved(&self) -> &Result<Arc<SecretString>, Error> {
-        self.value.get_or_init(|| match self.declaration {
+    fn resolved(&self) -> Result<&Arc<SecretString>, Error> {
+        if let Some(result) = self.value.get() {
+            return result.as_ref().map_err(Clone::clone);
+        }
+        let result = match self.declaration {
             Some(declaration) => {
                 resolver::resolve_cached(declaration.name, declaration.manifest_dir.map(Path::new))
             }
             None => Err(Error::new(ErrorKind::Invalid)),
-        })
+        };
+        match result {
+            Err(error) if error.is_transient() => Err(error),
+            result => self
+                .value
+                .get_or_init(|| result)
+                .as_ref()
+                .map_err(Clone::clone),
+        }
     }
 
     fn state(&self) -> &'static str {

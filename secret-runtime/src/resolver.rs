@@ -247,7 +247,9 @@ fn lossy(value: OsString) -> String {
 
 static GLOBAL: OnceLock<Result<Resolver, Error>> = OnceLock::new();
 
-type Slot = Arc<OnceLock<Result<Arc<SecretString>, Error>>>;
+/// One name's cached result, and the lock held while it is resolved (so concurrent first
+/// uses resolve once).
+type Slot = Arc<(Mutex<()>, OnceLock<Result<Arc<SecretString>, Error>>)>;
 
 static CACHE: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
 
@@ -278,7 +280,8 @@ pub(crate) fn global(manifest_dir: Option<&Path>) -> Result<&'static Resolver, E
 }
 
 /// Resolves `name` through the global resolver, once per process and name: every handle
-/// declaring the same name shares the result.
+/// declaring the same name shares the result. A transient error is not kept: the next call
+/// resolves again.
 pub(crate) fn resolve_cached(
     name: &str,
     manifest_dir: Option<&Path>,
@@ -290,8 +293,20 @@ pub(crate) fn resolve_cached(
             .unwrap_or_else(|poison| poison.into_inner());
         Arc::clone(cache.entry(name.to_owned()).or_default())
     };
-    slot.get_or_init(|| global(manifest_dir)?.resolve(name).map(Arc::new))
-        .clone()
+    let (resolving, result) = &*slot;
+    if let Some(result) = result.get() {
+        return result.clone();
+    }
+    let _resolving = resolving
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    if let Some(result) = result.get() {
+        return result.clone();
+    }
+    match global(manifest_dir).and_then(|resolver| resolver.resolve(name)) {
+        Err(error) if error.is_transient() => Err(error),
+        resolved => result.get_or_init(|| resolved.map(Arc::new)).clone(),
+    }
 }
 
 #[cfg(test)]

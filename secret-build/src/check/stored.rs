@@ -72,7 +72,7 @@ pub(crate) fn read(
             Some((trusted, audit)),
         ));
     }
-    let listing = Backend::open(root, &config, vars, false)
+    let listing = Backend::open(root, vars, false)
         .and_then(|backend| backend.listing())
         .map_err(|error| error.report())?;
     let location = PathBuf::from(&listing.location);

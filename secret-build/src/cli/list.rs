@@ -104,7 +104,7 @@ pub(crate) fn run(
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     let config = Config::load(root)?;
-    let store = open_backend(root, &config, file_store, io)?.listing()?;
+    let store = open_backend(root, file_store, io)?.listing()?;
     for ignored in &store.ignored {
         let _ = writeln!(io.stderr, "warning: {ignored}");
     }
@@ -210,7 +210,12 @@ pub(crate) fn run(
             out
         }
         ListFormat::Table => {
-            table(&store, &columns, &names, &declared, &overrides)
+            let from = match &store.server {
+                // The values are the server's, not the file store's: say so first.
+                Some(server) => format!("Values from {server} ({}):\n", store.location),
+                None => String::new(),
+            };
+            from + &table(&store, &columns, &names, &declared, &overrides)
                 + &readers(&config, &columns)
                 + &problems(&audits)
         }

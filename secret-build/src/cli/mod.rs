@@ -251,22 +251,42 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
     .map(|()| None)
 }
 
-/// Opens the backend `secrets.toml` selects (`--file-store` forces `secrets.enc.toml`).
+/// Opens the backend the signed access rules select (`--file-store` forces
+/// `secrets.enc.toml`).
 pub(crate) fn open_backend(
     root: &Path,
-    config: &Config,
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<crate::backend::Backend, Failure> {
-    if let Some(warning) = config
-        .backend
-        .as_ref()
-        .filter(|_| !file_store)
-        .and_then(|backend| backend.plain_http_warning())
-    {
-        let _ = writeln!(io.stderr, "warning: {warning}");
+    let config = match file_store {
+        true => Config::default(),
+        false => crate::backend::trusted_config(root, io.vars)?,
+    };
+    if let Some(backend) = config.backend.as_ref().filter(|_| !file_store) {
+        // Where the client will connect: `VAULT_ADDR` and `VAULT_NAMESPACE` win over the
+        // file, and say so. A bad variable is the connection's error, below.
+        if let Ok(settings) = secret_vault::Settings::resolve(backend, io.vars) {
+            if let Some(note) = settings.override_note(backend) {
+                let _ = writeln!(
+                    io.stderr,
+                    "note: {}",
+                    secret_core::text::escape_control(&note)
+                );
+            }
+            let warning = match settings.address_from {
+                Some(_) => settings.plain_http_warning(),
+                None => backend.plain_http_warning(),
+            };
+            if let Some(warning) = warning {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: {}",
+                    secret_core::text::escape_control(&warning)
+                );
+            }
+        }
     }
-    crate::backend::Backend::open(root, config, io.vars, file_store).map_err(Failure::from)
+    crate::backend::Backend::open(root, io.vars, file_store).map_err(Failure::from)
 }
 
 /// Refuses to write values to a terminal unless `--show` was given (`reveal`, `export`):
@@ -513,7 +533,7 @@ impl From<secret_core::Error> for Failure {
         use secret_core::Error as E;
         let code = match &error {
             E::NoAccess { .. } | E::NotAWriter(_) | E::Conflict { .. } | E::NotSet { .. } => 1,
-            E::Backend(backend) if backend.conflict => 1,
+            E::Backend(backend) if backend.kind == secret_core::BackendErrorKind::Conflict => 1,
             _ => 2,
         };
         let mut failure = Self::from_file(error.report());

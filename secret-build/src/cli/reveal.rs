@@ -53,7 +53,7 @@ pub(crate) fn run(
         )
         .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
-    let backend = open_backend(root, &config, file_store, io)?;
+    let backend = open_backend(root, file_store, io)?;
     let store = root.join(secret_core::STORE_FILE);
     if (file_store || config.backend.is_none()) && !store.exists() {
         return Err(Failure::data(format!(

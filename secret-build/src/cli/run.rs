@@ -112,12 +112,11 @@ const CREDENTIALS: [&str; 6] = [
 /// files over them. KV secrets the tool did not write are reported on stderr.
 pub(crate) fn values_with_overrides(
     root: &Path,
-    config: &Config,
     env: &secret_core::Environment,
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<std::collections::BTreeMap<String, SecretString>, Failure> {
-    let backend = open_backend(root, config, file_store, io)?;
+    let backend = open_backend(root, file_store, io)?;
     let read = backend.values_and_ignored(env, io.vars)?;
     for ignored in &read.ignored {
         let _ = writeln!(io.stderr, "warning: {ignored}");

@@ -130,11 +130,11 @@ pub(crate) fn set(
     let state = &trusted.state;
     let config = state.config().clone();
     let scope = args.scope.scope(state)?;
-    if let Backend::Vault(client) = open_backend(root, state.effective(), file_store, io)? {
+    if let Backend::Vault(client) = open_backend(root, file_store, io)? {
         let edit = VaultEdit::read(&client, &args.name)?;
         edit.preflight(&scope, args.move_scopes)?;
         let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
-        let narrowed = edit.set(&scope, value, args.move_scopes)?;
+        let applied = edit.set(&scope, value, args.move_scopes)?;
         let _ = writeln!(
             io.stdout,
             "set {} for {} in {} ({})",
@@ -143,7 +143,7 @@ pub(crate) fn set(
             client.describe(),
             client.config().data_path(&args.name)
         );
-        report_narrowed(&args.name, &narrowed, io);
+        report_narrowed(&args.name, &applied.narrowed, io);
         return Ok(());
     }
     // Every value is signed by its writer, so an identity is needed to write one.
@@ -272,8 +272,12 @@ pub(crate) fn unset(
     super::print_notes(&trusted.notes, io);
     let state = &trusted.state;
     let scope = args.scope.scope(state)?;
-    let narrowed = match open_backend(root, state.effective(), file_store, io)? {
-        Backend::Vault(client) => VaultEdit::read(&client, &args.name)?.unset(&scope)?,
+    let narrowed = match open_backend(root, file_store, io)? {
+        Backend::Vault(client) => {
+            VaultEdit::read(&client, &args.name)?
+                .unset(&scope)?
+                .narrowed
+        }
         Backend::File { .. } => {
             let narrowed = unset_file(root, state.config(), args, &scope, io)?;
             trusted.remember_state(&State::load(root, None)?);
@@ -350,7 +354,7 @@ pub(crate) fn import(
         )));
     }
     map_to_declared(root, &path, &mut pairs, args.allow_undeclared, io)?;
-    if let Backend::Vault(client) = open_backend(root, state.effective(), file_store, io)? {
+    if let Backend::Vault(client) = open_backend(root, file_store, io)? {
         // Each secret is its own KV secret: check every one before writing any.
         let mut edits = Vec::new();
         for pair in &pairs {
@@ -360,12 +364,12 @@ pub(crate) fn import(
         }
         for (done, (edit, pair)) in edits.into_iter().zip(&pairs).enumerate() {
             if let Err(error) = edit.set(&scope, pair.value.clone(), args.move_scopes) {
-                let rest: Vec<&str> = pairs[done..].iter().map(|p| p.name.as_str()).collect();
+                let names: Vec<&str> = pairs[done..].iter().map(|p| p.name.as_str()).collect();
                 let _ = writeln!(
                     io.stderr,
-                    "note: import stopped at {}: {done} set before it (listed above); not written: {}",
+                    "note: import stopped at {}: {done} set before it (listed above); {}",
                     pair.name,
-                    rest.join(", ")
+                    super::sync::not_written(&names, &error)
                 );
                 return Err(error.into());
             }

@@ -313,7 +313,11 @@ pub fn verify(
     pin: Option<&Pin>,
 ) -> Result<Verified, ChainError> {
     if rules.is_empty() {
-        return Err(ChainError::Missing);
+        // A pin says there are signed rules rooted there: none at all is not that.
+        return Err(match pin {
+            Some(pin) => ChainError::PinMismatch { pin: pin.clone() },
+            None => ChainError::Missing,
+        });
     }
     let mut facts: BTreeSet<Fact> = BTreeSet::new();
     let mut config = Config {

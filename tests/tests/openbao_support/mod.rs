@@ -4,9 +4,12 @@
 //! dropped. The tests of one binary take turns (a process-wide lock held by the guard):
 //! several dev servers starting at once on a loaded 2-core machine can take longer than
 //! any reasonable health deadline. Without the binary a test fails in CI (`CI=true`) and is skipped loudly
-//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all) and
-//! `failing_proxy` (a server that dies after N writes).
+//! elsewhere. Also: loopback fakes (`fake_server`: a fixed answer, or none at all;
+//! `silent_server`: accepts, counts and never answers), `failing_proxy` (a server that dies
+//! after N writes) and [`scripted`] (a server or proxy whose every answer a test decides).
 #![allow(dead_code, unreachable_pub)]
+
+pub mod scripted;
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -24,6 +27,8 @@ pub struct Bao {
     pub bin: PathBuf,
     pub address: String,
     pub token: String,
+    /// The CA certificate of a TLS server (`start_tls`).
+    pub ca: Option<PathBuf>,
     child: Child,
     _log: tempfile::TempDir,
     _turn: MutexGuard<'static, ()>,
@@ -80,6 +85,15 @@ fn random_hex() -> String {
 /// Starts a dev server, or returns `None` (after a loud message) when there is no binary
 /// and this is not CI.
 pub fn start() -> Option<Bao> {
+    start_with(false)
+}
+
+/// Starts a dev server that speaks TLS only (`-dev-tls`, its CA in `Bao::ca`).
+pub fn start_tls() -> Option<Bao> {
+    start_with(true)
+}
+
+fn start_with(tls: bool) -> Option<Bao> {
     let Some(bin) = find_bao() else {
         if std::env::var("CI").is_ok_and(|ci| ci == "true") {
             panic!(
@@ -106,13 +120,18 @@ pub fn start() -> Option<Bao> {
     let token = format!("root-{}", random_hex());
     let log = tempfile::tempdir().unwrap();
     let out = std::fs::File::create(log.path().join("bao.log")).unwrap();
+    let mut args = vec![
+        "server".to_owned(),
+        "-dev".to_owned(),
+        format!("-dev-root-token-id={token}"),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+    ];
+    if tls {
+        args.push("-dev-tls".to_owned());
+        args.push(format!("-dev-tls-cert-dir={}", log.path().display()));
+    }
     let child = Command::new(&bin)
-        .args([
-            "server",
-            "-dev",
-            &format!("-dev-root-token-id={token}"),
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-        ])
+        .args(&args)
         .env_remove("BAO_TOKEN")
         .env_remove("VAULT_TOKEN")
         .stdin(Stdio::null())
@@ -122,8 +141,9 @@ pub fn start() -> Option<Bao> {
         .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
     let bao = Bao {
         bin,
-        address: format!("http://127.0.0.1:{port}"),
+        address: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
         token,
+        ca: tls.then(|| log.path().join("vault-ca.pem")),
         child,
         _log: log,
         _turn: turn,
@@ -165,14 +185,21 @@ fn healthy(port: u16) -> bool {
     }
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")
+    // A TLS server answers plain HTTP with a 400: it listens.
+    response.starts_with("HTTP/1.0 200")
+        || response.starts_with("HTTP/1.1 200")
+        || response.contains("Client sent an HTTP request to an HTTPS server")
 }
 
 impl Bao {
     /// Runs `bao <args>` against this server with the root token (in the environment),
     /// `stdin` piped in.
     pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
-        let mut child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if let Some(ca) = &self.ca {
+            command.env("BAO_CACERT", ca).env("VAULT_CACERT", ca);
+        }
+        let mut child = command
             .args(args)
             .env("BAO_ADDR", &self.address)
             .env("VAULT_ADDR", &self.address)
@@ -206,6 +233,26 @@ impl Bao {
         }
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         json["data"]["data"].as_object().cloned()
+    }
+
+    /// The owner marked on `secret/<path>` (custom metadata `secrets-owner`).
+    pub fn owner(&self, path: &str) -> Option<String> {
+        let out = self.cli(
+            &[
+                "kv",
+                "metadata",
+                "get",
+                "-format=json",
+                "-mount=secret",
+                path,
+            ],
+            "",
+        );
+        assert!(out.status.success(), "bao kv metadata get {path}: {out:?}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["data"]["custom_metadata"]["secrets-owner"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// The `[backend]` table for this server.
@@ -249,6 +296,33 @@ pub fn fake_server(response: Option<Vec<u8>>) -> String {
             }
         }
     });
+    address
+}
+
+/// A loopback port that accepts connections, counts them and never answers. Returns its
+/// `http://127.0.0.1:port` address and the count.
+pub fn silent_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (address, count)
+}
+
+/// A loopback port nothing listens on (bound, then closed): connecting is refused.
+pub fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
     address
 }
 
@@ -310,4 +384,133 @@ pub fn failing_proxy(upstream: &str, posts: usize) -> String {
         }
     });
     address
+}
+
+/// A workspace whose `secrets.toml` selects the server, with the root token in
+/// `VAULT_TOKEN`; an app declaring `DatabaseUrl` and `GitHubAPIToken`; one identity as
+/// recipient of every type for the file store.
+pub fn workspace(bao: &Bao, prefix: &str) -> crate::store_support::Ws {
+    workspace_at(&bao.address, bao.token_var(), prefix)
+}
+
+/// [`workspace`] for a server at `address` (a scripted proxy in front of one), with
+/// `token` in `VAULT_TOKEN`.
+pub fn workspace_at(address: &str, token: OsString, prefix: &str) -> crate::store_support::Ws {
+    let mut ws = crate::store_support::Ws::new();
+    ws.with_app(
+        "use secret_runtime::{Secret, secret};\n\n/// Where the database lives\nstatic DATABASE: Secret = secret!(\"DatabaseUrl\");\n/// Deploy token\nstatic TOKEN: Secret = secret!(\"GitHubAPIToken\");\n\nfn main() {\n    let _ = (&DATABASE, &TOKEN);\n}\n",
+    );
+    let key = ws.key("me");
+    let r = &key.public;
+    ws.write(
+        "secrets.toml",
+        &format!(
+            "[environments]\nstaging = \"development\"\n\n[recipients]\nproduction = [\"{r}\"]\ndevelopment = [\"{r}\"]\npreview = [\"{r}\"]\nlocal = [\"{r}\"]\n\n[backend]\nkind = \"openbao\"\naddress = \"{address}\"\nmount = \"secret\"\nprefix = \"{prefix}\"\nauth = \"token\"\ntimeout_seconds = 10\n"
+        ),
+    );
+    ws.use_key(&key);
+    ws.vars.insert("VAULT_TOKEN".to_owned(), token);
+    ws
+}
+
+/// Replaces `from` by `to` in the workspace's `secrets.toml` (see [`write_config`]).
+pub fn edit_config(ws: &crate::store_support::Ws, from: &str, to: &str) {
+    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+    assert!(config.contains(from), "{from:?} not in {config}");
+    write_config(ws, &config.replacen(from, to, 1));
+}
+
+/// Writes the workspace's `secrets.toml` and, when the file store holds signed access
+/// rules, signs the change (`[backend]` is part of them: readers would not follow an
+/// unsigned address).
+pub fn write_config(ws: &crate::store_support::Ws, text: &str) {
+    ws.write("secrets.toml", text);
+    let store = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap_or_default();
+    if store.contains("[_rules.") {
+        crate::store_support::ok(&ws.secret(&["rekey", "--yes"], ""));
+    }
+}
+
+/// A run-time resolver for the workspace's `[backend]` in environment `env`, reading
+/// `vars` (and nothing of this process's environment).
+pub fn resolver(
+    ws: &crate::store_support::Ws,
+    env: &str,
+    vars: &[(&str, OsString)],
+) -> secret_runtime::Resolver {
+    let mut map: std::collections::HashMap<String, OsString> = vars
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    map.insert("SECRETS_WORKSPACE".into(), ws.root().into());
+    map.insert("SECRETS_ENV".into(), env.into());
+    secret_runtime::Resolver::from_vars(
+        std::sync::Arc::new(move |name| map.get(name).cloned()),
+        None,
+        None,
+    )
+    .unwrap()
+}
+
+/// The CLI executable run as its own process with the workspace's variables (and no
+/// others), `stdin` piped in.
+pub fn spawn_cli(ws: &crate::store_support::Ws, args: &[&str], stdin: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
+        .arg("secret")
+        .arg(args[0])
+        .arg("--workspace")
+        .arg(ws.root())
+        .args(&args[1..])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // `run` reads the workspace with `cargo metadata`: the toolchain's own cargo, which
+        // needs no rustup home (HOME is the test's).
+        .env("CARGO", env!("CARGO"))
+        .envs(&ws.vars)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child
+}
+
+/// Runs `cargo xtask check-secrets <args> --workspace <root>` in process.
+pub fn check_secrets(ws: &crate::store_support::Ws, args: &[&str]) -> crate::store_support::Out {
+    let mut argv: Vec<OsString> = vec!["xtask".into(), "check-secrets".into()];
+    argv.extend(args.iter().map(OsString::from));
+    argv.push("--workspace".into());
+    argv.push(ws.root().as_os_str().to_owned());
+    let mut input: &[u8] = b"";
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let vars = |name: &str| ws.vars.get(name).cloned();
+    let mut io = secret_build::cli::Io {
+        stdin: &mut input,
+        stdin_is_terminal: false,
+        stdout: &mut stdout,
+        stdout_is_terminal: false,
+        stderr: &mut stderr,
+        cwd: ws.root().to_owned(),
+        vars: &vars,
+    };
+    let code = secret_build::cli::run_with(argv, &mut io);
+    crate::store_support::Out {
+        code: crate::store_support::code_of(code),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// Whether `text` holds any 8-character piece of `secret`.
+pub fn holds_part_of(text: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .any(|window| text.contains(&window.iter().collect::<String>()))
 }

@@ -1,28 +1,23 @@
-//! The Vault/OpenBao client in a build without the `vault` feature: no HTTP client is
-//! compiled, and a `secrets.toml` with a `[backend]` is an error saying how to enable it.
-//! [`Client`] has no values, so every method past [`Client::connect`] is unreachable.
+//! The client in a build without the `http` feature: no HTTP client is compiled, and a
+//! `secrets.toml` with a `[backend]` is an error saying how to enable it. [`Client`] has no
+//! values, so every method past [`Client::connect`] is unreachable.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 
 use secrecy::SecretString;
+use secret_core::backend::{BackendConfig, BackendError};
+use secret_core::{Error, Scope};
 
-use crate::backend::{BackendConfig, BackendError};
-use crate::env::Scope;
-use crate::error::Error;
+use crate::kv::Versioned;
+use crate::settings::{Settings, Vars};
 
-pub use crate::versioned::Versioned;
-
-/// A connection to the backend of `[backend]`; none can exist without the `vault` feature.
+/// A connection to the backend of `[backend]`; none can exist without the `http` feature.
 #[derive(Debug)]
 pub enum Client {}
 
 impl Client {
     /// Always an error naming the feature that adds the client.
-    pub fn connect(
-        config: &BackendConfig,
-        _vars: &dyn Fn(&str) -> Option<OsString>,
-    ) -> Result<Self, Error> {
+    pub fn connect(config: &BackendConfig, _vars: Vars<'_>) -> Result<Self, Error> {
         Err(BackendError::new(
             config,
             "this build has no Vault/OpenBao client, and secrets.toml has a [backend]",
@@ -38,8 +33,23 @@ impl Client {
         match *self {}
     }
 
+    /// Where the address, namespace and proxy came from.
+    pub fn settings(&self) -> &Settings {
+        match *self {}
+    }
+
     /// `OpenBao at http://127.0.0.1:8200`.
     pub fn describe(&self) -> String {
+        match *self {}
+    }
+
+    /// An error of this backend.
+    pub fn error(&self, _message: impl Into<String>) -> BackendError {
+        match *self {}
+    }
+
+    /// The name this workspace marks its secrets with.
+    pub fn owner(&self) -> Option<&str> {
         match *self {}
     }
 
@@ -59,6 +69,16 @@ impl Client {
         _name: &str,
         _values: &BTreeMap<Scope, SecretString>,
         _version: u64,
+    ) -> Result<u64, Error> {
+        match *self {}
+    }
+
+    /// Marks `name` as owned by `owner`.
+    pub fn mark(
+        &self,
+        _name: &str,
+        _owner: &str,
+        _custom: &BTreeMap<String, String>,
     ) -> Result<(), Error> {
         match *self {}
     }
@@ -68,7 +88,7 @@ impl Client {
 mod tests {
     use std::path::Path;
 
-    use crate::Config;
+    use secret_core::Config;
 
     #[test]
     fn a_backend_without_the_feature_is_an_error_naming_it() {
