@@ -267,19 +267,25 @@ impl Backend {
                 // Every signature in one batch first; each decrypt then finds its own checked.
                 state.prepare(&names, env);
                 let mut identities: Option<Identities> = None;
-                for name in names {
-                    if matches!(state.lookup(name, env), secret_core::state::Lookup::None) {
-                        continue;
+                let decrypt_all = || -> Result<(), Error> {
+                    for name in names {
+                        if matches!(state.lookup(name, env), secret_core::state::Lookup::None) {
+                            continue;
+                        }
+                        if identities.is_none() {
+                            identities = Some(Identities::from_vars(vars)?);
+                        }
+                        let ids = identities.as_ref().expect("loaded above");
+                        if let Some((_, value)) = state.decrypt(name, env, ids)? {
+                            values.insert(name.to_owned(), value);
+                        }
                     }
-                    if identities.is_none() {
-                        identities = Some(Identities::from_vars(vars)?);
-                    }
-                    let ids = identities.as_ref().expect("loaded above");
-                    if let Some((_, value)) = state.decrypt(name, env, ids)? {
-                        values.insert(name.to_owned(), value);
-                    }
-                }
+                    Ok(())
+                };
+                let decrypted = decrypt_all();
+                // Remembered even when a value is refused: what the history taught.
                 trusted.remember();
+                decrypted?;
             }
             Self::Vault(client) => {
                 let (read, left) = read_all(client)?;
@@ -312,9 +318,10 @@ impl Backend {
                     // Refused whatever the key: say why without asking for one.
                     _ => Identities::none(),
                 };
-                let value = state.decrypt(name, env, &ids)?;
+                let value = state.decrypt(name, env, &ids);
+                // Remembered even when the value is refused: what the history taught.
                 trusted.remember();
-                Ok(value)
+                value
             }
             Self::Vault(client) => Ok(VaultEdit::read(client, name)?
                 .lookup(env)

@@ -149,16 +149,21 @@ impl Trusted {
             return;
         };
         let mut memory = saved.clone();
+        // What the history taught is kept even when the store now fails verification (a
+        // fresh clone whose check found the rules rolled back must remember the newer
+        // ones, or the run time would accept them); only what verified is in it.
         if let Some(walked) = state.memory() {
             memory.merge(walked);
         }
-        if memory.record(state) {
-            if let Some(head) = &self.head {
-                memory.commit = head.clone();
-            }
-            if &memory != saved {
-                let _ = memory.save();
-            }
+        // The walk resumes after `commit` next time: only past a store that verified, so
+        // that a history judged with the wrong pin is walked again.
+        if memory.record(state)
+            && let Some(head) = &self.head
+        {
+            memory.commit = head.clone();
+        }
+        if &memory != saved {
+            let _ = memory.save();
         }
     }
 }
