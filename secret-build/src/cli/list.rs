@@ -273,6 +273,9 @@ fn table(
 
 /// One line per problem a stored value has, under the table.
 fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
+    // Scopes and keys come from the committed store: no control character reaches the
+    // terminal.
+    use secret_core::text::escape_control as esc;
     let mut out = String::new();
     for ((name, scope), audit) in audits {
         let mut said = Vec::new();
@@ -286,23 +289,24 @@ fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
         if !audit.drift.stale.is_empty() {
             said.push(format!(
                 "stale recipient {} (`cargo xtask secret rekey`)",
-                audit.drift.stale.join(", ")
+                esc(&audit.drift.stale.join(", "))
             ));
         }
         if !audit.drift.unreadable.is_empty() {
             said.push(format!(
                 "cannot be read by {} (`cargo xtask secret rekey`)",
-                audit.drift.unreadable.join(", ")
+                esc(&audit.drift.unreadable.join(", "))
             ));
         }
         for exposure in &audit.exposed {
             said.push(format!(
                 "rotation due: {} could read it until {}",
-                exposure.recipient, exposure.since
+                esc(&exposure.recipient),
+                esc(&exposure.since)
             ));
         }
         for what in said {
-            out.push_str(&format!("{name} ({scope}): {what}\n"));
+            out.push_str(&format!("{name} ({}): {what}\n", esc(scope)));
         }
     }
     if out.is_empty() {
