@@ -78,7 +78,8 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         ))
         .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md"));
     }
-    let env = config.resolve_env(&args.env)?;
+    // The values come from the file store: its signed rules say what the environment is.
+    let env = super::resolve_env(root, &config, true, &args.env, io)?;
     let target = match &env.kind {
         EnvKind::Type => Scope::Types([env.ty].into()),
         EnvKind::Named | EnvKind::Pattern(_) => Scope::Envs([env.name.clone()].into()),
