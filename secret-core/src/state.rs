@@ -403,11 +403,7 @@ impl State {
         let mut behind = Vec::new();
         for (name, scope, seen) in memory.all_slots() {
             let value = self.store.get(name, &scope);
-            let removal = self
-                .store
-                .removals(name)
-                .find(|(removed, _)| **removed == scope)
-                .map(|(_, removal)| removal);
+            let removal = self.signed_removal(name, &scope);
             let (found, line) = match (value, removal) {
                 (Some(entry), _) => (Some(entry.version.unwrap_or(0)), entry.line),
                 (None, Some(removal)) => (Some(removal.version), removal.line),
@@ -437,10 +433,23 @@ impl State {
             }
             let present = self.store.get(name, &scope).is_some()
                 || self
-                    .store
-                    .removals(name)
-                    .any(|(removed, removal)| *removed == scope && removal.version >= seen);
+                    .signed_removal(name, &scope)
+                    .is_some_and(|removal| removal.version >= seen);
             (!present).then_some((scope, seen))
         })
+    }
+
+    /// The removal of (`name`, `scope`) in the store, if one of the scope's writers signed it
+    /// under the signed rules: a removal anyone else wrote does not account for a value that
+    /// is gone.
+    fn signed_removal(&self, name: &str, scope: &Scope) -> Option<&crate::store::Removal> {
+        let authority = self.authority()?;
+        self.store
+            .removals(name)
+            .find(|(removed, _)| *removed == scope)
+            .map(|(_, removal)| removal)
+            .filter(|removal| {
+                crate::trust::removal_trust(authority, name, scope, removal).is_trusted()
+            })
     }
 }
