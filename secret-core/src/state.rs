@@ -220,14 +220,29 @@ impl State {
     /// version or slot version than remembered, or a remembered slot that vanished, is
     /// refused.
     pub fn with_memory(mut self, memory: Option<Memory>) -> State {
-        if let (Some(memory), Ok(verified)) = (&memory, &self.rules)
-            && let Err(reason) = memory.check_rules(verified)
-        {
-            self.rules = Err(ChainError::Malformed {
-                version: verified.newest().version,
-                line: 0,
-                reason,
-            });
+        match (&memory, &self.rules) {
+            (Some(memory), Ok(verified)) => {
+                if let Err(reason) = memory.check_rules(verified) {
+                    self.rules = Err(ChainError::Malformed {
+                        version: verified.newest().version,
+                        line: 0,
+                        reason,
+                    });
+                }
+            }
+            // Every version removed (and the store marked as an older format, which
+            // `migrate` would sign a new root for): rolled back to none.
+            (Some(memory), Err(ChainError::Missing)) if !memory.root.is_empty() => {
+                self.rules = Err(ChainError::Malformed {
+                    version: memory.rules,
+                    line: 0,
+                    reason: format!(
+                        "the store has no signed access rules, and this clone trusted version {} of them: they were removed",
+                        memory.rules
+                    ),
+                });
+            }
+            _ => {}
         }
         self.memory = memory;
         self

@@ -78,6 +78,21 @@ pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Resul
         .iter()
         .map(|text| parse_accept(text))
         .collect::<Result<_, _>>()?;
+    if store.rules().is_empty() {
+        // Rules this clone (or the store's history) trusted and that are gone are a
+        // rollback, not a store from before signed rules: signing a new root over
+        // secrets.toml as written would bless whatever the change brought.
+        let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+        if let Err(error) = trusted.state.rules()
+            && !matches!(error, secret_core::rules::chain::ChainError::Missing)
+        {
+            return Err(Failure::data(format!(
+                "cannot migrate: {}",
+                escape_control(&trusted.state.rules_problem(error))
+            ))
+            .with_help("restore secrets.enc.toml from git history (`git log -p -- secrets.enc.toml` shows the change)"));
+        }
+    }
     let candidates = edit::migration_candidates(&store, &config);
     if store.rules().is_empty() {
         let _ = writeln!(
