@@ -204,3 +204,48 @@ fn rekey_after_a_rollback_does_not_sign_it_again() {
         &["`Token`"],
     );
 }
+
+/// Moving part of a scope away from a rolled-back value (`set --move`, which re-encrypts
+/// the rest of that value for its narrower scope) does not sign the rolled-back value
+/// anew under the narrower scope: the command refuses, saying why, and the store is left
+/// as it was.
+#[test]
+fn set_move_does_not_carry_a_rolled_back_value_to_a_new_scope() {
+    let mut ws = Ws::new();
+    let ops = ws.key("ops");
+    ws.write(
+        "secrets.toml",
+        &format!(
+            "[recipients]\nproduction = [\"{o}\"]\npreview = [\"{o}\"]\n",
+            o = ops.public
+        ),
+    );
+    ws.use_key(&ops);
+    ok(&ws.secret(&["set", "--type", "prod,preview", "Token"], "old-token"));
+    repository(&mut ws);
+    ok(&ws.secret(&["set", "--type", "prod,preview", "Token"], "new-token"));
+    commit(&ws, "rotate");
+    let wide = "[Token.\"type:production,preview\"]";
+    let old = table(&store_at(&ws, "HEAD~1"), wide);
+    std::fs::write(
+        ws.store_path(),
+        with_table(&store_text(&ws), wide, Some(&old)),
+    )
+    .unwrap();
+    commit(&ws, "restore the token");
+
+    let before = ws.store_bytes();
+    let out = ws.secret(
+        &["set", "--type", "preview", "--move", "Token"],
+        "preview-only",
+    );
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("is version 1, older than version 2 already trusted"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.store_bytes(), before);
+    every_reader_refuses(&ws, "prod", "Token", &["older than version 2"], "old-token");
+}
