@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Args;
 use secret_core::edit::{self, CandidateKind};
-use secret_core::state::{State, describe_trust};
+use secret_core::state::{Refusal, State, describe_trust};
 use secret_core::text::escape_control;
 use secret_core::trust::{Trust, removal_trust};
 use secret_core::{Config, Scope, Store};
@@ -232,6 +232,8 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
     let mut previous = Store::empty(store_path.clone());
     let mut printed = 0;
     let mut seen_name = false;
+    // The newest version of each slot signed so far in the history walked.
+    let mut newest: std::collections::BTreeMap<(String, String), u64> = Default::default();
     let short = |commit: &str| commit[..commit.len().min(10)].to_owned();
     for revision in &history {
         let Ok(store) = Store::parse(&store_path, &revision.text) else {
@@ -311,6 +313,10 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                                 Some(authority) => {
                                     match removal_trust(authority, name, &scope, removal) {
                                         Trust::Signed { writer } => {
+                                            let seen = newest
+                                                .entry((name.to_owned(), scope.key()))
+                                                .or_default();
+                                            *seen = (*seen).max(removal.version);
                                             format!("signed by {}", escape_control(&writer))
                                         }
                                         other => format!(
@@ -342,7 +348,19 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 let signer = match after {
                     Some(entry) => match state.trust(name, &scope, entry) {
                         Trust::Signed { writer } => {
-                            format!("signed by {}", escape_control(&writer))
+                            // A table older than one already signed in this history: the
+                            // value was copied back, as readers say.
+                            let seen = newest.entry((name.to_owned(), scope.key())).or_default();
+                            let found = entry.version.unwrap_or(0);
+                            if *seen > found {
+                                format!(
+                                    "REFUSED (rolled-back-value): it {}",
+                                    Refusal::RolledBack { seen: *seen, found }.describe(&scope)
+                                )
+                            } else {
+                                *seen = found;
+                                format!("signed by {}", escape_control(&writer))
+                            }
                         }
                         other => format!(
                             "REFUSED ({}): it {}",
