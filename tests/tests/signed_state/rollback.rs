@@ -5,7 +5,8 @@ use super::*;
 
 /// A rolled-back production table is refused by every reader, in this clone (history and
 /// memory) and in a fresh clone once the keyless check has walked its history, and the check
-/// reports it as an error; a legitimate rotation (a new `set`) is served everywhere.
+/// and `secret log` report it; a legitimate rotation (a new `set`) is served. Regression:
+/// `secret log` showed the rollback as an ordinary change.
 #[test]
 fn rollback_of_a_production_table_from_history() {
     let team = Team::new();
@@ -40,6 +41,16 @@ fn rollback_of_a_production_table_from_history() {
             "`Token` (type:production) is version 1, older than version 2",
             "an older value was copied back",
         ],
+    );
+
+    // The history says so too.
+    let log = ws.secret(&["log", "Token"], "");
+    ok(&log);
+    let last = log.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("changed Token type:production REFUSED (rolled-back-value): it is version 1, older than version 2"),
+        "{}",
+        log.stdout
     );
 
     // A fresh clone has no memory: the check learns from the history, and the run time
