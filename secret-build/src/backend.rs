@@ -69,6 +69,9 @@ pub fn trusted_config(root: &Path, vars: Vars<'_>) -> Result<Config, Error> {
     let state = secret_core::state::State::load(root, pin.as_ref())?;
     match state.trusted_config() {
         Ok(config) => Ok(config.clone()),
+        // No `[backend]` at all: the file store, whose values readers then refuse one by
+        // one, each saying why.
+        Err(_) if state.config().backend.is_none() => Ok(state.config().clone()),
         Err(reason) => Err(Error::Rules {
             path: state.store().path().to_owned(),
             message: format!("the access rules (and so `[backend]`) cannot be trusted: {reason}"),
@@ -240,19 +243,25 @@ impl Backend {
                 // Every signature in one batch first; each decrypt then finds its own checked.
                 state.prepare(&names, env);
                 let mut identities: Option<Identities> = None;
-                for name in names {
-                    if matches!(state.lookup(name, env), secret_core::state::Lookup::None) {
-                        continue;
+                let decrypt_all = || -> Result<(), Error> {
+                    for name in names {
+                        if matches!(state.lookup(name, env), secret_core::state::Lookup::None) {
+                            continue;
+                        }
+                        if identities.is_none() {
+                            identities = Some(Identities::from_vars(vars)?);
+                        }
+                        let ids = identities.as_ref().expect("loaded above");
+                        if let Some((_, value)) = state.decrypt(name, env, ids)? {
+                            values.insert(name.to_owned(), value);
+                        }
                     }
-                    if identities.is_none() {
-                        identities = Some(Identities::from_vars(vars)?);
-                    }
-                    let ids = identities.as_ref().expect("loaded above");
-                    if let Some((_, value)) = state.decrypt(name, env, ids)? {
-                        values.insert(name.to_owned(), value);
-                    }
-                }
+                    Ok(())
+                };
+                let decrypted = decrypt_all();
+                // Remembered even when a value is refused: what the history taught.
                 trusted.remember();
+                decrypted?;
             }
             Self::Vault(client) => {
                 let folder = secret_vault::read_all(client)?;
@@ -287,9 +296,10 @@ impl Backend {
                     // Refused whatever the key: say why without asking for one.
                     _ => Identities::none(),
                 };
-                let value = state.decrypt(name, env, &ids)?;
+                let value = state.decrypt(name, env, &ids);
+                // Remembered even when the value is refused: what the history taught.
                 trusted.remember();
-                Ok(value)
+                value
             }
             Self::Vault(client) => {
                 let edit = match VaultEdit::open(client, name)? {

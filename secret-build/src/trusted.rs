@@ -106,6 +106,8 @@ impl Trusted {
             memory.commit = head.clone();
         }
         let before = saved.as_ref().map(|saved| saved.rules).unwrap_or(0);
+        let mut store = store;
+        memory.raise_versions(&mut store);
         let state = State::new(config, store, pin).with_memory(Some(memory));
         if let (Ok(verified), true) = (state.rules(), before > 0) {
             for version in verified
@@ -129,10 +131,21 @@ impl Trusted {
                 ));
             }
         }
+        let saved = saved.or_else(|| Memory::location(root).map(Memory::empty));
+        // What the history taught (only what verified) is kept at once, so that a write this
+        // command makes takes versions above it ([`raise_versions`]); the walk resumes past
+        // `commit` only once a store verified ([`Trusted::remember`]).
+        if let (Some(saved), Some(walked)) = (&saved, state.memory()) {
+            let mut kept = saved.clone();
+            kept.merge(walked);
+            if &kept != saved {
+                let _ = kept.save();
+            }
+        }
         Ok(Trusted {
             state,
             notes,
-            saved: saved.or_else(|| Memory::location(root).map(Memory::empty)),
+            saved,
             head,
         })
     }
@@ -149,18 +162,34 @@ impl Trusted {
             return;
         };
         let mut memory = saved.clone();
+        // What the history taught is kept even when the store now fails verification (a
+        // fresh clone whose check found the rules rolled back must remember the newer
+        // ones, or the run time would accept them); only what verified is in it.
         if let Some(walked) = state.memory() {
             memory.merge(walked);
         }
-        if memory.record(state) {
-            if let Some(head) = &self.head {
-                memory.commit = head.clone();
-            }
-            if &memory != saved {
-                let _ = memory.save();
-            }
+        // The walk resumes after `commit` next time: only past a store that verified, so
+        // that a history judged with the wrong pin is walked again.
+        if memory.record(state)
+            && let Some(head) = &self.head
+        {
+            memory.commit = head.clone();
+        }
+        if &memory != saved {
+            let _ = memory.save();
         }
     }
+}
+
+/// Tells `store` (about to be written, read from `root`) the slot versions this clone
+/// trusted, so that every write takes a version above them even where the file holds an
+/// older table copied back.
+#[cfg(feature = "cli")]
+pub(crate) fn raise_versions(root: &Path, store: &mut Store) -> Result<(), FileError> {
+    if let Some(memory) = Memory::load(root)? {
+        memory.raise_versions(store);
+    }
+    Ok(())
 }
 
 fn short(commit: &str) -> &str {

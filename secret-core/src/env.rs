@@ -309,9 +309,64 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// Whether some name matches both environment patterns `a` and `b` (`*` stands for any run
+/// of characters): a new pattern that overlaps another may take names from it.
+pub fn patterns_overlap(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // seen[i][j]: the pair of positions was already tried (and failed).
+    let mut seen = vec![vec![false; b.len() + 1]; a.len() + 1];
+    let mut todo = vec![(0, 0)];
+    while let Some((i, j)) = todo.pop() {
+        if std::mem::replace(&mut seen[i][j], true) {
+            continue;
+        }
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        // A `*` matches nothing, or also the next character (or `*`) of the other side.
+        if a.get(i) == Some(&'*') {
+            todo.push((i + 1, j));
+            if j < b.len() {
+                todo.push((i, j + 1));
+            }
+        }
+        if b.get(j) == Some(&'*') {
+            todo.push((i, j + 1));
+            if i < a.len() {
+                todo.push((i + 1, j));
+            }
+        }
+        if let (Some(x), Some(y)) = (a.get(i), b.get(j))
+            && x == y
+            && *x != '*'
+        {
+            todo.push((i + 1, j + 1));
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_patterns() {
+        for (a, b) in [
+            ("eu-*", "eu-w*"),
+            ("eu-*", "*-west"),
+            ("*", "anything"),
+            ("a*c", "ab*"),
+            ("pr-*", "pr-42"),
+        ] {
+            assert!(patterns_overlap(a, b), "{a} {b}");
+            assert!(patterns_overlap(b, a), "{b} {a}");
+        }
+        for (a, b) in [("eu-*", "us-*"), ("a*b", "a*c"), ("pr-*", "prod")] {
+            assert!(!patterns_overlap(a, b), "{a} {b}");
+            assert!(!patterns_overlap(b, a), "{b} {a}");
+        }
+    }
 
     #[test]
     fn patterns() {

@@ -298,6 +298,24 @@ impl Memory {
         true
     }
 
+    /// Tells `store` the version of every slot this clone trusted, so that a write takes a
+    /// version above it even when the file holds an older table copied back (a new value
+    /// with the version of the one it replaced would let that one be copied back in turn),
+    /// and `rekey` leaves such a rolled-back value alone.
+    pub fn raise_versions(&self, store: &mut crate::store::Store) {
+        for (name, slots) in &self.slots {
+            for (scope, version) in slots {
+                let known = store
+                    .trusted_versions
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(scope.clone())
+                    .or_default();
+                *known = (*known).max(*version);
+            }
+        }
+    }
+
     /// Every remembered slot: `(name, scope, version)`.
     pub fn all_slots(&self) -> impl Iterator<Item = (&str, Scope, u64)> + '_ {
         self.slots.iter().flat_map(|(name, slots)| {

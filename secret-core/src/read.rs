@@ -39,7 +39,9 @@ impl State {
     }
 
     /// Decrypts the value stored for exactly (`name`, `scope`) after checking that readers
-    /// trust it: for commands that work on one slot (rekey, narrowing a scope).
+    /// trust it and that it is not older than a version already trusted: for commands that
+    /// work on one slot (rekey, narrowing a scope), which would otherwise sign a rolled-back
+    /// value anew.
     pub fn decrypt_slot(
         &self,
         name: &str,
@@ -50,6 +52,14 @@ impl State {
         let trust = self.trust(name, scope, entry);
         if !trust.is_trusted() {
             return Err(self.refused(name, scope, entry.line, Refusal::Untrusted(trust)));
+        }
+        let seen = self
+            .memory()
+            .map_or(0, |memory| memory.slot(name, scope))
+            .max(self.store().trusted_version(name, scope));
+        let found = entry.version.unwrap_or(0);
+        if seen > found {
+            return Err(self.refused(name, scope, entry.line, Refusal::RolledBack { seen, found }));
         }
         self.store().open(name, scope, entry, identities)
     }

@@ -230,13 +230,14 @@ impl State {
                     });
                 }
             }
-            // Signed rules this clone trusted are gone from the store.
+            // Every version removed (and the store marked as an older format, which
+            // `migrate` would sign a new root for): rolled back to none.
             (Some(memory), Err(ChainError::Missing)) if !memory.root.is_empty() => {
                 self.rules = Err(ChainError::Malformed {
                     version: memory.rules,
                     line: 0,
                     reason: format!(
-                        "the signed access rules were removed from the store; this clone trusted version {} of them",
+                        "the store has no signed access rules, and this clone trusted version {} of them: they were removed",
                         memory.rules
                     ),
                 });
@@ -437,11 +438,7 @@ impl State {
         let mut behind = Vec::new();
         for (name, scope, seen) in memory.all_slots() {
             let value = self.store.get(name, &scope);
-            let removal = self
-                .store
-                .removals(name)
-                .find(|(removed, _)| **removed == scope)
-                .map(|(_, removal)| removal);
+            let removal = self.signed_removal(name, &scope);
             let (found, line) = match (value, removal) {
                 (Some(entry), _) => (Some(entry.version.unwrap_or(0)), entry.line),
                 (None, Some(removal)) => (Some(removal.version), removal.line),
@@ -471,10 +468,23 @@ impl State {
             }
             let present = self.store.get(name, &scope).is_some()
                 || self
-                    .store
-                    .removals(name)
-                    .any(|(removed, removal)| *removed == scope && removal.version >= seen);
+                    .signed_removal(name, &scope)
+                    .is_some_and(|removal| removal.version >= seen);
             (!present).then_some((scope, seen))
         })
+    }
+
+    /// The removal of (`name`, `scope`) in the store, if one of the scope's writers signed it
+    /// under the signed rules: a removal anyone else wrote does not account for a value that
+    /// is gone.
+    fn signed_removal(&self, name: &str, scope: &Scope) -> Option<&crate::store::Removal> {
+        let authority = self.authority()?;
+        self.store
+            .removals(name)
+            .find(|(removed, _)| *removed == scope)
+            .map(|(_, removal)| removal)
+            .filter(|removal| {
+                crate::trust::removal_trust(authority, name, scope, removal).is_trusted()
+            })
     }
 }

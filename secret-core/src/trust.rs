@@ -257,13 +257,16 @@ pub fn trust(
     scope: &Scope,
     entry: &Entry,
 ) -> Trust {
-    let Some(signed) = &entry.signed else {
+    if entry.signed.is_none() {
         return Trust::Unsigned;
-    };
+    }
     let Some((writer, message, signature)) = signed_parts(authority.repository, name, scope, entry)
     else {
-        return Trust::Legacy {
-            writer: signed.writer.clone(),
+        // Signed the way store format 2 did: `migrate` signs it again only when that old
+        // signature verifies by a writer of the scope, so only then is it `Legacy`.
+        return match legacy_trust(authority.config, name, scope, entry) {
+            Trust::Signed { writer } => Trust::Legacy { writer },
+            other => other,
         };
     };
     if !crate::sign::verify(writer, message.as_bytes(), &signature) {

@@ -95,7 +95,24 @@ impl Resolver {
         let env_name = vars("SECRETS_ENV")
             .map(lossy)
             .unwrap_or_else(|| "local".to_owned());
-        let env = config.resolve_env(env_name.trim())?;
+        #[cfg(feature = "store")]
+        let store = match (&config.backend, &workspace) {
+            (None, Some(root)) => Some(crate::store::StoreSource::new(root.clone(), vars.clone())),
+            _ => None,
+        };
+        // With the store, the environment resolves by its signed access rules: a change to
+        // secrets.toml nobody signed (an environment repointed to another type, a pattern
+        // added) does not change which value a program receives.
+        #[cfg(feature = "store")]
+        let signed = store
+            .as_ref()
+            .and_then(|store| store.environment(env_name.trim()));
+        #[cfg(not(feature = "store"))]
+        let signed: Option<Result<Environment, secret_core::FileError>> = None;
+        let env = match signed {
+            Some(env) => env?,
+            None => config.resolve_env(env_name.trim())?,
+        };
         let mut resolver = Self::new(env);
         if let Some(root) = workspace
             .as_ref()
@@ -121,9 +138,8 @@ impl Resolver {
             }
             #[cfg(feature = "store")]
             None => {
-                if let Some(root) = &workspace {
-                    resolver =
-                        resolver.with_source(crate::store::StoreSource::new(root.clone(), vars));
+                if let Some(store) = store {
+                    resolver = resolver.with_source(store);
                 }
             }
             #[cfg(not(feature = "store"))]

@@ -10,11 +10,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use secret_core::Environment;
 use secret_core::identity::Identities;
 use secret_core::memory::Memory;
 use secret_core::rules::chain::Pin;
 use secret_core::state::State;
+use secret_core::{Environment, FileError};
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
@@ -54,25 +54,39 @@ impl StoreSource {
     /// being resolved when they happened.
     fn loaded(&self, name: &str) -> Result<&(State, bool), Error> {
         self.store
-            .get_or_init(|| {
-                let pin = match (self.vars)("SECRETS_TRUST") {
-                    Some(text) if !text.is_empty() => Some(
-                        Pin::parse(&text.to_string_lossy())
-                            .map_err(|error| Error::from_source(name, "SECRETS_TRUST", error))?,
-                    ),
-                    _ => None,
-                };
-                let state = State::load(&self.root, pin.as_ref()).map_err(|error| {
-                    Error::from_source(name, self.describe(name), error.to_string())
-                })?;
-                let memory = Memory::load(&self.root).map_err(|error| {
-                    Error::from_source(name, self.describe(name), error.to_string())
-                })?;
-                let exists = self.root.join(secret_core::store::STORE_FILE).is_file();
-                Ok((state.with_memory(memory), exists))
-            })
+            .get_or_init(|| self.load(name))
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    fn load(&self, name: &str) -> Result<(State, bool), Error> {
+        let pin = match (self.vars)("SECRETS_TRUST") {
+            Some(text) if !text.is_empty() => Some(
+                Pin::parse(&text.to_string_lossy())
+                    .map_err(|error| Error::from_source(name, "SECRETS_TRUST", error))?,
+            ),
+            _ => None,
+        };
+        let state = State::load(&self.root, pin.as_ref())
+            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))?;
+        let memory = Memory::load(&self.root)
+            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))?;
+        let exists = self.root.join(secret_core::store::STORE_FILE).is_file();
+        Ok((state.with_memory(memory), exists))
+    }
+
+    /// The environment `text` names by the store's signed access rules (the store is read
+    /// now and kept for the lookups); `None` when the store cannot be read, which its first
+    /// lookup reports.
+    pub(crate) fn environment(&self, text: &str) -> Option<Result<Environment, FileError>> {
+        if self.store.get().is_none() {
+            let state = self.load("").ok()?;
+            let _ = self.store.set(Ok(state));
+        }
+        match self.store.get()? {
+            Ok((state, _)) => Some(state.resolve_env(text)),
+            Err(_) => None,
+        }
     }
 }
 

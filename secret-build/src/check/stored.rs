@@ -102,7 +102,14 @@ fn audit(state: &State, notes: &[String], environments: &[Environment]) -> State
         behind: state.behind(),
         ..StateAudit::default()
     };
-    if store.format() < secret_core::store::FORMAT_VERSION && store.rules().is_empty() {
+    // A store from before signed rules, not one whose rules this clone or its history knew
+    // and that were removed (the help is then `migrate`, which would sign a new root).
+    if store.format() < secret_core::store::FORMAT_VERSION
+        && matches!(
+            state.rules(),
+            Err(secret_core::rules::chain::ChainError::Missing)
+        )
+    {
         audit.legacy_format = Some(store.format());
     }
     match state.rules() {

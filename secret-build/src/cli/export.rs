@@ -97,7 +97,7 @@ pub(crate) fn run(
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     let config = Config::load(root)?;
-    let env = config.resolve_env(&args.env)?;
+    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
     let command = format!(
         "cargo xtask secret export --env {} --format ...",
         secret_core::text::shell_quote(&args.env)

@@ -335,6 +335,9 @@ fn readers(config: &Config, columns: &[Environment]) -> String {
 
 /// One line per problem a stored value has, under the table.
 fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
+    // Scopes and keys come from the committed store: no control character reaches the
+    // terminal.
+    use secret_core::text::escape_control as esc;
     let mut out = String::new();
     for ((name, scope), audit) in audits {
         let mut said = Vec::new();
@@ -361,11 +364,11 @@ fn problems(audits: &BTreeMap<(String, String), Audit>) -> String {
             said.push(format!(
                 "rotation due: {} could read it until {}",
                 audit.who(&exposure.recipient),
-                exposure.since
+                esc(&exposure.since)
             ));
         }
         for what in said {
-            out.push_str(&format!("{name} ({scope}): {what}\n"));
+            out.push_str(&format!("{name} ({}): {what}\n", esc(scope)));
         }
     }
     if out.is_empty() {

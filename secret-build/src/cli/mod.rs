@@ -289,6 +289,24 @@ pub(crate) fn open_backend(
     crate::backend::Backend::open(root, io.vars, file_store).map_err(Failure::from)
 }
 
+/// The environment `--env` names, resolved as readers resolve it: by the store's signed
+/// access rules when values come from the file store (`file_store`, or no `[backend]`), so a
+/// change to secrets.toml nobody signed (an environment repointed to another type, a pattern
+/// added) does not change which value a command delivers; by secrets.toml with a backend.
+pub(crate) fn resolve_env(
+    root: &Path,
+    config: &Config,
+    file_store: bool,
+    text: &str,
+    io: &Io<'_>,
+) -> Result<secret_core::Environment, Failure> {
+    let _ = file_store;
+    let pin = crate::trusted::pin(io.vars)?;
+    let store = secret_core::Store::load(root)?;
+    let state = secret_core::state::State::new(config.clone(), store, pin.as_ref());
+    Ok(state.resolve_env(text)?)
+}
+
 /// Refuses to write values to a terminal unless `--show` was given (`reveal`, `export`):
 /// printing secrets should take a pipe, a file, or a deliberate flag.
 pub(crate) fn refuse_terminal(

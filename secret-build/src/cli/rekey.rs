@@ -60,6 +60,7 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
     }
     let ids = identities(io)?;
     let report = Store::update(root, |store| {
+        crate::trusted::raise_versions(root, store)?;
         if edit::plan_rekey(store, &config, args.all)? != plan {
             return Err(Failure::data(
                 "the store or secrets.toml changed while you were reading the plan; nothing was written".to_owned(),

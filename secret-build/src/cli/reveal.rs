@@ -39,7 +39,7 @@ pub(crate) fn run(
     secret_syntax::validate_name(&args.name)
         .map_err(|error| Failure::usage(format!("invalid secret name `{}`: {error}", args.name)))?;
     let config = Config::load(root)?;
-    let env = config.resolve_env(&args.env)?;
+    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
     if args.output.is_none() {
         refuse_terminal(
             io,

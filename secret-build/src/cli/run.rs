@@ -48,7 +48,7 @@ pub(crate) fn run(
     io: &mut Io<'_>,
 ) -> Result<u8, Failure> {
     let config = Config::load(root)?;
-    let env = config.resolve_env(&args.env)?;
+    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
     let delivery = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
     let values = &delivery.values;
     let (program, rest) = args

@@ -114,6 +114,7 @@ pub(crate) fn write_value(
     ids: &secret_core::Identities,
 ) -> Result<Vec<Narrowed>, secret_core::Error> {
     Store::update(root, |store| {
+        crate::trusted::raise_versions(root, store)?;
         edit::set(store, config, name, scope, value, move_scopes, ids)
     })
 }
@@ -328,7 +329,10 @@ pub(crate) fn unset_value(
     // Nothing to remove is said before asking for a key.
     edit::plan_unset_in(&store, name, scope)?;
     let ids = secret_core::Identities::from_vars(vars)?;
-    Store::update(root, |store| edit::unset(store, config, name, scope, &ids))
+    Store::update(root, |store| {
+        crate::trusted::raise_versions(root, store)?;
+        edit::unset(store, config, name, scope, &ids)
+    })
 }
 
 pub(crate) fn import(
@@ -388,6 +392,7 @@ pub(crate) fn import(
         preflight(state, &pair.name, &scope, args.move_scopes, &ids)?;
     }
     Store::update(root, |store| {
+        crate::trusted::raise_versions(root, store)?;
         for pair in &pairs {
             edit::set(
                 store,

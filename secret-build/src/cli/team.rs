@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Args;
 use secret_core::edit::{self, CandidateKind};
-use secret_core::state::{State, describe_trust};
+use secret_core::state::{Refusal, State, describe_trust};
 use secret_core::text::escape_control;
 use secret_core::trust::{Trust, removal_trust};
 use secret_core::{Config, Scope, Store};
@@ -78,6 +78,21 @@ pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Resul
         .iter()
         .map(|text| parse_accept(text))
         .collect::<Result<_, _>>()?;
+    if store.rules().is_empty() {
+        // Rules this clone (or the store's history) trusted and that are gone are a
+        // rollback, not a store from before signed rules: signing a new root over
+        // secrets.toml as written would bless whatever the change brought.
+        let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+        if let Err(error) = trusted.state.rules()
+            && !matches!(error, secret_core::rules::chain::ChainError::Missing)
+        {
+            return Err(Failure::data(format!(
+                "cannot migrate: {}",
+                escape_control(&trusted.state.rules_problem(error))
+            ))
+            .with_help("restore secrets.enc.toml from git history (`git log -p -- secrets.enc.toml` shows the change)"));
+        }
+    }
     let candidates = edit::migration_candidates(&store, &config);
     if store.rules().is_empty() {
         let _ = writeln!(
@@ -218,6 +233,8 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
     let mut printed = 0;
     // Every name the history holds, to tell an unknown name from one without changes.
     let mut seen = std::collections::BTreeSet::new();
+    // The newest version of each slot signed so far in the history walked.
+    let mut newest: std::collections::BTreeMap<(String, String), u64> = Default::default();
     let short = |commit: &str| commit[..commit.len().min(10)].to_owned();
     for revision in &history {
         let Ok(store) = Store::parse(&store_path, &revision.text) else {
@@ -297,6 +314,10 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                                 Some(authority) => {
                                     match removal_trust(authority, name, &scope, removal) {
                                         Trust::Signed { writer } => {
+                                            let seen = newest
+                                                .entry((name.to_owned(), scope.key()))
+                                                .or_default();
+                                            *seen = (*seen).max(removal.version);
                                             format!("signed by {}", config.named(&writer))
                                         }
                                         other => format!(
@@ -338,7 +359,19 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 let signer = match after {
                     Some(entry) => match state.trust(name, &scope, entry) {
                         Trust::Signed { writer } => {
-                            format!("signed by {}{version}", config.named(&writer))
+                            // A table older than one already signed in this history: the
+                            // value was copied back, as readers say.
+                            let seen = newest.entry((name.to_owned(), scope.key())).or_default();
+                            let found = entry.version.unwrap_or(0);
+                            if *seen > found {
+                                format!(
+                                    "REFUSED (rolled-back-value): it {}",
+                                    Refusal::RolledBack { seen: *seen, found }.describe(&scope)
+                                )
+                            } else {
+                                *seen = found;
+                                format!("signed by {}{version}", config.named(&writer))
+                            }
                         }
                         other => format!(
                             "REFUSED ({}): it {}",

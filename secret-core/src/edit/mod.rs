@@ -126,10 +126,11 @@ pub fn plan_set_in(
     )
 }
 
-/// The rule of `unset` for one secret, wherever its values are kept: `scope` is taken away
-/// from every value that covers part of it (a value inside it is removed, a wider one keeps
-/// the rest); [`Error::NotSet`] when no value covers any of it. Returns what happens to each
-/// value; applying it is the caller's part.
+/// The rule of `unset` for one secret, wherever its values are kept: the value for exactly
+/// `scope` is removed; without one, `scope` is taken away from every value that covers part
+/// of it (a value inside it is removed, a wider one keeps the rest); [`Error::NotSet`] when
+/// no value covers any of it. Returns what happens to each value; applying it is the
+/// caller's part.
 pub fn plan_unset<'a>(
     scopes: impl IntoIterator<Item = &'a Scope>,
     name: &str,
@@ -138,10 +139,14 @@ pub fn plan_unset<'a>(
 ) -> Result<Vec<Narrowed>, Error> {
     let (exact, others): (Vec<&Scope>, Vec<&Scope>) =
         scopes.into_iter().partition(|other| *other == scope);
-    let mut affected = overlapping_in(others, scope);
-    if !exact.is_empty() {
-        affected.push(scope.clone());
-    }
+    // A value for exactly `scope` is the only one removed: no other value overlaps it,
+    // except after a merge left two values covering one type, when this removes the one
+    // named and keeps the other (what readers and the check tell the user to do).
+    let affected = if exact.is_empty() {
+        overlapping_in(others, scope)
+    } else {
+        vec![scope.clone()]
+    };
     if affected.is_empty() {
         return Err(Error::NotSet {
             name: name.to_owned(),
@@ -233,5 +238,21 @@ mod tests {
         );
         let error = plan_unset(&values, "Token", &types(&[Preview]), path).unwrap_err();
         assert!(matches!(error, Error::NotSet { .. }), "{error:?}");
+    }
+
+    /// Regression: after a merge left values for `production` and `preview, production`,
+    /// unsetting one of them (as readers and the check suggest) removed both.
+    #[test]
+    fn unsetting_one_of_two_overlapping_values_keeps_the_other() {
+        let values = [types(&[Production]), types(&[Preview, Production])];
+        let path = Path::new("secrets.enc.toml");
+        let plan = plan_unset(&values, "Token", &types(&[Preview, Production]), path).unwrap();
+        assert_eq!(
+            plan,
+            [Narrowed {
+                from: types(&[Preview, Production]),
+                to: None,
+            }]
+        );
     }
 }

@@ -198,6 +198,19 @@ pub fn plan_rekey(store: &Store, config: &Config, all: bool) -> Result<RekeyPlan
                 ));
                 continue;
             }
+            // An older value copied back: signing it again would make readers accept it.
+            let (seen, found) = (
+                store.trusted_version(name, scope),
+                entry.version.unwrap_or(0),
+            );
+            if seen > found {
+                plan.refused.push((
+                    name.to_owned(),
+                    scope.clone(),
+                    crate::state::Refusal::RolledBack { seen, found }.describe(scope),
+                ));
+                continue;
+            }
             if reencrypt {
                 plan.reencrypt
                     .push((name.to_owned(), scope.clone(), wanted));

@@ -15,7 +15,8 @@
 //! - every change of a later version is signed by one of the admins of the version before,
 //!   or by someone who could write the scope it changes under the version before
 //!   ([`authority`]): a production writer changes who reads or writes production, the
-//!   writers of a type declare environments of that type.
+//!   writers of a type declare environments of that type, unless the name (or pattern)
+//!   takes names that already resolve to an environment, whose writers must sign then.
 //!
 //! A pin from outside the repository ([`Pin`]: a CI setting a pusher cannot change) must
 //! match: a key that signed version 1, or the digest of one of the versions.
@@ -523,12 +524,39 @@ pub fn verify(
 
 /// Who, besides the admins of `old`, may sign a change of `fact` made to the rules `old`
 /// (turning them into `new`): the writers, under `old`, of the type or environment the fact
-/// is about. Facts about the whole store (the repository, admins, the backend) only admins
-/// may change.
+/// is about. An environment declared under a name that already resolves (through a
+/// pattern), or a pattern overlapping other patterns (a name matching both goes to the
+/// longer one), takes those names from whatever they resolved to: only someone who could
+/// write all of those environments may sign it. Facts about the whole store (the
+/// repository, admins, the backend) only admins may change.
 pub fn authority(old: &Config, new: &Config, fact: &Fact) -> Vec<String> {
     let of_type = |ty: EnvType| super::writers_for(old, &Scope::Types([ty].into()));
+    let of_env = |name: &str| super::writers_for(old, &Scope::Envs([name.to_owned()].into()));
     match fact {
-        Fact::Environment { ty, .. } => of_type(*ty),
+        Fact::Environment { name, ty } => {
+            let taken: Vec<Vec<String>> = if name.contains('*') {
+                old.environments
+                    .keys()
+                    .filter(|other| {
+                        *other != name
+                            && other.contains('*')
+                            && crate::env::patterns_overlap(name, other)
+                    })
+                    .map(|other| of_env(other))
+                    .collect()
+            } else if !old.environments.contains_key(name) && old.resolve_env(name).is_ok() {
+                vec![of_env(name)]
+            } else {
+                Vec::new()
+            };
+            let mut taken = taken.into_iter();
+            match taken.next() {
+                None => of_type(*ty),
+                Some(first) => taken.fold(first, |all, next| {
+                    all.into_iter().filter(|key| next.contains(key)).collect()
+                }),
+            }
+        }
         Fact::Recipient { level, .. } | Fact::Writer { level, .. } => {
             if let Some(ty) = EnvType::parse(level) {
                 of_type(ty)

@@ -185,6 +185,11 @@ pub struct Store {
     pub(crate) entries: BTreeMap<String, BTreeMap<String, (Scope, Entry)>>,
     /// name -> scope key -> (scope, removal)
     pub(crate) removals: BTreeMap<String, BTreeMap<String, (Scope, Removal)>>,
+    /// name -> scope key -> a version of the slot trusted before (by this clone, or in the
+    /// store's history) that the file may no longer show, since an older table was copied
+    /// back: never written; a write takes a version above it, and `rekey` leaves a value
+    /// below it alone (see `Memory::raise_versions`).
+    pub(crate) trusted_versions: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Store {
@@ -211,6 +216,7 @@ impl Store {
             rules: Vec::new(),
             entries: BTreeMap::new(),
             removals: BTreeMap::new(),
+            trusted_versions: BTreeMap::new(),
         }
     }
 
@@ -242,9 +248,26 @@ impl Store {
         })
     }
 
-    /// The highest version the slot (`name`, `scope`) has had in this store: its value's or
-    /// its removal's; 0 when it never had one (or only unversioned values of format 1 or 2).
+    /// The highest version the slot (`name`, `scope`) has had in this store: its value's, its
+    /// removal's, or one trusted before that the file no longer shows; 0 when it never had one
+    /// (or only unversioned values of format 1 or 2). A write takes the next one.
     pub fn slot_version(&self, name: &str, scope: &Scope) -> u64 {
+        self.written_version(name, scope)
+            .max(self.trusted_version(name, scope))
+    }
+
+    /// The highest version of the slot trusted before, as far as this store was told (0:
+    /// none).
+    pub(crate) fn trusted_version(&self, name: &str, scope: &Scope) -> u64 {
+        self.trusted_versions
+            .get(name)
+            .and_then(|slots| slots.get(&scope.key()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The highest version of the slot the file shows: its value's or its removal's.
+    fn written_version(&self, name: &str, scope: &Scope) -> u64 {
         let key = scope.key();
         let value = self
             .entries

@@ -138,7 +138,8 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         ))
         .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md"));
     }
-    let env = config.resolve_env(&args.env)?;
+    // The values come from the file store: its signed rules say what the environment is.
+    let env = super::resolve_env(root, &config, true, &args.env, io)?;
     let selected = super::deliver::selected_names(root, &args.packages, args.dev)?;
     let mut source = Backend::file(root).values_for(&env, io.vars)?;
     let Backend::Vault(client) = super::open_backend(root, false, io)? else {
