@@ -36,6 +36,7 @@ mod sign;
 pub mod store;
 pub mod text;
 mod toml_file;
+mod toml_write;
 #[cfg(feature = "verify")]
 pub mod trust;
 #[cfg(feature = "vault")]
