@@ -285,7 +285,12 @@ fn walk(
             .collect();
         super::skim::kept(&skimmed.ends, &positions)
             .into_iter()
-            .map(|range| text[range].parse::<TokenStream>().ok())
+            .map(|range| {
+                skimmed
+                    .without_comments(text, range)
+                    .parse::<TokenStream>()
+                    .ok()
+            })
             .collect::<Option<Vec<_>>>()
     });
     let dir = (Base::Dir, PathBuf::new());

@@ -25,6 +25,33 @@ pub(crate) struct Skim {
 }
 
 impl Skim {
+    /// The code of `text[range]` (a range of the text skimmed) with each comment replaced
+    /// by a space: what the lexer makes of it, without doc comments, which the lexer turns
+    /// into attributes, at a cost, and module discovery does not need.
+    pub(crate) fn without_comments<'a>(
+        &self,
+        text: &'a str,
+        range: std::ops::Range<usize>,
+    ) -> std::borrow::Cow<'a, str> {
+        let first = self.quiet.partition_point(|quiet| quiet.end <= range.start);
+        let comments = self.quiet[first..]
+            .iter()
+            .take_while(|quiet| quiet.start < range.end)
+            .filter(|quiet| text.as_bytes()[quiet.start] == b'/');
+        let mut code = String::new();
+        let mut at = range.start;
+        for comment in comments {
+            code.push_str(&text[at..comment.start.max(at)]);
+            code.push(' ');
+            at = comment.end.min(range.end);
+        }
+        if at == range.start {
+            return std::borrow::Cow::Borrowed(&text[range]);
+        }
+        code.push_str(&text[at..range.end]);
+        std::borrow::Cow::Owned(code)
+    }
+
     /// Whether `position` is in code: not in a comment or a literal, where the lexer never
     /// sees an identifier (a `secret!` in a doc comment or a string is not an invocation).
     pub(crate) fn in_code(&self, position: usize) -> bool {
@@ -417,5 +444,17 @@ mod tests {
             skimmed.in_code(text.find("fn f").unwrap()),
             "after a lifetime"
         );
+    }
+
+    #[test]
+    fn without_comments_keeps_code_and_literals() {
+        let text = "//! Crate docs\n/// Item docs\nmod a; /* note */ const S: &str = \"// not a comment\";\nfn f() {} // end\n";
+        let skimmed = skim(text).unwrap();
+        assert_eq!(
+            skimmed.without_comments(text, 0..text.len()),
+            " \n \nmod a;   const S: &str = \"// not a comment\";\nfn f() {}  \n"
+        );
+        let code = text.find("fn f").unwrap();
+        assert_eq!(skimmed.without_comments(text, code..code + 9), "fn f() {}");
     }
 }
