@@ -32,6 +32,7 @@ mod files;
 mod metadata;
 mod modules;
 mod packages;
+mod paths;
 mod skim;
 mod tokens;
 
