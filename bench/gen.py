@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Workspace generators for the benchmarks (bench/run.sh); standard library only.
 
-- `registry`: the sources of the crates in this project's dependency tree (from
-  ~/.cargo/registry/src, found through `cargo metadata`), one member crate per dependency
+- `registry`: the sources of the crates in this project's dependency trees and those of
+  bench/registry-crates (about 300, from ~/.cargo/registry/src, found through
+  `cargo metadata`), one member crate per dependency
   with a generated dependency-free Cargo.toml (so `cargo metadata --no-deps` works offline),
   with `secret!` declarations appended to every Nth `.rs` file.
 - `synthetic`: N member crates of M modules each, deterministic Rust-like code, a
@@ -66,23 +67,38 @@ def rs_bytes(root):
     return total, files
 
 
+# The manifests whose dependency trees make the registry workspace: this project, its
+# example and fuzz workspaces, and bench/registry-crates (more crates, to about 300).
+REGISTRY_MANIFESTS = ["Cargo.toml", "examples/Cargo.toml", "fuzz/Cargo.toml",
+                      "bench/registry-crates/Cargo.toml"]
+
+
+def registry_packages(repo):
+    """The registry packages of the dependency trees of REGISTRY_MANIFESTS, each name and
+    version once, sorted. `cargo metadata` downloads what the registry cache lacks."""
+    packages = {}
+    for manifest in REGISTRY_MANIFESTS:
+        meta = json.loads(
+            subprocess.run(
+                ["cargo", "metadata", "--format-version", "1", "--locked", "--manifest-path",
+                 os.path.join(repo, manifest)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+        )
+        for package in meta["packages"]:
+            if (package.get("source") or "").startswith("registry+"):
+                packages.setdefault((package["name"], package["version"]), package)
+    return [packages[key] for key in sorted(packages)]
+
+
 def registry(args):
-    """Copies the registry sources of `args.repo`'s dependency tree into `args.out`."""
-    meta = json.loads(
-        subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--manifest-path",
-             os.path.join(args.repo, "Cargo.toml")],
-            check=True, capture_output=True, text=True,
-        ).stdout
-    )
+    """Copies the registry sources of the dependency trees into `args.out`."""
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)
     members, declared, counter = [], 0, 0
-    for package in sorted(meta["packages"], key=lambda p: (p["name"], p["version"])):
-        source = package.get("source") or ""
-        if not source.startswith("registry+"):
-            continue
+    appended = {}
+    for package in registry_packages(args.repo):
         pkg_dir = os.path.dirname(package["manifest_path"])
         src = os.path.join(pkg_dir, "src")
         if not os.path.isdir(src):
@@ -108,11 +124,16 @@ def registry(args):
                     continue
                 counter += 1
                 if counter % args.every == 0:
-                    with open(os.path.join(dirpath, name), "a", encoding="utf-8") as f:
+                    path = os.path.join(dirpath, name)
+                    with open(path, "a", encoding="utf-8") as f:
                         f.write(declaration(counter))
+                    appended[f"BenchSecret{counter}"] = os.path.relpath(path, args.out)
                     declared += 1
     write(os.path.join(args.out, "Cargo.toml"), workspace_manifest(members))
     write(os.path.join(args.out, "secrets.toml"), SECRETS_TOML)
+    # Where each declaration went (name -> file), for the share found; outside the
+    # workspace's members, so nothing scans it.
+    write(os.path.join(args.out, "appended.json"), json.dumps(appended, indent=0, sort_keys=True))
     total, files = rs_bytes(args.out)
     print(json.dumps({"dir": args.out, "members": len(members), "files": files,
                       "bytes": total, "declarations_appended": declared}))

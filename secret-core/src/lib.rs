@@ -46,6 +46,7 @@ pub mod state;
 pub mod store;
 pub mod text;
 mod toml_file;
+mod toml_write;
 pub mod trust;
 pub mod workspace;
 

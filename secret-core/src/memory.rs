@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::env::Scope;
 use crate::file_error::FileError;
 use crate::rules::chain::Verified;
-use crate::toml_file::{self, ValueInner, quote};
+use crate::toml_file::{self, ValueInner};
+use crate::toml_write::basic as quote;
 
 /// The clone's memory of one workspace's store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

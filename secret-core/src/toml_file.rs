@@ -152,33 +152,14 @@ pub(crate) fn unknown_key(
 }
 
 /// `value` written back as canonical TOML when it is a string, an integer or a boolean:
-/// strings in basic quotes with [`quote`]'s escapes. `None` for arrays, tables and the rest.
+/// strings in basic quotes ([`crate::toml_write::basic`]). `None` for arrays, tables and the rest.
 pub(crate) fn canonical_scalar(value: &Value<'_>) -> Option<String> {
     match value.as_ref() {
-        ValueInner::String(text) => Some(quote(text)),
+        ValueInner::String(text) => Some(crate::toml_write::basic(text)),
         ValueInner::Integer(number) => Some(number.to_string()),
         ValueInner::Boolean(flag) => Some(flag.to_string()),
         _ => None,
     }
-}
-
-/// `text` as a TOML basic string (in double quotes): `\\`, `\"` and every control character
-/// escaped, so any text parses back to itself.
-pub(crate) fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            ch if ch.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(ch))),
-            ch => out.push(ch),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

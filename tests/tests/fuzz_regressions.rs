@@ -30,3 +30,51 @@ fn a_value_that_is_not_age_armor_is_refused_not_rewritten_broken() {
     let again = Store::parse(Path::new("secrets.enc.toml"), &store.render()).unwrap();
     assert_eq!(again.render(), store.render());
 }
+
+/// What [`Store::parse`] read from `text`, without the lines: names, scopes and every
+/// field of every value.
+fn contents(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in store.names() {
+        for (scope, entry) in store.slots(name) {
+            out.push(format!(
+                "{name} {} {:?} {:?} {:?} {:?}",
+                scope.key(),
+                entry.recipients,
+                entry.signed,
+                entry.exposed,
+                entry.ciphertext()
+            ));
+        }
+    }
+    out
+}
+
+/// Regression (fuzz target `store_parse`, the CI run of a fresh clone): a `\r` escape in a
+/// value's `"""` string was read as a carriage return and written back raw, so the
+/// rendered store no longer parsed ("invalid character in string: `\r`") and the next
+/// `set` would have written a broken store. The renderer now escapes it, and every other
+/// string it writes, so the store reads back the same.
+#[test]
+fn a_carriage_return_escape_in_a_value_is_written_back_escaped() {
+    let text = "version = 2\n\n[Token.\"type:local\"]\nrecipients = [\"age1abc\"]\nvalue = \"\"\"\n-----BEGIN AGE ENCRYPTED FILE-----\nYWJj\\rYWJj\n-----END AGE ENCRYPTED FILE-----\\r\"\"\"\n";
+    let path = Path::new("secrets.enc.toml");
+    let store = Store::parse(path, text).unwrap();
+    let rendered = store.render();
+    assert!(
+        rendered.contains("YWJj\\rYWJj\n-----END AGE ENCRYPTED FILE-----\\r\"\"\"\n"),
+        "{rendered}"
+    );
+    let again = Store::parse(path, &rendered).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(contents(&again), contents(&store));
+    assert_eq!(
+        again
+            .get(
+                "Token",
+                &secret_core::Scope::parse_key("type:local").unwrap()
+            )
+            .unwrap()
+            .ciphertext(),
+        "-----BEGIN AGE ENCRYPTED FILE-----\nYWJj\rYWJj\n-----END AGE ENCRYPTED FILE-----\r"
+    );
+}

@@ -9,10 +9,13 @@
 //! did not get to, or that lies outside the root, is read then.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
 use super::modules::Child;
+use super::paths::normalize;
+use super::paths::{Hashed, PathMap, PathSet};
 use super::{Outcome, ScanError};
 
 /// A source file to scan.
@@ -53,16 +56,28 @@ impl Facts {
     /// Reads `path` once: its module references and its scan for `secret!`.
     fn of(path: &Path) -> Facts {
         super::with_text(path, |text| match text {
-            Ok(text) => Facts {
-                children: Some(super::modules::children(text)),
-                outcome: super::scan_text(text, &super::default_names()),
-            },
+            Ok(text) => {
+                let (children, outcome) = super::read_text(text);
+                Facts {
+                    children: Some(children),
+                    outcome,
+                }
+            }
             Err(message) => Facts {
                 children: None,
                 outcome: Outcome::Unreadable(message),
             },
         })
     }
+}
+
+/// Where the file at `path` invokes one of the macros `names` (read again: only files of
+/// crates whose `macro_rules!` declare modules are).
+fn invocations_of(path: &Path, names: &BTreeSet<String>) -> Vec<Child> {
+    super::with_text(&normalize(path), |text| {
+        text.map(|text| super::modules::invocations(text, names))
+            .unwrap_or_default()
+    })
 }
 
 /// A target root: its kind and the folder it lives in.
@@ -79,7 +94,7 @@ impl Workspace {
         // While cargo reads the manifests: the files under the root, until cargo answers.
         let ReadAhead {
             folders,
-            listed,
+            listing,
             mut known,
         } = read_ahead(&root_abs, || pending.is_finished());
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
@@ -95,24 +110,24 @@ impl Workspace {
                 package,
                 &target_dir,
                 (&root_abs, root),
-                (&folders, &listed),
+                (&folders, &listing),
                 &known,
             )
         });
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
-        let mut seen = BTreeSet::new();
+        let mut seen = PathSet::default();
         let mut unreached = Vec::new();
         for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
             packages.push(package.name.clone());
             unreached.extend(loaded.unreached);
             known.extend(loaded.read);
             for (path, target_kind) in loaded.files {
-                if !seen.insert(path.clone()) {
+                if !seen.insert(path.as_os_str().to_owned()) {
                     continue;
                 }
-                let outcome = match known.remove(&path) {
+                let outcome = match known.remove(path.as_os_str()) {
                     Some(facts) => facts.outcome,
                     None => Facts::of(&path).outcome,
                 };
@@ -148,6 +163,8 @@ struct Folder {
     manifest: bool,
     /// Whether it holds a `CACHEDIR.TAG` file, as cargo's target directories do.
     cache_tag: bool,
+    /// Whether it holds a link named `*.rs` (not in `rs_files`).
+    rs_links: bool,
 }
 
 impl Folder {
@@ -169,9 +186,12 @@ impl Folder {
                 folder.manifest = is_file();
             } else if name == "CACHEDIR.TAG" {
                 folder.cache_tag = is_file();
-            } else if file_type.is_file() && Path::new(&name).extension().is_some_and(|e| e == "rs")
-            {
-                folder.rs_files.push(entry.path());
+            } else if Path::new(&name).extension().is_some_and(|e| e == "rs") {
+                if file_type.is_file() {
+                    folder.rs_files.push(entry.path());
+                } else if file_type.is_symlink() {
+                    folder.rs_links = true;
+                }
             }
         }
         folder
@@ -181,10 +201,47 @@ impl Folder {
 /// The folders listed so far, by path.
 type Folders = HashMap<PathBuf, Folder>;
 
-/// [`Path::is_file`], answered without asking the file system for the `.rs` files of the
-/// folders listed (`listed`).
-fn is_file(path: &Path, listed: &HashSet<PathBuf>) -> bool {
-    listed.contains(path) || path.is_file()
+/// The `.rs` files of the folders listed, to answer [`Path::is_file`] without asking the
+/// file system.
+#[derive(Debug, Default)]
+struct Listing {
+    files: PathSet,
+    /// Each folder listed, and whether it holds links named `*.rs`.
+    folders: PathMap<bool>,
+}
+
+impl Listing {
+    fn of(folders: &Folders) -> Listing {
+        Listing {
+            files: folders
+                .values()
+                .flat_map(|folder| {
+                    folder
+                        .rs_files
+                        .iter()
+                        .map(|path| path.as_os_str().to_owned())
+                })
+                .collect(),
+            folders: folders
+                .iter()
+                .map(|(dir, folder)| (dir.as_os_str().to_owned(), folder.rs_links))
+                .collect(),
+        }
+    }
+
+    /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
+    /// it is a `.rs` file of a folder listed, else from the file system.
+    fn is_file(&self, path: &Path) -> bool {
+        if self.files.contains(path.as_os_str()) {
+            return true;
+        }
+        let listed_without_links = path.extension().is_some_and(|e| e == "rs")
+            && path
+                .parent()
+                .and_then(|dir| self.folders.get(dir.as_os_str()))
+                == Some(&false);
+        !listed_without_links && path.is_file()
+    }
 }
 
 /// While `cargo metadata` runs (until `stop` says it answered): lists the folders under
@@ -198,7 +255,11 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
     let mut queue = vec![(root.to_owned(), 0)];
     while let Some((dir, depth)) = queue.pop() {
         if stop() {
-            return ReadAhead::listed(folders, HashMap::new());
+            return ReadAhead {
+                listing: Listing::of(&folders),
+                folders,
+                known: PathMap::default(),
+            };
         }
         let folder = Folder::read(&dir);
         if depth > 0 && folder.cache_tag {
@@ -216,25 +277,29 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
         }
         folders.insert(dir, folder);
     }
-    let listed = listed(&folders);
+    let listing = Listing::of(&folders);
     let read = super::parallel_map(&packages, |dir| {
         let mut read = Vec::new();
-        let is_file = |path: &Path| is_file(path, &listed);
-        super::modules::reachable(&guessed_roots(dir, &folders), &is_file, |path| {
-            if stop() {
-                return None;
-            }
-            let path = normalize(path);
-            let facts = Facts::of(&path);
-            let children = facts.children.clone();
-            read.push((path, facts));
-            children
-        });
+        let is_file = |path: &Path| listing.is_file(path);
+        super::modules::reachable(
+            &guessed_roots(dir, &folders),
+            &is_file,
+            |path| {
+                if stop() {
+                    return None;
+                }
+                let facts = Facts::of(path);
+                let children = facts.children.clone();
+                read.push((path.as_os_str().to_owned(), facts));
+                children
+            },
+            invocations_of,
+        );
         read
     });
     ReadAhead {
         folders,
-        listed,
+        listing,
         known: read.into_iter().flatten().collect(),
     }
 }
@@ -242,27 +307,9 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
 /// What [`read_ahead`] learnt.
 struct ReadAhead {
     folders: Folders,
-    /// The `.rs` files of `folders`.
-    listed: HashSet<PathBuf>,
+    listing: Listing,
     /// What each file read tells, by path.
-    known: HashMap<PathBuf, Facts>,
-}
-
-impl ReadAhead {
-    fn listed(folders: Folders, known: HashMap<PathBuf, Facts>) -> Self {
-        ReadAhead {
-            listed: listed(&folders),
-            folders,
-            known,
-        }
-    }
-}
-
-fn listed(folders: &Folders) -> HashSet<PathBuf> {
-    folders
-        .values()
-        .flat_map(|folder| folder.rs_files.iter().cloned())
-        .collect()
+    known: PathMap<Facts>,
 }
 
 /// The target roots cargo discovers by itself in the package at `dir`.
@@ -302,15 +349,15 @@ fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
 struct LoadedPackage {
     files: Vec<(PathBuf, String)>,
     unreached: Vec<PathBuf>,
-    read: Vec<(PathBuf, Facts)>,
+    read: Vec<(OsString, Facts)>,
 }
 
 fn load_package(
     package: &Package,
     target_dir: &Path,
     (root_abs, root): (&Path, &Path),
-    (folders, listed): (&Folders, &HashSet<PathBuf>),
-    known: &HashMap<PathBuf, Facts>,
+    (folders, listing): (&Folders, &Listing),
+    known: &PathMap<Facts>,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
     let package_dir = package
@@ -334,35 +381,42 @@ fn load_package(
     let walked = walk_package(&package_dir, target_dir, folders);
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
     let mut read = Vec::new();
-    let is_file = |path: &Path| is_file(path, listed);
-    let reached: BTreeSet<PathBuf> = super::modules::reachable(&root_files, &is_file, |path| {
-        let path = normalize(path);
-        if let Some(facts) = known.get(&path) {
-            return facts.children.clone();
-        }
-        let facts = Facts::of(&path);
-        let children = facts.children.clone();
-        read.push((path, facts));
-        children
-    })
+    let is_file = |path: &Path| listing.is_file(path);
+    let reached: Vec<PathBuf> = super::modules::reachable(
+        &root_files,
+        &is_file,
+        |path| {
+            if let Some(facts) = known.get(path.as_os_str()) {
+                return facts.children.clone();
+            }
+            let facts = Facts::of(path);
+            let children = facts.children.clone();
+            read.push((path.as_os_str().to_owned(), facts));
+            children
+        },
+        invocations_of,
+    )
     .into_iter()
-    .map(|path| normalize(&path))
     .filter(|path| is_file(path) && !path.starts_with(target_dir))
     .collect();
+    let reached_set: HashSet<&OsStr, Hashed> =
+        reached.iter().map(|path| path.as_os_str()).collect();
     let mut paths = Vec::new();
     for path in walked {
-        if reached.contains(&path) {
+        if reached_set.contains(path.as_os_str()) {
             paths.push(path);
         } else {
             unreached.push(relative(&path, root_abs, root));
         }
     }
     // Modules outside the package folder (`#[path = "../shared.rs"]`).
-    paths.extend(
-        reached
-            .into_iter()
-            .filter(|path| !path.starts_with(&package_dir)),
-    );
+    let mut outside: Vec<PathBuf> = reached
+        .iter()
+        .filter(|path| !path.starts_with(&package_dir))
+        .cloned()
+        .collect();
+    outside.sort();
+    paths.extend(outside);
     let files = paths
         .into_iter()
         .map(|path| {
@@ -383,22 +437,6 @@ fn relative(path: &Path, root_abs: &Path, root: &Path) -> PathBuf {
         .or_else(|_| path.strip_prefix(root))
         .map(Path::to_owned)
         .unwrap_or_else(|_| path.to_owned())
-}
-
-/// Removes `.` and `..` components without touching the file system.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The kind of a target as the scan reports it: every library kind (`rlib`, `proc-macro`,

@@ -32,6 +32,7 @@ mod files;
 mod metadata;
 mod modules;
 mod packages;
+mod paths;
 mod skim;
 mod tokens;
 
@@ -328,11 +329,16 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-/// The scan of one file's text, as [`scan_workspace`] does it for each file: the
-/// pre-filter, the lexer and the token walk, looking for `secret` and `aliases`. Returns how
-/// many invocations (valid or not) it found, or the lexer's message. For fuzzing.
+/// The scan of one file's text, as [`scan_workspace`] does it for each file: module
+/// discovery (the files it names, the `macro_rules!` declaring modules, its invocations of
+/// `aliases` where an item can stand), then the pre-filter, the lexer and the token walk,
+/// looking for `secret` and `aliases`. Returns how many invocations (valid or not) it found,
+/// or the lexer's message. For fuzzing.
 #[doc(hidden)]
 pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
+    let (_children, _outcome) = read_text(text);
+    let macros: BTreeSet<String> = aliases.iter().map(|&name| name.to_owned()).collect();
+    let _invocations = modules::invocations(text, &macros);
     let names: BTreeSet<String> = std::iter::once("secret")
         .chain(aliases.iter().copied())
         .map(str::to_owned)
@@ -356,21 +362,37 @@ fn default_names() -> BTreeSet<String> {
 /// into a buffer each thread keeps: reading thousands of files then neither allocates nor
 /// touches fresh memory for each. `f` must not read another file this way.
 fn with_text<R>(path: &Path, f: impl FnOnce(Result<&str, String>) -> R) -> R {
-    use std::io::Read;
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
-        match read {
-            Ok(_) => match std::str::from_utf8(buffer) {
-                Ok(text) => f(Ok(text)),
-                Err(_) => f(Err("the file is not UTF-8; it was not scanned".to_owned())),
-            },
-            Err(error) => f(Err(format!("cannot read the file: {error}"))),
-        }
+    BUFFER.with_borrow_mut(|buffer| match read_into(path, buffer) {
+        Ok(len) => match std::str::from_utf8(&buffer[..len]) {
+            Ok(text) => f(Ok(text)),
+            Err(_) => f(Err("the file is not UTF-8; it was not scanned".to_owned())),
+        },
+        Err(error) => f(Err(format!("cannot read the file: {error}"))),
     })
+}
+
+/// Reads the file at `path` into `buffer`, returning its length: the buffer's bytes are
+/// kept initialised (its length is its capacity), and the file is read until a read returns
+/// nothing, without first asking its size (two system calls per file fewer than
+/// [`std::io::Read::read_to_end`]).
+fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut len = 0;
+    loop {
+        if len == buffer.len() {
+            buffer.resize((buffer.len() * 2).max(64 * 1024), 0);
+        }
+        match file.read(&mut buffer[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(read) => len += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
@@ -385,7 +407,29 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
     if !tokens::may_declare(text, names) {
         return Outcome::Skipped;
     }
-    let scanned = tokens::scan_text(text, names);
+    scan_declaring(text, names, None)
+}
+
+/// What one reading of a file gives: the files it names (module discovery, see
+/// [`modules::children`]) and its scan for `secret!`, with one [`skim`] of the text for
+/// both.
+fn read_text(text: &str) -> (Vec<modules::Child>, Outcome) {
+    let names = default_names();
+    if !tokens::may_declare(text, &names) {
+        return (modules::children(text), Outcome::Skipped);
+    }
+    let skimmed = if text.starts_with("#!") {
+        None
+    } else {
+        skim::skim(text)
+    };
+    let children = modules::children_skimmed(text, skimmed.as_ref());
+    (children, scan_declaring(text, &names, skimmed.as_ref()))
+}
+
+/// The scan of `text`, which [`tokens::may_declare`], with its skim if known.
+fn scan_declaring(text: &str, names: &BTreeSet<String>, skimmed: Option<&skim::Skim>) -> Outcome {
+    let scanned = tokens::scan_skimmed(text, names, skimmed);
     // The results hold lines and columns, no spans: free the lexer's copy of the text, so
     // memory stays flat however many files a thread lexes.
     proc_macro2::extra::invalidate_current_thread_spans();

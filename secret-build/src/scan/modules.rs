@@ -1,51 +1,116 @@
 //! Which files belong to a target: the module tree each target root grows through
-//! `mod name;` (with `#[path = "..."]`), inline `mod name { ... }` blocks and
-//! `include!("file.rs")`, resolved as rustc does. A `.rs` file in a package folder that no
-//! target reaches — a trybuild case under `tests/ui/`, a script, a template — is never
-//! compiled, so its `secret!` invocations are not declarations.
+//! `mod name;` (with `#[path = "..."]` or `#[cfg_attr(.., path = "...")]`), inline
+//! `mod name { ... }` blocks and `include!("file.rs")`, resolved as rustc does, including
+//! the modules declared inside macro invocations (`cfg_if!`, a crate's own wrappers) and
+//! in the `macro_rules!` definitions the crate invokes (see [`items`]). A `.rs` file in a
+//! package folder that no target reaches — a trybuild case under `tests/ui/`, a script, a
+//! template — is never compiled, so its `secret!` invocations are not declarations.
 
-use std::collections::BTreeSet;
+mod items;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::TokenStream;
+
+use items::{Context, Walk};
 
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
-/// files, `build.rs`). `children_of` gives the [`Child`] references of a file (see
-/// [`children`]), `None` when the file cannot be read; the caller keeps what it learnt
-/// reading the file, so the file is read once. `is_file` is [`Path::is_file`], possibly
-/// answered from a folder listing.
+/// files, `build.rs`), the roots first, each once, without `.` or `..` components.
+/// `children_of` gives the [`Child`] references of a file (see [`children`]), `None` when
+/// the file cannot be read; the caller keeps what it learnt reading the file, so the file is
+/// read once. `is_file` is [`Path::is_file`], possibly answered from a folder listing: a
+/// module whose file does not exist (`mod unix;` for another platform, without `unix.rs`)
+/// is not looked for further.
+///
+/// When a file defines a `macro_rules!` whose body declares modules ([`Child::Template`]),
+/// `invocations_of` gives where a file invokes such macros ([`invocations`]: that file is
+/// read again, which only happens in the few crates that declare modules this way), and
+/// the modules are resolved at each invocation.
 pub(crate) fn reachable(
     roots: &[PathBuf],
     is_file: &dyn Fn(&Path) -> bool,
     mut children_of: impl FnMut(&Path) -> Option<Vec<Child>>,
-) -> BTreeSet<PathBuf> {
-    let mut seen = BTreeSet::new();
+    mut invocations_of: impl FnMut(&Path, &BTreeSet<String>) -> Vec<Child>,
+) -> Vec<PathBuf> {
+    let mut seen = super::paths::PathSet::default();
+    let mut reached = Vec::new();
     // (file, whether it resolves `mod` like a crate root or `mod.rs`)
-    let mut queue: Vec<(PathBuf, bool)> = roots.iter().map(|root| (root.clone(), true)).collect();
-    while let Some((file, mod_rs)) = queue.pop() {
-        if !seen.insert(file.clone()) {
-            continue;
+    let mut queue: Vec<(PathBuf, bool)> = roots
+        .iter()
+        .rev()
+        .map(|root| (super::paths::normalize(root), true))
+        .collect();
+    let found = |(file, mod_rs): (PathBuf, bool)| {
+        let file = super::paths::normalize(&file);
+        is_file(&file).then_some((file, mod_rs))
+    };
+    // Each file read, with its folder and module folder, to look for invocations in.
+    let mut places: Vec<(PathBuf, PathBuf, PathBuf)> = Vec::new();
+    let mut templates: BTreeMap<String, Vec<Child>> = BTreeMap::new();
+    // The template names each place was searched for.
+    let mut searched: Vec<BTreeSet<String>> = Vec::new();
+    loop {
+        while let Some((file, mod_rs)) = queue.pop() {
+            if !seen.insert(file.as_os_str().to_owned()) {
+                continue;
+            }
+            reached.push(file.clone());
+            let Some(children) = children_of(&file) else {
+                continue;
+            };
+            let dir = file.parent().map(Path::to_owned).unwrap_or_default();
+            let is_mod_rs = mod_rs || file.file_name().is_some_and(|name| name == "mod.rs");
+            let module_dir = if is_mod_rs {
+                dir.clone()
+            } else {
+                dir.join(file.file_stem().unwrap_or_default())
+            };
+            for child in &children {
+                match child {
+                    Child::Template { name, children } => templates
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(children.iter().cloned()),
+                    child => {
+                        queue.extend(child.resolve(&dir, &module_dir, is_file).and_then(found))
+                    }
+                }
+            }
+            places.push((file, dir, module_dir));
         }
-        let Some(children) = children_of(&file) else {
-            continue;
-        };
-        if children.is_empty() {
-            continue;
+        if templates.is_empty() {
+            break;
         }
-        let dir = file.parent().map(Path::to_owned).unwrap_or_default();
-        let is_mod_rs = mod_rs || file.file_name().is_some_and(|name| name == "mod.rs");
-        let module_dir = if is_mod_rs {
-            dir.clone()
-        } else {
-            dir.join(file.file_stem().unwrap_or_default())
-        };
-        queue.extend(
-            children
-                .iter()
-                .map(|child| child.resolve(&dir, &module_dir, is_file)),
-        );
+        // Every file read so far, for the templates it was not yet searched for.
+        let names: BTreeSet<String> = templates.keys().cloned().collect();
+        searched.resize_with(places.len(), BTreeSet::new);
+        for ((file, dir, module_dir), done) in places.iter().zip(&mut searched) {
+            let wanted: BTreeSet<String> = names.difference(done).cloned().collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            for invoked in invocations_of(file, &wanted) {
+                let Child::Invoke {
+                    name,
+                    dir: at_dir,
+                    module_dir: at_module_dir,
+                } = invoked
+                else {
+                    continue;
+                };
+                for child in templates.get(&name).into_iter().flatten() {
+                    let placed = child.placed(&at_dir, &at_module_dir);
+                    queue.extend(placed.resolve(dir, module_dir, is_file).and_then(found));
+                }
+            }
+            done.extend(wanted);
+        }
+        if queue.is_empty() {
+            break;
+        }
     }
-    seen
+    reached
 }
 
 /// A file another file names, before that file's place in a module tree is known: the
@@ -62,6 +127,16 @@ pub(crate) enum Child {
     PathMod { base: Base, under: PathBuf },
     /// `include!("...")`: the path, joined to `base` and `under`.
     Include { base: Base, under: PathBuf },
+    /// `macro_rules! name { ... }` whose expansion declares these modules, relative to
+    /// where it is invoked.
+    Template { name: String, children: Vec<Child> },
+    /// `name!(...)` where an item can stand, for a `name` asked for ([`invocations`]), with
+    /// the folders relative to which the file resolves its items there.
+    Invoke {
+        name: String,
+        dir: Location,
+        module_dir: Location,
+    },
 }
 
 /// What a [`Child`]'s path is relative to.
@@ -73,15 +148,18 @@ pub(crate) enum Base {
     ModuleDir,
 }
 
+/// A folder, relative to the file's folder or module folder.
+pub(crate) type Location = (Base, PathBuf);
+
 impl Child {
     /// The file and whether it resolves `mod` like a `mod.rs`, for a file in `dir` whose
-    /// module folder is `module_dir`.
+    /// module folder is `module_dir`; `None` for what names no file.
     fn resolve(
         &self,
         dir: &Path,
         module_dir: &Path,
         is_file: &dyn Fn(&Path) -> bool,
-    ) -> (PathBuf, bool) {
+    ) -> Option<(PathBuf, bool)> {
         let base = |base: &Base, under: &Path| {
             let base = match base {
                 Base::Dir => dir,
@@ -101,29 +179,105 @@ impl Child {
             } => {
                 let file = module_file(&base(at, under), name, is_file);
                 let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-                (file, mod_rs)
+                Some((file, mod_rs))
             }
-            Child::PathMod { base: at, under } => {
-                let file = base(at, under);
-                let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-                (file, mod_rs)
+            // rustc reads a `#[path]` file as a `mod.rs`: its `mod name;` are its siblings.
+            Child::PathMod { base: at, under } => Some((base(at, under), true)),
+            Child::Include { base: at, under } => Some((base(at, under), true)),
+            Child::Template { .. } | Child::Invoke { .. } => None,
+        }
+    }
+
+    /// A template's child placed where the macro is invoked: relative to `dir` and
+    /// `module_dir` of the invocation instead of the file's own.
+    fn placed(&self, dir: &Location, module_dir: &Location) -> Child {
+        let at = |base: &Base, under: &Path| {
+            let (base, prefix) = match base {
+                Base::Dir => dir,
+                Base::ModuleDir => module_dir,
+            };
+            (*base, prefix.join(under))
+        };
+        match self {
+            Child::Mod { base, under, name } => {
+                let (base, under) = at(base, under);
+                Child::Mod {
+                    base,
+                    under,
+                    name: name.clone(),
+                }
             }
-            Child::Include { base: at, under } => (base(at, under), true),
+            Child::PathMod { base, under } => {
+                let (base, under) = at(base, under);
+                Child::PathMod { base, under }
+            }
+            Child::Include { base, under } => {
+                let (base, under) = at(base, under);
+                Child::Include { base, under }
+            }
+            other => other.clone(),
         }
     }
 }
 
 /// The files `text` names through `mod name;`, `#[path]` and `include!`, wherever the file
-/// sits in a module tree.
+/// sits in a module tree, and the `macro_rules!` it defines that declare modules.
 pub(crate) fn children(text: &str) -> Vec<Child> {
-    let positions = child_candidates(text);
+    children_skimmed(text, None)
+}
+
+/// [`children`], given the [`super::skim::skim`] of the whole `text` when the caller has it.
+pub(crate) fn children_skimmed(text: &str, skimmed: Option<&super::skim::Skim>) -> Vec<Child> {
+    walk(text, child_candidates(text), None, skimmed)
+}
+
+/// Where `text` invokes one of the macros `names` where an item can stand
+/// ([`Child::Invoke`]).
+pub(crate) fn invocations(text: &str, names: &BTreeSet<String>) -> Vec<Child> {
+    let bytes = text.as_bytes();
+    let mut positions = Vec::new();
+    for name in names {
+        positions.extend(
+            memchr::memmem::find_iter(bytes, name.as_bytes()).filter(|&at| {
+                let after = at + name.len();
+                (at == 0 || !is_ident_byte(bytes[at - 1]))
+                    && bytes.get(skip_space(bytes, after)) == Some(&b'!')
+            }),
+        );
+    }
+    positions.sort_unstable();
+    let mut found = walk(text, positions, Some(names), None);
+    found.retain(|child| matches!(child, Child::Invoke { .. }));
+    found
+}
+
+/// Lexes the items of `text` holding one of `positions` and collects what they name. The
+/// text is skimmed only up to the last position, unless the caller has its skim.
+fn walk(
+    text: &str,
+    positions: Vec<usize>,
+    invocations_of: Option<&BTreeSet<String>>,
+    skimmed: Option<&super::skim::Skim>,
+) -> Vec<Child> {
     if positions.is_empty() {
         return Vec::new();
     }
-    let mut found = Vec::new();
+    let mut walk = Walk {
+        invocations_of,
+        found: Vec::new(),
+    };
     // Only the items holding a candidate are lexed, each run of them on its own (see
     // `skim`); the whole file when it does not skim cleanly or they do not lex.
-    let items = super::skim::skim(text).and_then(|skimmed| {
+    let until = positions.iter().max().map_or(0, |&last| last + 1);
+    let own;
+    let skimmed = match skimmed {
+        Some(skimmed) => Some(skimmed),
+        None => {
+            own = super::skim::skim_until(text, until);
+            own.as_ref()
+        }
+    };
+    let items = skimmed.and_then(|skimmed| {
         let positions: Vec<usize> = positions
             .iter()
             .copied()
@@ -131,7 +285,12 @@ pub(crate) fn children(text: &str) -> Vec<Child> {
             .collect();
         super::skim::kept(&skimmed.ends, &positions)
             .into_iter()
-            .map(|range| text[range].parse::<TokenStream>().ok())
+            .map(|range| {
+                skimmed
+                    .without_comments(text, range)
+                    .parse::<TokenStream>()
+                    .ok()
+            })
             .collect::<Option<Vec<_>>>()
     });
     let dir = (Base::Dir, PathBuf::new());
@@ -142,14 +301,26 @@ pub(crate) fn children(text: &str) -> Vec<Child> {
     ) {
         Ok(streams) => {
             for stream in streams {
-                collect(stream, &dir, &module_dir, &mut found);
+                items::collect(stream, &dir, &module_dir, Context::Items, &mut walk);
             }
         }
-        Err(_) => collect_lines(text, &mut found),
+        Err(_) if invocations_of.is_none() => collect_lines(text, &mut walk.found),
+        Err(_) => {}
     }
     // No span of this file outlives `collect`: free the lexer's copy of the text.
     proc_macro2::extra::invalidate_current_thread_spans();
-    found
+    walk.found
+}
+
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
 }
 
 /// Where `text` may name another file: an out-of-line `mod name;` or an `include!`, found
@@ -170,7 +341,11 @@ fn child_candidates(text: &str) -> Vec<usize> {
         }
         at
     };
-    for at in memchr::memmem::find_iter(bytes, b"mod") {
+    static MOD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("mod"));
+    static INCLUDE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("include"));
+    for at in MOD.find_iter(bytes) {
         if at > 0 && ident(at - 1) {
             continue;
         }
@@ -191,87 +366,11 @@ fn child_candidates(text: &str) -> Vec<usize> {
         }
     }
     positions.extend(
-        memchr::memmem::find_iter(bytes, b"include").filter(|&at| {
+        INCLUDE.find_iter(bytes).filter(|&at| {
             (at == 0 || !ident(at - 1)) && bytes.get(skip_space(at + 7)) == Some(&b'!')
         }),
     );
     positions
-}
-
-/// A folder, relative to the file's folder or module folder.
-type Location = (Base, PathBuf);
-
-/// `dir` is where `#[path]` and `include!` paths are relative to; `module_dir` is where
-/// `mod name;` looks for `name.rs` and `name/mod.rs`.
-fn collect(stream: TokenStream, dir: &Location, module_dir: &Location, found: &mut Vec<Child>) {
-    let tokens: Vec<TokenTree> = stream.into_iter().collect();
-    let mut path_attr: Option<String> = None;
-    let mut i = 0;
-    while i < tokens.len() {
-        match &tokens[i] {
-            TokenTree::Punct(punct) if punct.as_char() == '#' => {
-                if let Some(TokenTree::Group(group)) = tokens.get(i + 1)
-                    && group.delimiter() == Delimiter::Bracket
-                {
-                    if let Some(path) = path_attribute(group.stream()) {
-                        path_attr = Some(path);
-                    }
-                    i += 2;
-                    continue;
-                }
-            }
-            TokenTree::Punct(punct) if punct.as_char() == ';' => path_attr = None,
-            TokenTree::Ident(ident) if ident == "mod" => {
-                if let Some(TokenTree::Ident(name)) = tokens.get(i + 1) {
-                    let name = name.to_string();
-                    let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
-                    match tokens.get(i + 2) {
-                        Some(TokenTree::Punct(punct)) if punct.as_char() == ';' => {
-                            found.push(match path_attr.take() {
-                                Some(path) => Child::PathMod {
-                                    base: dir.0,
-                                    under: dir.1.join(path),
-                                },
-                                None => Child::Mod {
-                                    base: module_dir.0,
-                                    under: module_dir.1.clone(),
-                                    name,
-                                },
-                            });
-                            i += 3;
-                            continue;
-                        }
-                        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace => {
-                            let inner = match path_attr.take() {
-                                Some(path) => (dir.0, dir.1.join(path)),
-                                None => (module_dir.0, module_dir.1.join(&name)),
-                            };
-                            collect(group.stream(), &inner, &inner, found);
-                            i += 3;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            TokenTree::Ident(ident) if ident == "include" => {
-                if let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(group))) =
-                    (tokens.get(i + 1), tokens.get(i + 2))
-                    && bang.as_char() == '!'
-                    && let Some(TokenTree::Literal(literal)) = group.stream().into_iter().next()
-                    && let syn::Lit::Str(path) = syn::Lit::new(literal)
-                {
-                    found.push(Child::Include {
-                        base: dir.0,
-                        under: dir.1.join(path.value()),
-                    });
-                }
-            }
-            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => path_attr = None,
-            _ => {}
-        }
-        i += 1;
-    }
 }
 
 /// `module_dir/name.rs`, else `module_dir/name/mod.rs`.
@@ -281,23 +380,6 @@ fn module_file(module_dir: &Path, name: &str, is_file: &dyn Fn(&Path) -> bool) -
         flat
     } else {
         module_dir.join(name).join("mod.rs")
-    }
-}
-
-/// The path of a `path = "..."` attribute.
-fn path_attribute(stream: TokenStream) -> Option<String> {
-    let mut inner = stream.into_iter();
-    match (inner.next(), inner.next(), inner.next(), inner.next()) {
-        (
-            Some(TokenTree::Ident(key)),
-            Some(TokenTree::Punct(eq)),
-            Some(TokenTree::Literal(literal)),
-            None,
-        ) if key == "path" && eq.as_char() == '=' => match syn::Lit::new(literal) {
-            syn::Lit::Str(path) => Some(path.value()),
-            _ => None,
-        },
-        _ => None,
     }
 }
 
@@ -328,77 +410,4 @@ fn collect_lines(text: &str, found: &mut Vec<Child>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The module tree of `src/main.rs` in a folder holding `files`, relative to it.
-    fn tree(files: &[(&str, &str)]) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let reached = reachable(&[dir.path().join("src/main.rs")], &Path::is_file, |path| {
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|text| children(&text))
-        });
-        let mut found: Vec<String> = reached
-            .iter()
-            .filter(|path| path.is_file())
-            .map(|path| {
-                let path = super::super::files::normalize(path);
-                let path = path.strip_prefix(dir.path()).unwrap().to_owned();
-                path.to_string_lossy().replace('\\', "/")
-            })
-            .collect();
-        found.sort();
-        found
-    }
-
-    #[test]
-    fn resolves_mod_path_inline_modules_and_include_as_rustc_does() {
-        let found = tree(&[
-            (
-                "src/main.rs",
-                "mod flat;\nmod nested;\n#[path = \"elsewhere/p.rs\"]\nmod by_path;\n\
-                 mod inline {\n    mod inner;\n    #[path = \"q.rs\"]\n    mod q;\n}\n\
-                 include!(\"included.rs\");\nfn f() { let _ = \"mod not_a_module;\"; }\n",
-            ),
-            ("src/flat.rs", "pub mod child;\n"),
-            ("src/flat/child.rs", ""),
-            ("src/nested/mod.rs", "mod deeper;\n"),
-            ("src/nested/deeper.rs", ""),
-            ("src/elsewhere/p.rs", ""),
-            ("src/inline/inner.rs", ""),
-            ("src/inline/q.rs", ""),
-            ("src/included.rs", ""),
-            ("src/not_a_module.rs", ""),
-            ("src/orphan.rs", ""),
-        ]);
-        assert_eq!(
-            found,
-            [
-                "src/elsewhere/p.rs",
-                "src/flat.rs",
-                "src/flat/child.rs",
-                "src/included.rs",
-                "src/inline/inner.rs",
-                "src/inline/q.rs",
-                "src/main.rs",
-                "src/nested/deeper.rs",
-                "src/nested/mod.rs",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_file_that_does_not_lex_still_names_its_modules() {
-        let found = tree(&[
-            ("src/main.rs", "mod ok;\nfn broken() {\n"),
-            ("src/ok.rs", ""),
-        ]);
-        assert_eq!(found, ["src/main.rs", "src/ok.rs"]);
-    }
-}
+mod tests;

@@ -25,6 +25,33 @@ pub(crate) struct Skim {
 }
 
 impl Skim {
+    /// The code of `text[range]` (a range of the text skimmed) with each comment replaced
+    /// by a space: what the lexer makes of it, without doc comments, which the lexer turns
+    /// into attributes, at a cost, and module discovery does not need.
+    pub(crate) fn without_comments<'a>(
+        &self,
+        text: &'a str,
+        range: std::ops::Range<usize>,
+    ) -> std::borrow::Cow<'a, str> {
+        let first = self.quiet.partition_point(|quiet| quiet.end <= range.start);
+        let comments = self.quiet[first..]
+            .iter()
+            .take_while(|quiet| quiet.start < range.end)
+            .filter(|quiet| text.as_bytes()[quiet.start] == b'/');
+        let mut code = String::new();
+        let mut at = range.start;
+        for comment in comments {
+            code.push_str(&text[at..comment.start.max(at)]);
+            code.push(' ');
+            at = comment.end.min(range.end);
+        }
+        if at == range.start {
+            return std::borrow::Cow::Borrowed(&text[range]);
+        }
+        code.push_str(&text[at..range.end]);
+        std::borrow::Cow::Owned(code)
+    }
+
     /// Whether `position` is in code: not in a comment or a literal, where the lexer never
     /// sees an identifier (a `secret!` in a doc comment or a string is not an invocation).
     pub(crate) fn in_code(&self, position: usize) -> bool {
@@ -38,45 +65,60 @@ impl Skim {
 /// The top-level items of `text`, and where its comments and literals are. `None` when the
 /// text is not balanced.
 pub(crate) fn skim(text: &str) -> Option<Skim> {
+    skim_until(text, text.len())
+}
+
+/// Bytes where [`skim_until`] has something to do; it jumps over all others.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let bytes = b"/\"'()[]{};";
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// [`skim`] of the items up to the one holding the offset `until - 1` (the whole text when
+/// `until` is its length): what lies after is not looked at, so its balance is not checked.
+pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
     let bytes = text.as_bytes();
     let mut ends = Vec::new();
     let mut quiet = Vec::new();
     let mut depth: usize = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let start = i;
-        match b {
+    while let Some(skip) = bytes[i..].iter().position(|&b| SPECIAL[usize::from(b)]) {
+        i += skip;
+        match bytes[i] {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr_newline(bytes, i);
-                quiet.push(start..i);
+                let end = memchr_newline(bytes, i);
+                quiet.push(i..end);
+                i = end;
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = block_comment_end(bytes, i)?;
-                quiet.push(start..i);
+                let end = block_comment_end(bytes, i)?;
+                quiet.push(i..end);
+                i = end;
                 continue;
             }
             b'"' => {
-                i = string_end(bytes, i + 1)?;
-                quiet.push(start..i);
+                let (start, end) = string_at(bytes, i)?;
+                quiet.push(start..end);
+                i = end;
                 continue;
             }
             b'\'' => {
-                i = quote_end(text, i)?;
-                quiet.push(start..i);
-                continue;
-            }
-            b'r' | b'b' | b'c' if i == 0 || !is_ident_byte(bytes[i - 1]) => {
-                if let Some(end) = prefixed_literal_end(bytes, i)? {
-                    i = end;
-                    quiet.push(start..i);
-                    continue;
-                }
-                // An identifier: skip it whole, so its letters start nothing.
-                while i < bytes.len() && is_ident_byte(bytes[i]) {
-                    i += 1;
-                }
+                // `b'x'`: a byte literal; else a character literal, a lifetime or a label.
+                let byte = i > 0 && bytes[i - 1] == b'b' && starts_token(bytes, i - 1);
+                let (start, end) = if byte {
+                    (i - 1, byte_char_end(bytes, i)?)
+                } else {
+                    (i, quote_end(text, i)?)
+                };
+                quiet.push(start..end);
+                i = end;
                 continue;
             }
             b'(' | b'[' | b'{' => depth += 1,
@@ -85,14 +127,16 @@ pub(crate) fn skim(text: &str) -> Option<Skim> {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 && next_non_space(bytes, i + 1) != Some(b';') {
                     ends.push(i + 1);
+                    if i + 1 >= until {
+                        return Some(Skim { ends, quiet });
+                    }
                 }
             }
-            b';' if depth == 0 => ends.push(i + 1),
-            _ if is_ident_byte(b) => {
-                while i < bytes.len() && is_ident_byte(bytes[i]) {
-                    i += 1;
+            b';' if depth == 0 => {
+                ends.push(i + 1);
+                if i + 1 >= until {
+                    return Some(Skim { ends, quiet });
                 }
-                continue;
             }
             _ => {}
         }
@@ -105,6 +149,54 @@ pub(crate) fn skim(text: &str) -> Option<Skim> {
         ends.push(bytes.len());
     }
     Some(Skim { ends, quiet })
+}
+
+/// Whether the byte at `at` starts a token: no identifier byte right before it.
+fn starts_token(bytes: &[u8], at: usize) -> bool {
+    at == 0 || !is_ident_byte(bytes[at - 1])
+}
+
+/// The string literal whose `"` is at `at`, with its prefix if any (`b"`, `c"`, `r"`,
+/// `r#"`, `br##"`, `cr"`): where it starts and the offset after it.
+fn string_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut start = at;
+    while start > 0 && bytes[start - 1] == b'#' {
+        start -= 1;
+    }
+    let hashes = at - start;
+    if start > 0 && bytes[start - 1] == b'r' {
+        let r = start - 1;
+        let prefix = if starts_token(bytes, r) {
+            Some(r)
+        } else if matches!(bytes[r - 1], b'b' | b'c') && starts_token(bytes, r - 1) {
+            Some(r - 1)
+        } else {
+            None
+        };
+        if let Some(prefix) = prefix {
+            return raw_string_end(bytes, at + 1, hashes).map(|end| (prefix, end));
+        }
+    }
+    let start = if at > 0 && matches!(bytes[at - 1], b'b' | b'c') && starts_token(bytes, at - 1) {
+        at - 1
+    } else {
+        at
+    };
+    string_end(bytes, at + 1).map(|end| (start, end))
+}
+
+/// The offset after a raw string whose text starts at `from`, closed by `"` and `hashes`
+/// `#`s.
+fn raw_string_end(bytes: &[u8], from: usize, hashes: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        i += memchr::memchr(b'"', &bytes[i..])?;
+        let closing = &bytes[i + 1..];
+        if closing.len() >= hashes && closing[..hashes].iter().all(|&b| b == b'#') {
+            return Some(i + 1 + hashes);
+        }
+        i += 1;
+    }
 }
 
 /// The byte ranges of the top-level items holding one of `positions` (items next to each
@@ -191,6 +283,10 @@ fn block_comment_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = at;
     while i + 1 < bytes.len() {
+        if !matches!(bytes[i], b'/' | b'*') {
+            i += memchr::memchr2(b'/', b'*', &bytes[i..])?;
+            continue;
+        }
         match (bytes[i], bytes[i + 1]) {
             (b'/', b'*') => {
                 depth += 1;
@@ -213,10 +309,10 @@ fn block_comment_end(bytes: &[u8], at: usize) -> Option<usize> {
 fn string_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while i < bytes.len() {
+        i += memchr::memchr2(b'\\', b'"', &bytes[i..])?;
         match bytes[i] {
             b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+            _ => return Some(i + 1),
         }
     }
     None
@@ -249,48 +345,6 @@ fn quote_end(text: &str, at: usize) -> Option<usize> {
         }
         None => Some(at + 1),
     }
-}
-
-/// A literal starting with a prefix at `at` (`b"`, `b'`, `c"`, `r"`, `r#"`, `br#"`, `cr"`):
-/// the offset after it, `Ok(None)` when `at` starts an identifier instead.
-fn prefixed_literal_end(bytes: &[u8], at: usize) -> Option<Option<usize>> {
-    let mut i = at;
-    if matches!(bytes[i], b'b' | b'c') {
-        i += 1;
-        match bytes.get(i) {
-            Some(b'"') => return string_end(bytes, i + 1).map(Some),
-            Some(b'\'') if bytes[at] == b'b' => return byte_char_end(bytes, i).map(Some),
-            Some(b'r') => {}
-            _ => return Some(None),
-        }
-    }
-    if bytes.get(i) != Some(&b'r') {
-        return Some(None);
-    }
-    i += 1;
-    let hashes_start = i;
-    while bytes.get(i) == Some(&b'#') {
-        i += 1;
-    }
-    let hashes = i - hashes_start;
-    if bytes.get(i) != Some(&b'"') {
-        return Some(None);
-    }
-    i += 1;
-    while i < bytes.len() {
-        if bytes[i] == b'"'
-            && bytes[i + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&b| b == b'#')
-                .count()
-                == hashes
-        {
-            return Some(Some(i + 1 + hashes));
-        }
-        i += 1;
-    }
-    None
 }
 
 /// The offset after a byte character literal whose `'` is at `at`.
@@ -390,5 +444,17 @@ mod tests {
             skimmed.in_code(text.find("fn f").unwrap()),
             "after a lifetime"
         );
+    }
+
+    #[test]
+    fn without_comments_keeps_code_and_literals() {
+        let text = "//! Crate docs\n/// Item docs\nmod a; /* note */ const S: &str = \"// not a comment\";\nfn f() {} // end\n";
+        let skimmed = skim(text).unwrap();
+        assert_eq!(
+            skimmed.without_comments(text, 0..text.len()),
+            " \n \nmod a;   const S: &str = \"// not a comment\";\nfn f() {}  \n"
+        );
+        let code = text.find("fn f").unwrap();
+        assert_eq!(skimmed.without_comments(text, code..code + 9), "fn f() {}");
     }
 }

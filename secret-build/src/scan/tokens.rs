@@ -55,21 +55,28 @@ pub(crate) fn may_declare(text: &str, names: &BTreeSet<String>) -> bool {
 /// The offsets where [`may_declare`] sees a possible invocation or renamed import.
 pub(crate) fn candidates(text: &str, names: &BTreeSet<String>) -> Vec<usize> {
     let mut positions = Vec::new();
+    static SECRET: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("secret"));
     for name in names {
-        positions.extend(
-            memchr::memmem::find_iter(text.as_bytes(), name.as_bytes()).filter(|&at| {
-                let before_ok = text[..at]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|ch| !is_ident_char(ch));
-                let rest = text[at + name.len()..].trim_start();
-                before_ok
-                    && (rest.starts_with('!')
-                        || (name == "secret"
-                            && rest.starts_with("as")
-                            && rest[2..].starts_with(char::is_whitespace)))
-            }),
-        );
+        let other;
+        let finder = if name == "secret" {
+            &*SECRET
+        } else {
+            other = memchr::memmem::Finder::new(name.as_bytes());
+            &other
+        };
+        positions.extend(finder.find_iter(text.as_bytes()).filter(|&at| {
+            let before_ok = text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|ch| !is_ident_char(ch));
+            let rest = text[at + name.len()..].trim_start();
+            before_ok
+                && (rest.starts_with('!')
+                    || (name == "secret"
+                        && rest.starts_with("as")
+                        && rest[2..].starts_with(char::is_whitespace)))
+        }));
     }
     positions
 }
@@ -93,8 +100,24 @@ pub(crate) fn scan_text(
     text: &str,
     names: &BTreeSet<String>,
 ) -> Result<FileScan, (String, FileScan)> {
+    scan_skimmed(text, names, None)
+}
+
+/// [`scan_text`], given the [`super::skim::skim`] of `text` when the caller has it (for a
+/// text without a `#!` line).
+pub(crate) fn scan_skimmed(
+    text: &str,
+    names: &BTreeSet<String>,
+    skimmed: Option<&super::skim::Skim>,
+) -> Result<FileScan, (String, FileScan)> {
+    if let Some(skimmed) = skimmed
+        && let Some(scan) = scan_items(text, skimmed, names)
+    {
+        return Ok(scan);
+    }
     let text = strip_shebang(text);
-    if let Some(skimmed) = super::skim::skim(&text)
+    if skimmed.is_none()
+        && let Some(skimmed) = super::skim::skim(&text)
         && let Some(scan) = scan_items(&text, &skimmed, names)
     {
         return Ok(scan);

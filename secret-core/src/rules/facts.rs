@@ -27,7 +27,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::env::EnvType;
 use crate::file_error::FileError;
-use crate::toml_file::quote;
+use crate::toml_write::basic as quote;
 
 /// One fact of the access rules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,7 +2,10 @@
 //! migrate`) with the line of every table for messages, and writing it deterministically
 //! (see the module above for the layout).
 
+use std::fmt::Write;
+
 use super::*;
+use crate::toml_write;
 
 impl Store {
     /// Parses the text of a store read from `path`.
@@ -345,54 +348,48 @@ fn parse_entry(
 }
 
 /// One value's table, as [`Store::render`] writes it: recipients, exposures, writer, time,
-/// signature, then the ciphertext.
+/// signature, then the ciphertext. Every string is written with [`toml_write`], so any text
+/// the parser accepted reads back the same (a hand-edited file may hold any character in
+/// any of them; found by fuzzing).
 pub(crate) fn render_entry(out: &mut String, name: &str, key: &str, entry: &Entry) {
-    out.push_str(&format!("[{name}.\"{}\"]\n", escape(key)));
+    let _ = writeln!(
+        out,
+        "[{}.{}]",
+        toml_write::key(name),
+        toml_write::basic(key)
+    );
     if let Some(version) = entry.version {
-        out.push_str(&format!("version = {version}\n"));
+        let _ = writeln!(out, "version = {version}");
     }
     out.push_str("recipients = [\n");
     for recipient in &entry.recipients {
-        out.push_str(&format!("    \"{}\",\n", escape(recipient)));
+        let _ = writeln!(out, "    {},", toml_write::basic(recipient));
     }
     out.push_str("]\n");
     if !entry.exposed.is_empty() {
         out.push_str("exposed = [\n");
         for exposure in &entry.exposed {
-            out.push_str(&format!(
-                "    {{ recipient = \"{}\", since = \"{}\" }},\n",
-                escape(&exposure.recipient),
-                escape(&exposure.since)
-            ));
+            let _ = writeln!(
+                out,
+                "    {{ recipient = {}, since = {} }},",
+                toml_write::basic(&exposure.recipient),
+                toml_write::basic(&exposure.since)
+            );
         }
         out.push_str("]\n");
     }
     if let Some(signed) = &entry.signed {
-        out.push_str(&format!(
-            "writer = \"{}\"\nwritten = \"{}\"\nsignature = \"{}\"\n",
-            escape(&signed.writer),
-            escape(&signed.written),
-            escape(&signed.signature)
-        ));
+        let _ = writeln!(
+            out,
+            "writer = {}\nwritten = {}\nsignature = {}",
+            toml_write::basic(&signed.writer),
+            toml_write::basic(&signed.written),
+            toml_write::basic(&signed.signature)
+        );
     }
-    out.push_str("value = \"\"\"\n");
-    out.push_str(entry.ciphertext.trim_end());
-    out.push_str("\n\"\"\"\n");
-}
-
-/// `text` for a TOML basic string: `\\`, `\"` and control characters escaped (a recipient
-/// read from a hand-edited file may hold any of them; found by fuzzing).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            ch if ch.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(ch))),
-            ch => out.push(ch),
-        }
-    }
-    out
+    // The ciphertext as it is: armor ends in a line feed, so the closing quotes sit on a
+    // line of their own.
+    let _ = writeln!(out, "value = {}", toml_write::multi_line(&entry.ciphertext));
 }
 
 /// The top-level key of the signed access rules: not a valid secret name (those start with
@@ -678,17 +675,18 @@ fn parse_rules(
 
 /// One version of the access rules, as [`Store::render`] writes it.
 pub(crate) fn render_rules(out: &mut String, rules: &RulesVersion) {
-    out.push_str(&format!(
-        "[{RULES_KEY}.{}]\nsigned = \"{}\"\nsignatures = [\n",
+    let _ = writeln!(
+        out,
+        "[{RULES_KEY}.{}]\nsigned = {}\nsignatures = [",
         rules.version,
-        escape(&rules.signed)
-    ));
+        toml_write::basic(&rules.signed)
+    );
     for (signer, signature) in &rules.signatures {
-        out.push_str(&format!(
-            "    \"{} {}\",\n",
-            escape(signer),
-            escape(signature)
-        ));
+        let _ = writeln!(
+            out,
+            "    {},",
+            toml_write::basic(&format!("{signer} {signature}"))
+        );
     }
     out.push_str("]\nchanges = \"\"\"\n");
     for change in &rules.changes {
@@ -700,12 +698,14 @@ pub(crate) fn render_rules(out: &mut String, rules: &RulesVersion) {
 
 /// One signed removal, as [`Store::render`] writes it.
 pub(crate) fn render_removal(out: &mut String, name: &str, key: &str, removal: &Removal) {
-    out.push_str(&format!(
-        "[{name}.\"{}\"]\nversion = {}\nremoved = true\nwriter = \"{}\"\nwritten = \"{}\"\nsignature = \"{}\"\n",
-        escape(key),
+    let _ = writeln!(
+        out,
+        "[{}.{}]\nversion = {}\nremoved = true\nwriter = {}\nwritten = {}\nsignature = {}",
+        toml_write::key(name),
+        toml_write::basic(key),
         removal.version,
-        escape(&removal.signed.writer),
-        escape(&removal.signed.written),
-        escape(&removal.signed.signature)
-    ));
+        toml_write::basic(&removal.signed.writer),
+        toml_write::basic(&removal.signed.written),
+        toml_write::basic(&removal.signed.signature)
+    );
 }

@@ -1,0 +1,1 @@
+//! Nothing: the package only names crates for the scan benchmark (see Cargo.toml).
