@@ -68,7 +68,8 @@ pub(crate) fn check_name(name: &str) -> Result<(), Failure> {
 
 /// Fails before any value is read when setting `scope` cannot succeed: another value
 /// overlaps (unless `move_scopes`), nobody could read the value, or no identity of `ids`
-/// may write it. `set`, `import` and the dashboard all check through this.
+/// may write it. `set`, `import` and the dashboard all check through this. Returns what a
+/// move would do to the other values (the dashboard shows it before the move).
 pub(crate) fn preflight(
     store: &Store,
     config: &Config,
@@ -76,8 +77,8 @@ pub(crate) fn preflight(
     scope: &Scope,
     move_scopes: bool,
     ids: &secret_core::Identities,
-) -> Result<(), secret_core::Error> {
-    edit::plan_set_in(store, name, scope, move_scopes)?;
+) -> Result<Vec<Narrowed>, secret_core::Error> {
+    let plan = edit::plan_set_in(store, name, scope, move_scopes)?;
     if edit::recipients_for(config, scope).is_empty() {
         return Err(secret_core::Error::NoRecipients {
             name: name.to_owned(),
@@ -86,7 +87,7 @@ pub(crate) fn preflight(
         });
     }
     edit::check_writer(config, name, scope, ids)?;
-    Ok(())
+    Ok(plan)
 }
 
 /// Writes `value` for (`name`, `scope`) in the file store, signed by `ids` (`set` and the
