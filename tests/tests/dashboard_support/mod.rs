@@ -286,9 +286,19 @@ impl Response {
 /// body.
 pub fn http(port: u16, request: &str) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Longer than a page's request for changes waits (25 s): an answer that never comes
+    // fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).unwrap();
+    if let Err(error) = stream.read_to_end(&mut bytes) {
+        panic!(
+            "no answer to {}: {error}",
+            request.lines().next().unwrap_or_default()
+        );
+    }
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();

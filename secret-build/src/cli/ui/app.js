@@ -70,7 +70,8 @@
     stopped = true;
     const port = location.port;
     const banner = $("stopped");
-    put(banner, 
+    put(
+      banner,
       h("strong", { text: "This dashboard has stopped. " }),
       why + ". Nothing more is sent from this tab. Start `cargo xtask secret ui` again and open the link it prints" +
         (port ? " (another program may now answer on port " + port + ")." : "."),
@@ -258,6 +259,15 @@
     return true;
   }
 
+  /** A scope key in words: `type:development,local` is "development, local",
+   * `env:staging` is "env staging". */
+  function scopeLabel(key) {
+    const [kind, list] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    return (kind === "env" ? "env " : "") + list.split(",").join(", ");
+  }
+
+  const badgesOf = (value) => value.badges || [];
+
   /** The keys of the state, and which are the user's. */
   const keyOf = (index) => state.keys[index];
   const isMine = (index) => state.identity.keys.includes(state.keys[index]);
@@ -268,8 +278,9 @@
     let className = "cell " + kind + (kind === "missing" ? " " + detail : "");
     if (kind === "set" && detail !== undefined) {
       const value = row.values[detail];
-      if (value.badges.some(([level]) => level === "error")) className += " flag-error";
-      else if (value.badges.length) className += " flag-warning";
+      const badges = badgesOf(value);
+      if (badges.some(([level]) => level === "error")) className += " flag-error";
+      else if (badges.length) className += " flag-warning";
     }
     const td = document.createElement("div");
     td.setAttribute("role", "cell");
@@ -293,7 +304,8 @@
     let words = { set: "set", override: "set by a local override file", optional: "optional, not set", none: "no value (no code declares it)", missing: "missing" }[kind];
     if (kind === "set" && detail !== undefined) {
       const value = meta.row.values[detail];
-      words = "set (the value for " + value.label + ")" + (value.badges.length ? ": " + value.badges.map(([, text]) => text).join(", ") : "");
+      const badges = badgesOf(value);
+      words = "set (the value for " + scopeLabel(value.scope) + ")" + (badges.length ? ": " + badges.map(([, text]) => text).join(", ") : "");
     }
     button.title = meta.row.name + " for " + env.name + ": " + words + ". Click to set it.";
   }
@@ -311,7 +323,7 @@
   function statusBadges(row) {
     const badges = new Map();
     for (const value of row.values) {
-      for (const [level, text] of value.badges) badges.set(text, level);
+      for (const [level, text] of badgesOf(value)) badges.set(text, level);
     }
     const list = [...badges].map(([text, level]) => [level, text]);
     if (!row.declared) list.push(["muted", "unused"]);
@@ -372,7 +384,8 @@
     $("workspace").title = next.workspace || "";
     if (next.error) {
       const failure = $("load-error");
-      put(failure, 
+      put(
+        failure,
         "error: " + next.error.message,
         ...(next.error.help || []).map((line) => h("span", { class: "help", text: "help: " + line })),
       );
@@ -491,7 +504,8 @@
     const box = $("findings");
     box.hidden = list.length === 0;
     box.querySelector("summary").textContent = "Findings of the check (" + list.length + ")";
-    put(box.querySelector("ul"), 
+    put(
+      box.querySelector("ul"),
       ...list.map((finding) =>
         h(
           "li",
@@ -555,7 +569,8 @@
     const have = [...envs.querySelectorAll("input")].map((input) => input.value).join("\n");
     if (have !== state.named.join("\n")) {
       const checked = new Set([...envs.querySelectorAll("input:checked")].map((input) => input.value));
-      put(envs, 
+      put(
+        envs,
         ...(state.named.length ? [h("span", { class: "or", text: "or" })] : []),
         ...state.named.map((name) => {
           const label = choice("env", name, name);
@@ -774,8 +789,8 @@
       return h(
         "li",
         { "data-scope": value.scope },
-        h("span", { class: "scope", text: value.label }),
-        ...value.badges.map(([level, text]) => h("span", { class: "badge " + level, text })),
+        h("span", { class: "scope", text: scopeLabel(value.scope) }),
+        ...badgesOf(value).map(([level, text]) => h("span", { class: "badge " + level, text })),
         h("div", { class: "readers" }, "readable by ", ...join(readersList)),
         value.writer !== null
           ? h("div", { class: "writer" }, "written by ", isMine(value.writer) ? "you" : h("code", { title: keyOf(value.writer), text: short(keyOf(value.writer)) }))
@@ -790,7 +805,8 @@
       );
     });
     const own = state.findings.filter((finding) => finding.secret === name);
-    put(box, 
+    put(
+      box,
       h("div", { class: "side-head" }, h("h2", { text: name }), h("button", { type: "button", class: "link", "data-action": "close-details", text: "Close" })),
       row.description ? h("p", { class: "description", text: row.description }) : null,
       h(
@@ -806,6 +822,12 @@
     );
     box.hidden = false;
     if (stopped) disableAll();
+  }
+
+  function closeDetails() {
+    selected = null;
+    $("details").hidden = true;
+    for (const tr of document.querySelectorAll(".row.selected")) tr.classList.remove("selected");
   }
 
   function join(items) {
@@ -892,7 +914,10 @@
       filter();
     });
     $("open-editor").addEventListener("click", openSide);
-    $("close-side").addEventListener("click", () => document.body.classList.remove("side-open"));
+    $("close-side").addEventListener("click", () => {
+      document.body.classList.remove("side-open");
+      closeDetails();
+    });
     $("grid").addEventListener("click", (event) => {
       const button = event.target.closest("button[data-action]");
       if (!button || stopped) return;
@@ -919,11 +944,7 @@
       const action = button.dataset.action;
       if (action === "reveal") reveal(button);
       if (action === "unset") unset(button);
-      if (action === "close-details") {
-        selected = null;
-        $("details").hidden = true;
-        for (const tr of document.querySelectorAll(".row.selected")) tr.classList.remove("selected");
-      }
+      if (action === "close-details") closeDetails();
     });
     // A link pasted into a tab that shows this page already changes only its fragment.
     window.addEventListener("hashchange", () => {

@@ -289,13 +289,17 @@ impl Keys {
             }
             None => (Vec::new(), None),
         };
-        json!({
+        // The page words the scope from its key (`type:development,local`); no badges, no
+        // field.
+        let mut value = json!({
             "scope": stored.scope.key(),
-            "label": stored.scope.describe(),
             "readers": readers,
             "writer": writer,
-            "badges": badges,
-        })
+        });
+        if !badges.is_empty() {
+            value["badges"] = json!(badges);
+        }
+        value
     }
 }
 
