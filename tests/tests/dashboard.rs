@@ -69,7 +69,7 @@ fn the_guard_refuses_without_a_session_a_foreign_host_and_cross_origin_changes()
     let token = token_of(&link).to_owned();
     assert_eq!(token.len(), 32, "128 bits in hex: {link}");
     let foreign = format!("attacker.example:{}", ui.port);
-    for path in ["/", "/app.js", "/api/state?since="] {
+    for path in ["/", "/js/app.js", "/api/state?since="] {
         let rebound = ui.get(path, &[("Host", &foreign)]);
         assert_eq!(rebound.status, 421, "{path}: {rebound:?}");
     }

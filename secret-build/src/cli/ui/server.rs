@@ -1,6 +1,6 @@
 //! The dashboard's HTTP server: the guard every request passes (Host, Origin, the session
 //! header, security headers, this start's identity on every answer to a session) and the
-//! routes. The page's shell, script and style are public and hold nothing of the
+//! routes. The page's shell, scripts and style are public and hold nothing of the
 //! workspace; everything else needs a session (see [`super::auth`]).
 
 use std::collections::BTreeMap;
@@ -23,9 +23,17 @@ use super::auth::{Auth, INSTANCE_HEADER, Refusal, SESSION_HEADER};
 use super::watch::Watch;
 use super::{api, launch};
 
-/// The page's shell, script and style, served from the binary (no third-party assets).
+/// The page's shell, script (ES modules) and style, served from the binary (no third-party
+/// assets).
 const INDEX_HTML: &str = include_str!("index.html");
-const APP_JS: &str = include_str!("app.js");
+const SCRIPTS: [(&str, &str); 6] = [
+    ("/js/app.js", include_str!("js/app.js")),
+    ("/js/dom.js", include_str!("js/dom.js")),
+    ("/js/model.js", include_str!("js/model.js")),
+    ("/js/session.js", include_str!("js/session.js")),
+    ("/js/grid.js", include_str!("js/grid.js")),
+    ("/js/editor.js", include_str!("js/editor.js")),
+];
 const APP_CSS: &str = include_str!("app.css");
 const ICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
     <rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#2457d6\"/>\
@@ -199,9 +207,20 @@ async fn watch_files(ui: Arc<Ui>) {
 }
 
 fn router(ui: Arc<Ui>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    for (path, script) in SCRIPTS {
+        router = router.route(
+            path,
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    script,
+                )
+            }),
+        );
+    }
+    router
         .route("/", get(index))
-        .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
         .route("/icon.svg", get(icon))
         .route("/open", post(open))
@@ -219,7 +238,7 @@ fn router(ui: Arc<Ui>) -> Router {
 /// What a path needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// The shell, script and style: nothing of the workspace.
+    /// The shell, scripts and style: nothing of the workspace.
     Public,
     /// Trading a link token for a session: the token is the credential.
     Trade,
@@ -229,7 +248,8 @@ enum Access {
 
 fn access(path: &str) -> Access {
     match path {
-        "/" | "/app.js" | "/app.css" | "/icon.svg" | "/favicon.ico" => Access::Public,
+        "/" | "/app.css" | "/icon.svg" | "/favicon.ico" => Access::Public,
+        _ if path.starts_with("/js/") => Access::Public,
         "/open" | "/api/session" => Access::Trade,
         _ => Access::Session,
     }
@@ -318,14 +338,6 @@ async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Next) -> Respo
 
 async fn index() -> Response {
     html_response(INDEX_HTML.to_owned())
-}
-
-async fn app_js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        APP_JS,
-    )
-        .into_response()
 }
 
 async fn app_css() -> Response {
