@@ -149,8 +149,12 @@ fn three_hundred_secrets_load_filter_and_fit_a_phone() {
     browser.wait_for(
         "the editor's sheet",
         "const r = document.getElementById('side').getBoundingClientRect(); \
-         return r.top < innerHeight && r.bottom <= innerHeight + 1 && document.activeElement.id === 'value';",
+         return r.top < innerHeight && r.bottom <= innerHeight + 1;",
     );
+    let focus = browser.eval(
+        "return [document.activeElement.id, document.body.className, document.getElementById('name').value];",
+    );
+    assert_eq!(focus, json!(["value", "side-open", "Service007ApiKey"]));
 }
 
 /// A workspace that looks like a real one, for the screenshots.

@@ -3,7 +3,7 @@
 // reveal.
 
 import { $ } from "./dom.js";
-import { clearConflict, closeDetails, details, edited, fill, move, openSide, reveal, submit, unset } from "./editor.js";
+import { clearConflict, closeDetails, details, edited, fill, move, names, openSide, reveal, submit, unset } from "./editor.js";
 import { cellTitle, filter } from "./grid.js";
 import { ui } from "./model.js";
 import { start } from "./session.js";
@@ -15,6 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
     submit();
   });
   form.addEventListener("input", edited);
+  $("name").addEventListener("focus", names);
   $("move-button").addEventListener("click", () => move());
   $("cancel-move").addEventListener("click", clearConflict);
   $("search").addEventListener("input", filter);

@@ -38,6 +38,7 @@ function choice(group, value, text) {
 
 export function names() {
   const list = $("names");
+  if (!ui.state || ui.state.error) return;
   const wanted = ui.state.rows.map((row) => row.name).join("\n");
   if (list.dataset.names === wanted) return;
   list.dataset.names = wanted;

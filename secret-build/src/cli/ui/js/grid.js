@@ -7,6 +7,7 @@ import { badgesOf, readers, scopeLabel, statusBadges, ui } from "./model.js";
 import { disableAll } from "./session.js";
 
 let envKey = ""; // the environments the columns were built for
+let rowTemplate = null; // an empty row with those columns
 
 // A cell's glyph is drawn by the style sheet; its text is the word.
 const CELL = {
@@ -40,27 +41,49 @@ function applyEnvironments(environments) {
   );
   put($("grid-head"), head);
   $("grid").style.setProperty("--envs", String(environments.length));
+  rowTemplate = emptyRow(environments.length);
   return true;
 }
 
-function cellElement(row, cell) {
+/** A row with its parts and no content, cloned for each secret (faster than building each
+ * part again). */
+function emptyRow(columns) {
+  const row = part("div", "row");
+  row.setAttribute("role", "row");
+  const head = part("div", "c-name");
+  head.setAttribute("role", "rowheader");
+  const name = part("button", "name");
+  name.type = "button";
+  name.dataset.action = "details";
+  head.append(name);
+  row.append(head);
+  for (let column = 0; column < columns; column += 1) {
+    const cell = part("div");
+    cell.setAttribute("role", "cell");
+    const button = part("button", "cell");
+    button.type = "button";
+    button.dataset.action = "fill";
+    cell.append(button);
+    row.append(cell);
+  }
+  for (const className of ["c-readers", "c-status"]) {
+    const cell = part("div", className);
+    cell.setAttribute("role", "cell");
+    row.append(cell);
+  }
+  return row;
+}
+
+/** The class of a cell's button: its state, and a dot for what the check found. */
+function cellClass(row, cell) {
   const [kind, detail] = cell;
   let className = "cell " + kind + (kind === "missing" ? " " + detail : "");
   if (kind === "set" && detail !== undefined) {
-    const value = row.values[detail];
-    const badges = badgesOf(value);
+    const badges = badgesOf(row.values[detail]);
     if (badges.some(([level]) => level === "error")) className += " flag-error";
     else if (badges.length) className += " flag-warning";
   }
-  const td = document.createElement("div");
-  td.setAttribute("role", "cell");
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = className;
-  button.dataset.action = "fill";
-  button.textContent = CELL[kind];
-  td.append(button);
-  return td;
+  return className;
 }
 
 /** A cell's tooltip, made when the pointer first reaches it. */
@@ -80,33 +103,47 @@ export function cellTitle(button) {
   button.title = meta.row.name + " for " + env.name + ": " + words + ". Click to set it.";
 }
 
-function rowElement(row) {
+/** An element with a class (the rows are many: built with the plainest calls). */
+function part(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text) element.textContent = text;
+  return element;
+}
+
+function rowElement(row, badges) {
   const who = readers(row);
-  const badges = statusBadges(row);
   const others = who.keys.length - (who.you ? 1 : 0);
-  const readersText = who.keys.length === 0 ? "—" : who.you ? (others ? "you + " + others : "you") : plural(who.keys.length, "key");
-  const tr = h(
-    "div",
-    { class: "row", role: "row", id: "row-" + row.name, "data-name": row.name },
-    h(
-      "div",
-      { role: "rowheader", class: "c-name" },
-      h("button", { type: "button", class: "name", "data-action": "details", title: "Details of " + row.name, text: row.name }),
-      row.description ? h("span", { class: "desc", text: row.description, title: row.description }) : null,
-    ),
-    ...row.cells.map((cell) => cellElement(row, cell)),
-    h("div", { role: "cell", class: "c-readers", title: who.keys.join("\n") || "no stored value", text: readersText }),
-    h("div", { role: "cell", class: "c-status" }, ...badges.map(([level, text]) => h("span", { class: "badge " + level, text }))),
-  );
+  const tr = rowTemplate.cloneNode(true);
+  tr.id = "row-" + row.name;
+  tr.dataset.name = row.name;
+  const parts = tr.children;
+  const name = parts[0].firstChild;
+  name.textContent = row.name;
+  name.title = "Details of " + row.name;
+  if (row.description) {
+    const description = part("span", "desc", row.description);
+    description.title = row.description;
+    parts[0].append(description);
+  }
+  row.cells.forEach((cell, index) => {
+    const button = parts[index + 1].firstChild;
+    button.className = cellClass(row, cell);
+    button.textContent = CELL[cell[0]];
+  });
+  const readersCell = parts[row.cells.length + 1];
+  readersCell.textContent = who.keys.length === 0 ? "—" : who.you ? (others ? "you + " + others : "you") : plural(who.keys.length, "key");
+  readersCell.title = who.keys.join("\n") || "no stored value";
+  const status = parts[row.cells.length + 2];
+  for (const [level, text] of badges) status.append(part("span", "badge " + level, text));
   return tr;
 }
 
-function rowMeta(row, tr) {
+function rowMeta(row, tr, badges) {
   const missing = new Set();
   row.cells.forEach((cell, index) => {
     if (cell[0] === "missing") missing.add(ui.state.environments[index].name);
   });
-  const badges = statusBadges(row);
   return {
     tr,
     rev: row.rev,
@@ -157,9 +194,10 @@ export function apply(next, started) {
     seen.add(row.name);
     let meta = ui.rows.get(row.name);
     if (!meta || meta.rev !== row.rev) {
-      const tr = rowElement(row);
+      const badges = statusBadges(row);
+      const tr = rowElement(row, badges);
       if (meta) meta.tr.replaceWith(tr);
-      meta = rowMeta(row, tr);
+      meta = rowMeta(row, tr, badges);
       ui.rows.set(row.name, meta);
     }
     if (fragment) {
@@ -180,7 +218,8 @@ export function apply(next, started) {
   summary();
   findings();
   editorChoices();
-  names();
+  // The name field's suggestions: built once it is used (300 options cost a first load).
+  if ($("names").dataset.names !== undefined) names();
   filter();
   if (ui.selected && (!ui.rows.get(ui.selected) || ui.rows.get(ui.selected).rev !== ui.detailsRev)) details(ui.selected);
   if (ui.stopped) disableAll();
