@@ -99,7 +99,7 @@ pub(crate) fn run(root: &Path, args: &UiArgs, io: &mut Io<'_>) -> Result<(), Fai
     if opened {
         let _ = writeln!(
             io.stdout,
-            "opened in your browser (from a private file: the link is on no command line)"
+            "opened in your browser (through a file only you can read: no token on any command line)"
         );
     } else {
         print_link(&ui.link().map_err(link_failure)?, io.stdout);
