@@ -1,22 +1,22 @@
-//! The dashboard, `cargo xtask secret ui`, run as a real process: its guard over raw HTTP
-//! (token, Host, Origin, CSRF token, headers), and the whole flow in headless Chromium
-//! driven through WebDriver (grid, set, conflict and move, live updates, reveal, unset),
-//! checking that no value shows up in a page's source, a URL or the server's output.
+//! The dashboard, `cargo xtask secret ui`, run as a real process. Raw HTTP for the guard
+//! and the attacks (so a test controls every header); headless Chromium through
+//! chromedriver for what a user meets in a browser (`dashboard_in_chromium/`). No value
+//! may show up in a page's source, a URL or the server's output.
 //!
-//! The browser test needs Debian's `chromium` and `chromium-driver`; `.ci/run` installs
-//! them and runs it (`--ignored`), where a missing browser fails it.
+//! The browser tests need Debian's `chromium` and `chromium-driver`; `.ci/run` installs
+//! them and runs them (`--ignored`), where a missing browser fails them.
 
+mod dashboard_support;
 mod store_support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod dashboard_in_chromium;
 
+use std::sync::mpsc::channel;
+use std::time::Duration;
+
+use dashboard_support::{Dashboard, token_of, workspace};
 use serde_json::{Value, json};
-use store_support::{Ws, ok};
+use store_support::ok;
 
 /// Values the tests set: none may appear anywhere but in the store (encrypted) and in
 /// the answer to a reveal.
@@ -27,242 +27,122 @@ const STAGING: &str = "zq9-STAGING-value-Hh2";
 const PREVIEW: &str = "zq9-PREVIEW-value-Mm6";
 const ALL: [&str; 5] = [PROD, DEV_LOCAL, LOCAL, STAGING, PREVIEW];
 
-/// A workspace declaring `ApiKey` (with a doc comment) and `DbPassword`, one key that
-/// reads and writes every type, and a named environment `staging`.
-fn workspace() -> Ws {
-    let mut ws = Ws::new();
-    ws.with_app(
-        "/// The payment provider's API key\nstatic API_KEY: Secret = secret!(\"ApiKey\");\n\
-         /// The database password\nstatic DB: Secret = secret!(\"DbPassword\");\nfn main() {}\n",
-    );
-    let key = ws.key("alice");
-    ws.use_key(&key);
-    ws.config(
-        "staging = \"development\"",
-        &format!(
-            "production = [\"{0}\"]\ndevelopment = [\"{0}\"]\npreview = [\"{0}\"]\nlocal = [\"{0}\"]",
-            key.public
-        ),
-    );
-    ws
-}
-
-/// `secret ui` running in the background, its output collected.
-struct Dashboard {
-    child: Child,
-    url: String,
-    base: String,
-    port: u16,
-    output: Arc<Mutex<String>>,
-}
-
-impl Dashboard {
-    fn start(ws: &Ws) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_secret-cli"));
-        command
-            .args(["secret", "ui", "--port", "0", "--no-open", "--workspace"])
-            .arg(ws.root())
-            .env_remove("SECRETS_IDENTITY_KEY")
-            .env_remove("BROWSER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in &ws.vars {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let output = Arc::new(Mutex::new(first.clone()));
-        let url = first
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in the first line: {first:?}"))
-            .to_owned();
-        let base = url.split("/?").next().unwrap().to_owned();
-        let port = base.rsplit(':').next().unwrap().parse().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        for mut stream in [
-            Box::new(stdout) as Box<dyn std::io::Read + Send>,
-            Box::new(stderr),
-        ] {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    output
-                        .lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buffer[..n]));
-                }
-            });
-        }
-        Self {
-            child,
-            url,
-            base,
-            port,
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// One raw HTTP/1.1 request, so the test controls every header (`Host` included).
-    fn http(&self, request: &str) -> Response {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        Response {
-            status,
-            head: head.to_ascii_lowercase(),
-            body: body.to_owned(),
-        }
-    }
-
-    fn get(&self, path: &str, host: &str, cookie: Option<&str>) -> Response {
-        let cookie = cookie
-            .map(|c| format!("Cookie: {c}\r\n"))
-            .unwrap_or_default();
-        self.http(&format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n"
-        ))
-    }
-
-    fn post(&self, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
-        let body = body.to_string();
-        let mut head = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.port,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        self.http(&format!("{head}\r\n{body}"))
-    }
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    /// The status line and headers, lowercased.
-    head: String,
-    body: String,
-}
-
 #[test]
-fn the_guard_refuses_no_token_a_foreign_host_and_cross_origin_changes() {
+fn the_guard_refuses_without_a_session_a_foreign_host_and_cross_origin_changes() {
     let ws = workspace();
-    let ui = Dashboard::start(&ws);
-    let host = format!("127.0.0.1:{}", ui.port);
+    let mut ui = Dashboard::start(&ws);
+    let mut heads = Vec::new();
 
-    // No token, a wrong token: refused, nothing of the workspace shown.
-    let none = ui.get("/", &host, None);
-    assert_eq!(none.status, 401, "{none:?}");
-    assert!(none.body.contains("open the URL"), "{none:?}");
-    assert!(!none.body.contains("ApiKey"), "{none:?}");
-    let wrong = ui.get("/?token=00112233445566778899aabbccddeeff", &host, None);
-    assert_eq!(wrong.status, 403, "{wrong:?}");
-    assert!(!wrong.head.contains("set-cookie"), "{wrong:?}");
-
-    // The right token under a foreign Host (DNS rebinding): refused, no cookie.
-    let token_path = &ui.url[ui.base.len()..];
-    let token = token_path.trim_start_matches("/?token=");
-    assert_eq!(token.len(), 32, "128 bits in hex: {}", ui.url);
-    let rebound = ui.get(token_path, &format!("attacker.example:{}", ui.port), None);
-    assert_eq!(rebound.status, 421, "{rebound:?}");
-    assert!(!rebound.head.contains("set-cookie"), "{rebound:?}");
-
-    // The printed URL: a session cookie, HttpOnly and SameSite=Strict, and a redirect to
-    // the URL without the token.
-    let exchange = ui.get(token_path, &host, None);
-    assert_eq!(exchange.status, 303, "{exchange:?}");
+    // The page's shell is public and holds nothing of the workspace.
+    let shell = ui.get("/", &[]);
+    assert_eq!(shell.status, 200, "{shell:?}");
+    assert!(!shell.body.contains("ApiKey"), "{}", shell.body);
+    assert!(shell.body.contains("name=\"viewport\""), "{}", shell.body);
+    assert!(!shell.body.contains("<script>"), "no inline script");
     assert!(
-        exchange.head.contains("\r\nlocation: /\r\n"),
-        "{exchange:?}"
-    );
-    let cookie_line = exchange
-        .head
-        .lines()
-        .find(|line| line.starts_with("set-cookie: "))
-        .expect("a session cookie");
-    assert!(
-        cookie_line.contains("; httponly; samesite=strict; path=/"),
-        "{cookie_line}"
-    );
-    let cookie = cookie_line["set-cookie: ".len()..]
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(!cookie.contains(token), "the cookie is not the URL's token");
-
-    // With the cookie: the page, with a strict CSP and no caching; a foreign Host is still
-    // refused.
-    let page = ui.get("/", &host, Some(&cookie));
-    assert_eq!(page.status, 200, "{page:?}");
-    assert!(page.body.contains("ApiKey"), "{}", page.body);
-    assert!(
-        page.head
-            .contains("content-security-policy: default-src 'none'; script-src 'self'")
-    );
-    assert!(
-        page.head.contains("cache-control: no-store"),
+        shell
+            .head
+            .contains("content-security-policy: default-src 'none'; script-src 'self'"),
         "{}",
-        page.head
+        shell.head
     );
-    assert!(!page.body.contains("<script>"), "no inline script");
-    let foreign = ui.get(
-        "/",
-        &format!("localhost.attacker.example:{}", ui.port),
-        Some(&cookie),
-    );
-    assert_eq!(foreign.status, 421, "{foreign:?}");
-    let csrf = page
-        .body
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    assert_eq!(shell.header("x-dashboard-instance"), None, "{}", shell.head);
+    heads.push(shell.head);
 
-    // A change needs the cookie, this origin and the CSRF token; each refusal leaves the
-    // store untouched.
+    // Without a session, or with one this server never gave: refused, nothing shown.
+    for session in [None, Some("00112233445566778899aabbccddeeff")] {
+        let headers: Vec<(&str, &str)> = session
+            .map(|session| ("X-Dashboard-Session", session))
+            .into_iter()
+            .collect();
+        let refused = ui.get("/api/state?since=", &headers);
+        assert_eq!(refused.status, 401, "{refused:?}");
+        assert!(refused.body.contains("refused"), "{refused:?}");
+        assert!(!refused.body.contains("ApiKey"), "{refused:?}");
+        assert_eq!(refused.header("x-dashboard-instance"), None, "{refused:?}");
+        heads.push(refused.head);
+    }
+
+    // DNS rebinding: a foreign Host is refused on every path, and the link's token is not
+    // spent by it.
+    let link = ui.link();
+    let token = token_of(&link).to_owned();
+    assert_eq!(token.len(), 32, "128 bits in hex: {link}");
+    let foreign = format!("attacker.example:{}", ui.port);
+    for path in ["/", "/js/app.js", "/api/state?since="] {
+        let rebound = ui.get(path, &[("Host", &foreign)]);
+        assert_eq!(rebound.status, 421, "{path}: {rebound:?}");
+    }
+    let rebound = ui.post(
+        "/api/session",
+        &[("Host", &foreign), ("Origin", &format!("http://{foreign}"))],
+        &json!({ "token": token }),
+    );
+    assert_eq!(rebound.status, 421, "{rebound:?}");
+
+    // A token sent from another origin (another loopback port is another origin), or with
+    // no origin at all: refused.
+    let other_port = format!("http://127.0.0.1:{}", ui.port.wrapping_add(1).max(1));
+    for origin in [
+        Some(other_port.as_str()),
+        Some("http://attacker.example"),
+        None,
+    ] {
+        let headers: Vec<(&str, &str)> = origin
+            .map(|origin| ("Origin", origin))
+            .into_iter()
+            .collect();
+        let refused = ui.post("/api/session", &headers, &json!({ "token": token }));
+        assert_eq!(refused.status, 403, "{origin:?}: {refused:?}");
+    }
+
+    // The page's own request: a session, which is not the token, and this start's identity.
+    let traded = ui.post(
+        "/api/session",
+        &[("Origin", &ui.origin())],
+        &json!({ "token": token }),
+    );
+    assert_eq!(traded.status, 200, "{traded:?}");
+    let answer = traded.json();
+    let session = answer["session"].as_str().unwrap().to_owned();
+    let instance = answer["instance"].as_str().unwrap().to_owned();
+    assert_eq!((session.len(), instance.len()), (32, 32), "{answer}");
+    assert!(session != token && instance != token && session != instance);
+    heads.push(traded.head);
+
+    // With the session: the state, no caching, and this start's identity on the answer.
+    let state = ui.get("/api/state?since=", &[("X-Dashboard-Session", &session)]);
+    assert_eq!(state.status, 200, "{state:?}");
+    assert!(state.json()["rows"].to_string().contains("ApiKey"));
+    assert_eq!(
+        state.header("x-dashboard-instance"),
+        Some(instance.as_str())
+    );
+    assert!(
+        state.head.contains("cache-control: no-store"),
+        "{}",
+        state.head
+    );
+    heads.push(state.head);
+
+    // A change needs the session and this origin; each refusal leaves the store untouched.
     let body = json!({ "name": "ApiKey", "types": ["prod"], "value": PROD });
-    let origin = format!("http://127.0.0.1:{}", ui.port);
-    let attempts = [
-        vec![("Origin", origin.as_str()), ("X-CSRF-Token", csrf.as_str())],
-        vec![("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())],
-        vec![
-            ("Cookie", cookie.as_str()),
+    let origin = ui.origin();
+    let attempts: [&[(&str, &str)]; 6] = [
+        &[("Origin", &origin)],
+        &[
+            ("Origin", &origin),
+            ("X-Dashboard-Session", "00112233445566778899aabbccddeeff"),
+        ],
+        &[("X-Dashboard-Session", &session)],
+        &[
+            ("X-Dashboard-Session", &session),
             ("Origin", "http://attacker.example"),
-            ("X-CSRF-Token", csrf.as_str()),
         ],
-        vec![("Cookie", cookie.as_str()), ("Origin", origin.as_str())],
-        vec![
-            ("Cookie", cookie.as_str()),
-            ("Origin", origin.as_str()),
-            ("X-CSRF-Token", "00112233445566778899aabbccddeeff"),
-        ],
+        &[("X-Dashboard-Session", &session), ("Origin", &other_port)],
+        &[("X-Dashboard-Session", &session), ("Origin", "null")],
     ];
-    for headers in &attempts {
+    for headers in attempts {
         let refused = ui.post("/api/set", headers, &body);
         assert!(
             matches!(refused.status, 401 | 403),
@@ -270,12 +150,17 @@ fn the_guard_refuses_no_token_a_foreign_host_and_cross_origin_changes() {
         );
         assert!(refused.body.contains("refused"), "{refused:?}");
         assert!(!ws.store_path().exists(), "{headers:?} wrote the store");
+        heads.push(refused.head);
     }
+    // A body that is not JSON (a form, `text/plain`): refused.
     let all = [
-        ("Cookie", cookie.as_str()),
         ("Origin", origin.as_str()),
-        ("X-CSRF-Token", csrf.as_str()),
+        ("X-Dashboard-Session", session.as_str()),
     ];
+    let plain = ui.post_raw("/api/set", &all, "text/plain", &body.to_string());
+    assert_eq!(plain.status, 415, "{plain:?}");
+    assert!(!ws.store_path().exists());
+
     let done = ui.post("/api/set", &all, &body);
     assert_eq!(done.status, 200, "{done:?}");
     assert!(done.body.contains("set ApiKey for production"), "{done:?}");
@@ -296,28 +181,62 @@ fn the_guard_refuses_no_token_a_foreign_host_and_cross_origin_changes() {
         "{revealed:?}"
     );
     // A GET of an API route is not a way around the checks.
-    assert_eq!(ui.get("/api/reveal", &host, Some(&cookie)).status, 405);
+    let get = ui.get("/api/reveal", &[("X-Dashboard-Session", &session)]);
+    assert_eq!(get.status, 405, "{get:?}");
 
+    // No answer set a cookie: there is nothing ambient to steal.
+    for head in heads {
+        assert!(!head.contains("set-cookie"), "{head}");
+    }
     assert!(!ui.output().contains(PROD), "{}", ui.output());
 }
 
-/// The cell of `name` for `env` in a page's HTML.
-fn cell_html<'a>(page: &'a str, name: &str, env: &str) -> &'a str {
-    let start = page
-        .find(&format!("id=\"cell-{name}-{env}\""))
-        .unwrap_or_else(|| panic!("no cell {name} {env}"));
-    let rest = &page[start..];
-    &rest[..rest.find("</td>").unwrap()]
-}
+#[test]
+fn a_used_or_unknown_link_token_is_refused() {
+    let ws = workspace();
+    let mut ui = Dashboard::start(&ws);
+    let origin = ui.origin();
+    let link = ui.link();
+    let token = token_of(&link);
+    let trade = |token: &str| {
+        ui.post(
+            "/api/session",
+            &[("Origin", &origin)],
+            &json!({ "token": token }),
+        )
+    };
 
-/// The stored value of `name` for `scope` in a page's HTML.
-fn value_html<'a>(page: &'a str, name: &str, scope: &str) -> &'a str {
-    let row = &page[page.find(&format!("id=\"row-{name}\"")).unwrap()..];
-    let start = row
-        .find(&format!("data-scope=\"{scope}\""))
-        .unwrap_or_else(|| panic!("no value {name} {scope}"));
-    let rest = &row[start..];
-    &rest[..rest.find("</li>").unwrap()]
+    let first = trade(token);
+    assert_eq!(first.status, 200, "{first:?}");
+    let session = first.json()["session"].as_str().unwrap().to_owned();
+
+    // Used: refused, with the way to a new link; the form the launcher posts is refused too.
+    let again = trade(token);
+    assert_eq!(again.status, 410, "{again:?}");
+    let why = again.json()["error"].as_str().unwrap().to_owned();
+    assert!(why.contains("used already"), "{why}");
+    assert!(why.contains("press Enter in the terminal"), "{why}");
+    let form = ui.post_raw(
+        "/open",
+        &[("Origin", "null")],
+        "application/x-www-form-urlencoded",
+        &format!("token={token}"),
+    );
+    assert_eq!(form.status, 410, "{form:?}");
+    assert!(!form.body.contains("handoff\" content=\""), "{form:?}");
+
+    // Unknown: refused as not this dashboard's.
+    let unknown = trade("00112233445566778899aabbccddeeff");
+    assert_eq!(unknown.status, 403, "{unknown:?}");
+    assert!(unknown.body.contains("not this dashboard's"), "{unknown:?}");
+
+    // The first session still works; a new link (Enter in the terminal) makes another.
+    let second = ui.session();
+    assert_ne!(second.session, session);
+    for session in [&session, &second.session] {
+        let state = ui.get("/api/state?since=", &[("X-Dashboard-Session", session)]);
+        assert_eq!(state.status, 200, "{state:?}");
+    }
 }
 
 #[test]
@@ -349,515 +268,413 @@ fn the_grid_shows_the_states_the_check_knows() {
     ok(&ws.secret(&["rekey", "--yes"], ""));
     config(&both, &a, &format!("\"{}\"", bob.public));
 
-    let ui = Dashboard::start(&ws);
-    let host = format!("127.0.0.1:{}", ui.port);
-    let exchange = ui.get(&ui.url[ui.base.len()..], &host, None);
-    let cookie = exchange
-        .head
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: "))
+    let mut ui = Dashboard::start(&ws);
+    let session = ui.session();
+    let state = ui.state(&session, "").json();
+    let envs: Vec<&str> = state["environments"]
+        .as_array()
         .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = ui.get("/", &host, Some(&cookie)).body;
-
-    // The last change to secrets.toml is not signed: the page lists it, and the values are
-    // judged by the signed rules, under which Bob reads neither production nor local yet.
-    let unsigned = &page[page.find("unsigned-rules").unwrap()..];
-    assert!(
-        unsigned.contains(&format!("+ recipient production {}", bob.public)),
-        "{unsigned}"
+        .iter()
+        .map(|env| env["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        envs,
+        ["production", "development", "preview", "local", "staging"]
     );
-    assert!(!cell_html(&page, "ApiKey", "production").contains("missing recipient"));
-    assert!(cell_html(&page, "DbPassword", "development").contains("rotation due"));
-    let legacy = cell_html(&page, "Legacy", "local");
+    let keys = state["keys"].as_array().unwrap();
+    let row = |name: &str| -> Value {
+        state["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    let cell = |name: &str, env: &str| -> Value {
+        row(name)["cells"][envs.iter().position(|e| *e == env).unwrap()].clone()
+    };
+    // The value behind a set cell, with what the check knows of it.
+    let value = |name: &str, env: &str| -> Value {
+        let index = cell(name, env)[1].as_u64().unwrap() as usize;
+        row(name)["values"][index].clone()
+    };
+    let badges = |name: &str, env: &str| value(name, env)["badges"].to_string();
+
+    // The last change to secrets.toml is not signed: values are judged by the signed rules,
+    // under which Bob reads neither production nor local yet (the finding names the change).
+    assert_eq!(cell("ApiKey", "production")[0], "set");
+    assert!(!badges("ApiKey", "production").contains("missing recipient"));
+    assert!(badges("DbPassword", "development").contains("rotation due"));
+    assert!(
+        badges("DbPassword", "staging").contains("rotation due"),
+        "staging is development"
+    );
+    let legacy = badges("Legacy", "local");
     assert!(!legacy.contains("stale recipient"), "{legacy}");
-    assert!(cell_html(&page, "ApiKey", "preview").contains("class=\"missing error\""));
-    assert!(cell_html(&page, "ApiKey", "local").contains("class=\"missing warning\""));
-    let row = &page[page.find("id=\"row-Legacy\"").unwrap()..];
-    assert!(
-        row[..row.find("</th>").unwrap()].contains(">unused</span>"),
-        "{row}"
+    assert_eq!(cell("ApiKey", "preview"), json!(["missing", "error"]));
+    assert_eq!(cell("ApiKey", "local"), json!(["missing", "warning"]));
+    assert_eq!(
+        row("Legacy")["declared"],
+        false,
+        "stored, but no code declares it"
     );
+    assert_eq!(cell("Legacy", "production"), json!(["none"]));
+    assert_eq!(
+        row("ApiKey")["description"],
+        "The payment provider's API key"
+    );
+    assert_eq!(row("ApiKey")["places"], json!(["app/src/main.rs:2"]));
     // Who can read each value: production is encrypted to Alice only (until a rekey).
-    let production = value_html(&page, "ApiKey", "type:production");
-    assert!(
-        production.contains(&format!("title=\"{alice_public}\"")),
-        "{production}"
-    );
-    assert!(
-        !production.contains(&format!("title=\"{}\"", bob.public)),
-        "{production}"
-    );
-    assert!(
-        production.contains("(you)") && production.contains("Reveal"),
-        "{production}"
-    );
-    // The findings, with their codes.
+    let readers: Vec<&str> = value("ApiKey", "production")["readers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|index| keys[index.as_u64().unwrap() as usize].as_str().unwrap())
+        .collect();
+    assert_eq!(readers, [alice_public.as_str()]);
+    assert_eq!(state["identity"]["keys"], json!([alice_public]));
+    // The findings, with their codes; a missing value is a cell, not a finding.
+    let codes = state["findings"].to_string();
     for code in ["unsigned-rules", "rotation-due"] {
-        assert!(page.contains(&format!("<code>{code}</code>")), "{code}");
+        assert!(codes.contains(&format!("\"{code}\"")), "{code}: {codes}");
     }
-}
-
-// ---- the browser ------------------------------------------------------------------------
-
-/// A WebDriver session on headless Chromium, through chromedriver on a loopback port. A
-/// few JSON calls over `ureq` (already a dependency) instead of an async WebDriver crate.
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    session: String,
-    driver: Child,
-    _profile: tempfile::TempDir,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-impl Browser {
-    fn start() -> Self {
-        let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
-        let driver = find_program(&["chromedriver"]);
-        let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            panic!(
-                "the dashboard's browser test needs Chromium and chromedriver on PATH \
-                 (Debian: `apt-get install chromium chromium-driver`; .ci/run installs them)"
-            );
-        };
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let driver = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while agent.get(format!("{base}/status")).call().is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=1280,900",
-            &format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let mut browser = Self {
-            agent,
-            base,
-            session: String::new(),
-            driver,
-            _profile: profile,
-        };
-        let session = browser.call(
-            "POST",
-            "/session",
-            Some(json!({ "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": { "binary": chromium, "args": args },
-            }}})),
-        );
-        browser.session = session["sessionId"].as_str().unwrap().to_owned();
-        browser
+    assert!(!codes.contains("missing-secret"), "{codes}");
+    assert!(state["errors"].as_u64().unwrap() > 0);
+    let text = state.to_string();
+    for value in ALL {
+        assert!(!text.contains(value), "{value} in the state");
     }
-
-    /// A WebDriver command; returns its `value`, panics with the driver's error.
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.try_call(method, path, body)
-            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
-    }
-
-    /// A WebDriver command; returns its `value`, or the driver's error.
-    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let url = format!("{}{path}", self.base);
-        let mut response = match body {
-            Some(body) => self
-                .agent
-                .post(&url)
-                .header("Content-Type", "application/json")
-                .send(body.to_string()),
-            None if method == "DELETE" => self.agent.delete(&url).call(),
-            None => self.agent.get(&url).call(),
-        }
-        .map_err(|error| error.to_string())?;
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(50 << 20)
-            .read_to_string()
-            .unwrap();
-        let value: Value = serde_json::from_str(&text).unwrap();
-        if !response.status().is_success() {
-            return Err(value["value"].to_string());
-        }
-        Ok(value["value"].clone())
-    }
-
-    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.call(method, &format!("/session/{}{path}", self.session), body)
-    }
-
-    fn goto(&self, url: &str) {
-        self.command("POST", "/url", Some(json!({ "url": url })));
-    }
-
-    fn url(&self) -> String {
-        self.command("GET", "/url", None)
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn source(&self) -> String {
-        self.command("GET", "/source", None)
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Evaluates `script` (a function body) in the page.
-    fn eval(&self, script: &str) -> Value {
-        self.command(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": [] })),
-        )
-    }
-
-    /// Waits (up to 10 s) until `css` matches an element; returns its WebDriver id.
-    fn find(&self, css: &str) -> String {
-        let started = Instant::now();
-        loop {
-            let found = self.eval(&format!(
-                "return document.querySelector({}) !== null;",
-                json!(css)
-            ));
-            if found == json!(true) {
-                let element = self.command(
-                    "POST",
-                    "/element",
-                    Some(json!({ "using": "css selector", "value": css })),
-                );
-                return element[ELEMENT].as_str().unwrap().to_owned();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no element matches {css}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Runs an element command on what `css` matches; when the page redrew the element in
-    /// between (the grid refreshes itself every second), finds it again and retries.
-    fn on_element(&self, css: &str, action: &str, body: Value) {
-        for _ in 0..20 {
-            let id = self.find(css);
-            let path = format!("/session/{}/element/{id}/{action}", self.session);
-            match self.try_call("POST", &path, Some(body.clone())) {
-                Ok(_) => return,
-                Err(error) if error.contains("stale element reference") => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(error) => panic!("POST {path}: {error}"),
-            }
-        }
-        panic!("{css} kept being redrawn before it could be used");
-    }
-
-    fn click(&self, css: &str) {
-        self.on_element(css, "click", json!({}));
-    }
-
-    fn type_into(&self, css: &str, text: &str) {
-        self.on_element(css, "value", json!({ "text": text }));
-    }
-
-    /// The text of `css` (`innerText`, or "" when nothing matches).
-    fn text(&self, css: &str) -> String {
-        let value = self.eval(&format!(
-            "const e = document.querySelector({}); return e ? e.innerText : '';",
-            json!(css)
-        ));
-        value.as_str().unwrap_or_default().trim().to_owned()
-    }
-
-    /// Waits (up to 10 s) until the text of `css` is `want`.
-    fn wait_text(&self, css: &str, want: &str) {
-        let started = Instant::now();
-        loop {
-            let text = self.text(css);
-            if text == want {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{css}: {text:?}, expected {want:?}; message: {:?}",
-                self.text("#message")
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn visible(&self, css: &str) -> bool {
-        self.eval(&format!(
-            "const e = document.querySelector({}); return !!e && !e.hidden;",
-            json!(css)
-        )) == json!(true)
-    }
-
-    fn screenshot(&self, path: &Path) {
-        use base64::Engine as _;
-        let data = self.command("GET", "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap())
-            .unwrap();
-        std::fs::write(path, png).unwrap();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if !self.session.is_empty() {
-            let _ = self
-                .agent
-                .delete(format!("{}/session/{}", self.base, self.session))
-                .call();
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-/// The first cell text of a cell is its state; `small` names the value's scope.
-fn cell(name: &str, env: &str) -> String {
-    format!("#cell-{name}-{env} button")
-}
-
-fn scope_of(name: &str, env: &str) -> String {
-    format!("#cell-{name}-{env} small")
 }
 
 #[test]
-#[ignore = "needs chromium and chromium-driver: .ci/run runs it with --ignored"]
-fn dashboard_in_chromium() {
+fn a_busy_port_is_named_with_how_to_pick_another() {
     let ws = workspace();
-    let ui = Dashboard::start(&ws);
-    let browser = Browser::start();
-    let mut urls = Vec::new();
-
-    // Without the token: refused.
-    browser.goto(&format!("{}/", ui.base));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = ws.secret(&["ui", "--port", &port, "--no-open"], "");
+    assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        browser.source().contains("refused: no session"),
+        out.stderr
+            .contains(&format!("error: cannot listen on 127.0.0.1:{port}")),
         "{}",
-        browser.source()
+        out.stderr
     );
-
-    // The printed URL: the grid, on the URL without the token.
-    browser.goto(&ui.url);
-    assert_eq!(browser.url(), format!("{}/", ui.base));
-    browser.wait_text(&cell("ApiKey", "production"), "missing");
     assert!(
-        browser
-            .text("#row-ApiKey")
-            .contains("The payment provider's API key")
+        out.stderr.contains(&format!(
+            "help: another program (or another dashboard) uses port {port}: pick another with `--port N`, or leave `--port` out for any free port"
+        )),
+        "{}",
+        out.stderr
     );
-    assert!(browser.text("#row-ApiKey").contains("app/src/main.rs:2"));
-    let class = browser.eval("return document.getElementById('cell-ApiKey-production').className;");
-    assert_eq!(class, json!("missing error"));
-    let class = browser.eval("return document.getElementById('cell-ApiKey-local').className;");
-    assert_eq!(
-        class,
-        json!("missing warning"),
-        "missing for local is a warning"
-    );
+}
 
-    // Setting a value through the form: missing becomes set.
-    browser.click(&cell("ApiKey", "production"));
-    assert_eq!(
-        browser.eval("return document.getElementById('name').value;"),
-        json!("ApiKey")
-    );
-    browser.type_into("#value", PROD);
-    browser.click("#set-button");
-    browser.wait_text(&cell("ApiKey", "production"), "set");
-    assert!(
-        browser
-            .text("#message")
-            .starts_with("set ApiKey for production")
-    );
-    assert_eq!(
-        browser.eval("return document.getElementById('value').value;"),
-        json!("")
-    );
-    urls.push(browser.url());
-
-    // One value for development and local, then local alone: a conflict naming the other
-    // value's scope, and the move that narrows it.
-    browser.click(&cell("ApiKey", "development"));
-    browser.click("#type-local");
-    browser.type_into("#value", DEV_LOCAL);
-    browser.click("#set-button");
-    browser.wait_text(&scope_of("ApiKey", "local"), "development, local");
-    browser.click(&cell("ApiKey", "local"));
-    browser.type_into("#value", LOCAL);
-    browser.click("#set-button");
-    let started = Instant::now();
-    while !browser.visible("#conflict") {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no conflict shown: {}",
-            browser.text("#message")
-        );
-        std::thread::sleep(Duration::from_millis(50));
+#[test]
+fn the_browser_is_opened_on_a_private_file_and_no_command_line_carries_a_token() {
+    let ws = workspace();
+    let dir = tempfile::tempdir().unwrap();
+    let argv = dir.path().join("argv");
+    let opener = dir.path().join("browser.sh");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.tmp'\nmv '{0}.tmp' '{0}'\n",
+            argv.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+    let ui = Dashboard::start_with(
+        &ws,
+        &["--port", "0"],
+        &[("BROWSER", opener.to_str().unwrap())],
+    );
+    let started = std::time::Instant::now();
+    while !argv.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no browser opened: {}",
+            ui.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // One argument: a file in a folder of its own under XDG_RUNTIME_DIR.
+    let args = std::fs::read_to_string(&argv).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 1, "{args:?}");
+    let file = std::path::PathBuf::from(args[0]);
     assert!(
-        browser
-            .text("#conflict-text")
-            .contains("already has a value for development, local"),
+        file.starts_with(ui.runtime_dir.path()),
         "{}",
-        browser.text("#conflict-text")
+        file.display()
+    );
+    let html = std::fs::read_to_string(&file).unwrap();
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 32, "{html}");
+    assert!(
+        !args[0].contains(&token),
+        "the token is on the command line: {args:?}"
     );
     assert!(
-        browser.text("#message").starts_with("error: "),
-        "{}",
-        browser.text("#message")
+        html.contains(&format!("action=\"{}/open\"", ui.base)),
+        "{html}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+    }
+    // Neither in the output: the terminal says the browser was opened.
+    let output = ui.output();
+    assert!(!output.contains(&token), "{output}");
+    assert!(output.contains("opened in your browser"), "{output}");
+    assert!(!output.contains("#token="), "{output}");
+
+    // The file's form (a local file posts with `Origin: null`): the page with the session
+    // to keep; the file and its folder are gone; the token is spent.
+    let form = ui.post_raw(
+        "/open",
+        &[("Origin", "null")],
+        "application/x-www-form-urlencoded",
+        &format!("token={token}"),
+    );
+    assert_eq!(form.status, 200, "{form:?}");
+    let handoff = form
+        .body
+        .split("<meta name=\"handoff\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (session, instance) = handoff.split_once(' ').unwrap();
+    assert!(
+        !file.exists() && !file.parent().unwrap().exists(),
+        "the launcher stayed"
+    );
+    let again = ui.post_raw(
+        "/open",
+        &[("Origin", "null")],
+        "application/x-www-form-urlencoded",
+        &format!("token={token}"),
+    );
+    assert_eq!(again.status, 410, "{again:?}");
+    let state = ui.get("/api/state?since=", &[("X-Dashboard-Session", session)]);
+    assert_eq!(state.status, 200, "{state:?}");
+    assert_eq!(state.header("x-dashboard-instance"), Some(instance));
+}
+
+#[test]
+fn local_override_files_change_the_state_a_waiting_page_gets() {
+    // Regression test: `.secrets.local.toml` changed the grid but not the fingerprint the
+    // page polled, so an open page never showed an override.
+    let ws = workspace();
+    let mut ui = Dashboard::start(&ws);
+    let session = ui.session();
+    let first = ui.state(&session, "").json();
+    let version = first["version"].as_str().unwrap().to_owned();
+    let local = first["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|env| env["name"] == "local")
+        .unwrap();
+    let (send, receive) = channel();
+    std::thread::scope(|scope| {
+        // A page's request for changes, waiting.
+        scope.spawn(|| send.send(ui.state(&session, &version)).unwrap());
+        std::thread::sleep(Duration::from_millis(300));
+        ws.write(".secrets.local.toml", &format!("ApiKey = \"{LOCAL}\"\n"));
+        let changed = receive
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap()
+            .json();
+        assert_ne!(changed["version"], version, "{changed}");
+        let row = changed["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == "ApiKey")
+            .unwrap();
+        assert_eq!(row["cells"][local], json!(["override"]), "{row}");
+        assert!(
+            !changed.to_string().contains(LOCAL),
+            "the override's value is not shown"
+        );
+    });
+}
+
+#[test]
+fn a_write_waiting_on_the_store_lock_does_not_stall_a_reveal() {
+    // Regression test: one set waiting on the store's lock froze every request (4.4 s,
+    // up to 10 s), reveals and page loads included.
+    let ws = workspace();
+    ok(&ws.secret(&["set", "--type", "prod", "ApiKey"], PROD));
+    let mut ui = Dashboard::start_with(
+        &ws,
+        &["--port", "0", "--no-open"],
+        &[("SECRETS_LOCK_TIMEOUT", "120")],
+    );
+    let session = ui.session();
+    let (held, release) = (channel(), channel::<()>());
+    let (set_done, set_answer) = channel();
+    std::thread::scope(|scope| {
+        let root = ws.root().to_owned();
+        let (held_send, release_receive) = (held.0, release.1);
+        scope.spawn(move || {
+            secret_core::Store::update(&root, |_| {
+                held_send.send(()).unwrap();
+                // Released by the test, or after two minutes when it failed.
+                let _ = release_receive.recv_timeout(Duration::from_secs(120));
+                Ok::<_, secret_core::FileError>(())
+            })
+            .unwrap();
+        });
+        held.1.recv().unwrap();
+        // A set, which waits for the lock.
+        scope.spawn(|| {
+            let answer = ui.api(
+                &session,
+                "/api/set",
+                &json!({ "name": "DbPassword", "types": ["dev"], "value": DEV_LOCAL }),
+            );
+            set_done.send(answer).unwrap();
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        // Meanwhile: a reveal and the page's state are answered; the set still waits.
+        let revealed = ui.api(
+            &session,
+            "/api/reveal",
+            &json!({ "name": "ApiKey", "scope": "type:production" }),
+        );
+        assert_eq!(revealed.status, 200, "{revealed:?}");
+        assert_eq!(revealed.json()["value"], PROD);
+        assert_eq!(ui.state(&session, "").status, 200);
+        assert!(
+            set_answer.try_recv().is_err(),
+            "the set did not wait for the lock"
+        );
+        let _ = release.0.send(());
+        let set = set_answer.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert_eq!(set.status, 200, "{set:?}");
+    });
+}
+
+#[test]
+fn a_move_goes_ahead_only_for_the_values_the_page_showed() {
+    // Regression test: after a conflict, Move sent whatever the form then held with no new
+    // check, so a value typed for one secret moved another secret's values.
+    let ws = workspace();
+    ok(&ws.secret(&["set", "--type", "dev,local", "ApiKey"], DEV_LOCAL));
+    let before = ws.store_bytes();
+    let mut ui = Dashboard::start(&ws);
+    let session = ui.session();
+    let set = |extra: Value| {
+        let mut body = json!({ "name": "ApiKey", "types": ["local"], "value": LOCAL });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        ui.api(&session, "/api/set", &body)
+    };
+
+    // The conflict, with what a move would do.
+    let checked = ui.api(
+        &session,
+        "/api/preflight",
+        &json!({ "name": "ApiKey", "types": ["local"] }),
+    );
+    assert_eq!(checked.status, 409, "{checked:?}");
+    let answer = checked.json();
+    assert_eq!(answer["field"], "scope");
+    assert_eq!(
+        answer["conflict"]["others"],
+        json!(["type:development,local"])
     );
     assert_eq!(
-        browser.text(&scope_of("ApiKey", "local")),
-        "development, local",
-        "nothing changed yet"
+        answer["conflict"]["moves"],
+        json!([{ "from": "development, local", "to": "development" }])
     );
-    browser.click("#move-button");
-    browser.wait_text(&scope_of("ApiKey", "local"), "local");
-    browser.wait_text(&scope_of("ApiKey", "development"), "development");
+    assert_eq!(
+        answer["error"],
+        "ApiKey already has a value for development, local"
+    );
+
+    // A move that does not name the values it narrows, or names others: refused.
+    for extra in [
+        json!({}),
+        json!({ "move": true }),
+        json!({ "move": true, "expect": ["type:production"] }),
+        json!({ "move": true, "expect": [] }),
+    ] {
+        let refused = set(extra.clone());
+        assert_eq!(refused.status, 409, "{extra}: {refused:?}");
+        assert_eq!(
+            refused.json()["conflict"]["others"],
+            json!(["type:development,local"])
+        );
+        assert_eq!(ws.store_bytes(), before, "{extra} changed the store");
+    }
+    let moved = set(json!({ "move": true, "expect": ["type:development,local"] }));
+    assert_eq!(moved.status, 200, "{moved:?}");
     assert!(
-        browser.text("#message").contains(
+        moved.json()["message"].as_str().unwrap().contains(
             "moved: the other value of ApiKey now covers development (was development, local)"
         ),
-        "{}",
-        browser.text("#message")
+        "{moved:?}"
     );
+}
 
-    // A named environment.
-    browser.click(&cell("ApiKey", "staging"));
-    browser.type_into("#value", STAGING);
-    browser.click("#set-button");
-    browser.wait_text(&scope_of("ApiKey", "staging"), "env staging");
+#[test]
+fn each_problem_names_the_field_it_concerns_and_a_new_name_gets_a_suggestion() {
+    let ws = workspace();
+    let mut ui = Dashboard::start(&ws);
+    let session = ui.session();
+    let check = |body: Value| ui.api(&session, "/api/preflight", &body);
 
-    // Live: a value set by the CLI shows up without a reload.
-    let marker = browser.eval("window.notReloaded = true; return true;");
-    assert_eq!(marker, json!(true));
-    ok(&ws.secret(&["set", "--type", "preview", "DbPassword"], PREVIEW));
-    browser.wait_text(&cell("DbPassword", "preview"), "set");
+    let bad_name = check(json!({ "name": "1ApiKey", "types": ["prod"] }));
     assert_eq!(
-        browser.eval("return window.notReloaded === true;"),
-        json!(true)
+        (bad_name.status, bad_name.json()["field"].clone()),
+        (400, json!("name"))
     );
-
-    // The grid, for docs/dashboard.md.
-    browser.eval("document.activeElement.blur(); window.scrollTo(0, 0); return true;");
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
-    browser.screenshot(&shot);
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
-
-    // The page's source so far holds no value.
-    let source = browser.source();
-    for value in ALL {
-        assert!(!source.contains(value), "{value} in the page source");
-    }
-
-    // Reveal, on an explicit click only; hidden again on the second.
-    let reveal = "#row-ApiKey li[data-scope=\"type:production\"] button[data-action=reveal]";
-    let output = "#row-ApiKey li[data-scope=\"type:production\"] output";
-    assert_eq!(browser.text(output), "");
-    browser.click(reveal);
-    browser.wait_text(output, PROD);
-    browser.click(reveal);
-    browser.wait_text(output, "");
-
-    // Unset (a second click confirms): the cell is missing again.
-    let unset = "#row-ApiKey li[data-scope=\"type:local\"] button[data-action=unset]";
-    browser.click(unset);
-    browser.wait_text(unset, "Click again to unset");
-    browser.click(unset);
-    browser.wait_text(&cell("ApiKey", "local"), "missing");
+    assert!(bad_name.body.contains("starts with"), "{bad_name:?}");
+    let no_scope = check(json!({ "name": "ApiKey" }));
     assert_eq!(
-        browser.text(&scope_of("ApiKey", "development")),
-        "development"
+        (no_scope.status, no_scope.json()["field"].clone()),
+        (400, json!("scope"))
     );
-    urls.push(browser.url());
-
-    // A forged cross-site POST from another page in the same browser (the classic CSRF
-    // form, JSON smuggled in a text/plain body): refused, the store untouched.
-    let before = ws.store_bytes();
-    browser.goto("about:blank");
-    browser.eval(&format!(
-        "const f = document.createElement('form'); f.method = 'POST'; \
-         f.action = '{}/api/unset'; f.enctype = 'text/plain'; \
-         const i = document.createElement('input'); \
-         i.name = '{{\"name\":\"ApiKey\",\"scope\":\"type:production\",\"x\":\"'; i.value = '\"}}'; \
-         f.appendChild(i); document.body.appendChild(f); f.submit(); return true;",
-        ui.base
-    ));
-    let started = Instant::now();
-    while !browser.source().contains("refused") {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{}",
-            browser.source()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let both = check(json!({ "name": "ApiKey", "types": ["prod"], "envs": ["staging"] }));
+    assert_eq!(both.json()["field"], "scope");
+    let empty = ui.api(
+        &session,
+        "/api/set",
+        &json!({ "name": "ApiKey", "types": ["prod"], "value": "" }),
+    );
     assert_eq!(
-        ws.store_bytes(),
-        before,
-        "a cross-site POST changed the store"
+        (empty.status, empty.json()["field"].clone()),
+        (422, json!("value"))
     );
 
-    // No value in a fresh page's source, in any URL, or in the server's output.
-    browser.goto(&format!("{}/", ui.base));
-    browser.wait_text(&cell("ApiKey", "production"), "set");
-    let source = browser.source();
-    let output = ui.output();
-    urls.push(browser.url());
-    for value in ALL {
-        assert!(!source.contains(value), "{value} in the page source");
-        assert!(
-            !output.contains(value),
-            "{value} in the server's output: {output}"
-        );
-        assert!(
-            !urls.iter().any(|url| url.contains(value)),
-            "{value} in {urls:?}"
-        );
-    }
+    // A declared name; a new one, with the declared name it is closest to.
+    let known = check(json!({ "name": "ApiKey", "types": ["prod"] })).json();
+    assert_eq!(
+        known,
+        json!({ "ok": true, "undeclared": false, "suggestion": null })
+    );
+    let typo = check(json!({ "name": "ApiKye", "types": ["prod"] })).json();
+    assert_eq!(
+        typo,
+        json!({ "ok": true, "undeclared": true, "suggestion": "ApiKey" })
+    );
+    assert!(!ws.store_path().exists());
 }

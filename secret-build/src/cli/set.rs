@@ -67,15 +67,16 @@ pub(crate) fn check_name(name: &str) -> Result<(), Failure> {
 
 /// Fails before any value is read when setting `scope` cannot succeed: another value
 /// overlaps (unless `move_scopes`), nobody could read the value, or no identity of `ids`
-/// may write it. `set`, `import` and the dashboard all check through this.
+/// may write it. `set`, `import` and the dashboard all check through this. Returns what a
+/// move would do to the other values (the dashboard shows it before the move).
 pub(crate) fn preflight(
     state: &State,
     name: &str,
     scope: &Scope,
     move_scopes: bool,
     ids: &secret_core::Identities,
-) -> Result<(), secret_core::Error> {
-    edit::plan_set_in(state.store(), name, scope, move_scopes)?;
+) -> Result<Vec<Narrowed>, secret_core::Error> {
+    let plan = edit::plan_set_in(state.store(), name, scope, move_scopes)?;
     if let Err(error) = state.rules()
         && !(state.store().is_empty() && state.store().all_removals().next().is_none())
     {
@@ -99,7 +100,7 @@ pub(crate) fn preflight(
         });
     }
     edit::check_writer(state, name, scope, ids)?;
-    Ok(())
+    Ok(plan)
 }
 
 /// Writes `value` for (`name`, `scope`) in the file store, signed by `ids` (`set` and the

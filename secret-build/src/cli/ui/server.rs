@@ -1,33 +1,56 @@
-//! The dashboard's HTTP server: the guard every request passes (Host, token exchange,
-//! session cookie, Origin and CSRF token on state changes, security headers) and the
-//! handlers, which call the same functions as the CLI commands.
+//! The dashboard's HTTP server: the guard every request passes (Host, Origin, the session
+//! header, security headers, this start's identity on every answer to a session) and the
+//! routes. The page's shell, scripts and style are public and hold nothing of the
+//! workspace; everything else needs a session (see [`super::auth`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::hash::{Hash as _, Hasher as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Json, Request, State};
+use axum::body::Bytes;
+use axum::extract::{Form, Json, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use secrecy::{ExposeSecret as _, SecretString};
-use secret_core::{Config, Identities, Scope};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::page::{self, Model};
-use crate::cli::{Failure, ScopeArgs, set};
+use super::auth::{Auth, INSTANCE_HEADER, Refusal, SESSION_HEADER};
+use super::watch::Watch;
+use super::{api, launch};
 
-/// The page's script and style, served from the binary (no third-party assets).
-const APP_JS: &str = include_str!("app.js");
+/// The page's shell, script (ES modules) and style, served from the binary (no third-party
+/// assets).
+const INDEX_HTML: &str = include_str!("index.html");
+const SCRIPTS: [(&str, &str); 6] = [
+    ("/js/app.js", include_str!("js/app.js")),
+    ("/js/dom.js", include_str!("js/dom.js")),
+    ("/js/model.js", include_str!("js/model.js")),
+    ("/js/session.js", include_str!("js/session.js")),
+    ("/js/grid.js", include_str!("js/grid.js")),
+    ("/js/editor.js", include_str!("js/editor.js")),
+];
 const APP_CSS: &str = include_str!("app.css");
+const ICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+    <rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#2457d6\"/>\
+    <circle cx=\"11\" cy=\"16\" r=\"5\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\"/>\
+    <path d=\"M16 16h11M23 16v4M27 16v3\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\"/></svg>";
+
+/// The placeholder in `index.html` that the answer to the launcher's form fills.
+const HANDOFF: &str = "<meta name=\"handoff\" content=\"\">";
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// How long a page's request for changes waits before answering "unchanged".
+const POLL_WAIT: Duration = Duration::from_secs(25);
+
+/// How often the files are looked at while a page waits for changes.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
 
 /// The environment variables the dashboard reads (the identity), copied at start.
 pub(super) struct Vars(BTreeMap<String, OsString>);
@@ -54,117 +77,187 @@ impl Vars {
         )
     }
 
-    fn get(&self, name: &str) -> Option<OsString> {
+    pub(super) fn get(&self, name: &str) -> Option<OsString> {
         self.0.get(name).cloned()
     }
 }
 
-/// A bound, not yet running dashboard.
+/// A bound, not yet serving dashboard.
 pub(super) struct Server {
-    listener: std::net::TcpListener,
+    listener: tokio::net::TcpListener,
+    runtime: tokio::runtime::Runtime,
     ui: Arc<Ui>,
 }
 
 /// What every request is checked against, and the workspace it works on.
-struct Ui {
-    root: PathBuf,
-    vars: Vars,
+pub(super) struct Ui {
+    pub(super) root: PathBuf,
+    pub(super) vars: Arc<Vars>,
     port: u16,
-    /// In the printed URL; exchanged for the session cookie.
-    token: String,
-    /// The session cookie's value.
-    session: String,
-    /// Sent by the page's script in `X-CSRF-Token` with every POST.
-    csrf: String,
+    pub(super) auth: Auth,
+    pub(super) watch: Watch,
+    /// Where launcher files go.
+    launchers: PathBuf,
 }
 
 impl Server {
-    /// Listens on 127.0.0.1:`port` (0: any free port) and draws the tokens.
-    pub(super) fn bind(root: PathBuf, port: u16, vars: Vars) -> std::io::Result<Self> {
+    /// Listens on 127.0.0.1:`port` (0: any free port), draws this start's identity and
+    /// computes the first state.
+    pub(super) fn bind(
+        root: PathBuf,
+        port: u16,
+        vars: Vars,
+        launchers: PathBuf,
+    ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port))?;
+        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let vars = Arc::new(vars);
+        let watch_vars = vars.clone();
         let ui = Ui {
+            watch: Watch::new(root.clone(), Box::new(move |name| watch_vars.get(name))),
             root,
             vars,
             port,
-            token: random_hex()?,
-            session: random_hex()?,
-            csrf: random_hex()?,
+            auth: Auth::new()?,
+            launchers,
         };
+        // The first page load then only sends it.
+        ui.watch.current();
         Ok(Self {
             listener,
+            runtime,
             ui: Arc::new(ui),
         })
     }
 
-    /// The URL to open: with the token, which the first request exchanges for a cookie.
-    pub(super) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/?token={}", self.ui.port, self.ui.token)
+    /// What the command needs while the server runs: links, launchers.
+    pub(super) fn ui(&self) -> Arc<Ui> {
+        self.ui.clone()
     }
 
     /// Serves until the process is stopped.
     pub(super) fn run(self) -> std::io::Result<()> {
-        self.listener.set_nonblocking(true)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()?;
-        let ui = self.ui;
-        let std_listener = self.listener;
+        let Self {
+            listener,
+            runtime,
+            ui,
+        } = self;
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            tokio::spawn(watch_files(ui.clone()));
             axum::serve(listener, router(ui)).await
         })
     }
 }
 
-/// 128 random bits, hex.
-fn random_hex() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
-    // `getrandom::Error` is `std::error::Error` only with getrandom's `std` feature, which a
-    // build of `xtask` alone (`cargo build --release -p xtask`, as bench/run.sh does) lacks.
-    getrandom::getrandom(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+impl Ui {
+    /// `http://127.0.0.1:PORT`.
+    pub(super) fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A new one-time link: the token is in the fragment, which the browser never sends.
+    pub(super) fn link(&self) -> std::io::Result<String> {
+        let token = self.auth.issue(Instant::now())?;
+        Ok(format!("{}/#token={token}", self.base()))
+    }
+
+    /// A new launcher file (see [`launch`]) for a new one-time token.
+    pub(super) fn launcher(&self) -> std::io::Result<PathBuf> {
+        let token = self.auth.issue(Instant::now())?;
+        let file = launch::write(&self.launchers, &self.base(), &token)?;
+        self.auth.attach_file(&token, file.clone());
+        Ok(file)
+    }
+
+    /// Removes the launcher files not used yet (when the dashboard stops).
+    pub(super) fn remove_launchers(&self) {
+        for file in self.auth.files() {
+            launch::remove(&file);
+        }
+    }
+
+    /// The environment the handlers read the identity from.
+    pub(super) fn vars(&self) -> impl Fn(&str) -> Option<OsString> + '_ {
+        |name| self.vars.get(name)
+    }
 }
 
-/// Compares secrets in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
+/// While a page waits for changes: looks at the files and computes the new state. Also
+/// removes the launcher files of expired tokens.
+async fn watch_files(ui: Arc<Ui>) {
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        for file in ui.auth.expire(Instant::now()) {
+            launch::remove(&file);
+        }
+        if ui.watch.watched() {
+            let ui = ui.clone();
+            let _ = tokio::task::spawn_blocking(move || ui.watch.current()).await;
+        }
+    }
 }
 
 fn router(ui: Arc<Ui>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    for (path, script) in SCRIPTS {
+        router = router.route(
+            path,
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    script,
+                )
+            }),
+        );
+    }
+    router
         .route("/", get(index))
-        .route("/grid", get(grid))
-        .route("/version", get(version))
-        .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
-        .route("/api/preflight", post(preflight))
-        .route("/api/set", post(set_value))
-        .route("/api/unset", post(unset_value))
-        .route("/api/reveal", post(reveal))
+        .route("/icon.svg", get(icon))
+        .route("/open", post(open))
+        .route("/api/session", post(session))
+        .route("/api/state", get(state))
+        .route("/api/preflight", post(api::preflight))
+        .route("/api/set", post(api::set))
+        .route("/api/unset", post(api::unset))
+        .route("/api/reveal", post(api::reveal))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(middleware::from_fn_with_state(ui.clone(), guard))
         .with_state(ui)
 }
 
-/// What the guard decided.
-enum Admit {
-    /// An authenticated request: handle it.
-    Pass,
-    /// The printed URL: set the session cookie and redirect to the URL without the token.
-    Exchange,
+/// What a path needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The shell, scripts and style: nothing of the workspace.
+    Public,
+    /// Trading a link token for a session: the token is the credential.
+    Trade,
+    /// Everything else: a session.
+    Session,
+}
+
+fn access(path: &str) -> Access {
+    match path {
+        "/" | "/app.css" | "/icon.svg" | "/favicon.ico" => Access::Public,
+        _ if path.starts_with("/js/") => Access::Public,
+        "/open" | "/api/session" => Access::Trade,
+        _ => Access::Session,
+    }
 }
 
 impl Ui {
-    fn cookie_name(&self) -> String {
-        format!("secrets-ui-{}", self.port)
-    }
-
-    fn admit(&self, request: &Request) -> Result<Admit, (StatusCode, &'static str)> {
+    /// Checks a request; `Ok(true)` when it carries a session of this server start.
+    fn admit(&self, request: &Request, access: Access) -> Result<bool, (StatusCode, &'static str)> {
         let headers = request.headers();
         let host = header_text(headers, header::HOST.as_str());
         let hosts = [
@@ -177,66 +270,33 @@ impl Ui {
                 "refused: the Host header does not name this dashboard (127.0.0.1 or localhost and its port)",
             ));
         }
-        if request.method() == Method::GET
-            && request.uri().path() == "/"
-            && let Some(token) = request
-                .uri()
-                .query()
-                .into_iter()
-                .flat_map(|query| query.split('&'))
-                .find_map(|pair| pair.strip_prefix("token="))
-        {
-            return if same(token, &self.token) {
-                Ok(Admit::Exchange)
-            } else {
-                Err((
-                    StatusCode::FORBIDDEN,
-                    "refused: this link's token is not this dashboard's; open the URL `cargo xtask secret ui` printed",
-                ))
-            };
-        }
-        let cookie_name = self.cookie_name();
-        let has_session = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .any(|(name, value)| name == cookie_name && same(value, &self.session));
-        if !has_session {
-            return Err((
-                StatusCode::UNAUTHORIZED,
-                "refused: no session; open the URL `cargo xtask secret ui` printed (with its token)",
-            ));
-        }
         if request.method() != Method::GET && request.method() != Method::HEAD {
-            let origins = [
+            let origin = header_text(headers, header::ORIGIN.as_str());
+            let own = [
                 format!("http://127.0.0.1:{}", self.port),
                 format!("http://localhost:{}", self.port),
             ];
-            let origin = header_text(headers, header::ORIGIN.as_str());
-            if !origins
-                .iter()
-                .any(|allowed| Some(allowed.as_str()) == origin)
-            {
+            let allowed = own.iter().any(|allowed| Some(allowed.as_str()) == origin)
+                // The launcher is a local file: its form posts with `Origin: null`.
+                || (request.uri().path() == "/open" && matches!(origin, None | Some("null")));
+            if !allowed {
                 return Err((
                     StatusCode::FORBIDDEN,
                     "refused: a change must come from the dashboard's own page (Origin)",
                 ));
             }
-            let csrf = header_text(headers, "x-csrf-token").unwrap_or_default();
-            if !same(csrf, &self.csrf) {
-                return Err((
-                    StatusCode::FORBIDDEN,
-                    "refused: missing or wrong CSRF token; reload the page",
-                ));
-            }
         }
-        Ok(Admit::Pass)
-    }
-
-    fn vars(&self) -> impl Fn(&str) -> Option<OsString> + '_ {
-        |name| self.vars.get(name)
+        if access != Access::Session {
+            return Ok(false);
+        }
+        let session = header_text(headers, SESSION_HEADER).unwrap_or_default();
+        if session.is_empty() || !self.auth.knows(session) {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                "refused: no session of this dashboard; open the link `cargo xtask secret ui` printed",
+            ));
+        }
+        Ok(true)
     }
 }
 
@@ -246,25 +306,19 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    let mut response = match ui.admit(&request) {
-        Ok(Admit::Pass) => next.run(request).await,
-        Ok(Admit::Exchange) => {
-            let cookie = format!(
-                "{}={}; HttpOnly; SameSite=Strict; Path=/",
-                ui.cookie_name(),
-                ui.session
-            );
-            let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
+    let mut response = match ui.admit(&request, access(request.uri().path())) {
+        Ok(session) => {
+            let mut response = next.run(request).await;
+            // Only a session holder learns this start's identity, so no other process can
+            // answer a tab in its name.
+            if session && let Ok(value) = HeaderValue::from_str(ui.auth.instance()) {
+                response.headers_mut().insert(INSTANCE_HEADER, value);
             }
             response
         }
-        Err((status, why)) if api => (
-            status,
-            Json(json!({ "ok": false, "error": why, "help": [] })),
-        )
-            .into_response(),
+        Err((status, why)) if api => {
+            (status, Json(json!({ "ok": false, "error": why }))).into_response()
+        }
         Err((status, why)) => (status, why).into_response(),
     };
     let headers = response.headers_mut();
@@ -282,269 +336,120 @@ async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Next) -> Respo
     response
 }
 
-/// Reads what the page shows: the check's report and the identity.
-fn load(ui: &Ui) -> Result<Model, Failure> {
-    let vars = ui.vars();
-    let config = Config::load(&ui.root)?;
-    let report = crate::check::check_with(&ui.root, &crate::check::Options::default(), &vars)
-        .map_err(|error| match error {
-            crate::check::CheckError::File(error) => Failure::from_file(error),
-            other => Failure::usage(other.to_string()),
-        })?;
-    let (keys, identity) = match Identities::from_vars(&vars) {
-        Ok(ids) if ids.is_empty() => (
-            Vec::new(),
-            format!(
-                "no identity in {}: you can see the grid, not set or reveal values",
-                ids.source()
-            ),
-        ),
-        Ok(ids) => (ids.public_keys().to_vec(), format!("{}", ids.source())),
-        Err(error) => (Vec::new(), Failure::from(error).message),
-    };
-    let named_envs = config
-        .environments
-        .keys()
-        .filter(|name| !name.contains('*'))
-        .cloned()
-        .collect();
-    Ok(Model {
-        root: ui.root.clone(),
-        report,
-        named_envs,
-        keys,
-        identity,
-    })
-}
-
-async fn index(State(ui): State<Arc<Ui>>) -> Response {
-    let html = page::page(&load(&ui), &ui.csrf, &fingerprint(&ui.root));
-    html_response(html)
-}
-
-async fn grid(State(ui): State<Arc<Ui>>) -> Response {
-    html_response(page::grid(&load(&ui)))
-}
-
-async fn version(State(ui): State<Arc<Ui>>) -> Response {
-    fingerprint(&ui.root).into_response()
-}
-
-async fn app_js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        APP_JS,
-    )
-        .into_response()
+async fn index() -> Response {
+    html_response(INDEX_HTML.to_owned())
 }
 
 async fn app_css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS).into_response()
 }
 
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON_SVG).into_response()
+}
+
 fn html_response(html: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
-/// Changes when `secrets.toml`, the store or a file the scanner reads changes (by the CLI,
-/// an editor or `git checkout`): the page polls it and redraws the grid.
-fn fingerprint(root: &Path) -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let walk = walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            let name = entry.file_name().to_string_lossy();
-            entry.depth() == 0
-                || !entry.file_type().is_dir()
-                || !(name.starts_with('.') || name == "target" || name == "node_modules")
-        });
-    for entry in walk.flatten() {
-        let name = entry.file_name().to_string_lossy();
-        let watched = name.ends_with(".rs") || name == "Cargo.toml" || name.starts_with("secrets");
-        if !entry.file_type().is_file() || !watched {
-            continue;
-        }
-        entry.path().hash(&mut hasher);
-        if let Ok(meta) = entry.metadata() {
-            meta.len().hash(&mut hasher);
-            meta.modified().ok().hash(&mut hasher);
-        }
-    }
-    format!("{:016x}", hasher.finish())
-}
-
-/// A request to change or read one value. No `Debug`: it may hold the value.
 #[derive(Deserialize)]
-struct Target {
-    name: String,
-    /// Environment types, as `--type` takes them.
-    #[serde(default)]
-    types: Vec<String>,
-    /// Named environments, as `--env` takes them.
-    #[serde(default)]
-    envs: Vec<String>,
-    /// A stored value's scope key (`type:development,local`), instead of types or envs.
-    #[serde(default)]
-    scope: Option<String>,
-    /// `set --move`.
-    #[serde(default, rename = "move")]
-    move_scopes: bool,
-    /// The value (`set` only).
-    #[serde(default)]
-    value: Option<String>,
+struct TokenForm {
+    token: String,
 }
 
-impl Target {
-    fn scope(&self, state: &secret_core::state::State) -> Result<Scope, Failure> {
-        if let Some(key) = &self.scope {
-            return Scope::parse_key(key).map_err(Failure::usage);
-        }
-        match (self.types.is_empty(), self.envs.is_empty()) {
-            (true, true) => Err(Failure::usage(
-                "choose at least one environment type or named environment".to_owned(),
-            )),
-            (false, false) => Err(Failure::usage(
-                "a value covers either types or named environments, not both".to_owned(),
-            )
-            .with_help("set them one after the other")),
-            _ => ScopeArgs {
-                types: self.types.clone(),
-                envs: self.envs.clone(),
-            }
-            .scope(state),
-        }
+/// Trades `token` for a session; removes its launcher file.
+fn trade(ui: &Ui, token: &str) -> Result<String, Refusal> {
+    let traded = ui.auth.trade(token, Instant::now())?;
+    if let Some(file) = traded.file {
+        launch::remove(&file);
+    }
+    Ok(traded.session)
+}
+
+fn refusal_status(refusal: Refusal) -> StatusCode {
+    match refusal {
+        Refusal::Unknown => StatusCode::FORBIDDEN,
+        Refusal::Used | Refusal::Expired => StatusCode::GONE,
     }
 }
 
-/// An API answer: `{"ok": true, "message": ...}` or the failure, as the CLI words it.
-fn answer(result: Result<serde_json::Value, Failure>) -> Response {
-    match result {
-        Ok(value) => Json(value).into_response(),
-        Err(failure) => failure_response(failure, None),
-    }
-}
-
-fn failure_response(failure: Failure, conflict: Option<Vec<String>>) -> Response {
-    let status = match (&conflict, failure.code) {
-        (Some(_), _) => StatusCode::CONFLICT,
-        (None, 1) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let body = json!({
-        "ok": false,
-        "error": failure.message,
-        "help": failure.help,
-        "conflict": conflict,
-    });
-    (status, Json(body)).into_response()
-}
-
-/// What `set` checks before it asks for the value: the page asks this first, so a
-/// conflict is shown (with the move) before the value leaves the browser.
-async fn preflight(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Response {
-    let checked = (|| {
-        let (_, scope, state, ids) = prepare(&ui, &target)?;
-        Ok(set::preflight(
-            &state,
-            &target.name,
-            &scope,
-            target.move_scopes,
-            &ids,
-        ))
-    })();
-    match checked {
-        Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
-        Ok(Err(error)) => {
-            let described = match &error {
-                secret_core::Error::Conflict { others, .. } => {
-                    Some(others.iter().map(Scope::describe).collect())
-                }
-                _ => None,
-            };
-            failure_response(Failure::from(error), described)
-        }
-        Err(failure) => failure_response(failure, None),
-    }
-}
-
-fn prepare(
-    ui: &Ui,
-    target: &Target,
-) -> Result<(Config, Scope, secret_core::state::State, Identities), Failure> {
-    set::check_name(&target.name)?;
-    let config = Config::load(&ui.root)?;
-    let state = crate::trusted::Trusted::open(&ui.root, &ui.vars())?.state;
-    let scope = target.scope(&state)?;
-    let ids = Identities::from_vars(ui.vars())?;
-    Ok((config, scope, state, ids))
-}
-
-async fn set_value(State(ui): State<Arc<Ui>>, Json(mut target): Json<Target>) -> Response {
-    let value = SecretString::from(target.value.take().unwrap_or_default());
-    answer((|| {
-        let (config, scope, state, ids) = prepare(&ui, &target)?;
-        set::preflight(&state, &target.name, &scope, target.move_scopes, &ids)?;
-        if value.expose_secret().is_empty() {
-            return Err(
-                Failure::data(format!("the value of {} is empty", target.name))
-                    .with_help("type the value, or unset it"),
+/// The launcher's form: the shell, with the session for the page to keep and a redirect to
+/// `/` (so a reload does not post the spent token again).
+async fn open(State(ui): State<Arc<Ui>>, Form(form): Form<TokenForm>) -> Response {
+    match trade(&ui, &form.token) {
+        Ok(session) => {
+            // Both are hex.
+            let handoff = format!(
+                "<meta name=\"handoff\" content=\"{session} {}\">",
+                ui.auth.instance()
             );
+            html_response(INDEX_HTML.replacen(HANDOFF, &handoff, 1))
         }
-        let narrowed = set::write_value(
-            &ui.root,
-            &config,
-            &target.name,
-            &scope,
-            &value,
-            target.move_scopes,
-            &ids,
-        )?;
-        let recipients = secret_core::rules::recipients_for(state.effective(), &scope).len();
-        let mut lines = vec![format!(
-            "set {} for {} (encrypted to {recipients} recipient{})",
-            target.name,
-            scope.describe(),
-            if recipients == 1 { "" } else { "s" }
-        )];
-        lines.extend(set::narrowed_lines(&target.name, &narrowed));
-        Ok(json!({ "ok": true, "message": lines.join("\n") }))
-    })())
+        Err(refusal) => (refusal_status(refusal), refusal.message()).into_response(),
+    }
 }
 
-async fn unset_value(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Response {
-    answer((|| {
-        set::check_name(&target.name)?;
-        let config = Config::load(&ui.root)?;
-        let state = crate::trusted::Trusted::open(&ui.root, &ui.vars())?.state;
-        let scope = target.scope(&state)?;
-        let narrowed = set::unset_value(&ui.root, &config, &target.name, &scope, &ui.vars())?;
-        let lines: Vec<String> = narrowed
-            .iter()
-            .map(|change| match &change.to {
-                Some(rest) => format!(
-                    "unset {} for {}; its value for {} is kept",
-                    target.name,
-                    scope.describe(),
-                    rest.describe()
-                ),
-                None => format!(
-                    "removed the value of {} for {}",
-                    target.name,
-                    change.from.describe()
-                ),
-            })
-            .collect();
-        Ok(json!({ "ok": true, "message": lines.join("\n") }))
-    })())
+/// The printed link: the page sends the token from the fragment and keeps the session.
+async fn session(State(ui): State<Arc<Ui>>, Json(form): Json<TokenForm>) -> Response {
+    match trade(&ui, &form.token) {
+        Ok(session) => Json(json!({
+            "ok": true,
+            "session": session,
+            "instance": ui.auth.instance(),
+        }))
+        .into_response(),
+        Err(refusal) => (
+            refusal_status(refusal),
+            Json(json!({ "ok": false, "error": refusal.message() })),
+        )
+            .into_response(),
+    }
 }
 
-/// Decrypts one value with the user's own identity, after the same signature check as
-/// `reveal`; the answer is not cached (`Cache-Control: no-store`, set by the guard).
-async fn reveal(State(ui): State<Arc<Ui>>, Json(target): Json<Target>) -> Response {
-    answer((|| {
-        let (_, scope, state, ids) = prepare(&ui, &target)?;
-        let value = state.decrypt_slot(&target.name, &scope, &ids)?;
-        Ok(json!({ "ok": true, "value": value.expose_secret() }))
-    })())
+#[derive(Deserialize)]
+struct Since {
+    #[serde(default)]
+    since: String,
+}
+
+/// The page's state: at once when it differs from `since`, else when it changes (or after
+/// [`POLL_WAIT`], as "unchanged"). A page has one such request open at all times, so it
+/// learns at once when the server stops.
+async fn state(State(ui): State<Arc<Ui>>, Query(since): Query<Since>) -> Response {
+    let mut receiver = ui.watch.subscribe();
+    let computing = ui.clone();
+    let current = match tokio::task::spawn_blocking(move || computing.watch.current()).await {
+        Ok(current) => current,
+        Err(_) => ui.watch.last(),
+    };
+    // Anything newer that arrived meanwhile counts too.
+    let latest = receiver.borrow_and_update().clone();
+    let newest = if latest.version != current.version {
+        latest
+    } else {
+        current
+    };
+    if newest.version != since.since {
+        return json_bytes(newest.json.clone());
+    }
+    match tokio::time::timeout(POLL_WAIT, receiver.changed()).await {
+        Ok(Ok(())) => json_bytes(receiver.borrow().json.clone()),
+        _ => Json(json!({ "unchanged": true, "version": since.since })).into_response(),
+    }
+}
+
+fn json_bytes(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+/// Runs `work` on a thread of the blocking pool, so a request that waits (for the store's
+/// lock, a slow disk) never holds up another.
+pub(super) async fn blocking(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "ok": false, "error": "the dashboard failed on this request" })),
+        )
+            .into_response()
+    })
 }
