@@ -195,12 +195,13 @@ impl BuildCheck {
         Some(if problem.fatal {
             Said::Error(format!(
                 "the secrets of this build cannot be checked (SECRETS_ENV={}): {}",
-                self.env_name, problem.message
+                self.env_name,
+                crate::text::escape_control_keep_lines(&problem.message)
             ))
         } else {
             Said::Warning(format!(
                 "{} (the build-time secret check is skipped)",
-                problem.message
+                crate::text::escape_control_keep_lines(&problem.message)
             ))
         })
     }

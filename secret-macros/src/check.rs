@@ -12,16 +12,15 @@
 //! `SECRETS_BUILD_CHECK`. The override files hold values, so they are read for their names
 //! but never included in the build; edits to them show on the crate's next rebuild.
 //!
-//! The parsed files are cached per process and re-read only when their size or
-//! modification time changes, so a crate with many declarations parses them once; and what
-//! the check found for a crate (its workspace root, which files exist and whether they
-//! changed) is reused for a second ([`FRESH`]), so every declaration after a crate's first
-//! costs map lookups and no file-system call.
+//! The parsed files are cached per process and re-read only when one changes its identity,
+//! size or modification time, so a crate with many declarations parses them once; a crate
+//! folder's workspace root is found once per process. Every declaration after a crate's
+//! first costs map lookups and a `stat` per file, never a clock.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use secret_core::CONFIG_FILE;
 use secret_core::build_check::{BuildCheck, Place, Said};
@@ -64,7 +63,7 @@ enum Mode {
 
 /// Everything the check needs about one workspace, cached per process.
 struct Workspace {
-    stamp: Vec<Option<(u64, SystemTime)>>,
+    stamp: Vec<Stamp>,
     check: BuildCheck,
     tracked_files: Vec<PathBuf>,
 }
@@ -149,11 +148,6 @@ pub(crate) fn check(name: &str) -> Outcome {
     }
 }
 
-/// How long the check trusts what it found out about a crate's files without looking again.
-/// A compiler process expands all of a crate's declarations well within it; a long-lived
-/// host (rust-analyzer's proc-macro server) sees a changed file after it.
-const FRESH: Duration = Duration::from_secs(1);
-
 /// What the check reads for one crate and environment.
 #[derive(Clone)]
 enum Inputs {
@@ -165,36 +159,31 @@ enum Inputs {
     Configured(Arc<Workspace>),
 }
 
-/// The inputs of the crate in `manifest_dir` for `env_name`, from a per-process cache while
-/// [`FRESH`]: within a crate's compilation, every declaration after the first costs a map
-/// lookup, not a walk up the folders (reading each `Cargo.toml`) and a `stat` per file.
+/// The inputs of the crate in `manifest_dir` for `env_name`. The workspace root of a crate's
+/// folder is found once per process (a walk up the folders, reading each `Cargo.toml`); the
+/// parsed files are reused for as long as each keeps its identity, size and modification
+/// time ([`load`]), so a long-lived host (rust-analyzer's proc-macro server) sees a changed
+/// file at its next expansion, and every declaration after a crate's first costs a map
+/// lookup and a `stat` per file.
 fn inputs(manifest_dir: &Path, env_name: &str) -> Inputs {
-    type Cache = HashMap<PathBuf, HashMap<String, (Instant, Inputs)>>;
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let lock = || cache.lock().unwrap_or_else(|poison| poison.into_inner());
-    let cached = lock()
-        .get(manifest_dir)
-        .and_then(|by_env| by_env.get(env_name))
-        .filter(|(at, _)| at.elapsed() < FRESH)
-        .map(|(_, inputs)| inputs.clone());
-    if let Some(inputs) = cached {
-        return inputs;
-    }
+    static ROOTS: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(Default::default);
+    let root = {
+        let mut roots = roots.lock().unwrap_or_else(|poison| poison.into_inner());
+        roots
+            .entry(manifest_dir.to_owned())
+            .or_insert_with(|| secret_core::workspace::find_root(manifest_dir))
+            .clone()
+    };
     // The workspace root (see `secret_core::workspace::find_root`); it holds `secrets.toml`
     // when the workspace uses the store (never a folder above the Cargo workspace).
-    let inputs = match secret_core::workspace::find_root(manifest_dir) {
+    match root {
         Some(root) if root.join(CONFIG_FILE).is_file() => Inputs::Configured(load(&root, env_name)),
         Some(root) if root.join("Cargo.toml").is_file() => {
             Inputs::Unconfigured(root.join("Cargo.toml"))
         }
         _ => Inputs::None,
-    };
-    lock()
-        .entry(manifest_dir.to_owned())
-        .or_default()
-        .insert(env_name.to_owned(), (Instant::now(), inputs.clone()));
-    inputs
+    }
 }
 
 /// Whether this is the first `secret!` expanded for this crate in this process: the one
@@ -226,12 +215,24 @@ fn files(root: &Path) -> [PathBuf; 4] {
     ]
 }
 
-fn stamp(files: &[PathBuf]) -> Vec<Option<(u64, SystemTime)>> {
+/// What tells one version of a file from another: its identity (device and inode on Unix,
+/// so a file replaced by a rename is new), size and modification time.
+type Stamp = Option<(u64, u64, SystemTime)>;
+
+fn stamp(files: &[PathBuf]) -> Vec<Stamp> {
     files
         .iter()
         .map(|file| {
             std::fs::metadata(file).ok().map(|meta| {
+                #[cfg(unix)]
+                let identity = {
+                    use std::os::unix::fs::MetadataExt as _;
+                    meta.dev() ^ meta.ino().rotate_left(32)
+                };
+                #[cfg(not(unix))]
+                let identity = 0;
                 (
+                    identity,
                     meta.len(),
                     meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 )
@@ -268,4 +269,62 @@ fn load(root: &Path, env_name: &str) -> Arc<Workspace> {
     });
     cache.insert(key, Arc::clone(&workspace));
     workspace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of its own under the system's temporary folder, removed when dropped.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn new(name: &str) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("secret-macros-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn an_unchanged_store_is_parsed_once() {
+        let folder = Folder::new("unchanged");
+        std::fs::write(folder.0.join(CONFIG_FILE), "[environments]\n").unwrap();
+        let first = load(&folder.0, "local");
+        let second = load(&folder.0, "local");
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+
+    /// An editor saves by writing a new file and renaming it over the old one; within one
+    /// second and with the same size, only the file's identity tells the versions apart.
+    #[cfg(unix)]
+    #[test]
+    fn a_store_replaced_by_a_rename_of_the_same_size_and_time_is_read_again() {
+        let folder = Folder::new("renamed");
+        let config = folder.0.join(CONFIG_FILE);
+        std::fs::write(&config, "[environments]\nstaging = \"development\"\n").unwrap();
+        let first = load(&folder.0, "staging");
+        assert!(first.check.environment().is_some());
+        let modified = std::fs::metadata(&config).unwrap().modified().unwrap();
+        let fresh = folder.0.join("secrets.toml.new");
+        std::fs::write(&fresh, "[environments]\nstaging = \"developmenX\"\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&fresh)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        std::fs::rename(&fresh, &config).unwrap();
+        let second = load(&folder.0, "staging");
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert!(second.check.environment().is_none());
+    }
 }

@@ -273,5 +273,6 @@ pub enum Leaks {
 
 /// What `check-secrets` prints on stderr when the check cannot run: the file, line, problem and fix.
 pub fn error_text(error: &CheckError) -> String {
+    let error = secret_core::text::escape_control_keep_lines(&error.to_string());
     format!("error: {error}\nerror: check-secrets could not run (exit status 2)\n")
 }

@@ -475,6 +475,7 @@ impl ScopeArgs {
 /// branch's history was rewritten) on stderr.
 pub(crate) fn print_notes(notes: &[String], io: &mut Io<'_>) {
     for note in notes {
+        let note = secret_core::text::escape_control(note);
         let _ = writeln!(io.stderr, "note: {note}");
     }
 }
