@@ -41,7 +41,7 @@ pub fn parse(text: &str) -> Result<Vec<(String, SecretString)>, CueError> {
         let name = parser.label()?;
         // `#Name` is a definition and `_name` a hidden field: CUE does not export them.
         let exported = quoted || !(name.starts_with('#') || name.starts_with('_'));
-        if exported && crate::name::validate_name(&name).is_err() {
+        if exported && secret_syntax::name::validate_name(&name).is_err() {
             // A quoted name was written as a name; an unquoted word may be part of a value.
             let what = if quoted {
                 format!("`{}`", crate::text::escape_control(&name))

@@ -33,7 +33,6 @@ pub mod identity;
 #[cfg(feature = "verify")]
 pub mod memory;
 pub mod merge;
-pub mod name;
 pub mod overrides;
 #[cfg(feature = "crypto")]
 mod read;
@@ -58,13 +57,13 @@ pub use error::{Error, FileError};
 pub use identity::Identities;
 pub use store::{Entry, STORE_FILE, Store};
 
-pub use name::NAME_RULE;
+pub use secret_syntax::name::{NAME_RULE, NameError, validate_name};
 
 /// Whether `name` follows [`NAME_RULE`]. Every name read from a file or given to the
 /// run time is checked with it, so a name is never a path, a variable assignment or a line
 /// break.
 pub fn is_secret_name(name: &str) -> bool {
-    name::validate_name(name).is_ok()
+    secret_syntax::name::validate_name(name).is_ok()
 }
 
 /// The `secrecy` crate, whose [`secrecy::SecretString`] carries values out of this crate.

@@ -58,7 +58,7 @@ impl<'a> VaultEdit<'a> {
     /// one this tool wrote (see [`Ignored`]). Ownership is the caller's to check
     /// ([`VaultEdit::ownership`]).
     pub fn open(client: &'a Client, name: &str) -> Result<Result<Self, Ignored>, Error> {
-        if let Err(error) = secret_core::name::validate_name(name) {
+        if let Err(error) = secret_core::validate_name(name) {
             return Ok(Err(Ignored {
                 name: name.to_owned(),
                 reason: format!("not a secret name ({error})"),

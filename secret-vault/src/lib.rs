@@ -54,7 +54,7 @@ pub struct Folder {
 pub fn read_all(client: &Client) -> Result<Folder, Error> {
     let mut folder = Folder::default();
     for name in client.list()? {
-        if let Err(error) = secret_core::name::validate_name(&name) {
+        if let Err(error) = secret_core::validate_name(&name) {
             folder.ignored.push(Ignored {
                 reason: format!("not a secret name ({error})"),
                 name,

@@ -338,9 +338,9 @@ impl Store {
     }
 }
 
-/// Whether `name` follows the secret naming rule ([`crate::name::validate_name`]).
+/// Whether `name` follows the secret naming rule ([`secret_syntax::name::validate_name`]).
 pub(crate) fn is_name(name: &str) -> bool {
-    crate::name::validate_name(name).is_ok()
+    secret_syntax::name::validate_name(name).is_ok()
 }
 
 #[cfg(test)]

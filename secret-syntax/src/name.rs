@@ -1,5 +1,5 @@
-//! The secret name grammar, once for every crate: the `secret!` macro and the scanner
-//! (through `secret-syntax`), the store, the override files and the run time.
+//! The secret name grammar, once for every crate: the `secret!` macro, the scanner, the
+//! store, the override files and the run time (through `secret-core`).
 
 use std::fmt;
 
