@@ -154,6 +154,7 @@ impl Error {
                     allowed,
                     yours,
                     identity_source,
+                    unsigned_grant,
                 } = &**details;
                 let writers = if allowed.is_empty() {
                     "nobody is allowed to".to_owned()
@@ -180,6 +181,11 @@ impl Error {
                     message,
                     help: Some(if yours.is_empty() {
                         "run `cargo xtask secret init` to create an identity, or set SECRETS_IDENTITY to an age identity file".to_owned()
+                    } else if *unsigned_grant {
+                        format!(
+                            "secrets.toml lists your key for {}, but that change to the access rules is not signed yet: one who may make it runs `cargo xtask secret rekey` (see `cargo xtask secret rules`)",
+                            scope.describe()
+                        )
                     } else {
                         format!(
                             "ask a writer of {} to add your public key to [recipients] (to read and write) or [writers] (to write only) in secrets.toml",
@@ -443,6 +449,9 @@ pub struct NotAWriter {
     pub yours: Vec<String>,
     /// Where the identities were looked for.
     pub identity_source: String,
+    /// Whether `secrets.toml` as written lets one of the keys write the scope, in a change
+    /// to the access rules that is not signed yet.
+    pub unsigned_grant: bool,
 }
 
 /// The details of [`Error::NoAccess`].

@@ -41,7 +41,17 @@ pub fn check_writer(
     scope: &Scope,
     identities: &Identities,
 ) -> Result<(), Error> {
-    signer(state.effective(), name, scope, identities).map(|_| ())
+    match signer(state.effective(), name, scope, identities) {
+        Ok(_) => Ok(()),
+        Err(Error::NotAWriter(mut details)) => {
+            // `secrets.toml` as written may already list the key: a change nobody who may
+            // make it has signed yet.
+            let written = crate::rules::writers_for(state.config(), scope);
+            details.unsigned_grant = identities.signer_for(&written).is_some();
+            Err(Error::NotAWriter(details))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// The signing key among `identities` that may write `scope` under `config` (the signed
@@ -63,6 +73,7 @@ pub(crate) fn signer<'a>(
         allowed,
         yours: identities.public_keys().to_vec(),
         identity_source: identities.source().to_string(),
+        unsigned_grant: false,
     })))
 }
 

@@ -30,6 +30,12 @@ fn self_granted_production_writer_then_set() {
         "{}",
         out.stderr
     );
+    // The help names the unsigned change, not a request to be added (the key is listed).
+    assert!(
+        out.stderr.contains("secrets.toml lists your key for production, but that change to the access rules is not signed yet"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(ws.store_bytes(), before);
 
     // A modified tool signs it anyway, for this repository and the next version.
