@@ -90,6 +90,9 @@ pub struct Configured {
     pub commands: Vec<String>,
     /// Outside a git repository: the drivers wait for `git init` and `secret init` again.
     pub no_repository: bool,
+    /// Git has no identity (`user.name`, `user.email`) here, which its textconv cache needs
+    /// (it keeps the cache as notes, in commits): diffs are converted every time instead.
+    pub uncached: bool,
 }
 
 /// Adds `secrets.enc.toml merge=secrets-store diff=secrets-store` to `.gitattributes` in
@@ -151,8 +154,19 @@ pub fn configure(root: &Path, command: Option<&str>) -> Result<Configured, Strin
             format!("diff.{DRIVER}.textconv"),
             format!("{command} textconv"),
         ),
-        (format!("diff.{DRIVER}.cachetextconv"), "true".to_owned()),
     ];
+    // Git keeps the textconv cache in notes commits, and fails the whole `git diff` when it
+    // cannot make one for want of an identity: cache only where git has one.
+    let identity = git(root)
+        .args(["var", "GIT_COMMITTER_IDENT"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    done.uncached = !identity;
+    let settings = settings
+        .into_iter()
+        .chain([(format!("diff.{DRIVER}.cachetextconv"), identity.to_string())]);
     for (key, value) in settings {
         let status = git(root)
             .args(["config", "--local", &key, &value])

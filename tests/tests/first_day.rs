@@ -517,6 +517,13 @@ fn the_standalone_program_names_its_own_commands() {
     let (code, stdout, _) = standalone(&["export", "--env", "dev", "--format", "json"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("\"cargo xtask secret value\""), "{stdout}");
+    // The git drivers `init` configures run a copy of the program that ran it with the
+    // xtask's words (`<copy> secret textconv FILE`): the standalone program's copy takes them.
+    let store = ws.store_path().to_str().unwrap().to_owned();
+    let (code, with_word, stderr) = standalone(&["secret", "textconv", &store]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(with_word.contains("DatabaseURL"), "{with_word}");
+    assert_eq!(standalone(&["textconv", &store]).1, with_word);
 }
 
 /// The build-script helper: a plain build of a project without `local` checks nothing and

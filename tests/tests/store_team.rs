@@ -601,6 +601,69 @@ fn a_clone_without_the_driver_gets_a_note() {
     assert!(note.message.contains("this CI clone"), "{}", note.message);
 }
 
+/// Git keeps its textconv cache in notes commits and fails the whole `git diff` when it
+/// cannot make one for want of an identity: in a clone whose git has no `user.name` and
+/// `user.email`, `init` sets the diff driver up uncached (and says so), and `git diff` of
+/// the store works.
+#[test]
+fn the_diff_works_where_git_has_no_identity() {
+    let mut ws = Ws::new();
+    let ops = ws.key("ops");
+    ws.write(
+        "secrets.toml",
+        &format!("[recipients]\nproduction = [\"{}\"]\n", ops.public),
+    );
+    ws.use_key(&ops);
+    ok(&ws.secret(&["set", "--type", "prod", "Token"], "one"));
+    git_ok(ws.root(), &["init", "-q", "-b", "main"]);
+    git_ok(ws.root(), &["add", "-A"]);
+    git_ok(ws.root(), &["commit", "-q", "-m", "base"]);
+    // Git as on a machine with no identity configured (nothing global, nothing in the
+    // environment); the real program, copied into the clone's git folder by `init`.
+    let anonymous = |program: &str, args: &[&str]| {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(ws.root())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .envs(&ws.vars);
+        for var in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "EMAIL",
+        ] {
+            command.env_remove(var);
+        }
+        command.output().unwrap()
+    };
+    let identity = anonymous("git", &["var", "GIT_COMMITTER_IDENT"])
+        .status
+        .success();
+    let init = anonymous(CLI, &["secret", "init"]);
+    let said = String::from_utf8_lossy(&init.stdout);
+    assert!(init.status.success(), "{said}");
+    assert_eq!(
+        said.contains("note: git has no identity here"),
+        !identity,
+        "{said}"
+    );
+    ok(&ws.secret(&["set", "--type", "prod", "Token"], "two"));
+    git_ok(ws.root(), &["commit", "-q", "-am", "two"]);
+    // Between commits (blobs git would cache the conversion of, unlike the work tree's).
+    let diff = anonymous("git", &["diff", "HEAD~1", "HEAD", "--", "secrets.enc.toml"]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        diff.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    assert!(text.contains("+Token type:production"), "{text}");
+    assert!(text.contains("version=2"), "{text}");
+}
+
 /// What happens to one slot on one branch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {

@@ -99,6 +99,12 @@ fn setup_git(root: &Path, io: &mut Io<'_>) {
                     "configured this clone's git to merge secrets.enc.toml per secret and scope and to diff it one line per value, with a copy of this tool in the clone's git folder (git never builds or runs the checked-out code for it; run `init` again after upgrading the tool)"
                 );
             }
+            if done.uncached {
+                let _ = writeln!(
+                    io.stdout,
+                    "note: git has no identity here (user.name, user.email), which its cache of the store's diff lines needs: each diff converts the store again; run `cargo xtask secret init` again after setting one"
+                );
+            }
         }
         Err(error) => {
             let _ = writeln!(

@@ -28,7 +28,13 @@ where
 {
     // Parsed as the xtask's arguments, whose usage lines then read `xtask secret ...`,
     // rewritten below.
-    let rest: Vec<OsString> = args.into_iter().skip(1).map(Into::into).collect();
+    let mut rest: Vec<OsString> = args.into_iter().skip(1).map(Into::into).collect();
+    // `secret secret textconv ...`: the git drivers run a copy of whichever program ran
+    // `init` with the xtask's words (`<copy> secret merge-driver ...`), so a copy of this
+    // program takes them too.
+    if rest.first().is_some_and(|first| first == "secret") {
+        rest.remove(0);
+    }
     let check = rest.first().is_some_and(|first| first == "check-secrets");
     let mut argv: Vec<OsString> = vec!["xtask".into()];
     if !check {
@@ -40,7 +46,20 @@ where
             .iter()
             .filter_map(|arg| arg.to_str())
             .find(|arg| !arg.starts_with('-'))
-            .is_none_or(|command| matches!(command, "list" | "log" | "init" | "help"));
+            .is_none_or(|command| {
+                matches!(
+                    command,
+                    "list"
+                        | "log"
+                        | "init"
+                        | "help"
+                        | "rules"
+                        | "rekey"
+                        | "migrate"
+                        | "set"
+                        | "unset"
+                )
+            });
     let mut stderr = Rewrite::new(&mut *io.stderr);
     let mut stdout_rewrite;
     let mut stdout_plain;
