@@ -503,6 +503,52 @@ fn removal_on_one_branch_and_addition_on_another_merge_then_stale_then_rotation_
     );
 }
 
+/// A table moves down the file when a rules version is added above it; `secret log` once
+/// listed every value below as "re-signed" (and a removal as removed again) at each such
+/// commit, though nothing about them changed.
+#[test]
+fn log_lists_a_value_once_when_rules_are_added_above_it() {
+    let mut ws = Ws::new();
+    let ops = ws.key("ops");
+    let dev = ws.key("dev");
+    ws.config("", &format!("production = [\"{}\"]", ops.public));
+    ws.use_key(&ops);
+    ok(&ws.secret(&["set", "--type", "prod", "Token"], "one"));
+    ok(&ws.secret(&["set", "--type", "prod", "Gone"], "one"));
+    repository(&mut ws);
+    ok(&ws.secret(&["unset", "--type", "prod", "Gone"], ""));
+    git_ok(ws.root(), &["commit", "-q", "-am", "unset"]);
+    for (n, key) in [&dev, &ops].into_iter().enumerate() {
+        ws.config(
+            "",
+            &format!(
+                "production = [\"{}\"]\ndevelopment = [\"{}\"]",
+                ops.public, key.public
+            ),
+        );
+        ok(&ws.secret(&["rekey", "--yes"], ""));
+        git_ok(ws.root(), &["commit", "-q", "-am", &format!("rules {n}")]);
+    }
+    let log = ws.secret(&["log"], "");
+    ok(&log);
+    let about = |name: &str| -> Vec<&str> {
+        log.stdout
+            .lines()
+            .filter(|line| line.contains(&format!(" {name} type:production")))
+            .collect()
+    };
+    assert_eq!(about("Token").len(), 1, "{}", log.stdout);
+    assert!(about("Token")[0].contains("set Token"), "{}", log.stdout);
+    assert_eq!(about("Gone").len(), 2, "{}", log.stdout);
+    assert!(about("Gone")[1].contains("removed Gone"), "{}", log.stdout);
+    assert_eq!(
+        log.stdout.matches("access rules version").count(),
+        3,
+        "{}",
+        log.stdout
+    );
+}
+
 #[test]
 fn the_same_value_changed_on_both_branches_is_a_named_conflict() {
     let mut ws = Ws::new();

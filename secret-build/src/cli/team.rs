@@ -9,7 +9,7 @@ use secret_core::edit::{self, CandidateKind};
 use secret_core::state::{Refusal, State, describe_trust};
 use secret_core::text::escape_control;
 use secret_core::trust::{Trust, removal_trust};
-use secret_core::{Config, Scope, Store};
+use secret_core::{Config, Entry, Scope, Store};
 
 use super::{Failure, Io, identities};
 use crate::git::{self, Revision};
@@ -307,9 +307,14 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                         };
                         Some(what.to_owned())
                     }
-                    (Some(a), Some(b)) if a != b => Some("re-signed".to_owned()),
+                    (Some(a), Some(b)) if !same_table(a, b) => Some("re-signed".to_owned()),
                     (Some(_), None) => match removal {
-                        Some(removal) if removed_before != Some(removal) => {
+                        Some(removal)
+                            if removed_before.is_none_or(|before| {
+                                (before.version, &before.signed)
+                                    != (removal.version, &removal.signed)
+                            }) =>
+                        {
                             let signed = match state.authority() {
                                 Some(authority) => {
                                     match removal_trust(authority, name, &scope, removal) {
@@ -414,4 +419,15 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
         );
     }
     Ok(())
+}
+
+/// Whether two versions of a slot's table say the same (its line in the file aside: a table
+/// moves when another is added above it).
+fn same_table(a: &Entry, b: &Entry) -> bool {
+    let at_top = |entry: &Entry| {
+        let mut entry = entry.clone();
+        entry.line = 0;
+        entry
+    };
+    at_top(a) == at_top(b)
 }
