@@ -135,3 +135,22 @@ fn leaks_without_an_identity_is_said_on_the_clis_stderr() {
         "{stderr}"
     );
 }
+
+/// Every code the check can report is documented, with its severity, in the JSON schema page
+/// tools are written against.
+#[test]
+fn every_code_is_documented_in_the_json_schema_page() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/check-json.md"),
+    )
+    .unwrap();
+    let undocumented: Vec<&str> = secret_build::check::Code::ALL
+        .iter()
+        .map(|code| code.as_str())
+        .filter(|code| !page.contains(&format!("\n| `{code}` |")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/check-json.md has no row for {undocumented:?}"
+    );
+}
