@@ -1,8 +1,9 @@
 //! The rustc-style rendering: `error[missing-secret]: ...`, `--> path:line:col`, the source
 //! line, and a `help:` with the command that fixes it; then the grid and a summary.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use annotate_snippets::{Level, Message, Renderer, Snippet};
 
@@ -17,8 +18,9 @@ pub fn render(report: &Report, root: &Path, styled: bool) -> String {
         Renderer::plain()
     };
     let mut out = String::new();
+    let mut files = Files::default();
     for diagnostic in &report.diagnostics {
-        out.push_str(&render_one(diagnostic, root, &renderer));
+        out.push_str(&render_one(diagnostic, root, &renderer, &mut files));
         out.push_str("\n\n");
     }
     if report.environments.len() > 1 && !report.rows.is_empty() {
@@ -39,7 +41,26 @@ fn level(severity: Severity) -> Level {
     }
 }
 
-fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> String {
+/// The text of each file a diagnostic shows a line of, read once per rendering (`None`: it
+/// cannot be read).
+#[derive(Default)]
+struct Files(HashMap<PathBuf, Option<String>>);
+
+impl Files {
+    fn text(&mut self, path: PathBuf) -> Option<&str> {
+        self.0
+            .entry(path)
+            .or_insert_with_key(|path| std::fs::read_to_string(path).ok())
+            .as_deref()
+    }
+}
+
+fn render_one(
+    diagnostic: &Diagnostic,
+    root: &Path,
+    renderer: &Renderer,
+    files: &mut Files,
+) -> String {
     // Messages hold names, scopes and recipients from files anyone can commit: no control
     // character reaches the terminal.
     let escaped = escape(diagnostic);
@@ -50,7 +71,7 @@ fn render_one(diagnostic: &Diagnostic, root: &Path, renderer: &Renderer) -> Stri
     let source = diagnostic
         .location
         .as_ref()
-        .and_then(|location| source_line(location, root));
+        .and_then(|location| source_line(location, root, files));
     let origin = diagnostic
         .location
         .as_ref()
@@ -103,14 +124,16 @@ fn escape(diagnostic: &Diagnostic) -> Diagnostic {
     escaped
 }
 
-/// The line of `location` and the byte range to highlight in it.
+/// The line of `location` and the byte range to highlight in it, control characters
+/// escaped (the range moved with them).
 fn source_line(
     location: &Location,
     root: &Path,
+    files: &mut Files,
 ) -> Option<(String, usize, std::ops::Range<usize>)> {
     let line = location.line?;
-    let text = std::fs::read_to_string(root.join(&location.path)).ok()?;
-    let source = text.lines().nth(line - 1)?.to_owned();
+    let text = files.text(root.join(&location.path))?;
+    let source = text.lines().nth(line - 1)?;
     let byte_at = |column: usize| {
         source
             .char_indices()
@@ -130,11 +153,20 @@ fn source_line(
         None => source.len(),
     };
     let end = if end <= start {
-        (start + 1).min(source.len())
+        // One character (whole: the line may hold multi-byte ones).
+        source[start..]
+            .chars()
+            .next()
+            .map_or(start, |ch| start + ch.len_utf8())
     } else {
         end
     };
-    Some((source, line, start..end))
+    let escape = secret_core::text::escape_control;
+    let before = escape(&source[..start]);
+    let marked = escape(&source[start..end]);
+    let range = before.len()..before.len() + marked.len();
+    let escaped = format!("{before}{marked}{}", escape(&source[end..]));
+    Some((escaped, line, range))
 }
 
 /// One note per environment naming the optional secrets without a value there: not a
@@ -202,4 +234,51 @@ fn summary(report: &Report) -> String {
         plural(errors, "error"),
         plural(warnings, "warning"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: usize, column: usize, end: Option<(usize, usize)>) -> Location {
+        Location {
+            path: "src/main.rs".into(),
+            line: Some(line),
+            column: Some(column),
+            end,
+        }
+    }
+
+    /// A source line is file text: its control characters are escaped, and the highlight
+    /// moves with them onto the same characters.
+    #[test]
+    fn a_source_line_is_shown_escaped_with_its_highlight_in_place() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("src")).unwrap();
+        std::fs::write(
+            root.path().join("src/main.rs"),
+            "fn x() {}\nlet a = \"\u{1b}[2J\"; secret!(\"Token\");\n",
+        )
+        .unwrap();
+        let mut files = Files::default();
+        let (text, line, range) =
+            source_line(&at(2, 17, Some((2, 33))), root.path(), &mut files).unwrap();
+        assert_eq!(line, 2);
+        assert_eq!(text, "let a = \"\\u{1b}[2J\"; secret!(\"Token\");");
+        assert_eq!(&text[range], "secret!(\"Token\")");
+        // Read once: a second diagnostic in the file uses the same text.
+        std::fs::remove_file(root.path().join("src/main.rs")).unwrap();
+        assert!(source_line(&at(1, 1, None), root.path(), &mut files).is_some());
+    }
+
+    /// A one-character highlight on a multi-byte character covers the whole character.
+    #[test]
+    fn a_highlight_on_a_multi_byte_character_takes_all_of_it() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("src")).unwrap();
+        std::fs::write(root.path().join("src/main.rs"), "a = \"é\"\n").unwrap();
+        let (text, _, range) =
+            source_line(&at(1, 6, Some((1, 6))), root.path(), &mut Files::default()).unwrap();
+        assert_eq!(&text[range], "é");
+    }
 }

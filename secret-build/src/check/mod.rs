@@ -24,7 +24,7 @@ mod stored;
 
 use std::path::{Path, PathBuf};
 
-use secret_core::{Config, Environment, FileError};
+use secret_core::{Config, Environment, FileError, Store};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
@@ -32,9 +32,9 @@ pub use report::{
     Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue,
     Verdict,
 };
-pub use stored::{stored_values, stored_values_with};
 
 use crate::scan::{ScanError, Selection, scan_workspace};
+use crate::trusted::Trusted;
 
 #[cfg(feature = "cli")]
 /// How the report is printed.
@@ -153,10 +153,23 @@ pub fn check_with(
         Some(pin) => Some(pin.clone()),
         None => crate::trusted::pin(vars)?,
     };
-    // Environments resolve by the signed rules, as readers resolve them.
-    let resolving = secret_core::state::State::load(root, pin.as_ref())?;
-    let environments = environments(&resolving, &options.envs)?;
-    let (store_path, mut stored, trusted) = stored::read(root, vars, pin.as_ref(), &environments)?;
+    let file_store = config.backend.is_none();
+    // Environments resolve by the signed rules, as readers resolve them. The file store is
+    // read once, and judged with its history and this clone's memory.
+    let (environments, types, store_path, mut stored, trusted) = if file_store {
+        let trusted = Trusted::judge(root, config, Store::load(root)?, pin.as_ref())?;
+        let environments = environments(&trusted.state, &options.envs)?;
+        let (stored, audit) = stored::file_values(&trusted, &environments);
+        let types = trusted.state.effective().types.clone();
+        let path = PathBuf::from(secret_core::STORE_FILE);
+        (environments, types, path, stored, Some((trusted, audit)))
+    } else {
+        let resolving = secret_core::state::State::load(root, pin.as_ref())?;
+        let environments = environments(&resolving, &options.envs)?;
+        let (path, stored) = stored::backend_values(root, vars)?;
+        let types = resolving.effective().types.clone();
+        (environments, types, path, stored, None)
+    };
     let selection = &options.selection;
     let scan = scan_workspace(root)?.select(selection)?;
     if !selection.packages.is_empty() {
@@ -168,7 +181,7 @@ pub fn check_with(
     }
     let tracked_overrides = tracked_overrides(root);
     // The merge driver matters where the store is a file that git merges.
-    let merge_driver = (config.backend.is_none() && root.join(secret_core::STORE_FILE).is_file())
+    let merge_driver = (file_store && root.join(secret_core::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
     let overrides = override_names(root)?;
@@ -190,7 +203,7 @@ pub fn check_with(
             overrides,
         },
     );
-    report.types = resolving.effective().types.clone();
+    report.types = types;
     if let Some(trusted) = trusted {
         trusted.remember();
     }

@@ -7,71 +7,42 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use secret_core::rules::chain::Pin;
 use secret_core::state::{Lookup, State};
-use secret_core::{Config, EnvType, Environment, FileError, Store};
+use secret_core::{EnvType, Environment, FileError};
 
 use super::report::{Audit, StateAudit, StoredValue, Verdict};
 use crate::backend::Backend;
 use crate::trusted::Trusted;
 
-/// The store file relative to `root` (or the KV folder's URL), and its values' names and
-/// scopes. Credentials for a `[backend]` come from the process environment.
-pub fn stored_values(root: &Path) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
-    stored_values_with(root, &|name| std::env::var_os(name))
+/// The file store's values, each with how readers judge it, and the audit of the store's
+/// signed state for `environments`, from `trusted` (the workspace's state judged with its
+/// history and this clone's memory).
+pub(crate) fn file_values(
+    trusted: &Trusted,
+    environments: &[Environment],
+) -> (Vec<StoredValue>, StateAudit) {
+    let state = &trusted.state;
+    let store = state.store();
+    let mut values = Vec::new();
+    for name in store.names() {
+        for (scope, entry) in store.slots(name) {
+            values.push(StoredValue {
+                name: name.to_owned(),
+                scope: scope.clone(),
+                line: (entry.line > 0).then_some(entry.line),
+                audit: Some(Audit::of(state, name, scope, entry)),
+            });
+        }
+    }
+    (values, audit(state, &trusted.notes, environments))
 }
 
-/// [`stored_values`], reading `VAULT_TOKEN` and the like through `vars`.
-pub fn stored_values_with(
+/// The names and scopes a Vault/OpenBao `[backend]` holds (through a token and the like
+/// read from `vars`), and where: the KV folder's URL.
+pub(crate) fn backend_values(
     root: &Path,
     vars: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
-    let (path, values, _) = read(root, vars, None, &[])?;
-    Ok((path, values))
-}
-
-/// What [`read`] returns: the store's path, its values, and for the file store how it was
-/// judged with the audit of its signed state.
-pub(crate) type Read = (PathBuf, Vec<StoredValue>, Option<(Trusted, StateAudit)>);
-
-/// What the check reads of the store: its path, its values, and for the file store the
-/// audit of its signed state for `environments`, judged against `pin` when given (else
-/// `SECRETS_TRUST` in `vars`). Returns also the state readers go by, when there is a file
-/// store, so the check can remember it once it has run.
-pub(crate) fn read(
-    root: &Path,
-    vars: &dyn Fn(&str) -> Option<OsString>,
-    pin: Option<&Pin>,
-    environments: &[Environment],
-) -> Result<Read, FileError> {
-    let config = Config::load(root)?;
-    if config.backend.is_none() {
-        let store = Store::load(root)?;
-        let pin = match pin {
-            Some(pin) => Some(pin.clone()),
-            None => crate::trusted::pin(vars)?,
-        };
-        let trusted = Trusted::judge(root, config, store, pin.as_ref())?;
-        let state = &trusted.state;
-        let store = state.store();
-        let mut values = Vec::new();
-        for name in store.names() {
-            for (scope, entry) in store.slots(name) {
-                values.push(StoredValue {
-                    name: name.to_owned(),
-                    scope: scope.clone(),
-                    line: (entry.line > 0).then_some(entry.line),
-                    audit: Some(Audit::of(state, name, scope, entry)),
-                });
-            }
-        }
-        let audit = audit(state, &trusted.notes, environments);
-        return Ok((
-            PathBuf::from(secret_core::STORE_FILE),
-            values,
-            Some((trusted, audit)),
-        ));
-    }
     let listing = Backend::open(root, vars, false)
         .and_then(|backend| backend.listing())
         .map_err(|error| error.report())?;
@@ -90,7 +61,7 @@ pub(crate) fn read(
             audit: None,
         })
         .collect();
-    Ok((path, values, None))
+    Ok((path, values))
 }
 
 /// The audit of `state`'s signed state, and every reader's verdict per secret and
