@@ -97,7 +97,11 @@ impl Resolver {
             .unwrap_or_else(|| "local".to_owned());
         #[cfg(feature = "store")]
         let store = match (&config.backend, &workspace) {
-            (None, Some(root)) => Some(crate::store::StoreSource::new(root.clone(), vars.clone())),
+            (None, Some(root)) => Some(crate::store::StoreSource::with_config(
+                root.clone(),
+                config.clone(),
+                vars.clone(),
+            )),
             _ => None,
         };
         // With the store, the environment resolves by its signed access rules: a change to

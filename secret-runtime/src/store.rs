@@ -14,7 +14,7 @@ use secret_core::identity::Identities;
 use secret_core::memory::Memory;
 use secret_core::rules::chain::Pin;
 use secret_core::state::State;
-use secret_core::{Environment, FileError};
+use secret_core::{Config, Environment, FileError, Store};
 
 use crate::Error;
 use crate::source::{Lookup, Source, VarReader};
@@ -23,6 +23,8 @@ use crate::source::{Lookup, Source, VarReader};
 /// `SECRETS_IDENTITY_KEY`, `SECRETS_IDENTITY` or the default identity file.
 pub struct StoreSource {
     root: PathBuf,
+    /// `secrets.toml`, when the caller read it already.
+    config: Option<Config>,
     /// The state readers go by, and whether the store file exists.
     store: OnceLock<Result<(State, bool), Error>>,
     identities: OnceLock<Result<Identities, Error>>,
@@ -34,9 +36,21 @@ impl StoreSource {
     pub fn new(root: PathBuf, vars: VarReader) -> Self {
         Self {
             root,
+            config: None,
             store: OnceLock::new(),
             identities: OnceLock::new(),
             vars,
+        }
+    }
+}
+
+impl StoreSource {
+    /// The store in the workspace `root`, whose `secrets.toml` the caller has read as
+    /// `config` (so it is not parsed again).
+    pub(crate) fn with_config(root: PathBuf, config: Config, vars: VarReader) -> Self {
+        Self {
+            config: Some(config),
+            ..Self::new(root, vars)
         }
     }
 }
@@ -67,10 +81,15 @@ impl StoreSource {
             ),
             _ => None,
         };
-        let state = State::load(&self.root, pin.as_ref())
-            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))?;
-        let memory = Memory::load(&self.root)
-            .map_err(|error| Error::from_source(name, self.describe(name), error.to_string()))?;
+        let failed =
+            |error: FileError| Error::from_source(name, self.describe(name), error.to_string());
+        let config = match &self.config {
+            Some(config) => config.clone(),
+            None => Config::load(&self.root).map_err(failed)?,
+        };
+        let store = Store::load(&self.root).map_err(failed)?;
+        let state = State::new(config, store, pin.as_ref());
+        let memory = Memory::load(&self.root).map_err(failed)?;
         let exists = self.root.join(secret_core::store::STORE_FILE).is_file();
         Ok((state.with_memory(memory), exists))
     }
