@@ -134,7 +134,7 @@ impl Config {
             ..Self::default()
         };
         if let Some((key, value)) = types {
-            config.types_line = Some(crate::error::line_of(text, key.span.start));
+            config.types_line = Some(crate::file_error::line_of(text, key.span.start));
             config.types = type_list(path, text, value)?;
         }
         config.people = people_table(path, text, people)?;

@@ -267,38 +267,6 @@ impl Memory {
         }
     }
 
-    /// Remembers what readers trust in `state`: its rules, when they continue the ones
-    /// remembered, and the version of every value and signed removal they accept. Returns
-    /// whether the rules were taken (`false`: a state whose rules do not continue the
-    /// remembered ones teaches nothing).
-    pub fn record(&mut self, state: &crate::state::State) -> bool {
-        let Ok(verified) = state.rules() else {
-            return false;
-        };
-        if self.check_rules(verified).is_err() {
-            return false;
-        }
-        self.remember_rules(verified);
-        let store = state.store();
-        for name in store.names() {
-            for (scope, entry) in store.slots(name) {
-                if let Some(version) = entry.version
-                    && state.trust(name, scope, entry).is_trusted()
-                {
-                    self.remember_slot(name, scope, version);
-                }
-            }
-        }
-        if let Some(authority) = state.authority() {
-            for (name, scope, removal) in store.all_removals() {
-                if crate::trust::removal_trust(authority, name, scope, removal).is_trusted() {
-                    self.remember_slot(name, scope, removal.version);
-                }
-            }
-        }
-        true
-    }
-
     /// Tells `store` the version of every slot this clone trusted, so that a write takes a
     /// version above it even when the file holds an older table copied back (a new value
     /// with the version of the one it replaced would let that one be copied back in turn),

@@ -360,7 +360,7 @@ impl Client {
     fn parse_read(&self, text: &str, path: &str, deleted: bool) -> Result<Versioned, Error> {
         let mut response: Value = self.http.json(text, path)?;
         let result = self.versioned(&response, path, deleted);
-        zero_json(&mut response);
+        crate::mask::zero_json(&mut response);
         result
     }
 
@@ -420,13 +420,4 @@ fn no_errors(text: &str) -> bool {
 /// metadata and no `errors`).
 fn deleted_version(text: &str) -> Option<u64> {
     serde_json::from_str::<Value>(text).ok()?["data"]["metadata"]["version"].as_u64()
-}
-
-pub(crate) fn zero_json(value: &mut Value) {
-    match value {
-        Value::String(text) => zeroize::Zeroize::zeroize(text),
-        Value::Array(items) => items.iter_mut().for_each(zero_json),
-        Value::Object(map) => map.values_mut().for_each(zero_json),
-        _ => {}
-    }
 }

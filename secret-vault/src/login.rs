@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::Client;
-use crate::client::zero_json;
 use crate::http::Retry;
+use crate::mask::zero_json;
 use crate::settings::Vars;
 
 /// What an AppRole login needs, kept to log in again before the token expires.

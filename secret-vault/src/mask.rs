@@ -97,6 +97,16 @@ fn json_escaped(secret: &str) -> Zeroizing<String> {
     out
 }
 
+/// Wipes every string of a JSON answer (tokens, values) before it is dropped.
+pub(crate) fn zero_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => zeroize::Zeroize::zeroize(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(zero_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(zero_json),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

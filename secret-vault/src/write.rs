@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::Client;
-use crate::client::zero_json;
 use crate::http::Retry;
 use crate::kv::{OWNER_KEY, Versioned};
+use crate::mask::zero_json;
 
 impl Client {
     /// Writes `values` as the new version of `name`, only if its current version is still
