@@ -186,16 +186,21 @@ impl Versioned {
     }
 }
 
-/// The command that removes the doubly covered part of a conflicting secret: every value's
-/// share of it goes, and one `secret set` puts the right value back.
+/// The commands that settle a conflicting secret, by the rule `unset` follows (a value for
+/// exactly the scope named is the one removed): keep one value by removing the other, or,
+/// for two spellings of one scope, store one value in their place.
 pub fn conflict_fix(conflict: &Conflict, name: &str) -> String {
-    let covered = conflict.covered().replace(' ', "");
-    let flag = match &conflict.scopes.0 {
-        Scope::Types(_) => "--type",
-        Scope::Envs(_) => "--env",
-    };
+    let (first, second) = &conflict.scopes;
+    if first == second {
+        return format!(
+            "`cargo xtask secret set {} {name}` stores one value in their place",
+            first.flags()
+        );
+    }
     format!(
-        "`cargo xtask secret unset {flag} {covered} {name}` removes both, then `cargo xtask secret set {flag} {covered} {name}` stores the right one"
+        "keep one of them: remove the other with `cargo xtask secret unset {} {name}` or `cargo xtask secret unset {} {name}`",
+        first.flags(),
+        second.flags()
     )
 }
 

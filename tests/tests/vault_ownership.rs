@@ -177,7 +177,7 @@ fn two_values_for_one_type_are_an_error_in_every_reader_and_the_check() {
         ],
     );
     let message = "secret/data/dup/DatabaseUrl holds two values for one type or environment: `type:production` and `type:production,development` both hold a value for production; no value of DatabaseUrl is used until one is removed";
-    let help = "`cargo xtask secret unset --type production DatabaseUrl` removes both, then `cargo xtask secret set --type production DatabaseUrl` stores the right one";
+    let help = "keep one of them: remove the other with `cargo xtask secret unset --type prod DatabaseUrl` or `cargo xtask secret unset --type prod,dev DatabaseUrl`";
     for args in [
         &["list"][..],
         &["run", "--env", "prod", "--", "true"],
@@ -204,7 +204,8 @@ fn two_values_for_one_type_are_an_error_in_every_reader_and_the_check() {
         assert!(!error.is_transient(), "{error}");
         assert!(error.to_string().contains(message), "{error}");
     }
-    // A write that leaves both is refused; `unset` of what they share settles it.
+    // A write that leaves both is refused; `unset` of one of them (the help's first
+    // command) keeps the other.
     let out = ws.secret(&["set", "--type", "local", "DatabaseUrl"], "three\n");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains(message), "{}", out.stderr);
@@ -212,7 +213,7 @@ fn two_values_for_one_type_are_an_error_in_every_reader_and_the_check() {
     ok(&out);
     let data = bao.kv_get("dup/DatabaseUrl").unwrap();
     assert_eq!(data.len(), 1, "{data:?}");
-    assert_eq!(data["type:development"], "second-db");
+    assert_eq!(data["type:production,development"], "second-db");
     ok(&ws.secret(&["list"], ""));
 
     // Two spellings of one scope: a `set` of exactly that scope settles it.
@@ -222,6 +223,13 @@ fn two_values_for_one_type_are_an_error_in_every_reader_and_the_check() {
     assert!(
         out.stderr
             .contains("`type:prod` and `type:production` both hold a value for production"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "`cargo xtask secret set --type prod Spelled` stores one value in their place"
+        ),
         "{}",
         out.stderr
     );
