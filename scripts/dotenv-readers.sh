@@ -3,7 +3,7 @@
 # besides the Rust crate `dotenvy`: python-dotenv (pip) and node's `dotenv` (npm), into a
 # cache outside the repository, and prints the cache's path.
 #
-#   DOTENV_READERS=$(scripts/dotenv-readers.sh) cargo test -p secret-tests --test export_dotenv
+#   DOTENV_READERS=$(scripts/dotenv-readers.sh) cargo test -p secret-tests --test suite export_dotenv::
 #
 # The cache is $SECRETS_TOOLKIT_CACHE (default ~/.cache/secrets-toolkit)/dotenv-readers:
 # python/ (a pip --target folder) and node/ (an npm --prefix folder). The test finds it

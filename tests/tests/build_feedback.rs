@@ -7,12 +7,10 @@
 //! The workspace shares this repository's target directory and `Cargo.lock`, so the
 //! dependencies compiled for the test suite are reused.
 
-mod store_support;
-
 use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::process::Output;
 
-use store_support::{Ws, ok};
+use crate::store_support::{Ws, ok};
 
 const APP_MAIN: &str = r#"use secret_runtime::{Secret, secret};
 

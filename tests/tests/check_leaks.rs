@@ -2,11 +2,11 @@
 //! errors naming the file and the secret, never the value; short values are skipped with a
 //! note; without an identity the check cannot run.
 
-mod safety_support;
+use crate::safety_support;
 
 use std::process::Command;
 
-use safety_support::{Rng, Ws};
+use crate::safety_support::{Rng, Ws};
 
 fn git(ws: &Ws, args: &[&str]) {
     let status = Command::new("git")

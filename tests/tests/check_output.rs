@@ -1,9 +1,7 @@
 //! Snapshots of what a user sees: each output format, and the output for exit status 0, 1
 //! and 2. Snapshots live in `tests/snapshots/check/`; `SNAPSHOTS=overwrite` rewrites them.
 
-mod check_support;
-
-use check_support::{Workspace, assert_snapshot, exit};
+use crate::check_support::{Workspace, assert_snapshot, exit};
 use secret_build::check::{Format, check, error_text, render};
 
 /// GitHubAPIToken misses production, DatabaseUrl misses staging, AnalyticsKey is stored but

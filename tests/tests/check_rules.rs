@@ -1,9 +1,9 @@
 //! The rules of the check (spec section 5) on a user workspace with a real store: which
 //! findings a user gets for which environment, and the exit status.
 
-mod check_support;
+use crate::check_support;
 
-use check_support::{Workspace, exit};
+use crate::check_support::{Workspace, exit};
 use secret_build::check::{Cell, Code, Format, Severity, check};
 
 fn codes(

@@ -3,12 +3,12 @@
 //! large dependency tree to the tests for one assertion); set `SKIP_SARIF_SCHEMA=1` to skip
 //! on a machine without it.
 
-mod check_support;
+use crate::check_support;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use check_support::Workspace;
+use crate::check_support::Workspace;
 use secret_build::check::{Format, check, render};
 
 const VALIDATE: &str = r#"

@@ -3,13 +3,11 @@
 //! with `cargo` (sharing this repository's target directory and lock file, so it reuses
 //! the compiled dependencies) and `cargo xtask check-secrets` is run in it.
 
-mod check_support;
-
 use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use check_support::{MAIN_RS, Workspace};
+use crate::check_support::{MAIN_RS, Workspace};
 
 fn cargo_xtask(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO"))

@@ -3,10 +3,10 @@
 //! by a pattern. Each is refused before any prompt, naming the file and line, and the store
 //! is left as it was.
 
-mod store_support;
+use crate::store_support;
 
+use crate::store_support::{Ws, ok};
 use secret_core::{EnvType, Scope, Store};
-use store_support::{Ws, ok};
 
 fn setup() -> (Ws, store_support::Key) {
     let mut ws = Ws::new();

@@ -1,22 +1,19 @@
 //! The dashboard, `cargo xtask secret ui`, run as a real process. Raw HTTP for the guard
 //! and the attacks (so a test controls every header); headless Chromium through
-//! chromedriver for what a user meets in a browser (`dashboard_in_chromium/`). No value
+//! chromedriver for what a user meets in a browser (`dashboard/in_chromium.rs`). No value
 //! may show up in a page's source, a URL or the server's output.
 //!
 //! The browser tests need Debian's `chromium` and `chromium-driver`; `.ci/run` installs
 //! them and runs them (`--ignored`), where a missing browser fails them.
 
-mod dashboard_support;
-mod store_support;
-
-mod dashboard_in_chromium;
+mod in_chromium;
 
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use dashboard_support::{Dashboard, token_of, workspace};
+use crate::dashboard_support::{Dashboard, token_of, workspace};
+use crate::store_support::ok;
 use serde_json::{Value, json};
-use store_support::ok;
 
 /// Values the tests set: none may appear anywhere but in the store (encrypted) and in
 /// the answer to a reveal.

@@ -3,15 +3,13 @@
 //! format read back by what consumes it (a dotenv parser, JSON, a Kubernetes manifest,
 //! `$GITHUB_ENV`, the `$SECRETS_DIR` source).
 
-mod store_support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::store_support::{Ws, ok};
 use secret_core::secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-use store_support::{Ws, ok};
 
 /// Values a naive quoting breaks.
 const HOSTILE: [(&str, &str); 9] = [

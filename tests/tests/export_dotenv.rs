@@ -7,14 +7,12 @@
 //! the comparison with those readers is skipped, saying so on stderr; with `CI=true` it
 //! fails.
 
-mod store_support;
-
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
-use store_support::{Ws, ok};
+use crate::store_support::{Ws, ok};
 
 /// Values every reader must get back exactly.
 const CARRIED: &[(&str, &str)] = &[

@@ -3,9 +3,7 @@
 //! create, refuses one other users can open, and removes the files of secrets it no longer
 //! exports.
 
-mod store_support;
-
-use store_support::{Ws, ok};
+use crate::store_support::{Ws, ok};
 
 fn workspace() -> Ws {
     let mut ws = Ws::new();

@@ -3,14 +3,14 @@
 //! (`secret!("DatabaseURL", env = "DATABASE_URL")`) through `run`, `export`, `import` and
 //! the run time, and messages that say what to do.
 
-mod store_support;
+use crate::store_support;
 
 use std::ffi::OsString;
 use std::sync::Arc;
 
+use crate::store_support::{Key, Ws, git_ok, ok};
 use secret_build::check::{Format, check, render};
 use secret_runtime::secrecy::ExposeSecret as _;
-use store_support::{Key, Ws, git_ok, ok};
 
 /// A workspace whose `app` declares `main_rs`'s secrets, with one key for every type the
 /// project uses, `types` written first when given.

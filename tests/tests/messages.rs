@@ -1,13 +1,12 @@
 //! Messages a user meets: each says what happened and a fix that works as printed.
 
-mod check_support;
-mod store_support;
+use crate::check_support;
 
 use std::ffi::OsString;
 
+use crate::store_support::{Ws, code_of, ok};
 use secret_build::check::{Format, check, render};
 use secret_build::cli::{Io, run_with};
-use store_support::{Ws, code_of, ok};
 
 fn workspace() -> Ws {
     let mut ws = Ws::new();

@@ -2,12 +2,11 @@
 //! recipients) are escaped in human output, every interpolated word of a `help:` command is
 //! shell-quoted, and the identity-permission warning only suggests `chmod` on a regular file.
 
-mod check_support;
-mod store_support;
+use crate::check_support;
 
+use crate::store_support::{Ws, ok};
 use secret_build::check::{Format, check, render};
 use secret_core::{Scope, Store};
-use store_support::{Ws, ok};
 
 /// A scope name that runs `touch` when pasted unquoted, and clears the screen when printed
 /// raw.

@@ -4,15 +4,13 @@
 //! (definitions and hidden fields are not secrets, a field given twice must agree) and its
 //! errors never quote a value.
 
-mod store_support;
-
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::Arc;
 
+use crate::store_support::{Ws, ok};
 use secret_core::secrecy::ExposeSecret;
 use secret_runtime::Resolver;
-use store_support::{Ws, ok};
 
 fn workspace() -> Ws {
     let mut ws = Ws::new();

@@ -6,13 +6,11 @@
 //! - Two processes each making 200 `set`s of different secrets at the same time: all 400
 //!   values are present and correct at the end.
 
-mod safety_support;
-
 use std::io::Write as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use safety_support::{Rng, Ws, assert_success};
+use crate::safety_support::{Rng, Ws, assert_success};
 use secret_core::secrecy::ExposeSecret;
 use secret_core::store::temp_files;
 use secret_core::{EnvType, Scope, Store};

@@ -3,12 +3,10 @@
 //! other users can read. Each gets a clear message (or the right result), never a panic or
 //! a hang, and nothing stored is lost.
 
-mod safety_support;
-
 use std::path::Path;
 use std::time::Instant;
 
-use safety_support::{Ws, assert_success};
+use crate::safety_support::{Ws, assert_success};
 
 fn write(root: &Path, path: &str, text: &[u8]) {
     let path = root.join(path);

@@ -18,14 +18,12 @@
 //! names the fixture package — not the whole shared directory (gigabytes, written by
 //! other tests too).
 
-mod safety_support;
-
 use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use safety_support::{Rng, Ws, assert_success};
+use crate::safety_support::{Rng, Ws, assert_success};
 use secret_build::check::leaks::base64_forms;
 
 const FIXTURE: &str = "leakfixture";

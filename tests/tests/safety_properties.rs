@@ -10,12 +10,10 @@
 //! `$`, newlines, control characters, non-ASCII) are generated directly, and a failure
 //! prints the seed and the case.
 
-mod safety_support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use safety_support::{Rng, Ws, assert_success};
+use crate::safety_support::{Rng, Ws, assert_success};
 use secret_core::identity::generate_identity;
 use secret_core::secrecy::{ExposeSecret, SecretString};
 use secret_core::{EnvType, Identities, Scope, Store};

@@ -6,12 +6,10 @@
 //! `run -p`, which keys `export -p` writes, the exit status and report of
 //! `check-secrets -p`, and the refusal to deliver a cloud environment with missing values.
 
-mod store_support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use store_support::{Out, Ws, ok};
+use crate::store_support::{Out, Ws, ok};
 
 /// The fixture in a temporary workspace, one key as recipient of every type, and every
 /// secret but `SentryDSN` and `StripeSandboxKey` set for production.

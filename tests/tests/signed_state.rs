@@ -9,18 +9,18 @@
 //! process, the `secret-cli` binary for git's drivers) and the attacker (editing tables by
 //! hand, and signing with a key the test holds, as a modified tool would).
 
-mod store_support;
+use crate::store_support;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::store_support::{Key, Out, Ws, git, git_ok, ok};
 use secret_build::check::{Code, Options, Report, Severity, check_with};
 use secret_core::identity::generate_identity;
 use secret_core::rules::chain::Pin;
 use secret_core::secrecy::ExposeSecret;
-use store_support::{Key, Out, Ws, git, git_ok, ok};
 
 #[path = "signed_state/audit.rs"]
 mod audit;

@@ -1,11 +1,9 @@
 //! Who can read what, binding of ciphertexts to their slot, tampering, environment
 //! precedence and concurrent writers, at the `secret_core` API level.
 
-mod store_support;
-
+use crate::store_support::{Ws, ok};
 use secret_core::secrecy::{ExposeSecret, SecretString};
 use secret_core::{Config, EnvType, Environment, Error, Identities, Scope, Store, edit};
-use store_support::{Ws, ok};
 
 fn read(store: &Store, name: &str, env: &Environment, ids: &Identities) -> Result<String, Error> {
     let (scope, _) = store.lookup(name, env).expect("a value applies");

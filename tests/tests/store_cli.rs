@@ -1,11 +1,9 @@
 //! The `secret` CLI end to end in a temporary workspace: init, set, list, conflicts and
 //! moves, unset, import, rekey and reveal.
 
-mod store_support;
-
+use crate::store_support::{Ws, ok};
 use secret_core::secrecy::ExposeSecret;
 use secret_core::{Config, EnvType, Environment, Identities, Store};
-use store_support::{Ws, ok};
 
 const DEV_VALUE: &str = "dev-value-Zq81xkP";
 const PROD_VALUE: &str = "prod-value-Yw93mcT";

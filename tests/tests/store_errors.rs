@@ -2,9 +2,9 @@
 //! and an unreadable identity each exit 2 naming the file and line, and leave the store as
 //! it was.
 
-mod store_support;
+use crate::store_support;
 
-use store_support::{Ws, ok};
+use crate::store_support::{Ws, ok};
 
 fn setup() -> (Ws, store_support::Key) {
     let mut ws = Ws::new();

@@ -2,11 +2,9 @@
 //! to it; a write waiting for the store's lock names the holder and gives up after a
 //! bounded wait.
 
-mod safety_support;
-
 use std::process::Stdio;
 
-use safety_support::{Ws, assert_success};
+use crate::safety_support::{Ws, assert_success};
 use secret_core::Store;
 
 #[cfg(unix)]

@@ -1,11 +1,9 @@
 //! The store's layout is merge-friendly: two branches that change different secrets merge
 //! in git without a conflict, and the merged store holds both changes.
 
-mod store_support;
-
+use crate::store_support::{Ws, git_ok as git, ok};
 use secret_core::secrecy::ExposeSecret;
 use secret_core::{EnvType, Environment, Identities, Store};
-use store_support::{Ws, git_ok as git, ok};
 
 #[test]
 fn branches_changing_different_secrets_merge_cleanly() {

@@ -3,14 +3,12 @@
 //! from `secrets.toml`, rotation due after someone loses access, the merge driver (against
 //! a model of the per-slot rule), the diff driver and `secret log`.
 
-mod store_support;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use crate::store_support::{Key, Out, Ws, age_encrypt, git, git_ok, ok};
 use secret_build::check::{Code, Options, Report, Severity, check_with};
 use secret_core::{EnvType, Scope, Store};
-use store_support::{Key, Out, Ws, age_encrypt, git, git_ok, ok};
 
 const CLI: &str = env!("CARGO_BIN_EXE_secret-cli");
 

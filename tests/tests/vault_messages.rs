@@ -6,14 +6,13 @@
 //! HTTP and a missing namespace named for what they are; `VAULT_ADDR`, `VAULT_NAMESPACE`
 //! and the proxy variables honoured as the Vault CLI does.
 
-mod openbao_support;
-mod store_support;
+use crate::openbao_support;
 
-use openbao_support::scripted::{Act, scripted};
-use openbao_support::{
+use crate::openbao_support::scripted::{Act, scripted};
+use crate::openbao_support::{
     check_secrets, edit_config, holds_part_of, response, workspace, workspace_at,
 };
-use store_support::ok;
+use crate::store_support::ok;
 
 /// A JSON error answer with `status` whose `errors` list holds `text`.
 fn errors(status: &str, text: &str) -> Vec<u8> {

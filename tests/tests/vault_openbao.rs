@@ -5,17 +5,16 @@
 //! cuts the connection), secrets another team wrote, token renewal and AppRole re-login,
 //! and a server that never answers (a loopback port, no OpenBao needed).
 
-mod openbao_support;
-mod store_support;
+use crate::openbao_support;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::Arc;
 
+use crate::store_support::{Ws, ok};
 use secret_core::secrecy::ExposeSecret;
-use store_support::{Ws, ok};
 
-use openbao_support::{spawn_cli, workspace};
+use crate::openbao_support::{spawn_cli, workspace};
 
 #[test]
 #[ignore = "needs the OpenBao `bao` binary (scripts/openbao.sh); run with -- --include-ignored"]

@@ -5,16 +5,15 @@
 //! stress (parallel sets, set/unset/sync races, a sync killed with SIGKILL) no exit-0 write
 //! is lost and the next sync converges.
 
-mod openbao_support;
-mod store_support;
+use crate::openbao_support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use openbao_support::scripted::{Act, scripted};
-use openbao_support::{check_secrets, edit_config, resolver, spawn_cli, workspace};
-use store_support::{Ws, ok};
+use crate::openbao_support::scripted::{Act, scripted};
+use crate::openbao_support::{check_secrets, edit_config, resolver, spawn_cli, workspace};
+use crate::store_support::{Ws, ok};
 
 /// A workspace on the whole mount (no prefix) whose owner is `owner`.
 fn sharing(bao: &openbao_support::Bao, owner: &str) -> Ws {

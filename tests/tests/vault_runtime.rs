@@ -9,16 +9,15 @@
 // declaration here is unchecked (`secrets_unchecked`), which is expected.
 #![allow(deprecated)]
 
-mod openbao_support;
-mod store_support;
+use crate::openbao_support;
 
 use std::time::{Duration, Instant};
 
-use openbao_support::scripted::{Act, scripted};
-use openbao_support::{edit_config, resolver, response, workspace, workspace_at};
+use crate::openbao_support::scripted::{Act, scripted};
+use crate::openbao_support::{edit_config, resolver, response, workspace, workspace_at};
+use crate::store_support::ok;
 use secret_core::secrecy::ExposeSecret;
 use secret_runtime::{Secret, secret};
-use store_support::ok;
 
 /// The one handle of this binary, resolved through the installed resolver.
 static DATABASE: Secret = secret!("DatabaseUrl");

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::{ALL, DEV_LOCAL, LOCAL, PREVIEW, PROD, STAGING};
 use crate::dashboard_support::browser::Browser;
 use crate::dashboard_support::{Dashboard, Listener, workspace};
 use crate::store_support::ok;
-use crate::{ALL, DEV_LOCAL, LOCAL, PREVIEW, PROD, STAGING};
 
 /// Opens a new link of `ui` in the current tab and waits for the grid.
 fn open(ui: &mut Dashboard, browser: &Browser) {
