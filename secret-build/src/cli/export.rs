@@ -49,12 +49,12 @@ use super::{Failure, Io, refuse_terminal};
 pub(crate) struct ExportArgs {
     /// The environment whose values to export: a named environment or a type
     #[arg(long = "env", value_name = "E")]
-    pub(crate) env: String,
+    env: String,
     /// dotenv, json, k8s, github, dir:PATH, ecs or external-secret
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     format: Format,
     #[command(flatten)]
-    pub(crate) delivery: super::deliver::DeliveryArgs,
+    delivery: super::deliver::DeliveryArgs,
     /// Print the values even when stdout is a terminal
     #[arg(long)]
     show: bool,
@@ -66,10 +66,10 @@ pub(crate) struct ExportArgs {
     name: Option<String>,
     /// k8s, external-secret: the metadata.namespace
     #[arg(long, value_name = "NAMESPACE")]
-    pub(crate) namespace: Option<String>,
+    namespace: Option<String>,
     /// external-secret: the SecretStore to read through (default: aws-secrets-manager)
     #[arg(long, value_name = "NAME")]
-    pub(crate) store: Option<String>,
+    store: Option<String>,
 }
 
 /// An export format.
@@ -119,12 +119,18 @@ pub(crate) fn run(
             default_name(root, package, &env.name)
         }
     };
+    let request = super::export_aws::Request {
+        env: &args.env,
+        delivery: &args.delivery,
+        namespace: args.namespace.as_deref(),
+        store: args.store.as_deref(),
+    };
     match args.format {
         Format::ExternalSecret => {
-            return super::export_aws::external_secret(root, &env, args, &name(), io);
+            return super::export_aws::external_secret(root, &env, &request, &name(), io);
         }
         #[cfg(feature = "aws")]
-        Format::Ecs => return super::export_aws::ecs(root, &env, args, io),
+        Format::Ecs => return super::export_aws::ecs(root, &env, &request, io),
         #[cfg(not(feature = "aws"))]
         Format::Ecs => {
             return Err(Failure::usage(

@@ -20,17 +20,31 @@ use std::path::Path;
 
 use secret_core::Environment;
 
-use super::export::ExportArgs;
+use super::deliver::DeliveryArgs;
 use super::{Failure, Io};
+
+/// What `export` was asked for, as far as these formats go.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    /// `--env` as typed (for suggested commands).
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub(crate) env: &'a str,
+    /// `-p`, `--dev`, `--allow-missing`.
+    pub(crate) delivery: &'a DeliveryArgs,
+    /// `--namespace`.
+    pub(crate) namespace: Option<&'a str>,
+    /// `--store`.
+    pub(crate) store: Option<&'a str>,
+}
 
 /// Variable -> secret name, for the secrets to inject.
 fn variables(
     root: &Path,
     env: &Environment,
-    args: &ExportArgs,
+    args: &Request<'_>,
     io: &mut Io<'_>,
 ) -> Result<BTreeMap<String, String>, Failure> {
-    let delivery = &args.delivery;
+    let delivery = args.delivery;
     let scan = crate::scan::scan_workspace(root).map_err(|error| {
         Failure::usage(error.to_string())
             .with_help("the declarations decide which secrets the platform injects")
@@ -111,7 +125,7 @@ fn quoted(text: &str) -> String {
 pub(crate) fn external_secret(
     root: &Path,
     env: &Environment,
-    args: &ExportArgs,
+    args: &Request<'_>,
     name: &str,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
@@ -119,13 +133,13 @@ pub(crate) fn external_secret(
     let variables = variables(root, env, args, io)?;
     let mut text = String::from("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n");
     text.push_str(&format!("metadata:\n  name: {}\n", quoted(name)));
-    if let Some(namespace) = &args.namespace {
+    if let Some(namespace) = args.namespace {
         text.push_str(&format!("  namespace: {}\n", quoted(namespace)));
     }
     text.push_str("spec:\n  refreshInterval: 1h\n  secretStoreRef:\n");
     text.push_str(&format!(
         "    kind: SecretStore\n    name: {}\n",
-        quoted(args.store.as_deref().unwrap_or("aws-secrets-manager"))
+        quoted(args.store.unwrap_or("aws-secrets-manager"))
     ));
     text.push_str(&format!(
         "  target:\n    name: {}\n    creationPolicy: Owner\n  data:\n",
@@ -149,7 +163,7 @@ pub(crate) fn external_secret(
 pub(crate) fn ecs(
     root: &Path,
     env: &Environment,
-    args: &ExportArgs,
+    args: &Request<'_>,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     use super::sync::aws::{Remote, TAG_ENVIRONMENT, TAG_REPOSITORY};
@@ -193,7 +207,7 @@ pub(crate) fn ecs(
         ))
         .with_help(format!(
             "replicate the values first: `cargo xtask secret sync --env {} --to aws`",
-            secret_core::text::shell_quote(&args.env)
+            secret_core::text::shell_quote(args.env)
         )));
     }
     let entries: Vec<serde_json::Value> = variables
