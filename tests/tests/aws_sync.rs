@@ -6,7 +6,9 @@
 //! and the secret. The failures are made by a scripted proxy between the CLI and moto.
 //! Requests go to 127.0.0.1 only: `AWS_ENDPOINT_URL`, dummy credentials, no instance
 //! metadata. Without moto a test fails in CI (`CI=true`) and is skipped loudly elsewhere.
-#![cfg(feature = "aws")]
+//! The tests that talk to AWS need the `aws` feature of this crate (`cargo test -p
+//! secret-tests --features aws`); built without it they skip loudly, and one test checks
+//! that the CLI then says how to enable it.
 
 mod openbao_support;
 mod store_support;
@@ -54,7 +56,22 @@ fn find_moto() -> Option<PathBuf> {
     bin.is_file().then_some(bin)
 }
 
+/// Whether the CLI under test has `sync --to aws`; says loudly when not.
+fn built_with_aws() -> bool {
+    if cfg!(feature = "aws") {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n\n*** SKIPPED: built without the `aws` feature; run with `--features aws` to test `sync --to aws` ***\n\n"
+    );
+    false
+}
+
 fn start() -> Option<Moto> {
+    if !built_with_aws() {
+        return None;
+    }
     let Some(bin) = find_moto() else {
         if std::env::var("CI").is_ok_and(|ci| ci == "true") {
             panic!(
@@ -239,7 +256,7 @@ fn full(name: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn creates_updates_leaves_unchanged_and_schedules_deletion() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
@@ -367,7 +384,7 @@ fn creates_updates_leaves_unchanged_and_schedules_deletion() {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn foreign_secrets_are_left_alone_and_a_collision_stops_before_any_write() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
@@ -420,7 +437,7 @@ fn foreign_secrets_are_left_alone_and_a_collision_stops_before_any_write() {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn a_second_workspace_sharing_the_account_and_prefix_keeps_the_first_ones_secrets() {
     let Some(moto) = start() else { return };
     let billing = workspace(PREFIX);
@@ -488,7 +505,7 @@ fn is(seen: &Seen, action: &str) -> bool {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn a_sync_stopped_halfway_converges_and_a_lost_answer_is_not_written_twice() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
@@ -562,7 +579,7 @@ fn a_sync_stopped_halfway_converges_and_a_lost_answer_is_not_written_twice() {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn throttling_is_retried_and_access_denied_names_the_action_and_the_secret() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
@@ -631,7 +648,14 @@ fn throttling_is_retried_and_access_denied_names_the_action_and_the_secret() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "aws"),
+    ignore = "needs `--features aws`; run with --features aws"
+)]
 fn an_unsigned_aws_table_is_refused_before_anything_is_sent() {
+    if !built_with_aws() {
+        return;
+    }
     // Nothing listens here: a request would fail differently.
     let endpoint = openbao_support::closed_port();
     let ws = workspace(PREFIX);
@@ -656,7 +680,7 @@ fn an_unsigned_aws_table_is_refused_before_anything_is_sent() {
 }
 
 #[test]
-#[ignore = "needs moto's server (scripts/moto.sh); run with -- --ignored"]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
 fn the_ecs_export_names_each_variable_and_the_synced_secrets_arn() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
@@ -737,4 +761,31 @@ fn the_external_secret_export_maps_each_variable_to_its_secret_without_values() 
         out.stdout,
         "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: \"app-production\"\n  namespace: \"shop\"\nspec:\n  refreshInterval: 1h\n  secretStoreRef:\n    kind: SecretStore\n    name: \"aws-secrets-manager\"\n  target:\n    name: \"app-production\"\n    creationPolicy: Owner\n  data:\n    - secretKey: \"SECRET_DatabaseUrl\"\n      remoteRef:\n        key: \"myapp/production/DatabaseUrl\"\n    - secretKey: \"SECRET_StripeKey\"\n      remoteRef:\n        key: \"myapp/production/StripeKey\"\n"
     );
+}
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn without_the_aws_feature_sync_and_the_ecs_export_say_how_to_enable_it() {
+    let ws = workspace(PREFIX);
+    set(&ws, "StripeKey", "sk_live_first");
+    for args in [
+        &["sync", "--env", "prod", "--to", "aws"][..],
+        &["export", "--env", "prod", "--format", "ecs"][..],
+    ] {
+        let out = ws.secret(args, "");
+        assert_eq!(out.code, 2, "{}", out.all());
+        assert!(
+            out.stderr
+                .contains("this build of the tool has no AWS support"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("enable the `aws` feature of secret-build"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
+    }
 }

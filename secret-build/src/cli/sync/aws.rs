@@ -556,12 +556,19 @@ impl Remote {
                 let code = service.err().code().unwrap_or("").to_owned();
                 let said = clean(service.err().message().unwrap_or(""));
                 if code == "AccessDeniedException" || status == 403 {
+                    let on = if action == "ListSecrets" {
+                        "`*` (it cannot be limited to a path)".to_owned()
+                    } else {
+                        format!(
+                            "arn:aws:secretsmanager:{}:<account>:secret:{}*",
+                            self.aws.region,
+                            self.aws.prefix.replace("{env}", "*")
+                        )
+                    };
                     return Failed::Answered(self.error(
                         format!("access denied: secretsmanager:{action} on `{resource}` ({said})"),
                         Some(format!(
-                            "the credentials' IAM policy needs `secretsmanager:{action}` on arn:aws:secretsmanager:{}:<account>:secret:{}*; see docs/delivery.md, \"Deploying to AWS\"",
-                            self.aws.region,
-                            self.aws.prefix.replace("{env}", "*")
+                            "the credentials' IAM policy needs `secretsmanager:{action}` on {on}; see docs/delivery.md, \"Deploying to AWS\""
                         )),
                         BackendErrorKind::Permanent,
                     ));

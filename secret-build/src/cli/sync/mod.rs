@@ -153,7 +153,7 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
             "{}: no [backend] to sync to",
             config.path.display()
         ))
-        .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md"));
+        .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md (for AWS Secrets Manager: `--to aws` and an [aws] table)"));
     }
     // The values come from the file store: its signed rules say what the environment is.
     let env = super::resolve_env(root, &config, true, &args.env, io)?;
