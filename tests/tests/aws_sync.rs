@@ -26,6 +26,8 @@ use store_support::{Out, Ws, ok};
 
 const REGION: &str = "eu-west-1";
 const PREFIX: &str = "myapp/production/";
+/// A value that JSON escapes: a gateway quoting the request body shows it changed.
+const QUOTED_VALUE: &str = r#"sk_"quoted" \ value"#;
 
 /// One moto server at a time per test binary (the machine is small).
 static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -211,17 +213,25 @@ fn sync(ws: &Ws, endpoint: &str, extra: &[&str]) -> Out {
 /// Runs `secret <args>` as a process (the AWS SDK reads the process environment) talking
 /// to `endpoint`, with dummy credentials and no instance metadata; asserts no value shows.
 fn cli(ws: &Ws, endpoint: &str, args: &[&str]) -> Out {
-    let output = Command::new(env!("CARGO_BIN_EXE_secret-cli"))
+    cli_with(ws, endpoint, args, true)
+}
+
+fn cli_with(ws: &Ws, endpoint: &str, args: &[&str], credentials: bool) -> Out {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_secret-cli"));
+    command.env_clear();
+    if credentials {
+        command
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+    }
+    let output = command
         .args(["secret", args[0], "--workspace"])
         .arg(ws.root())
         .args(&args[1..])
-        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("CARGO", env!("CARGO"))
         .envs(&ws.vars)
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
         .output()
@@ -236,6 +246,9 @@ fn cli(ws: &Ws, endpoint: &str, args: &[&str]) -> Out {
         "sk_live_second",
         "postgres://db",
         "search-key",
+        QUOTED_VALUE,
+        r#"sk_\"quoted\" \\ value"#,
+        "quoted",
     ] {
         assert!(
             !out.all().contains(value),
@@ -788,4 +801,65 @@ fn without_the_aws_feature_sync_and_the_ecs_export_say_how_to_enable_it() {
         );
         assert_eq!(out.stdout, "");
     }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "aws"),
+    ignore = "needs `--features aws`; run with --features aws"
+)]
+fn without_credentials_the_error_names_the_standard_chain_and_nothing_is_sent() {
+    if !built_with_aws() {
+        return;
+    }
+    let (endpoint, attempts) = openbao_support::silent_server();
+    let ws = workspace(PREFIX);
+    set(&ws, "StripeKey", "sk_live_first");
+    let out = cli_with(
+        &ws,
+        &endpoint,
+        &["sync", "--env", "prod", "--to", "aws"],
+        false,
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "secretsmanager:ListSecrets on `myapp/production/` was not sent: no AWS credentials"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("help: the AWS SDK's standard chain found no credentials"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
+fn a_gateway_quoting_the_request_shows_no_value() {
+    let Some(moto) = start() else { return };
+    let ws = workspace(PREFIX);
+    set(&ws, "StripeKey", QUOTED_VALUE);
+    // A gateway's error that quotes the whole request body, value included.
+    let quoting = scripted(Some(&moto.address), |seen, _, _| {
+        if is(seen, "CreateSecret") {
+            let body = serde_json::json!({
+                "__type": "InvalidRequestException",
+                "message": format!("cannot accept {}", seen.body),
+            });
+            return Act::Answer(response("400 Bad Request", &body.to_string()));
+        }
+        Act::Forward
+    });
+    let out = sync(&ws, &quoting.address, &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(r#""SecretString":"[value]""#),
+        "{}",
+        out.stderr
+    );
 }

@@ -536,11 +536,19 @@ impl Remote {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let clean = |text: &str| -> String {
-            let mut text = text.to_owned();
+            // The value as sent and as it appears inside a JSON string (a gateway quoting
+            // the request body), longer first.
+            let mut text = zeroize::Zeroizing::new(text.to_owned());
             if let Some(value) = masked.map(|value| value.expose_secret())
                 && !value.is_empty()
             {
-                text = text.replace(value, "[value]");
+                let quoted = zeroize::Zeroizing::new(serde_json::Value::from(value).to_string());
+                let escaped = &quoted[1..quoted.len() - 1];
+                let mut forms = [escaped, value];
+                forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+                for form in forms {
+                    *text = text.replace(form, "[value]");
+                }
             }
             let one_line = text.replace(['\n', '\r'], " ");
             let text = secret_core::text::escape_control(&one_line);
@@ -597,32 +605,28 @@ impl Remote {
             SdkError::ConstructionFailure(_) => Failed::Answered(self.error(
                 format!(
                     "secretsmanager:{action} on `{resource}` was not sent: {}",
-                    clean(&sm::error::DisplayErrorContext(&error).to_string())
+                    clean(&chain(&error))
                 ),
                 None,
                 BackendErrorKind::Permanent,
             )),
             _ => {
-                let detail = clean(&sm::error::DisplayErrorContext(&error).to_string());
-                let credentials = detail.contains("credential");
-                let help = if credentials {
-                    "the AWS SDK's standard chain found no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in CI)".to_owned()
-                } else {
-                    format!(
+                let detail = clean(&chain(&error));
+                if detail.contains("credential") {
+                    return Failed::Answered(self.error(
+                        format!("secretsmanager:{action} on `{resource}` was not sent: no AWS credentials ({detail})"),
+                        Some("the AWS SDK's standard chain found no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in CI)".to_owned()),
+                        BackendErrorKind::Permanent,
+                    ));
+                }
+                Failed::NoAnswer(self.error(
+                    format!("secretsmanager:{action} on `{resource}` got no answer: {detail}"),
+                    Some(format!(
                         "no answer within `timeout_seconds = {}` and its retries; check the network and run sync again",
                         self.aws.timeout_seconds
-                    )
-                };
-                let error = self.error(
-                    format!("secretsmanager:{action} on `{resource}` got no answer: {detail}"),
-                    Some(help),
+                    )),
                     BackendErrorKind::Transient,
-                );
-                if credentials {
-                    Failed::Answered(error)
-                } else {
-                    Failed::NoAnswer(error)
-                }
+                ))
             }
         }
     }
@@ -819,6 +823,20 @@ impl Remote {
             .and_then(|date| date.fmt(sm::primitives::DateTimeFormat::DateTime).ok())
             .unwrap_or_else(|| format!("{} days from now", self.aws.recovery_window_days)))
     }
+}
+
+/// `error` and its sources, each once, joined with `: ` (no `Debug` forms).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    parts.join(": ")
 }
 
 fn tag(key: &str, value: &str) -> Tag {
