@@ -863,3 +863,48 @@ fn a_gateway_quoting_the_request_shows_no_value() {
         out.stderr
     );
 }
+
+#[test]
+#[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
+fn a_secret_the_listing_does_not_show_yet_is_read_back_and_updated() {
+    let Some(moto) = start() else { return };
+    let ws = workspace(PREFIX);
+    set(&ws, "StripeKey", "sk_live_first");
+    ok(&sync(&ws, &moto.address, &[]));
+    set(&ws, "StripeKey", "sk_live_second");
+    // ListSecrets is eventually consistent: a listing that does not show the secret yet.
+    let stale = scripted(Some(&moto.address), |seen, _, _| {
+        if is(seen, "ListSecrets") {
+            return Act::Answer(response("200 OK", r#"{"SecretList":[]}"#));
+        }
+        Act::Forward
+    });
+    let out = sync(&ws, &stale.address, &[]);
+    ok(&out);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "updated StripeKey (it existed, though the listing did not show it yet)\nsynced production to {}: 0 created, 1 updated, 0 scheduled for deletion, 0 unchanged\n",
+            describe(&stale.address)
+        )
+    );
+    assert_eq!(
+        moto.value(&full("StripeKey")).as_deref(),
+        Some("sk_live_second")
+    );
+    // A foreign secret the listing did not show is not written.
+    moto.call(
+        "CreateSecret",
+        serde_json::json!({ "Name": full("SearchKey"), "SecretString": "by-hand" }),
+    );
+    set(&ws, "SearchKey", "search-key");
+    let out = sync(&ws, &stale.address, &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("`myapp/production/SearchKey` was created by someone else while sync ran"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(moto.value(&full("SearchKey")).as_deref(), Some("by-hand"));
+}

@@ -316,7 +316,7 @@ fn execute(
 ) -> Result<(), Failure> {
     let names: Vec<String> = plan.steps.keys().cloned().collect();
     let (mut created, mut updated, mut deleted) = (0usize, 0usize, 0usize);
-    for (done, (name, (step, arn))) in plan.steps.into_iter().enumerate() {
+    for (done, (name, (mut step, arn))) in plan.steps.into_iter().enumerate() {
         let full = format!("{prefix}{name}");
         if dry_run {
             let line = match step {
@@ -343,7 +343,13 @@ fn execute(
                 let wanted = source.remove(&name).expect("planned from the source");
                 remote
                     .create(&full, &wanted, signed, env)
-                    .map(|()| format!("created {name} ({full})"))
+                    .map(|existed| match existed {
+                        false => format!("created {name} ({full})"),
+                        true => {
+                            step = Step::Update { restore: false };
+                            format!("updated {name} (it existed, though the listing did not show it yet)")
+                        }
+                    })
             }
             Step::Update { restore } => {
                 let wanted = source.remove(&name).expect("planned from the source");
@@ -421,10 +427,12 @@ pub(crate) struct Listed {
     pub(crate) deleted: bool,
 }
 
-/// A secret read back: its tags and the ids of its versions.
+/// A secret read back: its tags, the ids of its versions, whether it is scheduled for
+/// deletion.
 struct ReadBack {
     tags: BTreeMap<String, String>,
     versions: BTreeSet<String>,
+    deleted: bool,
 }
 
 /// The Secrets Manager client of the `[aws]` region, on a single-threaded runtime.
@@ -691,6 +699,7 @@ impl Remote {
                 Ok(Some(ReadBack {
                     tags: tags_of(out.tags()),
                     versions,
+                    deleted: out.deleted_date().is_some(),
                 }))
             }
             Err(SdkError::ServiceError(service))
@@ -718,13 +727,15 @@ impl Remote {
         }
     }
 
+    /// Creates `full`; `Ok(true)` when it turned out to exist already as this workspace's
+    /// (a listing that did not show it yet) and was updated instead.
     fn create(
         &self,
         full: &str,
         wanted: &Wanted,
         signed: &Signed,
         env: &Environment,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let token = request_token(&wanted.fingerprint);
         let mut tags: Vec<Tag> = signed
             .aws
@@ -748,18 +759,23 @@ impl Remote {
             .set_kms_key_id(self.aws.kms_key_id.clone())
             .set_tags(Some(tags));
         match self.runtime.block_on(request.send()) {
-            Ok(_) => Ok(()),
-            // Our own earlier attempt (its answer lost) or a race with another sync: read
-            // back, and it is written when it holds our version.
+            Ok(_) => Ok(false),
+            // Our own earlier attempt (its answer lost), a listing that did not show a
+            // secret created moments before (ListSecrets is eventually consistent), or
+            // someone else's: read back, and write it only when it is this workspace's.
             Err(SdkError::ServiceError(service))
                 if service.err().code() == Some("ResourceExistsException") =>
             {
                 match self.read_back(full)? {
                     Some(back)
-                        if back.versions.contains(&token)
-                            && back.tags.get(TAG_REPOSITORY) == Some(&signed.repository) =>
+                        if back.tags.get(TAG_REPOSITORY) == Some(&signed.repository)
+                            && back.tags.get(TAG_ENVIRONMENT) == Some(&env.name) =>
                     {
-                        Ok(())
+                        if back.versions.contains(&token) && !back.deleted {
+                            Ok(false)
+                        } else {
+                            self.update(full, full, wanted, back.deleted).map(|()| true)
+                        }
                     }
                     _ => Err(self.error(
                         format!("`{full}` was created by someone else while sync ran"),
@@ -770,7 +786,7 @@ impl Remote {
             }
             Err(error) => match self.failed("CreateSecret", full, error, Some(&wanted.value)) {
                 Failed::Answered(error) => Err(error),
-                Failed::NoAnswer(error) => self.written(full, &token, error),
+                Failed::NoAnswer(error) => self.written(full, &token, error).map(|()| false),
             },
         }
     }
