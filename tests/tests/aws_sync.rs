@@ -665,7 +665,7 @@ fn throttling_is_retried_and_access_denied_names_the_action_and_the_secret() {
     not(feature = "aws"),
     ignore = "needs `--features aws`; run with --features aws"
 )]
-fn an_unsigned_aws_table_is_refused_before_anything_is_sent() {
+fn an_unsigned_aws_table_is_refused_and_takes_effect_once_an_admin_signs_it() {
     if !built_with_aws() {
         return;
     }
@@ -689,6 +689,40 @@ fn an_unsigned_aws_table_is_refused_before_anything_is_sent() {
         out.stderr.contains(" rekey` (it shows the change first)"),
         "{}",
         out.stderr
+    );
+    // Signed by an admin, the new prefix takes effect: `rekey` shows the change first.
+    let signed = ws.secret(&["rekey", "--yes"], "");
+    ok(&signed);
+    assert!(
+        signed.all().contains(
+            "  - aws prefix \"myapp/production/\"\n  + aws prefix \"attacker/production/\"\n"
+        ),
+        "{}",
+        signed.all()
+    );
+    let aws = scripted(None, |seen, _, _| {
+        if is(seen, "ListSecrets") {
+            return Act::Answer(response("200 OK", r#"{"SecretList":[]}"#));
+        }
+        Act::Answer(response(
+            "200 OK",
+            r#"{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:attacker/production/StripeKey-AbCdEf","Name":"attacker/production/StripeKey"}"#,
+        ))
+    });
+    let out = sync(&ws, &aws.address, &[]);
+    ok(&out);
+    assert!(
+        out.stdout
+            .starts_with("created StripeKey (attacker/production/StripeKey)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        aws.count(|seen| is(seen, "CreateSecret")
+            && seen
+                .body
+                .contains("\"Name\":\"attacker/production/StripeKey\"")),
+        1
     );
 }
 
