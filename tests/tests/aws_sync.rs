@@ -593,13 +593,19 @@ fn a_sync_stopped_halfway_converges_and_a_lost_answer_is_not_written_twice() {
 
 #[test]
 #[ignore = "needs moto's server (scripts/moto.sh) and `--features aws`; run with --features aws -- --ignored"]
-fn throttling_is_retried_and_access_denied_names_the_action_and_the_secret() {
+fn throttling_and_5xx_are_retried_and_access_denied_names_the_action_and_the_secret() {
     let Some(moto) = start() else { return };
     let ws = workspace(PREFIX);
     set(&ws, "StripeKey", "sk_live_first");
-    // Two throttled answers, then moto's.
-    let throttled = scripted(Some(&moto.address), |seen, _, _| {
+    // A 503 to the listing, two throttled answers to the write, then moto's.
+    let throttled = scripted(Some(&moto.address), |seen, index, _| {
         static LEFT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(2);
+        if is(seen, "ListSecrets") && index == 0 {
+            return Act::Answer(response(
+                "503 Service Unavailable",
+                r#"{"__type":"ServiceUnavailable","message":"try again"}"#,
+            ));
+        }
         if is(seen, "CreateSecret")
             && LEFT
                 .fetch_update(
@@ -623,6 +629,7 @@ fn throttling_is_retried_and_access_denied_names_the_action_and_the_secret() {
         "{}",
         out.stdout
     );
+    assert_eq!(throttled.count(|seen| is(seen, "ListSecrets")), 2);
     assert_eq!(throttled.count(|seen| is(seen, "CreateSecret")), 3);
 
     // A policy without secretsmanager:PutSecretValue.
