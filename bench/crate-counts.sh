@@ -8,6 +8,8 @@
 #   (c) build-script: secret-build with `default-features = false, features =
 #                     ["build-helper"]`, what a build script calling
 #                     `secret_build::build::check()` depends on
+#   (d) aws:          secret-build with its `aws` feature (`sync --to aws`, the ecs export):
+#                     reported, not bounded; only an xtask that enables the feature pays it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +34,5 @@ check() {
 check runtime 36 -p secret-runtime
 check xtask 80 -p secret-build
 check build-script 40 -p secret-build --no-default-features --features build-helper
+printf '%-14s %4d crates (the `aws` feature, reported only)\n' aws "$(count -p secret-build --features aws)"
 exit "$status"

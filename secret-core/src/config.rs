@@ -50,9 +50,14 @@ pub struct Config {
     pub backend_settings: Vec<(String, String)>,
     /// The line of the `[backend]` table, for error messages.
     pub backend_line: Option<usize>,
+    /// The `[aws]` table, validated: where `secret sync --to aws` writes.
+    pub aws: Option<crate::aws::AwsConfig>,
+    /// The `[aws]` table's settings as written, each value in canonical TOML (signed as
+    /// facts, like `backend_settings`).
+    pub aws_settings: Vec<(String, String)>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 7] = [
+const TOP_LEVEL_KEYS: [&str; 8] = [
     "admins",
     "types",
     "environments",
@@ -60,6 +65,7 @@ const TOP_LEVEL_KEYS: [&str; 7] = [
     "recipients",
     "writers",
     "backend",
+    "aws",
 ];
 
 impl Default for Config {
@@ -76,6 +82,8 @@ impl Default for Config {
             backend: None,
             backend_settings: Vec::new(),
             backend_line: None,
+            aws: None,
+            aws_settings: Vec::new(),
         }
     }
 }
@@ -120,6 +128,7 @@ impl Config {
                 .position(|(key, _)| key.name == name)
                 .map(|index| root.remove(index))
         };
+        let aws = take("aws");
         let (admins, types, environments, people, recipients, writers, backend) = (
             take("admins"),
             take("types"),
@@ -207,6 +216,10 @@ impl Config {
             config.backend_line = Some(crate::file_error::line_of(text, start));
             let backend = RawBackend::read(path, text, &key, backend)?;
             config.backend = Some(backend.validate(path, text, start)?);
+        }
+        if let Some((key, aws)) = aws {
+            config.aws_settings = crate::aws::settings(&aws);
+            config.aws = Some(crate::aws::read(path, text, &key, aws)?);
         }
         Ok(config)
     }

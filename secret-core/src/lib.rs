@@ -15,6 +15,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+pub mod aws;
 pub mod backend;
 #[cfg(feature = "verify")]
 pub mod build_check;

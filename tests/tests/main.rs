@@ -2,7 +2,8 @@
 //! `testsuite`): one module per area, the helpers they share declared once below. Run one
 //! area with a filter, `cargo test -p secret-tests --test suite store_cli::`; the tests that
 //! need a real server or browser are ignored by a plain `cargo test` and run by `.ci/run`
-//! with `-- --ignored` (`vault_` tests need OpenBao, `dashboard::` tests Chromium).
+//! with `-- --ignored` (`vault_` tests need OpenBao, `dashboard::` tests Chromium, `aws_sync::` tests moto and
+//! `--features aws`).
 
 mod check_support;
 mod dashboard_support;
@@ -46,6 +47,9 @@ mod services_cli;
 
 // The dashboard.
 mod dashboard;
+
+// Delivery to AWS Secrets Manager (the `aws` feature; moto on 127.0.0.1).
+mod aws_sync;
 
 // The Vault/OpenBao backend.
 mod vault_messages;

@@ -31,14 +31,14 @@ pub(crate) struct DeliveryArgs {
     /// Deliver only the secrets this package and the workspace crates it depends on
     /// declare; repeatable
     #[arg(short = 'p', long = "package", value_name = "NAME")]
-    packages: Vec<String>,
+    pub(crate) packages: Vec<String>,
     /// With --package: also its tests, examples, benches and dev-dependencies
     #[arg(long, requires = "packages")]
-    dev: bool,
+    pub(crate) dev: bool,
     /// Deliver what has a value even when declared secrets have none for a production,
     /// development or preview environment (each is still listed on stderr)
     #[arg(long)]
-    allow_missing: bool,
+    pub(crate) allow_missing: bool,
 }
 
 impl DeliveryArgs {

@@ -26,6 +26,8 @@
 //!   existing folder keeps its mode, and is refused when other users can open it. The
 //!   folder's `.secrets-export` lists the files written; the next export removes those of
 //!   secrets no longer exported (and no other file).
+//! - `ecs` and `external-secret`: no values, but where the platform reads them from AWS
+//!   Secrets Manager after `secret sync --to aws` ([`super::export_aws`]).
 //!
 //! Printing values is this command's purpose, but not to a terminal by accident: stdout
 //! must be a pipe or a file unless `--show`. `--output FILE` writes a new `0600` file
@@ -48,7 +50,7 @@ pub(crate) struct ExportArgs {
     /// The environment whose values to export: a named environment or a type
     #[arg(long = "env", value_name = "E")]
     env: String,
-    /// dotenv, json, k8s, github, or dir:PATH
+    /// dotenv, json, k8s, github, dir:PATH, ecs or external-secret
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     format: Format,
     #[command(flatten)]
@@ -59,12 +61,15 @@ pub(crate) struct ExportArgs {
     /// Write to this file (mode 0600) instead of stdout (dotenv, json, k8s)
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// k8s: the Secret's metadata.name (default: <workspace folder>-<environment>)
+    /// k8s, external-secret: the metadata.name (default: <workspace folder>-<environment>)
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// k8s: the Secret's metadata.namespace
+    /// k8s, external-secret: the metadata.namespace
     #[arg(long, value_name = "NAMESPACE")]
     namespace: Option<String>,
+    /// external-secret: the SecretStore to read through (default: aws-secrets-manager)
+    #[arg(long, value_name = "NAME")]
+    store: Option<String>,
 }
 
 /// An export format.
@@ -75,6 +80,8 @@ pub(crate) enum Format {
     K8s,
     Github,
     Dir(PathBuf),
+    Ecs,
+    ExternalSecret,
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {
@@ -83,9 +90,13 @@ fn parse_format(text: &str) -> Result<Format, String> {
         "json" => Ok(Format::Json),
         "k8s" | "kubernetes" => Ok(Format::K8s),
         "github" => Ok(Format::Github),
+        "ecs" => Ok(Format::Ecs),
+        "external-secret" | "externalsecret" => Ok(Format::ExternalSecret),
         _ => match text.strip_prefix("dir:") {
             Some(path) if !path.is_empty() => Ok(Format::Dir(PathBuf::from(path))),
-            _ => Err("expected dotenv, json, k8s, github, or dir:PATH".to_owned()),
+            _ => Err(
+                "expected dotenv, json, k8s, github, dir:PATH, ecs or external-secret".to_owned(),
+            ),
         },
     }
 }
@@ -98,6 +109,37 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let config = Config::load(root)?;
     let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
+    let name = || match &args.name {
+        Some(name) => name.clone(),
+        None => {
+            let package = match args.delivery.packages() {
+                [one] => Some(one.as_str()),
+                _ => None,
+            };
+            default_name(root, package, &env.name)
+        }
+    };
+    let request = super::export_aws::Request {
+        env: &args.env,
+        delivery: &args.delivery,
+        namespace: args.namespace.as_deref(),
+        store: args.store.as_deref(),
+    };
+    match args.format {
+        Format::ExternalSecret => {
+            return super::export_aws::external_secret(root, &env, &request, &name(), io);
+        }
+        #[cfg(feature = "aws")]
+        Format::Ecs => return super::export_aws::ecs(root, &env, &request, io),
+        #[cfg(not(feature = "aws"))]
+        Format::Ecs => {
+            return Err(Failure::usage(
+                "--format ecs: this build of the tool has no AWS support (the ARNs are read from AWS)".to_owned(),
+            )
+            .with_help("enable the `aws` feature of secret-build in the xtask (`secret-build = { ..., features = [\"aws\"] }`)"));
+        }
+        _ => {}
+    }
     let command = format!(
         "cargo xtask secret export --env {} --format ...",
         secret_core::text::shell_quote(&args.env)
@@ -141,21 +183,10 @@ pub(crate) fn run(
             )
         })?),
         Format::Json => Zeroizing::new(json(values)),
-        Format::K8s => {
-            let name = match &args.name {
-                Some(name) => name.clone(),
-                None => {
-                    let package = match args.delivery.packages() {
-                        [one] => Some(one.as_str()),
-                        _ => None,
-                    };
-                    default_name(root, package, &env.name)
-                }
-            };
-            Zeroizing::new(k8s(values, &name, args.namespace.as_deref()))
-        }
+        Format::K8s => Zeroizing::new(k8s(values, &name(), args.namespace.as_deref())),
         Format::Github => return github(values, variables, io),
         Format::Dir(dir) => return write_dir(&io.cwd.join(dir), values, io),
+        Format::Ecs | Format::ExternalSecret => unreachable!("handled above"),
     };
     match &args.output {
         Some(file) => {

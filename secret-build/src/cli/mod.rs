@@ -32,6 +32,7 @@ mod deliver;
 mod dotenv;
 mod drivers;
 mod export;
+mod export_aws;
 mod init;
 mod list;
 mod rekey;

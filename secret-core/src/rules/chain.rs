@@ -528,7 +528,7 @@ pub fn verify(
 /// pattern), or a pattern overlapping other patterns (a name matching both goes to the
 /// longer one), takes those names from whatever they resolved to: only someone who could
 /// write all of those environments may sign it. Facts about the whole store (the
-/// repository, admins, the backend) only admins may change.
+/// repository, admins, the backend, `[aws]`) only admins may change.
 pub fn authority(old: &Config, new: &Config, fact: &Fact) -> Vec<String> {
     let of_type = |ty: EnvType| super::writers_for(old, &Scope::Types([ty].into()));
     let of_env = |name: &str| super::writers_for(old, &Scope::Envs([name.to_owned()].into()));
@@ -572,6 +572,7 @@ pub fn authority(old: &Config, new: &Config, fact: &Fact) -> Vec<String> {
         | Fact::Admin(_)
         | Fact::Types(_)
         | Fact::Person { .. }
-        | Fact::Backend { .. } => Vec::new(),
+        | Fact::Backend { .. }
+        | Fact::Aws { .. } => Vec::new(),
     }
 }

@@ -19,6 +19,7 @@
 //! | `recipient <level> <key>` | may read values of a type or environment |
 //! | `writer <level> <key>` | may write values of a type or environment (`[writers]`) |
 //! | `backend <setting> <value>` | one setting of `[backend]`, its value in canonical TOML |
+//! | `aws <setting> <value>` | one setting of `[aws]` (`secret sync --to aws`), its value in canonical TOML |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -73,6 +74,13 @@ pub enum Fact {
         /// Its value in canonical TOML (`"https://bao.example.com"`).
         value: String,
     },
+    /// One setting of the `[aws]` table.
+    Aws {
+        /// The setting's name (`region`).
+        setting: String,
+        /// Its value in canonical TOML (`"eu-west-1"`, `{ "team" = "payments" }`).
+        value: String,
+    },
 }
 
 impl fmt::Display for Fact {
@@ -89,6 +97,7 @@ impl fmt::Display for Fact {
             Self::Recipient { level, key } => write!(f, "recipient {level} {key}"),
             Self::Writer { level, key } => write!(f, "writer {level} {key}"),
             Self::Backend { setting, value } => write!(f, "backend {setting} {value}"),
+            Self::Aws { setting, value } => write!(f, "aws {setting} {value}"),
         }
     }
 }
@@ -167,14 +176,17 @@ impl Fact {
                 level: level(l)?,
                 key: key(k)?,
             },
-            ("backend", [setting, ..])
+            (table @ ("backend" | "aws"), [setting, ..])
                 if !setting.is_empty()
                     && setting.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
                     && rest.len() > setting.len() + 1 =>
             {
-                Fact::Backend {
-                    setting: (*setting).to_owned(),
-                    value: rest[setting.len() + 1..].to_owned(),
+                let (setting, value) =
+                    ((*setting).to_owned(), rest[setting.len() + 1..].to_owned());
+                if table == "aws" {
+                    Fact::Aws { setting, value }
+                } else {
+                    Fact::Backend { setting, value }
                 }
             }
             _ => {
@@ -197,7 +209,8 @@ impl Fact {
             | Self::Admin(_)
             | Self::Types(_)
             | Self::Person { .. }
-            | Self::Backend { .. } => None,
+            | Self::Backend { .. }
+            | Self::Aws { .. } => None,
         }
     }
 }
@@ -244,6 +257,15 @@ pub fn facts_of(config: &Config, repository: &str) -> BTreeSet<Fact> {
                 value: value.clone(),
             }),
     );
+    facts.extend(
+        config
+            .aws_settings
+            .iter()
+            .map(|(setting, value)| Fact::Aws {
+                setting: setting.clone(),
+                value: value.clone(),
+            }),
+    );
     facts
 }
 
@@ -257,6 +279,7 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
     let mut recipients: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut writers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut backend = Vec::new();
+    let mut aws = Vec::new();
     for fact in facts {
         match fact {
             Fact::Repository(_) => {}
@@ -272,6 +295,7 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
             Fact::Recipient { level, key } => recipients.entry(level).or_default().push(key),
             Fact::Writer { level, key } => writers.entry(level).or_default().push(key),
             Fact::Backend { setting, value } => backend.push(format!("{setting} = {value}")),
+            Fact::Aws { setting, value } => aws.push(format!("{setting} = {value}")),
         }
     }
     let mut text = String::new();
@@ -303,6 +327,13 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
     if !backend.is_empty() {
         text.push_str("[backend]\n");
         for line in backend {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    if !aws.is_empty() {
+        text.push_str("[aws]\n");
+        for line in aws {
             text.push_str(&line);
             text.push('\n');
         }

@@ -136,6 +136,29 @@ pub struct Exposure {
 }
 
 impl Entry {
+    /// A fingerprint of the signed value (32 hex digits of the SHA-256 of its signature,
+    /// which covers the repository, the name, the scope, the slot's version and the
+    /// ciphertext): changes with every write of the slot, says nothing about the plaintext.
+    /// Without a signature (store format 1), the ciphertext's [`Entry::fingerprint`].
+    /// `secret sync --to aws` tags each secret with it to tell, without reading a value,
+    /// whether the copy is current.
+    #[cfg(feature = "verify")]
+    pub fn signature_fingerprint(&self) -> String {
+        match &self.signed {
+            Some(signed) => {
+                let digest = crate::sign::sha256_hex(
+                    format!(
+                        "secrets-toolkit signature fingerprint\n{}",
+                        signed.signature
+                    )
+                    .as_bytes(),
+                );
+                digest[..32].to_owned()
+            }
+            None => self.fingerprint(),
+        }
+    }
+
     /// A fingerprint of the ciphertext (the first 16 hex digits of its SHA-256): tells two
     /// values apart without revealing anything about the plaintext.
     #[cfg(feature = "verify")]

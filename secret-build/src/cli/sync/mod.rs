@@ -30,9 +30,13 @@
 //! the output is exactly what changed. Only names are printed, never values. `--dry-run`
 //! reads both sides and prints the same report without writing.
 //!
-//! The engine here is the same for every target: [`Target`] is what a target answers
+//! The engine here is the same for every KV target: [`Target`] is what a target answers
 //! (its names, what it holds for one, and the writes), [`kv`] the Vault/OpenBao one.
+//! `--to aws` (feature `aws`) is [`aws`]: AWS Secrets Manager, whose secrets say whether
+//! they are current by a tag instead of by their value.
 
+#[cfg(feature = "aws")]
+pub(crate) mod aws;
 mod kv;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +65,10 @@ pub(crate) struct SyncArgs {
     /// With --package: also its tests, examples, benches and dev-dependencies
     #[arg(long, requires = "packages")]
     dev: bool,
+    /// Where to replicate: `vault` (the [backend] table, the default) or `aws` (AWS Secrets
+    /// Manager, the [aws] table)
+    #[arg(long, value_name = "TARGET", default_value = "vault", value_parser = ["vault", "aws"])]
+    to: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,13 +138,22 @@ trait Target {
 }
 
 pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), Failure> {
+    if args.to == "aws" {
+        #[cfg(feature = "aws")]
+        return aws::run(root, args, io);
+        #[cfg(not(feature = "aws"))]
+        return Err(Failure::usage(
+            "`--to aws`: this build of the tool has no AWS support".to_owned(),
+        )
+        .with_help("enable the `aws` feature of secret-build in the xtask (`secret-build = { ..., features = [\"aws\"] }`)"));
+    }
     let config = Config::load(root)?;
     if config.backend.is_none() {
         return Err(Failure::usage(format!(
             "{}: no [backend] to sync to",
             config.path.display()
         ))
-        .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md"));
+        .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md (for AWS Secrets Manager: `--to aws` and an [aws] table)"));
     }
     // The values come from the file store: its signed rules say what the environment is.
     let env = super::resolve_env(root, &config, true, &args.env, io)?;
