@@ -688,12 +688,12 @@ pub(crate) fn render_rules(out: &mut String, rules: &RulesVersion) {
             toml_write::basic(&format!("{signer} {signature}"))
         );
     }
-    out.push_str("]\nchanges = \"\"\"\n");
+    let mut changes = String::new();
     for change in &rules.changes {
-        out.push_str(change);
-        out.push('\n');
+        changes.push_str(change);
+        changes.push('\n');
     }
-    out.push_str("\"\"\"\n");
+    let _ = writeln!(out, "]\nchanges = {}", toml_write::multi_line(&changes));
 }
 
 /// One signed removal, as [`Store::render`] writes it.
