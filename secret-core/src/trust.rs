@@ -225,7 +225,7 @@ fn decode(signature: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Checks the signatures of many values in one batch ([`crate::sign::verify_batch`]), so
+/// Checks the signatures of many values in one batch (`sign::verify_batch`), so
 /// that [`trust`] of each of them is cheaper afterwards; what [`trust`] says is unchanged.
 /// For a program about to decrypt many values at once.
 #[cfg(feature = "verify")]

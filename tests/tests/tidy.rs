@@ -1346,7 +1346,11 @@ fn no_import_circle_inside_a_crate() {
     // The reader sees the imports it judges: secret-core's modules use each other a lot.
     let graph = imports(&tree);
     assert!(graph.len() >= 7, "{:?}", graph.keys());
-    assert!(graph["secret-core"].len() > 50, "{:?}", graph["secret-core"]);
+    assert!(
+        graph["secret-core"].len() > 50,
+        "{:?}",
+        graph["secret-core"]
+    );
     assert_tidy("no import circle inside a crate", no_import_circle(&tree));
 }
 

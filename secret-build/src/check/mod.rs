@@ -232,12 +232,6 @@ pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> Str
     }
 }
 
-/// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
-pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Ok(secret_core::workspace::resolve(workspace, &cwd)?)
-}
-
 #[cfg(feature = "cli")]
 /// `--leaks`: searches tracked files and the target directory for the values the
 /// identity (read through `vars`) can decrypt, adds a `leaked-secret` error per file and

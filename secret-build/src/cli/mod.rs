@@ -21,7 +21,7 @@
 //! Vault/OpenBao backend failed. `run`
 //! exits with its child's status instead. Errors are printed once to stderr as
 //! `error: ...` followed by `help: ...` lines. No value is ever printed, except by
-//! `reveal` and `export`, whose purpose it is (see [`reveal`], [`export`]).
+//! `reveal` and `export`, whose purpose it is.
 //!
 //! With `[backend]` in `secrets.toml`, `set`, `unset`, `import`, `list`, `reveal`, `run` and
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
