@@ -188,7 +188,7 @@ impl Versioned {
 
 /// The command that removes the doubly covered part of a conflicting secret: every value's
 /// share of it goes, and one `secret set` puts the right value back.
-pub fn conflict_fix(conflict: &Conflict, name: &str) -> String {
+pub(crate) fn conflict_fix(conflict: &Conflict, name: &str) -> String {
     let covered = conflict.covered().replace(' ', "");
     let flag = match &conflict.scopes.0 {
         Scope::Types(_) => "--type",

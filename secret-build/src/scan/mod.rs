@@ -128,7 +128,7 @@ pub struct ScanReport {
 
 impl ScanReport {
     /// Declarations grouped by secret name (sorted), each group in source order.
-    pub fn by_name(&self) -> BTreeMap<&str, Vec<&Declaration>> {
+    pub(crate) fn by_name(&self) -> BTreeMap<&str, Vec<&Declaration>> {
         let mut names: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
         for declaration in &self.declarations {
             names
