@@ -771,7 +771,7 @@ fn call_arguments(code: &str, open: usize) -> Option<Vec<String>> {
     None
 }
 
-/// The text of a plain string literal (with `\` line continuations joined).
+/// The text inside a plain string literal (`"..."`); `None` for anything else.
 fn string_literal(arg: &str) -> Option<String> {
     let inner = arg.strip_prefix('"')?.strip_suffix('"')?;
     Some(inner.to_owned())
