@@ -20,24 +20,19 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use crate::error::Error;
 #[cfg(feature = "encrypt")]
 use crate::format::Stanza;
-use crate::format::{self, Header};
+use crate::format::{self, FILE_KEY_LEN, Header};
 use crate::keys::Identity;
 #[cfg(feature = "encrypt")]
 use crate::keys::Recipient;
+#[cfg(feature = "encrypt")]
+use crate::random::fill_random;
 #[cfg(feature = "scrypt")]
 use crate::scrypt;
 use crate::stream;
 
 const X25519_TAG: &str = "X25519";
 const X25519_INFO: &[u8] = b"age-encryption.org/v1/X25519";
-pub(crate) const FILE_KEY_LEN: usize = 16;
 const NONCE_LEN: usize = 16;
-
-/// Fills `buf` from the operating system's random number generator.
-#[cfg(feature = "encrypt")]
-pub(crate) fn fill_random(buf: &mut [u8]) {
-    getrandom::getrandom(buf).expect("the operating system's random number generator works");
-}
 
 /// HKDF-SHA-256 (RFC 5869) with 32 bytes of output, the only length age uses. An empty salt
 /// is HMAC's empty key, which equals the RFC's default of 32 zero bytes.

@@ -9,6 +9,9 @@ use crate::error::Error;
 
 /// The binary file's first line, without its line feed.
 pub(crate) const VERSION_LINE: &str = "age-encryption.org/v1";
+/// The length of the file key every stanza wraps.
+#[cfg(feature = "decrypt")]
+pub(crate) const FILE_KEY_LEN: usize = 16;
 /// What every binary age file starts with, whatever its version.
 pub(crate) const INTRO: &str = "age-encryption.org/";
 const STANZA_PREFIX: &str = "-> ";

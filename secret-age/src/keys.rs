@@ -33,7 +33,7 @@ impl Identity {
     #[cfg(feature = "encrypt")]
     pub fn generate() -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
-        crate::fill_random(&mut secret[..]);
+        crate::random::fill_random(&mut secret[..]);
         Identity::with_secret(secret)
     }
 

@@ -54,6 +54,8 @@ mod file;
 mod format;
 #[cfg(feature = "x25519")]
 mod keys;
+#[cfg(feature = "encrypt")]
+mod random;
 #[cfg(feature = "scrypt")]
 mod scrypt;
 #[cfg(feature = "decrypt")]
@@ -61,11 +63,7 @@ mod stream;
 
 pub use error::{Error, KeyError};
 #[cfg(feature = "scrypt")]
-pub(crate) use file::FILE_KEY_LEN;
-#[cfg(feature = "scrypt")]
 pub use file::decrypt_with_passphrase;
-#[cfg(feature = "encrypt")]
-pub(crate) use file::fill_random;
 #[cfg(feature = "decrypt")]
 pub use file::{Decryptor, decrypt};
 #[cfg(feature = "encrypt")]

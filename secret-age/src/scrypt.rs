@@ -7,7 +7,8 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use zeroize::Zeroizing;
 
-use crate::{Error, FILE_KEY_LEN, Header};
+use crate::Error;
+use crate::format::{FILE_KEY_LEN, Header};
 
 const TAG: &str = "scrypt";
 const SALT_LABEL: &[u8] = b"age-encryption.org/v1/scrypt";

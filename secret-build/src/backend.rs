@@ -5,7 +5,7 @@
 //! - [`Backend::listing`]: names and scopes, never values (`list`, `check-secrets`). The file
 //!   store needs no key; the KV engine needs a token allowed to read the secrets (KV v2 keeps
 //!   the scope keys inside the secret's data).
-//! - [`Backend::values_for`]: every value that applies to an environment, decrypted
+//! - `Backend::values_for`: every value that applies to an environment, decrypted
 //!   (`run`, `export`, `sync`).
 //! - The KV engine's side of `set`, `unset` and `sync` is [`secret_vault::VaultEdit`]: the
 //!   one-value-per-type rule of [`secret_core::edit`], check-and-set writes, and only on
@@ -221,7 +221,7 @@ impl Backend {
     /// Every value that applies to `env`, by name (environment > pattern > type). The file
     /// store's identities are loaded through `vars` only when there is a value to decrypt.
     #[cfg(feature = "cli")] // decrypts: the build-script helper never does
-    pub fn values_for(
+    pub(crate) fn values_for(
         &self,
         env: &Environment,
         vars: Vars<'_>,
@@ -232,7 +232,11 @@ impl Backend {
     /// [`Backend::values_for`], with the KV secrets it left alone, for the commands to
     /// report.
     #[cfg(feature = "cli")] // decrypts: the build-script helper never does
-    pub fn values_and_ignored(&self, env: &Environment, vars: Vars<'_>) -> Result<Values, Error> {
+    pub(crate) fn values_and_ignored(
+        &self,
+        env: &Environment,
+        vars: Vars<'_>,
+    ) -> Result<Values, Error> {
         let mut values = BTreeMap::new();
         let mut ignored = Vec::new();
         match self {
@@ -280,7 +284,7 @@ impl Backend {
 
     /// The value of `name` for `env`, with its scope; `None` when not set.
     #[cfg(feature = "cli")] // decrypts: the build-script helper never does
-    pub fn value_for(
+    pub(crate) fn value_for(
         &self,
         name: &str,
         env: &Environment,

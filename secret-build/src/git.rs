@@ -98,9 +98,8 @@ pub struct Configured {
 /// Adds `secrets.enc.toml merge=secrets-store diff=secrets-store` to `.gitattributes` in
 /// `root` (keeping every byte already there; a workspace in a subfolder gets its own) and
 /// writes the merge driver and the diff textconv into this clone's git configuration,
-/// running `command` (default: a copy of this program in the clone's git folder, see
-/// [`install_driver`]). The textconv is cached by git. Outside a git repository only
-/// `.gitattributes` is written.
+/// running `command` (default: a copy of this program in the clone's git folder). The
+/// textconv is cached by git. Outside a git repository only `.gitattributes` is written.
 pub fn configure(root: &Path, command: Option<&str>) -> Result<Configured, String> {
     let mut done = Configured::default();
     let attributes = root.join(".gitattributes");

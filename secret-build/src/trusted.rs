@@ -157,7 +157,7 @@ impl Trusted {
     }
 
     /// [`Trusted::remember`] for the state after a write.
-    pub fn remember_state(&self, state: &State) {
+    pub(crate) fn remember_state(&self, state: &State) {
         let Some(saved) = &self.saved else {
             return;
         };

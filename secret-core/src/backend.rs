@@ -533,12 +533,6 @@ impl BackendError {
         }
     }
 
-    /// The same error, of `kind`.
-    pub fn with_kind(mut self, kind: BackendErrorKind) -> Self {
-        self.kind = kind;
-        self
-    }
-
     /// Adds a `help:` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

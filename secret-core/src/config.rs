@@ -348,7 +348,7 @@ impl Config {
     /// Every environment `--env` and `SECRETS_ENV` accept, for messages: the types the
     /// project uses with their shorthands, then the declared environments and patterns with
     /// their types.
-    pub fn known_environments(&self) -> String {
+    pub(crate) fn known_environments(&self) -> String {
         let mut known: Vec<String> = self
             .types
             .iter()

@@ -116,7 +116,7 @@ impl Environment {
 
     /// The names a value may be stored under for this environment, most specific first:
     /// the environment's own name, then the pattern it matched.
-    pub fn env_keys(&self) -> Vec<&str> {
+    pub(crate) fn env_keys(&self) -> Vec<&str> {
         match &self.kind {
             EnvKind::Type => Vec::new(),
             EnvKind::Named => vec![self.name.as_str()],
@@ -290,7 +290,7 @@ impl fmt::Display for Scope {
 
 /// Whether `name` matches the environment pattern `pattern`, where `*` stands for any
 /// run of characters (possibly empty).
-pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or_default();
     let Some(mut rest) = name.strip_prefix(first) else {

@@ -23,7 +23,7 @@ pub const IDENTITY_VAR: &str = "SECRETS_IDENTITY";
 pub const IDENTITY_KEY_VAR: &str = "SECRETS_IDENTITY_KEY";
 
 /// The default identity file under `home`: `home/.config/secrets/identity.txt`.
-pub fn default_identity_path(home: &Path) -> PathBuf {
+pub(crate) fn default_identity_path(home: &Path) -> PathBuf {
     home.join(".config").join("secrets").join("identity.txt")
 }
 

@@ -10,7 +10,7 @@
 //!   `secret!` macro needs at compile time, kept cheap to build;
 //! - `verify`: identities, and who wrote each stored value (signatures, [`trust`]) without
 //!   decrypting: what the build-script helper needs;
-//! - `crypto`: decryption ([`Store::decrypt`]): what the run time needs;
+//! - `crypto`: decryption ([`state::State::decrypt`]): what the run time needs;
 //! - `write` (default): encryption, signing, new identities ([`edit`]): what the CLI needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]

@@ -189,7 +189,7 @@ impl Memory {
     }
 
     /// Every slot of `name` this clone trusted, with its version.
-    pub fn slots_of(&self, name: &str) -> impl Iterator<Item = (Scope, u64)> + '_ {
+    pub(crate) fn slots_of(&self, name: &str) -> impl Iterator<Item = (Scope, u64)> + '_ {
         self.slots.get(name).into_iter().flat_map(|slots| {
             slots
                 .iter()
@@ -198,7 +198,7 @@ impl Memory {
     }
 
     /// Remembers that the slot was trusted at `version` (never lowers what is remembered).
-    pub fn remember_slot(&mut self, name: &str, scope: &Scope, version: u64) {
+    pub(crate) fn remember_slot(&mut self, name: &str, scope: &Scope, version: u64) {
         let slot = self
             .slots
             .entry(name.to_owned())
@@ -286,7 +286,7 @@ impl Memory {
     }
 
     /// Every remembered slot: `(name, scope, version)`.
-    pub fn all_slots(&self) -> impl Iterator<Item = (&str, Scope, u64)> + '_ {
+    pub(crate) fn all_slots(&self) -> impl Iterator<Item = (&str, Scope, u64)> + '_ {
         self.slots.iter().flat_map(|(name, slots)| {
             slots.iter().filter_map(move |(key, version)| {
                 Scope::parse_key(key)
@@ -297,7 +297,7 @@ impl Memory {
     }
 
     /// Remembers the rules `verified` (after [`Memory::check_rules`] passed).
-    pub fn remember_rules(&mut self, verified: &Verified) {
+    pub(crate) fn remember_rules(&mut self, verified: &Verified) {
         self.repository = verified.repository.clone();
         self.root = verified.root().digest.clone();
         let newest = verified.newest();

@@ -8,7 +8,7 @@
 use secret_age::bech32;
 
 /// Checks that `text` is an age X25519 public key; the error says what is wrong with it.
-pub fn check_recipient(text: &str) -> Result<(), &'static str> {
+pub(crate) fn check_recipient(text: &str) -> Result<(), &'static str> {
     if text.starts_with("ssh-") {
         return Err("SSH keys are not supported (age X25519 keys only)");
     }

@@ -85,15 +85,6 @@ pub fn shell_quote(word: &str) -> Cow<'_, str> {
     Cow::Owned(format!("'{}'", escaped.replace('\'', "'\\''")))
 }
 
-/// Every word of `words` through [`shell_quote`], joined with spaces.
-pub fn shell_words<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
-    words
-        .into_iter()
-        .map(shell_quote)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

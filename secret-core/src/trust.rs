@@ -225,11 +225,11 @@ fn decode(signature: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Checks the signatures of many values in one batch ([`crate::sign::verify_batch`]), so
+/// Checks the signatures of many values in one batch (`sign::verify_batch`), so
 /// that [`trust`] of each of them is cheaper afterwards; what [`trust`] says is unchanged.
 /// For a program about to decrypt many values at once.
 #[cfg(feature = "verify")]
-pub fn preverify<'a>(
+pub(crate) fn preverify<'a>(
     repository: &str,
     values: impl IntoIterator<Item = (&'a str, &'a Scope, &'a Entry)>,
 ) {
@@ -301,7 +301,7 @@ pub fn trust(
 /// nothing else: the number of X25519 stanzas and the types of the others. A header that
 /// does not parse counts as no stanza at all.
 #[cfg(feature = "verify")]
-pub fn stanza_mismatch(entry: &Entry) -> Option<(usize, Vec<String>)> {
+pub(crate) fn stanza_mismatch(entry: &Entry) -> Option<(usize, Vec<String>)> {
     let (x25519, other) = match secret_age::parse_header(entry.ciphertext.as_bytes()) {
         Ok(header) => {
             let other: Vec<String> = header
@@ -360,7 +360,7 @@ pub fn removal_trust(
 /// How a format-2 value's signature stands under `config` (for `migrate`, which signs such
 /// values again only when this is [`Trust::Signed`]).
 #[cfg(feature = "verify")]
-pub fn legacy_trust(config: &Config, name: &str, scope: &Scope, entry: &Entry) -> Trust {
+pub(crate) fn legacy_trust(config: &Config, name: &str, scope: &Scope, entry: &Entry) -> Trust {
     let Some(signed) = &entry.signed else {
         return Trust::Unsigned;
     };
@@ -431,7 +431,7 @@ pub fn now() -> String {
 }
 
 /// `seconds` since the Unix epoch as RFC 3339 UTC.
-pub fn format_time(seconds: u64) -> String {
+pub(crate) fn format_time(seconds: u64) -> String {
     let days = (seconds / 86_400) as i64;
     let rest = seconds % 86_400;
     // Howard Hinnant's days-to-civil algorithm.

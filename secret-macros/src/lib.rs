@@ -1,7 +1,7 @@
 //! The `secret!` proc macro. Use it through `secret_runtime::secret!`.
 //!
 //! The macro is a thin door: [`secret_syntax::parse_invocation`] decides what a valid
-//! invocation is (the workspace scanner calls the same function), and [`expand`] turns a
+//! invocation is (the workspace scanner calls the same function), and `expand` turns a
 //! valid one into the fields of the `Declaration` that `secret_runtime::secret!` records
 //! in a `static` next to a `const`-evaluable handle. The macro never reads a secret value.
 

@@ -1,4 +1,4 @@
-//! The `Secret` handle and the `Declaration` each `secret!` records in the binary.
+//! The `Secret` handle: what `secret!` evaluates to, resolved once and cached.
 
 use std::fmt;
 use std::path::Path;
@@ -6,97 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::registry::Declaration;
 use crate::{Error, ErrorKind, resolver};
-
-/// Where a `secret!` was written: recorded in the binary, listed by [`crate::declarations`].
-#[derive(Debug)]
-pub struct Declaration {
-    name: &'static str,
-    krate: &'static str,
-    file: &'static str,
-    line: u32,
-    column: u32,
-    manifest_dir: Option<&'static str>,
-    optional: bool,
-    env: Option<&'static str>,
-}
-
-impl Declaration {
-    /// What `secret!` records, from the tuple its proc macro expands to: name, crate, file,
-    /// line, column, manifest folder (`""` when unknown), whether it is optional, and the
-    /// variable of `env = "..."` (`""` when none).
-    #[doc(hidden)]
-    #[allow(clippy::type_complexity)]
-    pub const fn __declare(
-        (name, krate, file, line, column, manifest_dir, optional, env): (
-            &'static str,
-            &'static str,
-            &'static str,
-            u32,
-            u32,
-            &'static str,
-            bool,
-            &'static str,
-        ),
-    ) -> Self {
-        Self {
-            name,
-            krate,
-            file,
-            line,
-            column,
-            manifest_dir: if manifest_dir.is_empty() {
-                None
-            } else {
-                Some(manifest_dir)
-            },
-            optional,
-            env: if env.is_empty() { None } else { Some(env) },
-        }
-    }
-
-    /// The conventional environment variable of `secret!("DatabaseURL", env =
-    /// "DATABASE_URL")`, which the run time reads after `SECRET_<Name>`.
-    pub fn env_var(&self) -> Option<&'static str> {
-        self.env
-    }
-
-    /// Whether it was declared `secret!("Name", optional)`: a missing value is then not
-    /// an error ([`Secret::get`] gives `Ok(None)`, [`crate::check_all`] passes).
-    pub fn is_optional(&self) -> bool {
-        self.optional
-    }
-
-    /// The secret's name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The package that declares it.
-    pub fn krate(&self) -> &'static str {
-        self.krate
-    }
-
-    /// The source file, as `file!()` gives it.
-    pub fn file(&self) -> &'static str {
-        self.file
-    }
-
-    /// The 1-based line of the declaration (of its name literal).
-    pub fn line(&self) -> u32 {
-        self.line
-    }
-
-    /// The 1-based column of the declaration (of its name literal).
-    pub fn column(&self) -> u32 {
-        self.column
-    }
-
-    /// The package's manifest folder at build time.
-    pub fn manifest_dir(&self) -> Option<&'static str> {
-        self.manifest_dir
-    }
-}
 
 /// A declared secret. Create it with [`crate::secret!`]; read it with [`Secret::expose`].
 ///
@@ -189,9 +100,10 @@ impl Secret {
             return result.as_ref().map_err(Clone::clone);
         }
         let result = match self.declaration {
-            Some(declaration) => {
-                resolver::resolve_cached(declaration.name, declaration.manifest_dir.map(Path::new))
-            }
+            Some(declaration) => resolver::resolve_cached(
+                declaration.name(),
+                declaration.manifest_dir().map(Path::new),
+            ),
             None => Err(Error::new(ErrorKind::Invalid)),
         };
         match result {

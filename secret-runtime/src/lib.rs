@@ -33,6 +33,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+mod check;
 mod error;
 mod handle;
 mod registry;
@@ -47,9 +48,10 @@ mod vault;
 #[cfg(feature = "vault")]
 pub use vault::VaultSource;
 
+pub use check::check_all;
 pub use error::{Error, ErrorKind, MissingSecrets};
-pub use handle::{Declaration, Secret};
-pub use registry::{check_all, declarations};
+pub use handle::Secret;
+pub use registry::{Declaration, declarations};
 pub use resolver::{Resolver, install};
 /// The `secrecy` crate, whose [`secrecy::SecretString`] [`Resolver::resolve`] and
 /// [`source::Lookup`] carry values in.
@@ -84,7 +86,7 @@ macro_rules! secret {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handle::Declaration;
+    pub use crate::registry::Declaration;
     pub use crate::registry::Registered;
     pub use inventory;
     /// The proc macro behind [`secret!`](crate::secret): the `const __SECRET_FIELDS` of a

@@ -1,10 +1,97 @@
-//! The list of every secret compiled into the binary, and the start-up check over it.
+//! The list of every secret compiled into the binary: the `Declaration` each `secret!`
+//! records, registered at link time, and the conventional variables they name.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use crate::handle::Declaration;
-use crate::{MissingSecrets, resolver};
+/// Where a `secret!` was written: recorded in the binary, listed by [`crate::declarations`].
+#[derive(Debug)]
+pub struct Declaration {
+    name: &'static str,
+    krate: &'static str,
+    file: &'static str,
+    line: u32,
+    column: u32,
+    manifest_dir: Option<&'static str>,
+    optional: bool,
+    env: Option<&'static str>,
+}
+
+impl Declaration {
+    /// What `secret!` records, from the tuple its proc macro expands to: name, crate, file,
+    /// line, column, manifest folder (`""` when unknown), whether it is optional, and the
+    /// variable of `env = "..."` (`""` when none).
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    pub const fn __declare(
+        (name, krate, file, line, column, manifest_dir, optional, env): (
+            &'static str,
+            &'static str,
+            &'static str,
+            u32,
+            u32,
+            &'static str,
+            bool,
+            &'static str,
+        ),
+    ) -> Self {
+        Self {
+            name,
+            krate,
+            file,
+            line,
+            column,
+            manifest_dir: if manifest_dir.is_empty() {
+                None
+            } else {
+                Some(manifest_dir)
+            },
+            optional,
+            env: if env.is_empty() { None } else { Some(env) },
+        }
+    }
+
+    /// The conventional environment variable of `secret!("DatabaseURL", env =
+    /// "DATABASE_URL")`, which the run time reads after `SECRET_<Name>`.
+    pub fn env_var(&self) -> Option<&'static str> {
+        self.env
+    }
+
+    /// Whether it was declared `secret!("Name", optional)`: a missing value is then not
+    /// an error ([`crate::Secret::get`] gives `Ok(None)`, [`crate::check_all`] passes).
+    pub fn is_optional(&self) -> bool {
+        self.optional
+    }
+
+    /// The secret's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The package that declares it.
+    pub fn krate(&self) -> &'static str {
+        self.krate
+    }
+
+    /// The source file, as `file!()` gives it.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The 1-based line of the declaration (of its name literal).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The 1-based column of the declaration (of its name literal).
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+
+    /// The package's manifest folder at build time.
+    pub fn manifest_dir(&self) -> Option<&'static str> {
+        self.manifest_dir
+    }
+}
 
 /// One `secret!` invocation, registered at link time.
 #[doc(hidden)]
@@ -43,49 +130,4 @@ pub(crate) fn env_vars(name: &str) -> Vec<&'static str> {
         map
     });
     map.get(name).cloned().unwrap_or_default()
-}
-
-/// Resolves every secret compiled into the binary and returns every one that failed, at
-/// once. Call it at start-up to fail fast with one complete message instead of one missing
-/// secret per deploy.
-///
-/// Resolved values are cached, so later `expose()` calls do not resolve again.
-///
-/// A secret every declaration of which is `optional` may be missing; a broken store or
-/// wrong key is still reported for it. A name declared both ways is required.
-pub fn check_all() -> Result<(), MissingSecrets> {
-    // Name -> (manifest folder, optional everywhere).
-    let mut names: BTreeMap<&'static str, (Option<&'static str>, bool)> = BTreeMap::new();
-    for declaration in declarations() {
-        let entry = names
-            .entry(declaration.name())
-            .or_insert((declaration.manifest_dir(), true));
-        entry.1 &= declaration.is_optional();
-    }
-    // Resolved on one thread per core: each store value is a signature check and a key
-    // exchange. The results come back in name order.
-    let names: Vec<_> = names.into_iter().collect();
-    let errors: Vec<_> = resolver::in_parallel_parts(&names, |part| {
-        if let Some((_, (manifest_dir, _))) = part.first()
-            && let Ok(resolver) = resolver::global(manifest_dir.map(Path::new))
-        {
-            let part_names: Vec<&str> = part.iter().map(|(name, _)| *name).collect();
-            resolver.prepare(&part_names);
-        }
-        part.iter()
-            .map(|&(name, (manifest_dir, optional))| {
-                resolver::resolve_cached(name, manifest_dir.map(Path::new))
-                    .err()
-                    .filter(|error| !(optional && error.is_missing()))
-            })
-            .collect()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(MissingSecrets { errors })
-    }
 }

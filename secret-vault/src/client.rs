@@ -11,6 +11,8 @@
 //! header, and never part of a message: server text is masked by value (token, AppRole
 //! credentials, the proxy's password, the values being written) before it is cut.
 
+mod login;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -22,9 +24,9 @@ use serde_json::Value;
 
 use crate::http::{Answer, Http, Retry};
 use crate::kv::{OWNER_KEY, Versioned};
-use crate::login::{AppRole, Login, token_file, var};
 use crate::mask::{Mask, clean};
 use crate::settings::{Settings, Vars};
+use login::{AppRole, Login, token_file, var};
 
 /// A logged-in connection to the backend of `[backend]`.
 pub struct Client {

@@ -189,7 +189,7 @@ impl Versioned {
 /// The commands that settle a conflicting secret, by the rule `unset` follows (a value for
 /// exactly the scope named is the one removed): keep one value by removing the other, or,
 /// for two spellings of one scope, store one value in their place.
-pub fn conflict_fix(conflict: &Conflict, name: &str) -> String {
+pub(crate) fn conflict_fix(conflict: &Conflict, name: &str) -> String {
     let (first, second) = &conflict.scopes;
     if first == second {
         return format!(

@@ -27,8 +27,6 @@ pub mod edit;
 mod http;
 pub mod kv;
 #[cfg(feature = "http")]
-mod login;
-#[cfg(feature = "http")]
 mod mask;
 pub mod settings;
 #[cfg(feature = "http")]

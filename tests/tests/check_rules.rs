@@ -1,4 +1,4 @@
-//! The rules of the check (spec section 5) on a user workspace with a real store: which
+//! The rules of the check on a user workspace with a real store: which
 //! findings a user gets for which environment, and the exit status.
 
 use crate::check_support;

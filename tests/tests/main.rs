@@ -64,6 +64,9 @@ mod safety_hostile;
 mod safety_leak;
 mod safety_properties;
 
+// The tree's textual invariants (ARCHITECTURE.md).
+mod tidy;
+
 // A new user's first day, the documentation's snippets, a newcomer to the repository.
 mod doc_snippets;
 mod first_day;

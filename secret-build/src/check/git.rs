@@ -8,7 +8,7 @@ pub use secret_core::overrides::FILES as OVERRIDE_FILES;
 
 /// The override files in `root` that git tracks, relative to `root`. Outside a git
 /// repository, or without git, nothing is tracked.
-pub fn tracked_overrides(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn tracked_overrides(root: &Path) -> Vec<PathBuf> {
     let output = Command::new("git")
         .arg("-C")
         .arg(root)

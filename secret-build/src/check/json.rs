@@ -25,7 +25,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The JSON document as a value.
-pub fn to_value(report: &Report) -> Value {
+pub(crate) fn to_value(report: &Report) -> Value {
     let environments: Vec<Value> = report
         .environments
         .iter()

@@ -8,7 +8,7 @@
 //! never the value and never the line (a source line would show it).
 //!
 //! Each value is also searched for without the blanks and line break around it, and a
-//! multi-line value with both `\n` and `\r\n` line ends ([`text_forms`]).
+//! multi-line value with both `\n` and `\r\n` line ends (`text_forms`).
 //!
 //! Values shorter than [`MIN_LEN`] bytes are not searched for: short strings (`true`,
 //! `1234`) occur everywhere by chance, so they would drown the report in false alarms; the
@@ -307,7 +307,7 @@ fn files_to_search(root: &Path, target_dir: &Path) -> Vec<PathBuf> {
 /// blanks and line break around it (a value set from a file often ends with a newline that
 /// a program trims, and a file holding it may not), and a multi-line value with its lines
 /// ending in `\n` and in `\r\n` (a file checked out or written on Windows).
-pub fn text_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
+pub(crate) fn text_forms(value: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
     let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     for text in [value, value.trim_ascii()] {
         let mut lf = Zeroizing::new(Vec::with_capacity(text.len()));

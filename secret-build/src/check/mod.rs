@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 use secret_core::{Config, Environment, FileError, Store};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
-pub use git::{OVERRIDE_FILES, tracked_overrides};
+pub use git::OVERRIDE_FILES;
+use git::tracked_overrides;
 pub use report::{
     Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue,
     Verdict,
@@ -232,18 +233,12 @@ pub fn render(report: &Report, root: &Path, format: Format, styled: bool) -> Str
     }
 }
 
-/// The workspace `args` selects: `--workspace`, else the one enclosing the current folder.
-pub fn workspace_root(workspace: Option<&Path>) -> Result<PathBuf, CheckError> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Ok(secret_core::workspace::resolve(workspace, &cwd)?)
-}
-
 #[cfg(feature = "cli")]
 /// `--leaks`: searches tracked files and the target directory for the values the
 /// identity (read through `vars`) can decrypt, adds a `leaked-secret` error per file and
 /// secret to `report`, and returns what the caller should tell the user: a warning about
 /// the identity file's permissions, notes on what was not searched for.
-pub fn search_leaks(
+pub(crate) fn search_leaks(
     root: &Path,
     report: &mut Report,
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
@@ -274,7 +269,7 @@ pub fn search_leaks(
 }
 
 #[cfg(feature = "cli")]
-/// What [`search_leaks`] has to say besides its diagnostics.
+/// What the `--leaks` search has to say besides its diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Leaks {

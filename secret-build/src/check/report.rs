@@ -347,7 +347,7 @@ impl Audit {
     }
 
     /// [`Audit::who`] of each key, joined with `, `.
-    pub fn who_all(&self, keys: &[String]) -> String {
+    pub(crate) fn who_all(&self, keys: &[String]) -> String {
         keys.iter()
             .map(|key| self.who(key))
             .collect::<Vec<_>>()

@@ -14,7 +14,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The SARIF log as a value.
-pub fn to_value(report: &Report) -> Value {
+pub(crate) fn to_value(report: &Report) -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|code| {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::check::{self, Format, Leaks};
 use crate::scan::Selection;
 
-use super::Io;
+use super::{Io, escaped};
 
 /// The arguments of `check-secrets`.
 #[derive(Debug, Clone, clap::Args)]
@@ -99,8 +99,8 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             if args.leaks {
                 for said in check::search_leaks(&root, &mut report, io.vars)? {
                     let _ = match said {
-                        Leaks::Warning(warning) => writeln!(io.stderr, "warning: {warning}"),
-                        Leaks::Note(note) => writeln!(io.stderr, "note: {note}"),
+                        Leaks::Warning(warning) => writeln!(io.stderr, "warning: {}", escaped(&warning)),
+                        Leaks::Note(note) => writeln!(io.stderr, "note: {}", escaped(&note)),
                     };
                 }
             }

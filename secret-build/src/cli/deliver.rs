@@ -22,7 +22,7 @@ use clap::Args;
 use secrecy::SecretString;
 use secret_core::{Config, Environment};
 
-use super::{Failure, Io};
+use super::{Failure, Io, escaped};
 use crate::scan::{ScanReport, Selection};
 
 /// The flags that choose what `run` and `export` deliver.
@@ -161,7 +161,8 @@ fn scan(
         Err(error) if packages.is_empty() && (allow_missing || !env.ty.is_cloud()) => {
             let _ = writeln!(
                 io.stderr,
-                "warning: {error}\nnote: delivering every stored value without checking which secrets the code declares"
+                "warning: {}\nnote: delivering every stored value without checking which secrets the code declares",
+                escaped(&error)
             );
             Ok(None)
         }

@@ -360,7 +360,7 @@ fn github(
             .map(|(variable, _)| variable.clone());
         for variable in std::iter::once(format!("SECRET_{name}")).chain(conventional) {
             if value.contains(['\n', '\r']) {
-                let delimiter = delimiter_for(value);
+                let delimiter = delimiter_for(value)?;
                 lines.push_str(&format!("{variable}<<{delimiter}\n{value}\n{delimiter}\n"));
             } else {
                 lines.push_str(&format!("{variable}={value}\n"));
@@ -388,19 +388,16 @@ fn github(
 }
 
 /// `ghadelimiter_<32 random hex digits>`, not found in `value`.
-fn delimiter_for(value: &str) -> String {
-    use std::hash::{BuildHasher, Hasher};
+fn delimiter_for(value: &str) -> Result<String, Failure> {
     loop {
-        // std's RandomState is seeded from the OS's random source for each new state.
-        let mut random = String::new();
-        for _ in 0..2 {
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_u64(u64::from(std::process::id()));
-            random.push_str(&format!("{:016x}", hasher.finish()));
-        }
+        let random = super::random_hex().map_err(|error| {
+            Failure::usage(format!(
+                "cannot draw a random delimiter for $GITHUB_ENV: {error}"
+            ))
+        })?;
         let delimiter = format!("ghadelimiter_{random}");
         if !value.contains(&delimiter) {
-            return delimiter;
+            return Ok(delimiter);
         }
     }
 }
@@ -478,20 +475,20 @@ fn write_dir(
             removed += 1;
         }
     }
+    let removals = if removed == 0 {
+        String::new()
+    } else {
+        format!(
+            ", removed {removed} file{} of secrets no longer exported",
+            if removed == 1 { "" } else { "s" }
+        )
+    };
     let _ = writeln!(
         io.stderr,
-        "wrote {} file{} to {} (0600){}",
+        "wrote {} file{} to {} (0600){removals}",
         values.len(),
         if values.len() == 1 { "" } else { "s" },
         dir.display(),
-        if removed == 0 {
-            String::new()
-        } else {
-            format!(
-                ", removed {removed} file{} of secrets no longer exported",
-                if removed == 1 { "" } else { "s" }
-            )
-        }
     );
     Ok(())
 }

@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 use secret_core::identity::{IdentitySource, generate_identity};
 use secret_core::{CONFIG_FILE, Config, FileError, Identities};
 
-use super::{Failure, Io};
+use super::{Failure, Io, escaped};
 
 const GITIGNORE_LINES: [&str; 3] = [
     secret_core::overrides::OVERRIDE_TOML,
@@ -109,7 +109,8 @@ fn setup_git(root: &Path, io: &mut Io<'_>) {
         Err(error) => {
             let _ = writeln!(
                 io.stderr,
-                "warning: could not set up git's merge driver for the store: {error}"
+                "warning: could not set up git's merge driver for the store: {}",
+                escaped(&error)
             );
         }
     }

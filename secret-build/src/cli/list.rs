@@ -56,7 +56,7 @@ use clap::{Args, ValueEnum};
 use secret_core::{Config, EnvKind, Environment, Scope};
 use serde_json::{Value, json};
 
-use super::{Failure, Io, open_backend};
+use super::{Failure, Io, escaped, open_backend};
 use crate::backend::Listing;
 use crate::check::Audit;
 
@@ -106,7 +106,7 @@ pub(crate) fn run(
     let config = Config::load(root)?;
     let store = open_backend(root, file_store, io)?.listing()?;
     for ignored in &store.ignored {
-        let _ = writeln!(io.stderr, "warning: {ignored}");
+        let _ = writeln!(io.stderr, "warning: {}", escaped(ignored));
     }
     let columns = columns(&config);
     let scan = match crate::scan::scan_workspace(root) {
@@ -114,7 +114,8 @@ pub(crate) fn run(
         Err(error) => {
             let _ = writeln!(
                 io.stderr,
-                "warning: {error}\nnote: listing the stored secrets only, without declarations"
+                "warning: {}\nnote: listing the stored secrets only, without declarations",
+                escaped(&error)
             );
             None
         }
@@ -160,9 +161,7 @@ pub(crate) fn run(
         (Some(_), false) => BTreeMap::new(),
         _ => {
             let trusted = crate::trusted::Trusted::open(root, io.vars)?;
-            for note in &trusted.notes {
-                let _ = writeln!(io.stderr, "note: {note}");
-            }
+            super::print_notes(&trusted.notes, io);
             let state = &trusted.state;
             let store = state.store();
             let mut audits = BTreeMap::new();

@@ -21,7 +21,7 @@
 //! Vault/OpenBao backend failed. `run`
 //! exits with its child's status instead. Errors are printed once to stderr as
 //! `error: ...` followed by `help: ...` lines. No value is ever printed, except by
-//! `reveal` and `export`, whose purpose it is (see [`reveal`], [`export`]).
+//! `reveal` and `export`, whose purpose it is.
 //!
 //! With `[backend]` in `secrets.toml`, `set`, `unset`, `import`, `list`, `reveal`, `run` and
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
@@ -476,9 +476,24 @@ impl ScopeArgs {
 /// branch's history was rewritten) on stderr.
 pub(crate) fn print_notes(notes: &[String], io: &mut Io<'_>) {
     for note in notes {
-        let note = secret_core::text::escape_control(note);
-        let _ = writeln!(io.stderr, "note: {note}");
+        let _ = writeln!(io.stderr, "note: {}", escaped(note));
     }
+}
+
+/// 128 random bits from the operating system (`getrandom`), hex: the dashboard's tokens,
+/// the `$GITHUB_ENV` delimiter.
+pub(crate) fn random_hex() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    // `getrandom::Error` is `std::error::Error` only with getrandom's `std` feature, which a
+    // build of `xtask` alone (`cargo build --release -p xtask`, as bench/run.sh does) lacks.
+    getrandom::getrandom(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// `text` as it may reach the terminal: messages carry names, scopes and lines from files
+/// anyone can commit, so control characters are escaped (line breaks kept).
+pub(crate) fn escaped(text: &dyn std::fmt::Display) -> String {
+    secret_core::text::escape_control_keep_lines(&text.to_string())
 }
 
 /// A command's failure: the exit status and what to print.

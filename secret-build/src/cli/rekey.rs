@@ -100,7 +100,7 @@ pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), 
                 io.stdout,
                 "  rotation due: {} could read it until {}; set a new value with `cargo xtask secret set {} {name}`",
                 config.named(&exposure.recipient),
-                exposure.since,
+                escape_control(&exposure.since),
                 scope.flags()
             );
         }

@@ -35,7 +35,7 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
         io.stdout,
         "signed access rules of {} (repository {}):",
         state.store().path().display(),
-        verified.repository
+        escape_control(&verified.repository)
     );
     for version in &verified.versions {
         let _ = writeln!(
@@ -43,7 +43,7 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
             "version {} {} signed {} by {}",
             version.version,
             version.digest,
-            version.signed,
+            escape_control(&version.signed),
             escape_control(&version.signers.join(", "))
         );
         for change in &version.changes {

@@ -26,7 +26,7 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use secret_core::{Config, EnvType};
 
-use super::{Failure, Io, open_backend};
+use super::{Failure, Io, escaped, open_backend};
 
 /// Arguments of `secret run`.
 #[derive(Debug, Args)]
@@ -119,7 +119,7 @@ pub(crate) fn values_with_overrides(
     let backend = open_backend(root, file_store, io)?;
     let read = backend.values_and_ignored(env, io.vars)?;
     for ignored in &read.ignored {
-        let _ = writeln!(io.stderr, "warning: {ignored}");
+        let _ = writeln!(io.stderr, "warning: {}", escaped(ignored));
     }
     let mut values = read.values;
     if env.ty == EnvType::Local {

@@ -14,7 +14,7 @@ use secret_core::state::State;
 use secret_core::{Config, Scope, Store};
 use zeroize::Zeroizing;
 
-use super::{Failure, Io, ScopeArgs, identities, open_backend};
+use super::{Failure, Io, ScopeArgs, escaped, identities, open_backend};
 use crate::backend::{Backend, VaultEdit};
 
 /// Arguments of `secret set`.
@@ -142,8 +142,8 @@ pub(crate) fn set(
             "set {} for {} in {} ({})",
             args.name,
             scope.describe(),
-            client.describe(),
-            client.config().data_path(&args.name)
+            escaped(&client.describe()),
+            escaped(&client.config().data_path(&args.name))
         );
         report_narrowed(&args.name, &applied.narrowed, io);
         return Ok(());
@@ -383,7 +383,7 @@ pub(crate) fn import(
                 "set {} for {} in {}",
                 pair.name,
                 scope.describe(),
-                client.describe()
+                escaped(&client.describe())
             );
         }
         return Ok(());
@@ -434,7 +434,8 @@ fn map_to_declared(
         Err(error) => {
             let _ = writeln!(
                 io.stderr,
-                "warning: {error}\nnote: importing every line under its own name, without matching it to the declarations"
+                "warning: {}\nnote: importing every line under its own name, without matching it to the declarations",
+                escaped(&error)
             );
             return Ok(());
         }

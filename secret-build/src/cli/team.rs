@@ -7,7 +7,7 @@ use std::path::Path;
 use clap::Args;
 use secret_core::edit::{self, CandidateKind};
 use secret_core::state::{Refusal, State, describe_trust};
-use secret_core::text::escape_control;
+use secret_core::text::{escape_control, shell_quote};
 use secret_core::trust::{Trust, removal_trust};
 use secret_core::{Config, Entry, Scope, Store};
 
@@ -148,8 +148,8 @@ pub(crate) fn migrate(root: &Path, args: &MigrateArgs, io: &mut Io<'_>) -> Resul
                     } else {
                         let _ = writeln!(
                             io.stdout,
-                            "  not signed: if it came from your team, `cargo xtask secret migrate --accept {name}@{}`",
-                            candidate.scope.key()
+                            "  not signed: if it came from your team, `cargo xtask secret migrate --accept {}`",
+                            shell_quote(&format!("{name}@{}", candidate.scope.key()))
                         );
                     }
                 }
@@ -209,7 +209,7 @@ pub(crate) fn confirm(question: &str, io: &mut Io<'_>) -> Result<bool, Failure> 
             "{question} (confirm on a terminal, or pass --yes)"
         )));
     }
-    let _ = write!(io.stdout, "{question} [y/N] ");
+    let _ = write!(io.stdout, "{} [y/N] ", escape_control(question));
     let _ = io.stdout.flush();
     let mut answer = Vec::new();
     let mut byte = [0u8; 1];
@@ -257,11 +257,12 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 };
                 let _ = writeln!(
                     io.stdout,
-                    "{} {} access rules version {} signed by {}{verdict}: {}; {committed}",
+                    "{} {} access rules version {} signed by {}{}: {}; {committed}",
                     revision.date,
                     short(&revision.commit),
                     rules.version,
                     escape_control(&signers.join(", ")),
+                    escape_control(&verdict),
                     escape_control(&rules.changes.join("; "))
                 );
                 printed += 1;
@@ -335,11 +336,12 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                             };
                             let _ = writeln!(
                                 io.stdout,
-                                "{} {} removed {name} {} v{} {signed}; {committed}",
+                                "{} {} removed {name} {} v{} {}; {committed}",
                                 revision.date,
                                 short(&revision.commit),
                                 escape_control(&scope.key()),
-                                removal.version
+                                removal.version,
+                                escape_control(&signed)
                             );
                             printed += 1;
                             None
@@ -388,10 +390,11 @@ pub(crate) fn log(root: &Path, args: &LogArgs, io: &mut Io<'_>) -> Result<(), Fa
                 };
                 let _ = writeln!(
                     io.stdout,
-                    "{} {} {what} {name} {} {signer}; {committed}",
+                    "{} {} {what} {name} {} {}; {committed}",
                     revision.date,
                     short(&revision.commit),
                     escape_control(&scope.key()),
+                    escape_control(&signer),
                 );
                 printed += 1;
             }

@@ -7,7 +7,7 @@
 //!   target directory, hidden folders and any sub-folder with its own `Cargo.toml` (a nested
 //!   package: scanned as its own member if it is one, otherwise outside the workspace).
 //!   Of those, only files some target compiles are scanned: the module trees of the target
-//!   roots (see [`modules`]), so trybuild cases and other loose `.rs` files are not taken for
+//!   roots (module `modules`), so trybuild cases and other loose `.rs` files are not taken for
 //!   declarations; they are listed in [`ScanReport::unreached`].
 //! - **Which invocations.** `path ! (...)` (any delimiter) whose last path segment is
 //!   `secret` — so `secret!`, `secret_runtime::secret!`, `::secret_runtime::secret!` and a
@@ -16,7 +16,7 @@
 //!   such an alias applies to every file of that package). Invocations nested in other
 //!   macros' arguments and in `macro_rules!` bodies count; `secret!($name)` with a
 //!   `macro_rules!` metavariable does not (its name is only known after expansion).
-//! - **How.** Files are lexed into tokens (see [`tokens`]), so comments and string literals
+//! - **How.** Files are lexed into tokens (module `tokens`), so comments and string literals
 //!   never count and a file with a syntax error is scanned like any other. A file that does
 //!   not even lex (unbalanced delimiters) is reported as a [`ScanProblem`], not a crash,
 //!   and its invocations are recovered by lexing each one alone.
@@ -25,7 +25,7 @@
 //! - **Fast.** `cargo metadata` runs while the files under the root are read (see
 //!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
 //!   contain a declaration before they are lexed; in the remaining files only the top-level
-//!   items holding a match in code are lexed (see [`skim`]), on all cores. Module discovery
+//!   items holding a match in code are lexed (module `skim`), on all cores. Module discovery
 //!   does the same for `mod name;`.
 
 mod files;
@@ -128,7 +128,7 @@ pub struct ScanReport {
 
 impl ScanReport {
     /// Declarations grouped by secret name (sorted), each group in source order.
-    pub fn by_name(&self) -> BTreeMap<&str, Vec<&Declaration>> {
+    pub(crate) fn by_name(&self) -> BTreeMap<&str, Vec<&Declaration>> {
         let mut names: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
         for declaration in &self.declarations {
             names

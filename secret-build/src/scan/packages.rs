@@ -158,7 +158,10 @@ impl ScanReport {
     }
 
     /// The names `selection` declares (all of the workspace's for an empty selection).
-    pub fn names_for(&self, selection: &Selection) -> Result<BTreeSet<String>, PackageError> {
+    pub(crate) fn names_for(
+        &self,
+        selection: &Selection,
+    ) -> Result<BTreeSet<String>, PackageError> {
         Ok(self
             .select(selection)?
             .declarations

@@ -29,9 +29,9 @@ mod write;
 #[cfg(feature = "write")]
 pub use migrate::{Candidate, CandidateKind, Migrated, migrate, migration_candidates};
 #[cfg(feature = "write")]
-pub use rekey::{AccessChange, RekeyPlan, Rekeyed, access_changes, plan_rekey, rekey};
+pub use rekey::{AccessChange, RekeyPlan, Rekeyed, plan_rekey, rekey};
 #[cfg(feature = "write")]
-pub use write::{RulesSigned, Writer, set, sign_rules, unset};
+pub use write::{RulesSigned, Writer, set, unset};
 
 /// Fails with [`Error::NotAWriter`] unless one of `identities` may write `scope` under the
 /// signed access rules of `state`: checked before a value is asked for.

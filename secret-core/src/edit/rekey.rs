@@ -90,7 +90,7 @@ fn levels(old: &Config, new: &Config) -> Vec<(String, Scope)> {
 }
 
 /// Who gains and loses read and write access per type and environment from `old` to `new`.
-pub fn access_changes(old: &Config, new: &Config) -> Vec<AccessChange> {
+pub(crate) fn access_changes(old: &Config, new: &Config) -> Vec<AccessChange> {
     let mut changes = Vec::new();
     let production = Scope::Types([EnvType::Production].into());
     let readers_before: BTreeSet<String> = levels(old, old)
@@ -227,7 +227,7 @@ pub fn plan_rekey(store: &Store, config: &Config, all: bool) -> Result<RekeyPlan
     Ok(plan)
 }
 
-/// Signs the changes `secrets.toml` makes to the access rules (see [`sign_rules`]), then
+/// Signs the changes `secrets.toml` makes to the access rules (see `sign_rules`), then
 /// re-encrypts every value whose recipients differ from the new rules (every value when
 /// `all`) and signs again every value whose writer lost the right to write it. Values that
 /// cannot be re-encrypted with `identities` are left unchanged and reported in

@@ -37,7 +37,7 @@ pub struct RulesSigned {
 /// Each change needs a signature by someone who could make it under the rules before
 /// ([`chain::authority`], or an admin): every identity that may sign one of the changes
 /// signs the version, and the version is refused when a change is left that none may sign.
-pub fn sign_rules(
+pub(crate) fn sign_rules(
     store: &mut Store,
     config: &Config,
     identities: &Identities,
@@ -187,7 +187,7 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// A writer for `store` under `config` (`secrets.toml` as written). A store without
-    /// signed rules and without values gets its trust root first (see [`sign_rules`]); a
+    /// signed rules and without values gets its trust root first (see `sign_rules`); a
     /// store whose rules cannot be trusted, or that predates them, is not written.
     pub fn new(
         store: &mut Store,

@@ -286,7 +286,7 @@ impl ChainError {
 }
 
 /// Reads the changes of a rules version.
-pub fn parse_changes(lines: &[String]) -> Result<Vec<Change>, String> {
+pub(crate) fn parse_changes(lines: &[String]) -> Result<Vec<Change>, String> {
     lines
         .iter()
         .map(|line| {

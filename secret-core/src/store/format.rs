@@ -120,8 +120,8 @@ impl Store {
         Ok(store)
     }
 
-    /// The file's text as the tool writes it: the header, `version`, then every table of
-    /// [`Store::tables`] after a blank line.
+    /// The file's text as the tool writes it: the header, `version`, then every table after
+    /// a blank line.
     pub fn render(&self) -> String {
         let mut out = String::from(HEADER_COMMENT);
         out.push_str(&format!("version = {}\n", self.written_format()));

@@ -2,12 +2,26 @@
 //!
 //! ```toml
 //! # Written by `cargo xtask secret`; do not edit by hand. Values are age-encrypted.
-//! version = 1
+//! version = 3
+//!
+//! [_rules.1]
+//! signed = "2026-12-06T05:13:17Z"
+//! signatures = [
+//!     "age1... <signature>",
+//! ]
+//! changes = """
+//! + repository 255ddd9301fdda75ca4f134220e3a7ec
+//! + recipient development age1...
+//! """
 //!
 //! [GitHubAPIToken."type:development,local"]
+//! version = 1
 //! recipients = [
 //!     "age1...",
 //! ]
+//! writer = "age1..."
+//! written = "2026-12-06T05:13:17Z"
+//! signature = "<base64>"
 //! value = """
 //! -----BEGIN AGE ENCRYPTED FILE-----
 //! ...
@@ -15,8 +29,8 @@
 //! """
 //! ```
 //!
-//! The tool writes the file deterministically: `version` first, tables sorted by secret name
-//! then scope key, a blank line between tables, unchanged ciphertexts kept byte for byte. So
+//! The tool writes the file deterministically: `version` first, the signed versions of the
+//! access rules (`_rules.N`), then the tables sorted by secret name then scope key, a blank line between tables, unchanged ciphertexts kept byte for byte. So
 //! changing one secret touches only that secret's lines, and two branches changing different
 //! secrets merge cleanly. Names, scopes and recipients are readable without a key.
 //!

@@ -72,14 +72,9 @@ fn walkdir(dir: &Path) -> Option<PathBuf> {
 }
 
 fn random_hex() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    for _ in 0..2 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u32(std::process::id());
-        out.push_str(&format!("{:016x}", hasher.finish()));
-    }
-    out
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).expect("the operating system's random number generator");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Starts a dev server, or returns `None` (after a loud message) when there is no binary

@@ -164,7 +164,12 @@ pub(super) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         let lines: Vec<String> = plan
             .collisions
             .iter()
-            .map(|(name, why)| format!("`{prefix}{name}` {why}"))
+            .map(|(name, why)| {
+                format!(
+                    "`{}{name}` {why}",
+                    secret_core::text::escape_control(&prefix)
+                )
+            })
             .collect();
         message.push_str(&lines.join("; "));
         return Err(Failure::data(message).with_help(
@@ -174,7 +179,8 @@ pub(super) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
     for (name, why) in &plan.left_alone {
         let _ = writeln!(
             io.stderr,
-            "warning: `{prefix}{}` {why}; sync leaves it alone",
+            "warning: `{}{}` {why}; sync leaves it alone",
+            secret_core::text::escape_control(prefix),
             secret_core::text::escape_control(name)
         );
     }
@@ -509,9 +515,12 @@ impl Remote {
             Some(endpoint) => format!(
                 "AWS Secrets Manager at {} ({})",
                 secret_core::text::escape_control(endpoint),
-                self.aws.region
+                secret_core::text::escape_control(&self.aws.region)
             ),
-            None => format!("AWS Secrets Manager ({})", self.aws.region),
+            None => format!(
+                "AWS Secrets Manager ({})",
+                secret_core::text::escape_control(&self.aws.region)
+            ),
         }
     }
 

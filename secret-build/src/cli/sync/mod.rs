@@ -46,7 +46,7 @@ use clap::Args;
 use secrecy::SecretString;
 use secret_core::{BackendErrorKind, Config, Environment, Error, Scope};
 
-use super::{Failure, Io};
+use super::{Failure, Io, escaped};
 use crate::backend::Backend;
 
 /// Arguments of `secret sync`.
@@ -282,7 +282,11 @@ fn replicate<T: Target>(
             name: name.clone(),
             reason: reason.clone(),
         };
-        let _ = writeln!(io.stderr, "warning: {ignored}; sync leaves it alone");
+        let _ = writeln!(
+            io.stderr,
+            "warning: {}; sync leaves it alone",
+            escaped(&ignored)
+        );
     }
     let verb = |change: Change| match (change, dry_run) {
         (Change::Create, false) => "created",
@@ -318,7 +322,7 @@ fn replicate<T: Target>(
                     let _ = writeln!(
                         io.stderr,
                         "note: {name} still has a value for {env} from `{}`, which sync leaves alone (it covers other environments too)",
-                        scope.key()
+                        escaped(&scope.key())
                     );
                 }
             }
@@ -338,7 +342,7 @@ fn replicate<T: Target>(
         let _ = writeln!(
             io.stdout,
             "kept {name}: the file store has no value for {env}, but `{}` in the backend applies to it and covers other environments too; remove it with `secret unset` if it should go",
-            scope.key()
+            escaped(&scope.key())
         );
     }
     for (name, why) in &plan.not_owned {
@@ -371,7 +375,7 @@ fn replicate<T: Target>(
         } else {
             "synced"
         },
-        target.describe(),
+        escaped(&target.describe()),
         if dry_run { "to create" } else { "created" },
         if dry_run { "to update" } else { "updated" },
         if dry_run { "to delete" } else { "deleted" },

@@ -176,14 +176,7 @@ impl Auth {
     }
 }
 
-/// 128 random bits, hex.
-pub(super) fn random_hex() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
-    // `getrandom::Error` is `std::error::Error` only with getrandom's `std` feature, which a
-    // build of `xtask` alone (`cargo build --release -p xtask`, as bench/run.sh does) lacks.
-    getrandom::getrandom(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
-}
+pub(super) use crate::cli::random_hex;
 
 /// Compares secrets in time independent of where they differ.
 pub(super) fn same(a: &str, b: &str) -> bool {

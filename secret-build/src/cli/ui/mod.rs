@@ -127,7 +127,11 @@ pub(crate) fn run(root: &Path, args: &UiArgs, io: &mut Io<'_>) -> Result<(), Fai
             match ui.link() {
                 Ok(link) => print_link(&link, &mut **stdout),
                 Err(error) => {
-                    let _ = writeln!(stderr, "error: cannot draw a link token: {error}");
+                    let _ = writeln!(
+                        stderr,
+                        "error: cannot draw a link token: {}",
+                        super::escaped(&error)
+                    );
                 }
             }
         }

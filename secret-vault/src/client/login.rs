@@ -9,7 +9,7 @@ use secret_core::Error;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use crate::Client;
+use super::Client;
 use crate::http::Retry;
 use crate::mask::zero_json;
 use crate::settings::Vars;
