@@ -180,7 +180,7 @@ pub(super) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         let _ = writeln!(
             io.stderr,
             "warning: `{}{}` {why}; sync leaves it alone",
-            secret_core::text::escape_control(prefix),
+            secret_core::text::escape_control(&prefix),
             secret_core::text::escape_control(name)
         );
     }
