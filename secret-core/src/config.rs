@@ -50,9 +50,23 @@ pub struct Config {
     pub backend_settings: Vec<(String, String)>,
     /// The line of the `[backend]` table, for error messages.
     pub backend_line: Option<usize>,
+    /// The `[hardcoded]` table: what the `hardcoded-secret` finding of the check allows
+    /// and how severe it is.
+    pub hardcoded: Hardcoded,
 }
 
-const TOP_LEVEL_KEYS: [&str; 7] = [
+/// The `[hardcoded]` table of `secrets.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hardcoded {
+    /// Paths (relative to the workspace root, `*` within a folder, `**` across folders)
+    /// whose literals are never reported: `allow = ["examples/**", "src/fixtures.rs"]`.
+    pub allow: Vec<String>,
+    /// Whether a finding is an error rather than a warning (`deny = true`), as with
+    /// `check-secrets --deny-hardcoded`.
+    pub deny: bool,
+}
+
+const TOP_LEVEL_KEYS: [&str; 8] = [
     "admins",
     "types",
     "environments",
@@ -60,6 +74,7 @@ const TOP_LEVEL_KEYS: [&str; 7] = [
     "recipients",
     "writers",
     "backend",
+    "hardcoded",
 ];
 
 impl Default for Config {
@@ -76,6 +91,7 @@ impl Default for Config {
             backend: None,
             backend_settings: Vec::new(),
             backend_line: None,
+            hardcoded: Hardcoded::default(),
         }
     }
 }
@@ -129,6 +145,7 @@ impl Config {
             take("writers"),
             take("backend"),
         );
+        let hardcoded = take("hardcoded");
         let mut config = Self {
             path: path.to_owned(),
             ..Self::default()
@@ -208,6 +225,7 @@ impl Config {
             let backend = RawBackend::read(path, text, &key, backend)?;
             config.backend = Some(backend.validate(path, text, start)?);
         }
+        config.hardcoded = hardcoded_table(path, text, hardcoded)?;
         Ok(config)
     }
 
@@ -652,6 +670,55 @@ pub(crate) fn env_name_problem(name: &str, pattern: bool) -> Option<(String, Str
 
 /// The table of a top-level key (`[environments]`, `[recipients]`, `[writers]`); an absent
 /// key is an empty table.
+/// The `[hardcoded]` table: `allow`, a list of path patterns, and `deny`, a boolean.
+fn hardcoded_table(
+    path: &Path,
+    text: &str,
+    entry: Option<(Key<'_>, Value<'_>)>,
+) -> Result<Hardcoded, FileError> {
+    let mut hardcoded = Hardcoded::default();
+    for (key, mut value) in top_table(path, text, entry)? {
+        let start = value.span.start;
+        match (key.name.as_ref(), value.take()) {
+            ("allow", ValueInner::Array(items)) => {
+                for mut item in items {
+                    let pattern = toml_file::string(path, text, "allow", &mut item)?;
+                    hardcoded.allow.push(pattern.value);
+                }
+            }
+            ("deny", ValueInner::Boolean(deny)) => hardcoded.deny = deny,
+            ("allow" | "deny", other) => {
+                let (what, example) = if key.name == "allow" {
+                    ("a list of path patterns", "allow = [\"examples/**\"]")
+                } else {
+                    ("true or false", "deny = true")
+                };
+                return Err(FileError::at(
+                    path,
+                    text,
+                    Some(start),
+                    format!(
+                        "`{}` in [hardcoded] should be {what}, not {}",
+                        key.name,
+                        article(other.type_str())
+                    ),
+                )
+                .with_help(format!("write `{example}`")));
+            }
+            _ => {
+                return Err(unknown_key(
+                    path,
+                    text,
+                    &key,
+                    &["allow", "deny"],
+                    "[hardcoded]",
+                ));
+            }
+        }
+    }
+    Ok(hardcoded)
+}
+
 fn top_table<'a>(
     path: &Path,
     text: &str,

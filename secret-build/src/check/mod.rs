@@ -11,6 +11,7 @@ mod compare;
 mod git;
 #[cfg(feature = "cli")]
 pub mod github;
+mod hardcoded;
 #[cfg(feature = "cli")]
 pub mod human;
 #[cfg(feature = "cli")]
@@ -119,6 +120,8 @@ pub struct Options {
     pub deny_rotation_due: bool,
     /// The trust root pinned from outside the repository (`--trust`); else `SECRETS_TRUST`.
     pub trust: Option<secret_core::rules::chain::Pin>,
+    /// Credentials written into the source are errors, not warnings (`--deny-hardcoded`).
+    pub deny_hardcoded: bool,
 }
 
 impl Options {
@@ -149,6 +152,7 @@ pub fn check_with(
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
+    let hardcoded = config.hardcoded.clone();
     let pin = match &options.trust {
         Some(pin) => Some(pin.clone()),
         None => crate::trusted::pin(vars)?,
@@ -201,6 +205,8 @@ pub fn check_with(
             ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
             deny_rotation_due: options.deny_rotation_due,
             overrides,
+            hardcoded_allow: hardcoded.allow,
+            deny_hardcoded: options.deny_hardcoded || hardcoded.deny,
         },
     );
     report.types = types;

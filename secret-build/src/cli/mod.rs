@@ -27,6 +27,7 @@
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
 //! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
+mod adopt;
 mod check;
 mod deliver;
 mod dotenv;
@@ -245,6 +246,7 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
         SecretCommand::Migrate(args) => team::migrate(&root, &args, io),
         SecretCommand::Log(args) => team::log(&root, &args, io),
         SecretCommand::Rules => rules::run(&root, io),
+        SecretCommand::Adopt(args) => adopt::run(&root, &args, file_store, io),
         SecretCommand::Ui(args) => ui::run(&root, &args, io),
         SecretCommand::MergeDriver(_) | SecretCommand::Textconv(_) => unreachable!("handled above"),
     }
@@ -388,6 +390,9 @@ enum SecretCommand {
     /// The signed access rules: every version, who signed it, what secrets.toml changes that
     /// nobody signed yet, and what to pin in CI (SECRETS_TRUST)
     Rules,
+    /// Move a credential written into the source into the store: store the literal's value
+    /// (read from the file) and replace the literal with a `secret!` handle
+    Adopt(adopt::AdoptArgs),
     /// Serve the dashboard on 127.0.0.1: every secret against every environment, set, move,
     /// unset and reveal values in a browser
     Ui(ui::UiArgs),

@@ -40,6 +40,8 @@ pub(crate) struct Workspace {
     pub(crate) files: Vec<SourceFile>,
     /// The scan of each file of [`Workspace::files`] for `secret` (the same order).
     pub(crate) outcomes: Vec<Outcome>,
+    /// The credentials written into each file of [`Workspace::files`] (the same order).
+    pub(crate) hardcoded: Vec<Vec<super::hardcoded::Found>>,
     /// `.rs` files in member folders that no target's module tree reaches.
     pub(crate) unreached: Vec<PathBuf>,
 }
@@ -50,6 +52,7 @@ pub(crate) struct Facts {
     /// `None` when the file cannot be read as text (module discovery passes it by).
     children: Option<Vec<Child>>,
     outcome: Outcome,
+    hardcoded: Vec<super::hardcoded::Found>,
 }
 
 impl Facts {
@@ -57,15 +60,17 @@ impl Facts {
     fn of(path: &Path) -> Facts {
         super::with_text(path, |text| match text {
             Ok(text) => {
-                let (children, outcome) = super::read_text(text);
+                let (children, outcome, hardcoded) = super::read_text(text);
                 Facts {
                     children: Some(children),
                     outcome,
+                    hardcoded,
                 }
             }
             Err(message) => Facts {
                 children: None,
                 outcome: Outcome::Unreadable(message),
+                hardcoded: Vec::new(),
             },
         })
     }
@@ -117,6 +122,7 @@ impl Workspace {
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
+        let mut hardcoded = Vec::new();
         let mut seen = PathSet::default();
         let mut unreached = Vec::new();
         for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
@@ -127,9 +133,9 @@ impl Workspace {
                 if !seen.insert(path.as_os_str().to_owned()) {
                     continue;
                 }
-                let outcome = match known.remove(path.as_os_str()) {
-                    Some(facts) => facts.outcome,
-                    None => Facts::of(&path).outcome,
+                let facts = match known.remove(path.as_os_str()) {
+                    Some(facts) => facts,
+                    None => Facts::of(&path),
                 };
                 let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
@@ -138,7 +144,8 @@ impl Workspace {
                     package: index,
                     target_kind,
                 });
-                outcomes.push(outcome);
+                outcomes.push(facts.outcome);
+                hardcoded.push(facts.hardcoded);
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
@@ -147,6 +154,7 @@ impl Workspace {
             dependencies,
             files,
             outcomes,
+            hardcoded,
             unreached,
         })
     }

@@ -29,11 +29,13 @@
 //!   does the same for `mod name;`.
 
 mod files;
+pub(crate) mod hardcoded;
 mod metadata;
 mod modules;
 mod packages;
 mod paths;
-mod skim;
+mod shapes;
+pub(crate) mod skim;
 mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,9 +43,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use hardcoded::ALLOW_COMMENT;
 #[cfg(feature = "cli")]
 pub(crate) use metadata::target_directory;
 pub use packages::{Dependency, PackageError, Selection};
+pub use shapes::Rule;
 use tokens::Found;
 
 /// One `secret!("Name")` in the source.
@@ -72,6 +76,33 @@ pub struct Declaration {
     pub optional: bool,
     /// The conventional variable of `secret!("Name", env = "VARIABLE")`, if any.
     pub env: Option<String>,
+}
+
+/// A credential written into the source: a string literal matching one of the rules of
+/// [`Rule`]. Holds a redacted preview, never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hardcoded {
+    /// The rule it matched.
+    pub rule: Rule,
+    /// The package (crate) whose files hold it.
+    pub package: String,
+    /// The kind of target the file belongs to.
+    pub target_kind: String,
+    /// The file, relative to the workspace root (absolute if outside it).
+    pub path: PathBuf,
+    /// The 1-based line of the literal's first character.
+    pub line: usize,
+    /// The 1-based column (in characters) of the literal's first character.
+    pub column: usize,
+    /// The 1-based line of the literal's end.
+    pub end_line: usize,
+    /// The 1-based column just after the literal.
+    pub end_column: usize,
+    /// The first few characters and `…`: never the whole value.
+    pub preview: String,
+    /// The name the code binds the literal to (`const`, `static`, `let`, field, map key),
+    /// if any.
+    pub binding: Option<String>,
 }
 
 /// What went wrong with a file or an invocation while scanning.
@@ -124,6 +155,10 @@ pub struct ScanReport {
     pub unreached: Vec<PathBuf>,
     /// How many of them passed the text pre-filter and were lexed.
     pub files_lexed: usize,
+    /// Credentials written into the source, ordered by file, line and column: in the
+    /// files of every target but tests (a `tests/` folder, a `tests.rs` or `*_test.rs`
+    /// module, an item under `#[cfg(test)]` or `#[test]`).
+    pub hardcoded: Vec<Hardcoded>,
 }
 
 impl ScanReport {
@@ -189,7 +224,31 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
         })
     };
 
+    let mut hardcoded = Vec::new();
+    for (file, found) in workspace
+        .files
+        .iter()
+        .zip(std::mem::take(&mut workspace.hardcoded))
+    {
+        if found.is_empty() || is_test_file(&file.display_path, &file.target_kind) {
+            continue;
+        }
+        hardcoded.extend(found.into_iter().map(|found| Hardcoded {
+            rule: found.rule,
+            package: workspace.packages[file.package].clone(),
+            target_kind: file.target_kind.clone(),
+            path: file.display_path.clone(),
+            line: found.line,
+            column: found.column,
+            end_line: found.end_line,
+            end_column: found.end_column,
+            preview: found.preview,
+            binding: found.binding,
+        }));
+    }
+    hardcoded.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let mut report = ScanReport {
+        hardcoded,
         root: root.to_owned(),
         packages: workspace.packages.clone(),
         dependencies: workspace.dependencies.clone(),
@@ -287,6 +346,22 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
+/// Whether a file is test code as a whole: a test target, a file under a `tests` folder,
+/// or a module named `tests`, `test`, `*_test` or `*_tests`.
+fn is_test_file(path: &Path, target_kind: &str) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    target_kind == "test"
+        || path
+            .parent()
+            .is_some_and(|dir| dir.components().any(|part| part.as_os_str() == "tests"))
+        || matches!(stem, "tests" | "test")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+}
+
 /// What scanning one file gave.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -336,7 +411,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 /// or the lexer's message. For fuzzing.
 #[doc(hidden)]
 pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
-    let (_children, _outcome) = read_text(text);
+    let (_children, _outcome, _hardcoded) = read_text(text);
     let macros: BTreeSet<String> = aliases.iter().map(|&name| name.to_owned()).collect();
     let _invocations = modules::invocations(text, &macros);
     let names: BTreeSet<String> = std::iter::once("secret")
@@ -411,12 +486,16 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
 }
 
 /// What one reading of a file gives: the files it names (module discovery, see
-/// [`modules::children`]) and its scan for `secret!`, with one [`skim`] of the text for
-/// both.
-fn read_text(text: &str) -> (Vec<modules::Child>, Outcome) {
+/// [`modules::children`]), its scan for `secret!` and the credentials written into it
+/// ([`hardcoded`]), with one [`skim`] of the text for all three when it declares.
+fn read_text(text: &str) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
     let names = default_names();
     if !tokens::may_declare(text, &names) {
-        return (modules::children(text), Outcome::Skipped);
+        return (
+            modules::children(text),
+            Outcome::Skipped,
+            hardcoded::find(text, None),
+        );
     }
     let skimmed = if text.starts_with("#!") {
         None
@@ -424,7 +503,12 @@ fn read_text(text: &str) -> (Vec<modules::Child>, Outcome) {
         skim::skim(text)
     };
     let children = modules::children_skimmed(text, skimmed.as_ref());
-    (children, scan_declaring(text, &names, skimmed.as_ref()))
+    let found = hardcoded::find(text, skimmed.as_ref());
+    (
+        children,
+        scan_declaring(text, &names, skimmed.as_ref()),
+        found,
+    )
 }
 
 /// The scan of `text`, which [`tokens::may_declare`], with its skim if known.

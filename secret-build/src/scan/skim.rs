@@ -52,6 +52,29 @@ impl Skim {
         std::borrow::Cow::Owned(code)
     }
 
+    /// The string literals (plain, raw, byte and C strings, with their prefixes and
+    /// quotes), ascending.
+    pub(crate) fn strings<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+        let bytes = text.as_bytes();
+        self.quiet
+            .iter()
+            .filter(move |range| match bytes[range.start] {
+                b'"' | b'r' => true,
+                b'b' | b'c' => matches!(bytes.get(range.start + 1), Some(b'"' | b'r')),
+                _ => false,
+            })
+            .cloned()
+    }
+
+    /// The comment or literal that ends at `end`, if one does.
+    pub(crate) fn quiet_ending_at(&self, end: usize) -> Option<std::ops::Range<usize>> {
+        let at = self.quiet.partition_point(|range| range.end < end);
+        self.quiet.get(at).filter(|range| range.end == end).cloned()
+    }
+
     /// Whether `position` is in code: not in a comment or a literal, where the lexer never
     /// sees an identifier (a `secret!` in a doc comment or a string is not an invocation).
     pub(crate) fn in_code(&self, position: usize) -> bool {
