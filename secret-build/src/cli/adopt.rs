@@ -120,24 +120,10 @@ pub(crate) fn run(
         "warning: the value is still in git history, where anyone with a clone can read it: \
          treat it as leaked and due for rotation. Replace it at its provider, then store the \
          new one with `cargo xtask secret set {} {}`",
-        scope_flags(&scope),
+        scope.flags(),
         args.name
     );
     Ok(())
-}
-
-/// The flags that select `scope`, for the suggested `set`.
-fn scope_flags(scope: &secret_core::Scope) -> String {
-    let key = scope.key();
-    let types: Vec<&str> = key.split(',').collect();
-    if types
-        .iter()
-        .all(|ty| secret_core::EnvType::parse(ty).is_some())
-    {
-        format!("--type {key}")
-    } else {
-        format!("--env {key}")
-    }
 }
 
 /// `FILE:LINE` or `FILE:LINE:COLUMN`.
@@ -354,16 +340,24 @@ fn plan(
     new.push_str(&text[item_start..literal.range.start]);
     new.push_str(&format!("{ident}.expose()?"));
     new.push_str(&text[literal.range.end..]);
+    // Lines as they are in the rewritten file.
+    let new_line = |at: usize| hardcoded::line_column(&new, at).0;
+    let changes = vec![
+        format!(
+            "{}:{}: the literal is now `{ident}.expose()?`",
+            file.display(),
+            new_line(at + static_item.len())
+        ),
+        format!(
+            "{}:{}: declared `static {ident}: secret_runtime::Secret = {declaration};`",
+            file.display(),
+            new_line(item_start)
+        ),
+    ];
     Ok(vec![Edit {
         path: path.to_owned(),
         text: new,
-        changes: vec![
-            format!("{}: the literal is now `{ident}.expose()?`", place(at)),
-            format!(
-                "{}: declared `static {ident}: secret_runtime::Secret = {declaration};`",
-                place(item_start)
-            ),
-        ],
+        changes,
     }])
 }
 
