@@ -52,7 +52,11 @@ fn workspace(main_rs: &str) -> Ws {
 
 /// `(line, rule)` of each credential the scanner finds in the workspace.
 fn found(ws: &Ws) -> Vec<(String, usize, &'static str)> {
-    let report = secret_build::scan::scan_workspace(ws.root()).unwrap();
+    let report = secret_build::scan::scan_workspace_with(
+        ws.root(),
+        secret_build::scan::ScanOptions::with_hardcoded(),
+    )
+    .unwrap();
     report
         .hardcoded
         .iter()

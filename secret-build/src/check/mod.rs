@@ -34,7 +34,7 @@ pub use report::{
     Verdict,
 };
 
-use crate::scan::{ScanError, Selection, scan_workspace};
+use crate::scan::{ScanError, ScanOptions, Selection, scan_workspace_with};
 use crate::trusted::Trusted;
 
 #[cfg(feature = "cli")]
@@ -175,7 +175,7 @@ pub fn check_with(
         (environments, types, path, stored, None)
     };
     let selection = &options.selection;
-    let scan = scan_workspace(root)?.select(selection)?;
+    let scan = scan_workspace_with(root, ScanOptions::with_hardcoded())?.select(selection)?;
     if !selection.packages.is_empty() {
         stored.retain(|value| {
             scan.declarations

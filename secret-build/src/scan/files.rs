@@ -56,11 +56,12 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Reads `path` once: its module references and its scan for `secret!`.
-    fn of(path: &Path) -> Facts {
+    /// Reads `path` once: its module references, its scan for `secret!` and, if
+    /// `hardcoded`, the credentials written into it.
+    fn of(path: &Path, hardcoded: bool) -> Facts {
         super::with_text(path, |text| match text {
             Ok(text) => {
-                let (children, outcome, hardcoded) = super::read_text(text);
+                let (children, outcome, hardcoded) = super::read_text(text, hardcoded);
                 Facts {
                     children: Some(children),
                     outcome,
@@ -93,7 +94,7 @@ struct TargetRoot {
 }
 
 impl Workspace {
-    pub(crate) fn load(root: &Path) -> Result<Self, ScanError> {
+    pub(crate) fn load(root: &Path, hardcoded: bool) -> Result<Self, ScanError> {
         let pending = Metadata::spawn(root);
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         // While cargo reads the manifests: the files under the root, until cargo answers.
@@ -101,7 +102,7 @@ impl Workspace {
             folders,
             listing,
             mut known,
-        } = read_ahead(&root_abs, || pending.is_finished());
+        } = read_ahead(&root_abs, || pending.is_finished(), hardcoded);
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
             message,
@@ -117,12 +118,13 @@ impl Workspace {
                 (&root_abs, root),
                 (&folders, &listing),
                 &known,
+                hardcoded,
             )
         });
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
-        let mut hardcoded = Vec::new();
+        let mut found = Vec::new();
         let mut seen = PathSet::default();
         let mut unreached = Vec::new();
         for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
@@ -135,7 +137,7 @@ impl Workspace {
                 }
                 let facts = match known.remove(path.as_os_str()) {
                     Some(facts) => facts,
-                    None => Facts::of(&path),
+                    None => Facts::of(&path, hardcoded),
                 };
                 let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
@@ -145,7 +147,7 @@ impl Workspace {
                     target_kind,
                 });
                 outcomes.push(facts.outcome);
-                hardcoded.push(facts.hardcoded);
+                found.push(facts.hardcoded);
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
@@ -154,7 +156,7 @@ impl Workspace {
             dependencies,
             files,
             outcomes,
-            hardcoded,
+            hardcoded: found,
             unreached,
         })
     }
@@ -257,7 +259,7 @@ impl Listing {
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
 /// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
 /// the caller decides from cargo's answer, and reads what was missed.
-fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
+fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync, hardcoded: bool) -> ReadAhead {
     let mut folders = Folders::new();
     let mut packages = Vec::new();
     let mut queue = vec![(root.to_owned(), 0)];
@@ -296,7 +298,7 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
                 if stop() {
                     return None;
                 }
-                let facts = Facts::of(path);
+                let facts = Facts::of(path, hardcoded);
                 let children = facts.children.clone();
                 read.push((path.as_os_str().to_owned(), facts));
                 children
@@ -366,6 +368,7 @@ fn load_package(
     (root_abs, root): (&Path, &Path),
     (folders, listing): (&Folders, &Listing),
     known: &PathMap<Facts>,
+    hardcoded: bool,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
     let package_dir = package
@@ -397,7 +400,7 @@ fn load_package(
             if let Some(facts) = known.get(path.as_os_str()) {
                 return facts.children.clone();
             }
-            let facts = Facts::of(path);
+            let facts = Facts::of(path, hardcoded);
             let children = facts.children.clone();
             read.push((path.as_os_str().to_owned(), facts));
             children

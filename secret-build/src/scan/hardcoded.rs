@@ -74,22 +74,19 @@ fn is_example_name(name: &str) -> bool {
 /// The findings in a file's `text` (with its skim, if already made). A file that does not
 /// skim cleanly gives none (the declaration scan reports it).
 pub(crate) fn find(text: &str, skimmed: Option<&Skim>) -> Vec<Found> {
+    if !text.contains('"') {
+        return Vec::new();
+    }
     let owned;
     let skim = match skimmed {
         Some(skim) => skim,
-        None => {
-            // Cheap: a file without a string literal long enough has nothing to find.
-            if !text.contains('"') {
-                return Vec::new();
+        None => match super::skim::skim(text) {
+            Some(skim) => {
+                owned = skim;
+                &owned
             }
-            match super::skim::skim(text) {
-                Some(skim) => {
-                    owned = skim;
-                    &owned
-                }
-                None => return Vec::new(),
-            }
-        }
+            None => return Vec::new(),
+        },
     };
     let mut found = Vec::new();
     let mut tests: Option<Vec<std::ops::Range<usize>>> = None;

@@ -155,8 +155,9 @@ pub struct ScanReport {
     pub unreached: Vec<PathBuf>,
     /// How many of them passed the text pre-filter and were lexed.
     pub files_lexed: usize,
-    /// Credentials written into the source, ordered by file, line and column: in the
-    /// files of every target but tests (a `tests/` folder, a `tests.rs` or `*_test.rs`
+    /// Credentials written into the source (when the scan looked for them, see
+    /// [`ScanOptions`]), ordered by file, line and column: in the files of every target but
+    /// tests (a `tests/` folder, a `tests.rs` or `*_test.rs`
     /// module, an item under `#[cfg(test)]` or `#[test]`).
     pub hardcoded: Vec<Hardcoded>,
 }
@@ -197,9 +198,32 @@ pub enum ScanError {
     },
 }
 
-/// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is).
+/// What a scan looks for besides declarations.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct ScanOptions {
+    /// Also look for credentials written into the source ([`ScanReport::hardcoded`]): every
+    /// file with a string literal is then read in full, which the check needs and a build
+    /// script does not.
+    pub hardcoded: bool,
+}
+
+impl ScanOptions {
+    /// Declarations and credentials written into the source: what the check reads.
+    pub fn with_hardcoded() -> Self {
+        Self { hardcoded: true }
+    }
+}
+
+/// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is)
+/// for declarations.
 pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
-    let mut workspace = files::Workspace::load(root)?;
+    scan_workspace_with(root, ScanOptions::default())
+}
+
+/// [`scan_workspace`], looking also for what `options` asks.
+pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanReport, ScanError> {
+    let mut workspace = files::Workspace::load(root, options.hardcoded)?;
 
     // Pass 1, done while loading the workspace: every file, looking for `secret!` and
     // renamed imports of `secret`.
@@ -411,7 +435,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 /// or the lexer's message. For fuzzing.
 #[doc(hidden)]
 pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
-    let (_children, _outcome, _hardcoded) = read_text(text);
+    let (_children, _outcome, _hardcoded) = read_text(text, true);
     let macros: BTreeSet<String> = aliases.iter().map(|&name| name.to_owned()).collect();
     let _invocations = modules::invocations(text, &macros);
     let names: BTreeSet<String> = std::iter::once("secret")
@@ -486,15 +510,23 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
 }
 
 /// What one reading of a file gives: the files it names (module discovery, see
-/// [`modules::children`]), its scan for `secret!` and the credentials written into it
-/// ([`hardcoded`]), with one [`skim`] of the text for all three when it declares.
-fn read_text(text: &str) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
+/// [`modules::children_skimmed`]), its scan for `secret!` and, if `hardcoded`, the credentials
+/// written into it ([`hardcoded`]), with one [`skim`] of the text for all three.
+fn read_text(text: &str, hardcoded: bool) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
     let names = default_names();
     if !tokens::may_declare(text, &names) {
+        // One skim for module discovery and the literals, when there are literals.
+        let skimmed = (hardcoded && !text.starts_with("#!") && text.contains('"'))
+            .then(|| skim::skim(text))
+            .flatten();
+        let found = match hardcoded {
+            true => hardcoded::find(text, skimmed.as_ref()),
+            false => Vec::new(),
+        };
         return (
-            modules::children(text),
+            modules::children_skimmed(text, skimmed.as_ref()),
             Outcome::Skipped,
-            hardcoded::find(text, None),
+            found,
         );
     }
     let skimmed = if text.starts_with("#!") {
@@ -503,7 +535,10 @@ fn read_text(text: &str) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>
         skim::skim(text)
     };
     let children = modules::children_skimmed(text, skimmed.as_ref());
-    let found = hardcoded::find(text, skimmed.as_ref());
+    let found = match hardcoded {
+        true => hardcoded::find(text, skimmed.as_ref()),
+        false => Vec::new(),
+    };
     (
         children,
         scan_declaring(text, &names, skimmed.as_ref()),

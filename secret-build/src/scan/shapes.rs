@@ -137,9 +137,40 @@ pub(crate) struct Match {
 /// The shape rules' match in `value`, if any (the first rule that matches, in
 /// [`Rule::ALL`] order). Placeholders never match.
 pub(crate) fn shape(value: &str) -> Option<Match> {
-    if value.len() < 10 || is_placeholder(value) {
+    if value.len() < 10 || !may_have_shape(value.as_bytes()) {
         return None;
     }
+    shape_of(value).filter(|_| !is_placeholder(value))
+}
+
+/// Whether `value` holds two bytes that start one of the shapes: most literals do not, and
+/// are ruled out in one pass.
+fn may_have_shape(value: &[u8]) -> bool {
+    value.windows(2).any(|pair| {
+        matches!(
+            pair,
+            b"gh"
+                | b"gi"
+                | b"gl"
+                | b"xo"
+                | b"_l"
+                | b"AK"
+                | b"AS"
+                | b"AB"
+                | b"AC"
+                | b"AI"
+                | b"np"
+                | b"py"
+                | b"SG"
+                | b"SK"
+                | b"--"
+                | b"ey"
+                | b":/"
+        )
+    })
+}
+
+fn shape_of(value: &str) -> Option<Match> {
     let b = value.as_bytes();
     let alnum = |c: u8| c.is_ascii_alphanumeric();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
@@ -381,91 +412,125 @@ pub(crate) fn is_hash_or_uuid(value: &str) -> bool {
 /// least 16 characters without spaces, letters and digits mixed, and at least 3.5 bits of
 /// entropy per character; not a placeholder, hash, UUID, path or identifier.
 pub(crate) fn is_high_entropy(value: &str) -> bool {
-    let len = value.chars().count();
-    if !(16..=512).contains(&len)
-        || value.chars().any(|c| c.is_whitespace() || c.is_control())
-        || is_placeholder(value)
-        || is_hash_or_uuid(value)
+    let bytes = value.as_bytes();
+    if !(16..=2048).contains(&bytes.len())
+        || bytes
+            .iter()
+            .any(|&c| c.is_ascii_whitespace() || c.is_ascii_control())
     {
         return false;
     }
-    let digits = value.bytes().any(|c| c.is_ascii_digit());
-    let lower = value.bytes().any(|c| c.is_ascii_lowercase());
-    let upper = value.bytes().any(|c| c.is_ascii_uppercase());
+    let digits = bytes.iter().any(u8::is_ascii_digit);
+    let lower = bytes.iter().any(u8::is_ascii_lowercase);
+    let upper = bytes.iter().any(u8::is_ascii_uppercase);
     let letters = lower || upper;
-    if !(letters && (digits || (lower && upper && len >= 20))) {
+    if !(letters && (digits || (lower && upper && bytes.len() >= 20))) {
         return false;
     }
-    // A path, a URL without a password, a module path or an identifier is not a credential.
-    if value.contains("::") || value.contains("://") || value.starts_with('/') {
-        return false;
-    }
-    if value
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        && (value.bytes().all(|c| !c.is_ascii_lowercase()) || value.contains('_'))
+    // A path, a URL without a password, a module path, a registry key, a template or words
+    // are not a credential.
+    if value.contains("::")
+        || value.contains("://")
+        || value.starts_with('/')
+        || value.contains(['\\', '{', '}', '%', '"', '\'', ',', ';', '(', ')', '<', '>'])
+        || looks_like_words(value)
     {
         return false;
     }
-    entropy(value) >= 3.5
+    if bytes
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        && (bytes.iter().all(|c| !c.is_ascii_lowercase()) || value.contains('_'))
+    {
+        return false;
+    }
+    value.chars().count() >= 16
+        && !is_placeholder(value)
+        && !is_hash_or_uuid(value)
+        && entropy(value) >= 3.5
 }
 
-/// Shannon entropy of `value`'s characters, in bits per character.
+/// Shannon entropy of `value`'s bytes, in bits per byte.
 pub(crate) fn entropy(value: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    let mut total = 0usize;
-    for c in value.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-        total += 1;
+    let mut counts = [0u32; 256];
+    for &b in value.as_bytes() {
+        counts[usize::from(b)] += 1;
     }
-    if total == 0 {
+    let total = value.len() as f64;
+    if value.is_empty() {
         return 0.0;
     }
     counts
-        .values()
+        .iter()
+        .filter(|&&n| n > 0)
         .map(|&n| {
-            let p = n as f64 / total as f64;
+            let p = f64::from(n) / total;
             -p * p.log2()
         })
         .sum()
 }
 
-/// Whether an identifier or key names a secret: it holds `token`, `secret`, `password`,
-/// `passwd`, `pwd`, `api_key`, `access_key`, `private_key`, `credential`, `auth` or
-/// `bearer` (case and `_`/`-` ignored), and does not end in a word that makes it the name
-/// of something else (`TOKEN_ENV`, `secret_name`, `password_file`, `token_url`).
+/// Whether an identifier or key names a secret: one of its words (split at `_`, `-` and
+/// case changes) is `token`, `secret`, `password`, `passwd`, `passphrase`, `pass`, `pwd`,
+/// `credential(s)`, `auth` or `bearer`, or two adjacent words make `api key`, `access
+/// key`, `private key` and the like (also written as one word: `apikey`); and it does not
+/// end in a word that makes it the name of something else (`TOKEN_ENV`, `secret_name`,
+/// `password_file`, `token_url`), nor say it is a test, an example or public.
 pub(crate) fn is_secret_name(name: &str) -> bool {
     let words: Vec<String> = split_words(name);
-    if words.is_empty() {
+    let Some(last) = words.last() else {
         return false;
-    }
-    let joined: String = words.concat();
-    let secretish = [
+    };
+    const SECRET_WORDS: [&str; 16] = [
         "token",
+        "tokens",
         "secret",
+        "secrets",
         "password",
+        "passwords",
         "passwd",
+        "passphrase",
+        "pass",
         "pwd",
-        "apikey",
-        "accesskey",
-        "privatekey",
-        "signingkey",
-        "encryptionkey",
-        "masterkey",
         "credential",
+        "credentials",
+        "creds",
         "auth",
         "bearer",
-    ]
-    .iter()
-    .any(|needle| joined.contains(needle));
-    let last = words.last().map(String::as_str).unwrap_or_default();
+        "apikey",
+    ];
+    const KEY_KINDS: [&str; 14] = [
+        "api",
+        "access",
+        "private",
+        "secret",
+        "signing",
+        "encryption",
+        "master",
+        "session",
+        "client",
+        "app",
+        "auth",
+        "hmac",
+        "webhook",
+        "license",
+    ];
+    let secretish = words.iter().any(|word| {
+        SECRET_WORDS.contains(&word.as_str())
+            || word
+                .strip_suffix("key")
+                .is_some_and(|kind| KEY_KINDS.contains(&kind))
+    }) || words
+        .windows(2)
+        .any(|pair| pair[1] == "key" && KEY_KINDS.contains(&pair[0].as_str()));
     let other = [
         "name", "names", "env", "var", "vars", "variable", "path", "file", "dir", "url", "uri",
         "header", "prefix", "suffix", "len", "length", "count", "type", "kind", "pattern",
         "format", "label", "field", "id", "endpoint", "hint", "message", "msg", "error", "help",
-        "regex", "re", "test", "example", "mode", "method", "scheme",
+        "regex", "re", "test", "example", "mode", "method", "scheme", "check", "policy", "routine",
+        "func", "flag", "flags", "option", "options", "info", "usage",
     ]
-    .contains(&last);
+    .contains(&last.as_str());
     let quiet_word = words.iter().any(|word| {
         [
             "test", "example", "dummy", "fake", "mock", "sample", "public", "pub",
@@ -473,6 +538,37 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
         .contains(&word.as_str())
     });
     secretish && !other && !quiet_word
+}
+
+/// Whether `value` is mostly words (`pkcs-9-at-passwordCheck`, `id-aa-timeStampToken`,
+/// `SecretRetainedAudio`): most of its letters are in runs of four or more that a case
+/// change or another character does not break, which random text rarely has.
+fn looks_like_words(value: &str) -> bool {
+    let mut letters = 0usize;
+    let mut in_words = 0usize;
+    let mut run = 0usize;
+    let mut previous_lower = false;
+    let close = |run: &mut usize, in_words: &mut usize| {
+        if *run >= 4 {
+            *in_words += *run;
+        }
+        *run = 0;
+    };
+    for c in value.chars() {
+        if !c.is_ascii_alphabetic() {
+            close(&mut run, &mut in_words);
+            previous_lower = false;
+            continue;
+        }
+        letters += 1;
+        if c.is_ascii_uppercase() && previous_lower {
+            close(&mut run, &mut in_words);
+        }
+        previous_lower = c.is_ascii_lowercase();
+        run += 1;
+    }
+    close(&mut run, &mut in_words);
+    letters > 0 && in_words * 2 > letters
 }
 
 /// The lowercase words of an identifier or key: `GITHUB_TOKEN`, `githubToken` and
@@ -528,6 +624,22 @@ mod tests {
         assert!(!is_secret_name("TOKEN_ENV"));
         assert!(!is_secret_name("secret_name"));
         assert!(!is_secret_name("TEST_TOKEN"));
+        assert!(is_secret_name("client_secret"));
+        assert!(is_secret_name("SIGNING_KEY"));
+        assert!(is_secret_name("bearer_auth"));
+        assert!(!is_secret_name("AUTHORITY_REVOCATION_LIST"));
+        assert!(!is_secret_name("SPTOKENKEY_RETAINEDAUDIO"));
+        assert!(!is_secret_name("aarch64-unknown-linux-pauthtest"));
+    }
+
+    #[test]
+    fn words_are_told_from_random_text() {
+        assert!(looks_like_words("pkcs-9-at-passwordCheck"));
+        assert!(looks_like_words("id-aa-timeStampToken"));
+        assert!(!looks_like_words("keEdoZdVvFYddC69jhFBcXhp"));
+        assert!(!looks_like_words("Qm9xR2k7Tz4pLw8vNc3sYh6jDf1aGb5u"));
+        assert!(is_high_entropy("keEdoZdVvFYddC69jhFBcXhp"));
+        assert!(!is_high_entropy("Software\\Microsoft\\Cryptography1"));
     }
 
     #[test]
