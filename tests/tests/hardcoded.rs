@@ -535,3 +535,75 @@ fn adopt_changes_nothing_where_the_types_do_not_allow_it() {
         out.stderr
     );
 }
+
+/// `init --hook` installs a pre-commit hook: a staged credential stops the commit, with
+/// the place and the fix and without the value; the allow comment or a clean file lets
+/// it through; test code is not looked at.
+#[test]
+fn the_pre_commit_hook_stops_a_commit_with_a_staged_credential() {
+    let mut ws = workspace("fn main() {}\n");
+    store_support::git_ok(ws.root(), &["init", "-q"]);
+    ws.vars.insert(
+        "SECRETS_GIT_COMMAND".to_owned(),
+        format!("{} secret", env!("CARGO_BIN_EXE_secret-cli")).into(),
+    );
+    let init = ws.secret(&["init", "--hook"], "");
+    ok(&init);
+    assert!(
+        init.stdout.contains("installed a pre-commit hook"),
+        "{}",
+        init.stdout
+    );
+    let commit = |message: &str| {
+        let out = store_support::git(ws.root(), &["commit", "-q", "-m", message]);
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    store_support::git_ok(ws.root(), &["add", "-A"]);
+    let (committed, output) = commit("base");
+    assert!(committed, "{output}");
+
+    ws.write(
+        "app/src/main.rs",
+        &format!("const T: &str = \"{GITLAB}\";\nfn main() {{}}\n"),
+    );
+    std::fs::create_dir_all(ws.root().join("app/tests")).unwrap();
+    ws.write(
+        "app/tests/vectors.rs",
+        &format!("const V: &str = \"{STRIPE}\";\n"),
+    );
+    store_support::git_ok(ws.root(), &["add", "-A"]);
+    let (committed, output) = commit("a token");
+    assert!(!committed, "{output}");
+    assert!(
+        output.contains(
+            "error[hardcoded-secret]: a GitLab token is written into the source: `glpat-…`"
+        ),
+        "{output}"
+    );
+    assert!(output.contains(" --> app/src/main.rs:1:17"), "{output}");
+    assert!(
+        output.contains("adopt app/src/main.rs:1 --name T --type production"),
+        "{output}"
+    );
+    assert!(output.contains("1 problem in the staged files"), "{output}");
+    assert!(!output.contains(&GITLAB[6..]), "{output}");
+    assert!(!output.contains("vectors.rs"), "{output}");
+
+    // The staged version counts: allowing it in the working tree only is not enough.
+    ws.write(
+        "app/src/main.rs",
+        &format!("const T: &str = \"{GITLAB}\"; // secret: allow-hardcoded\nfn main() {{}}\n"),
+    );
+    let (committed, _) = commit("still the token");
+    assert!(!committed);
+    store_support::git_ok(ws.root(), &["add", "-A"]);
+    let (committed, output) = commit("an allowed token");
+    assert!(committed, "{output}");
+}

@@ -29,6 +29,7 @@ use secret_core::{Config, Environment, FileError, Store};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::{OVERRIDE_FILES, tracked_overrides};
+pub(crate) use hardcoded::diagnostics as hardcoded_diagnostics;
 pub use report::{
     Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue,
     Verdict,

@@ -33,6 +33,7 @@ mod deliver;
 mod dotenv;
 mod drivers;
 mod export;
+mod hook;
 mod init;
 mod list;
 mod rekey;
@@ -233,7 +234,8 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
     warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
     match secret.command {
-        SecretCommand::Init => init::run(&root, io),
+        SecretCommand::Init(args) => init::run(&root, &args, io),
+        SecretCommand::PreCommit => hook::pre_commit(&root, io),
         SecretCommand::Set(args) => set::set(&root, &args, file_store, io),
         SecretCommand::Unset(args) => set::unset(&root, &args, file_store, io),
         SecretCommand::Import(args) => set::import(&root, &args, file_store, io),
@@ -358,7 +360,7 @@ struct SecretCli {
 enum SecretCommand {
     /// Create an identity if none, secrets.toml if missing, add your key as a recipient and
     /// the local override files to .gitignore
-    Init,
+    Init(init::InitArgs),
     /// Set a value, read from a no-echo prompt, from stdin when piped, or --from-file
     Set(set::SetArgs),
     /// Remove the value for those types or environments
@@ -400,6 +402,9 @@ enum SecretCommand {
     /// scope
     #[command(hide = true)]
     MergeDriver(drivers::MergeDriverArgs),
+    /// The pre-commit hook `init --hook` installs: the staged files' checks
+    #[command(hide = true, name = "pre-commit")]
+    PreCommit,
     /// Git's diff textconv for secrets.enc.toml (configured by `init`): one line per value
     #[command(hide = true)]
     Textconv(drivers::TextconvArgs),

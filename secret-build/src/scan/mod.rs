@@ -105,6 +105,29 @@ pub struct Hardcoded {
     pub binding: Option<String>,
 }
 
+impl Hardcoded {
+    /// A finding of [`hardcoded::find`] in the file at `path` of `package`.
+    pub(crate) fn from_found(
+        found: hardcoded::Found,
+        package: &str,
+        target_kind: &str,
+        path: PathBuf,
+    ) -> Self {
+        Self {
+            rule: found.rule,
+            package: package.to_owned(),
+            target_kind: target_kind.to_owned(),
+            path,
+            line: found.line,
+            column: found.column,
+            end_line: found.end_line,
+            end_column: found.end_column,
+            preview: found.preview,
+            binding: found.binding,
+        }
+    }
+}
+
 /// What went wrong with a file or an invocation while scanning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -257,17 +280,9 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
         if found.is_empty() || is_test_file(&file.display_path, &file.target_kind) {
             continue;
         }
-        hardcoded.extend(found.into_iter().map(|found| Hardcoded {
-            rule: found.rule,
-            package: workspace.packages[file.package].clone(),
-            target_kind: file.target_kind.clone(),
-            path: file.display_path.clone(),
-            line: found.line,
-            column: found.column,
-            end_line: found.end_line,
-            end_column: found.end_column,
-            preview: found.preview,
-            binding: found.binding,
+        let package = &workspace.packages[file.package];
+        hardcoded.extend(found.into_iter().map(|found| {
+            Hardcoded::from_found(found, package, &file.target_kind, file.display_path.clone())
         }));
     }
     hardcoded.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -372,7 +387,7 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
 
 /// Whether a file is test code as a whole: a test target, a file under a `tests` folder,
 /// or a module named `tests`, `test`, `*_test` or `*_tests`.
-fn is_test_file(path: &Path, target_kind: &str) -> bool {
+pub(crate) fn is_test_file(path: &Path, target_kind: &str) -> bool {
     let stem = path
         .file_stem()
         .and_then(|stem| stem.to_str())
