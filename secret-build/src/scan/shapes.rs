@@ -166,6 +166,12 @@ fn may_have_shape(value: &[u8]) -> bool {
                 | b"--"
                 | b"ey"
                 | b":/"
+                | b"xa"
+                | b"ho"
+                | b"_t"
+                | b"GR"
+                | b"/:"
+                | b"Pu"
         )
     })
 }
@@ -175,16 +181,13 @@ fn shape_of(value: &str) -> Option<Match> {
     let alnum = |c: u8| c.is_ascii_alphanumeric();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let dash_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
-    for (prefix, rule) in [
-        ("ghp_", Rule::GitHubToken),
-        ("gho_", Rule::GitHubToken),
-        ("ghu_", Rule::GitHubToken),
-        ("ghs_", Rule::GitHubToken),
-        ("ghr_", Rule::GitHubToken),
-    ] {
+    let hex = |c: u8| c.is_ascii_hexdigit();
+    // Random enough: a run of one repeated character, or a short alphabet, is no key.
+    let random = |at: usize, len: usize, bits: f64| entropy(&value[at..at + len]) >= bits;
+    for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
         for at in starts(value, prefix) {
-            if run(b, at + 4, alnum) == 36 {
-                return Some(found(rule, at, 4));
+            if run(b, at + 4, alnum) == 36 && random(at + 4, 36, 3.0) {
+                return Some(found(Rule::GitHubToken, at, 4));
             }
         }
     }
@@ -193,27 +196,34 @@ fn shape_of(value: &str) -> Option<Match> {
             return Some(found(Rule::GitHubToken, at, 11));
         }
     }
-    for at in starts(value, "glpat-") {
-        if run(b, at + 6, dash_word) >= 20 {
-            return Some(found(Rule::GitLabToken, at, 6));
-        }
-    }
-    for at in starts(value, "xox") {
-        let kind = b.get(at + 3).copied();
-        if matches!(kind, Some(b'b' | b'p' | b'a' | b'r' | b's' | b'e'))
-            && b.get(at + 4) == Some(&b'-')
-        {
-            let body = at + 5;
-            let len = run(b, body, |c| c.is_ascii_alphanumeric() || c == b'-');
-            let digits = run(b, body, |c| c.is_ascii_digit());
-            if len >= 20 && digits >= 1 && value[body..body + len].contains('-') {
-                return Some(found(Rule::SlackToken, at, 5));
+    // GitLab's prefixes, each with the length of its token.
+    for (prefix, min, max) in [
+        ("glpat-", 20, 50),
+        ("gldt-", 20, 50),
+        ("glrt-", 20, 50),
+        ("glsoat-", 20, 50),
+        ("glcbt-", 20, 50),
+        ("glffct-", 20, 50),
+        ("glft-", 20, 50),
+        ("glimt-", 25, 50),
+        ("glptt-", 40, 40),
+        ("glagent-", 50, 50),
+        ("gloas-", 64, 64),
+        ("GR1348941", 20, 50),
+    ] {
+        for at in starts(value, prefix) {
+            let len = run(b, at + prefix.len(), dash_word);
+            if (min..=max).contains(&len) && random(at + prefix.len(), len, 3.0) {
+                return Some(found(Rule::GitLabToken, at, prefix.len().min(6)));
             }
         }
     }
-    for prefix in ["sk_live_", "rk_live_"] {
+    if let Some(at) = slack(value) {
+        return Some(found(Rule::SlackToken, at, 5));
+    }
+    for prefix in ["sk_live_", "rk_live_", "sk_test_", "rk_test_"] {
         for at in starts(value, prefix) {
-            if run(b, at + 8, alnum) >= 20 {
+            if run(b, at + 8, alnum) >= 16 {
                 return Some(found(Rule::StripeKey, at, 8));
             }
         }
@@ -221,36 +231,50 @@ fn shape_of(value: &str) -> Option<Match> {
     for prefix in ["AKIA", "ASIA", "ABIA", "ACCA"] {
         for at in starts(value, prefix) {
             let base32 = |c: u8| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c);
-            if run(b, at + 4, base32) == 16 && !b.get(at + 20).is_some_and(|&c| alnum(c)) {
+            if run(b, at + 4, base32) == 16
+                && !b.get(at + 20).is_some_and(|&c| alnum(c))
+                && random(at, 20, 3.0)
+            {
                 return Some(found(Rule::AwsAccessKey, at, 4));
             }
         }
     }
     for at in starts(value, "AIza") {
-        if run(b, at + 4, dash_word) == 35 {
+        if run(b, at + 4, dash_word) == 35
+            && random(at + 4, 35, 3.5)
+            && !PUBLIC_GOOGLE_KEYS.contains(&&value[at..at + 39])
+        {
             return Some(found(Rule::GoogleApiKey, at, 4));
         }
     }
     for at in starts(value, "npm_") {
-        if run(b, at + 4, alnum) == 36 {
+        if run(b, at + 4, alnum) == 36 && random(at + 4, 36, 3.0) {
             return Some(found(Rule::NpmToken, at, 4));
         }
     }
-    for at in starts(value, "pypi-AgEIcHlwaS5vcmc") {
-        if run(b, at + 20, dash_word) >= 50 {
-            return Some(found(Rule::PyPiToken, at, 5));
+    if let Some(at) = npmrc_auth(value) {
+        return Some(found(Rule::NpmToken, at, 2));
+    }
+    // Macaroons for pypi.org and test.pypi.org.
+    for prefix in ["pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"] {
+        for at in starts(value, prefix) {
+            if run(b, at + prefix.len(), dash_word) >= 50 {
+                return Some(found(Rule::PyPiToken, at, 5));
+            }
         }
     }
     for at in starts(value, "SG.") {
-        let first = run(b, at + 3, dash_word);
-        if first == 22 && b.get(at + 25) == Some(&b'.') && run(b, at + 26, dash_word) == 43 {
+        let sendgrid = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'=' | b'_' | b'-' | b'.');
+        if run(b, at + 3, sendgrid) == 66 && random(at + 3, 66, 3.5) {
             return Some(found(Rule::SendGridKey, at, 3));
         }
     }
     for prefix in ["SK", "AC"] {
         for at in starts(value, prefix) {
-            let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
-            if run(b, at + 2, hex) == 32 && !b.get(at + 34).is_some_and(|&c| alnum(c)) {
+            if run(b, at + 2, hex) == 32
+                && !b.get(at + 34).is_some_and(|&c| alnum(c))
+                && random(at + 2, 32, 3.0)
+            {
                 return Some(found(Rule::TwilioKey, at, 2));
             }
         }
@@ -263,6 +287,173 @@ fn shape_of(value: &str) -> Option<Match> {
     }
     if let Some((at, shown)) = url_password(value) {
         return Some(found(Rule::UrlPassword, at, shown));
+    }
+    None
+}
+
+/// Example keys published in Firebase's SDKs: public, in many repositories, and no
+/// credential of anyone's.
+const PUBLIC_GOOGLE_KEYS: [&str; 16] = [
+    "AIzaSyabcdefghijklmnopqrstuvwxyz1234567",
+    "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs",
+    "AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM",
+    "AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU",
+    "AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0",
+    "AIzayDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A",
+    "AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c",
+    "AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4",
+    "AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY",
+    "AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM",
+    "AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ",
+    "AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g",
+    "AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU",
+    "AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw",
+    "AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE",
+    "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+];
+
+/// Where a Slack token starts: bot (`xoxb-` digits `-` at least 18 more), user and
+/// enterprise (`xoxp-`, `xoxe-`: three groups of digits and a part of 10 or more),
+/// workspace and refresh (`xoxa-`, `xoxr-`), legacy (`xoxo-`, `xoxs-`: digit groups and
+/// hex), app-level (`xapp-`), configuration (`xoxe.xoxp-`, `xoxe-1-`), and an incoming
+/// webhook URL.
+fn slack(value: &str) -> Option<usize> {
+    let b = value.as_bytes();
+    let digits = |at: usize| run(b, at, |c| c.is_ascii_digit());
+    let alnum = |at: usize| run(b, at, |c| c.is_ascii_alphanumeric());
+    let token = |at: usize| run(b, at, |c| c.is_ascii_alphanumeric() || c == b'-');
+    // `n` groups of at least `min` digits, each after a `-`, from `at` (just after the
+    // prefix's `-`); returns where the text after the last group starts.
+    let groups = |mut at: usize, n: usize, min: usize| {
+        for index in 0..n {
+            if index > 0 {
+                if b.get(at) != Some(&b'-') {
+                    return None;
+                }
+                at += 1;
+            }
+            let len = digits(at);
+            if len < min {
+                return None;
+            }
+            at += len;
+        }
+        Some(at)
+    };
+    for at in starts(value, "xox") {
+        let Some(&kind) = b.get(at + 3) else { continue };
+        let body = at + 5;
+        if b.get(at + 4) == Some(&b'.') && value[at..].starts_with("xoxe.xox") {
+            // Configuration token: `xoxe.xoxp-1-` and 100 or more characters.
+            if digits(at + 10) == 1 && alnum(at + 12) >= 100 {
+                return Some(at);
+            }
+            continue;
+        }
+        if b.get(at + 4) != Some(&b'-') {
+            continue;
+        }
+        let found = match kind {
+            b'b' => groups(body, 1, 8).is_some_and(|end| {
+                b.get(end) == Some(&b'-')
+                    && token(end + 1) >= 18
+                    && entropy(&value[end + 1..end + 1 + token(end + 1)]) >= 3.0
+            }),
+            b'p' | b'e' => {
+                groups(body, 3, 6)
+                    .is_some_and(|end| b.get(end) == Some(&b'-') && alnum(end + 1) >= 10)
+                    || (kind == b'e'
+                        && digits(body) == 1
+                        && b.get(body + 1) == Some(&b'-')
+                        && alnum(body + 2) >= 100)
+            }
+            b'a' | b'r'
+                if groups(body, 3, 6)
+                    .is_some_and(|end| b.get(end) == Some(&b'-') && alnum(end + 1) >= 10) =>
+            {
+                true
+            }
+            b'a' | b'r' => {
+                let start = if digits(body) == 1 && b.get(body + 1) == Some(&b'-') {
+                    body + 2
+                } else {
+                    body
+                };
+                let len = alnum(start);
+                (8..=48).contains(&len)
+                    && b.get(start + len)
+                        .is_none_or(|&c| c == b'-' || !c.is_ascii_alphanumeric())
+                    && value[start..start + len]
+                        .bytes()
+                        .any(|c| c.is_ascii_digit())
+            }
+            b'o' | b's' => groups(body, 3, 1).is_some_and(|end| {
+                b.get(end) == Some(&b'-') && run(b, end + 1, |c| c.is_ascii_hexdigit()) >= 8
+            }),
+            _ => false,
+        };
+        if found {
+            return Some(at);
+        }
+    }
+    for at in starts(value, "xapp-") {
+        let body = at + 5;
+        if digits(body) == 1 && b.get(body + 1) == Some(&b'-') {
+            let id = alnum(body + 2);
+            let after = body + 2 + id;
+            if id >= 8
+                && b.get(after) == Some(&b'-')
+                && let Some(end) = groups(after + 1, 1, 8)
+                && b.get(end) == Some(&b'-')
+                && alnum(end + 1) >= 32
+            {
+                return Some(at);
+            }
+        }
+    }
+    for (at, _) in value.match_indices("hooks.slack.com/services/T") {
+        let path = &value[at + 25..];
+        let parts: Vec<&str> = path
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '/'))
+            .next()
+            .unwrap_or_default()
+            .split('/')
+            .collect();
+        if parts.len() >= 3
+            && parts[0].len() >= 8
+            && parts[1].starts_with('B')
+            && parts[1].len() >= 8
+            && parts[2].len() >= 20
+        {
+            let start = value[..at].rfind("https://").unwrap_or(at);
+            return Some(start);
+        }
+    }
+    None
+}
+
+/// Where an `.npmrc` credential starts: `//host/:_authToken=VALUE` or `//host/:_auth=VALUE`
+/// with a value that is not a template (`${NPM_TOKEN}`).
+fn npmrc_auth(value: &str) -> Option<usize> {
+    for key in ["/:_authToken=", "/:_auth="] {
+        for (at, _) in value.match_indices(key) {
+            let Some(slashes) = value[..at].rfind("//") else {
+                continue;
+            };
+            let host = &value[slashes + 2..at];
+            let secret = value[at + key.len()..].trim_start();
+            let secret = secret
+                .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                .next()
+                .unwrap_or_default();
+            if !host.is_empty()
+                && !host.contains('/')
+                && !secret.is_empty()
+                && !secret.starts_with("${")
+            {
+                return Some(slashes);
+            }
+        }
     }
     None
 }
@@ -285,24 +476,54 @@ fn run(b: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
         .map_or(0, |rest| rest.iter().take_while(|&&c| ok(c)).count())
 }
 
-/// Where a PEM private key block with a body starts.
+/// Where a private key starts: a PEM block `-----BEGIN ... PRIVATE KEY-----` (or a PuTTY
+/// key file's first line) with a random-looking body.
 fn private_key(value: &str) -> Option<usize> {
+    if let Some(at) = value.find("PuTTY-User-Key-File-")
+        && value[at + 20..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Some(at);
+    }
     let at = value.find("-----BEGIN ")?;
     let header_end = value[at..].find("PRIVATE KEY")? + at;
     let after = value[header_end..].find("-----")? + header_end + 5;
-    let body = value[after..]
-        .bytes()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
-        .take(32)
-        .count();
+    let body: String = value[after..]
+        .chars()
+        .take_while(|&c| c != '-')
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .collect();
     let label = &value[at + 11..header_end];
-    (body >= 32 && label.len() <= 20 && !label.contains('\n')).then_some(at)
+    (body.len() >= 32 && entropy(&body) >= 4.0 && label.len() <= 20 && !label.contains('\n'))
+        .then_some(at)
 }
 
-/// Where a JWT starts: `eyJ...` `.` `eyJ...` `.` signature, each part base64url.
+/// Where a JWT starts: `eyJ...` `.` `eyJ...`, and an optional signature; the first two
+/// parts decode (base64url) to JSON objects.
 fn jwt(value: &str) -> Option<usize> {
+    use base64::Engine as _;
     let b = value.as_bytes();
-    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'=';
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()
+    };
+    let object = |part: &str| {
+        decode(part)
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|json| json.is_object())
+    };
+    // A header is a small JSON object; one that does not parse must at least be text.
+    let header_like = |part: &str| {
+        object(part)
+            || decode(part).is_some_and(|bytes| {
+                let text = bytes
+                    .iter()
+                    .filter(|&&c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+                    .count();
+                bytes.ends_with(b"}") && text * 10 >= bytes.len() * 9
+            })
+    };
     for at in starts(value, "eyJ") {
         let header = run(b, at, b64);
         let payload_at = at + header + 1;
@@ -313,10 +534,9 @@ fn jwt(value: &str) -> Option<usize> {
             continue;
         }
         let payload = run(b, payload_at, b64);
-        let signature_at = payload_at + payload + 1;
         if payload >= 10
-            && b.get(payload_at + payload) == Some(&b'.')
-            && run(b, signature_at, b64) >= 16
+            && header_like(&value[at..at + header])
+            && object(&value[payload_at..payload_at + payload])
         {
             return Some(at);
         }
@@ -379,20 +599,48 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     has("xxxx")
         || has("****")
         || has("....")
-        || has("changeme")
-        || has("change_me")
-        || has("change-me")
-        || has("example")
-        || has("dummy")
-        || has("placeholder")
-        || has("redacted")
-        || has("fake")
-        || has("sample")
         || has("${")
         || has("{{")
         || ((has("your-") || has("your_") || has("<your"))
             && (has("here") || has("token") || has("key")))
         || (lower.contains('<') && lower.contains('>'))
+        || has_word(
+            value,
+            &[
+                "changeme",
+                "change_me",
+                "example",
+                "dummy",
+                "placeholder",
+                "redacted",
+                "fake",
+                "sample",
+            ],
+        )
+}
+
+/// Whether one of `needles` is in a run of letters of `value` that no case change breaks
+/// (`EXAMPLE`, `example.com`, `MYFAKETOKEN`), so that a random string holding `FaKe` by
+/// chance is not taken for a placeholder.
+fn has_word(value: &str, needles: &[&str]) -> bool {
+    let mut word = String::new();
+    let mut previous_lower = false;
+    let check = |word: &mut String| {
+        let found = needles.iter().any(|needle| word.contains(needle));
+        word.clear();
+        found
+    };
+    for c in value.chars().chain(std::iter::once(' ')) {
+        let letter = c.is_ascii_alphabetic() || c == '_';
+        if (!letter || (c.is_ascii_uppercase() && previous_lower)) && check(&mut word) {
+            return true;
+        }
+        previous_lower = c.is_ascii_lowercase();
+        if letter {
+            word.push(c.to_ascii_lowercase());
+        }
+    }
+    false
 }
 
 /// Whether `value` is a hash (hex of 32, 40, 64 or 128 digits) or a UUID: public
