@@ -22,6 +22,10 @@
 //!   and its invocations are recovered by lexing each one alone.
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
+//! - **Credentials written into the source.** For the check ([`ScanOptions`]), the same
+//!   reading of each file also looks at its string literals for credentials (see
+//!   [`hardcoded`] and [`Rule`]), outside test code; a finding holds a preview, never the
+//!   value.
 //! - **Fast.** `cargo metadata` runs while the files under the root are read (see
 //!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
 //!   contain a declaration before they are lexed; in the remaining files only the top-level
