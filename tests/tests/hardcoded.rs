@@ -534,6 +534,32 @@ fn adopt_changes_nothing_where_the_types_do_not_allow_it() {
         "{}",
         out.stderr
     );
+    // Nor can it stand inside a format string.
+    ws.write(
+        "app/src/main.rs",
+        &format!(
+            "const TOKEN: &str = \"{GITHUB}\";\nfn run() -> Result<String, Box<dyn std::error::Error>> {{\n    Ok(format!(\"Bearer {{TOKEN}}\"))\n}}\nfn main() {{}}\n"
+        ),
+    );
+    let out = ws.secret(
+        &[
+            "adopt",
+            "app/src/main.rs:1",
+            "--name",
+            "Token",
+            "--type",
+            "production",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("app/src/main.rs:3: `TOKEN` is used inside a format string"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ws.store_path().exists());
 }
 
 /// `init --hook` installs a pre-commit hook: a staged credential stops the commit, with

@@ -235,10 +235,22 @@ fn plan(
                 .into_iter()
                 .filter(|at| other != path || !item.range.contains(at))
                 .collect();
+            let shown = relative(root, other);
+            // `format!("{NAME}")` names it inside a literal, where `.expose()?` cannot go.
+            if let Some(at) = inline_format_use(&other_text, &other_skim, &item.ident) {
+                let (line, _) = hardcoded::line_column(&other_text, at);
+                return Err(Failure::data(format!(
+                    "{shown}:{line}: `{}` is used inside a format string, where `{}.expose()?` cannot stand; nothing was changed",
+                    item.ident, item.ident
+                ))
+                .with_help(format!(
+                    "pass it as an argument instead (`format!(\"{{}}\", {})`), then run adopt again",
+                    item.ident
+                )));
+            }
             if found.is_empty() {
                 continue;
             }
-            let shown = relative(root, other);
             for &at in &found {
                 if let Err(why) = can_expose(&other_text, &other_skim, at) {
                     let (line, _) = hardcoded::line_column(&other_text, at);
@@ -453,6 +465,18 @@ fn identifier_uses(text: &str, skim: &Skim, ident: &str) -> Vec<usize> {
                 && !text[..at].trim_end().ends_with("const")
         })
         .collect()
+}
+
+/// Where a string literal of `text` names `ident` as an inline format argument
+/// (`{ident}`, `{ident:?}`).
+fn inline_format_use(text: &str, skim: &Skim, ident: &str) -> Option<usize> {
+    skim.strings(text).find_map(|range| {
+        let literal = &text[range.clone()];
+        [format!("{{{ident}}}"), format!("{{{ident}:")]
+            .iter()
+            .find_map(|needle| literal.find(needle.as_str()))
+            .map(|at| range.start + at)
+    })
 }
 
 /// Whether `X.expose()?` can stand at `at`: inside a function body whose function returns
