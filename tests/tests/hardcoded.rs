@@ -189,6 +189,30 @@ mod tests {{
         &format!("const TOKEN: &str = \"{GITHUB}\";\n#[test]\nfn t() {{}}\n"),
     );
     assert_eq!(found(&ws), []);
+    // Test code is looked at when asked.
+    let out = check(&ws, &["--format", "json", "--hardcoded-in-tests"]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let places: Vec<(String, u64)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "hardcoded-secret")
+        .map(|d| {
+            (
+                d["location"]["file"].as_str().unwrap().to_owned(),
+                d["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("app/src/main.rs".to_owned(), 19),
+            ("app/src/main.rs".to_owned(), 22),
+            ("app/src/main.rs".to_owned(), 23),
+            ("app/tests/client.rs".to_owned(), 1),
+        ]
+    );
 }
 
 #[test]

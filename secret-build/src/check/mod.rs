@@ -123,6 +123,8 @@ pub struct Options {
     pub trust: Option<secret_core::rules::chain::Pin>,
     /// Credentials written into the source are errors, not warnings (`--deny-hardcoded`).
     pub deny_hardcoded: bool,
+    /// Look for credentials in test code too (`--hardcoded-in-tests`).
+    pub hardcoded_in_tests: bool,
 }
 
 impl Options {
@@ -176,7 +178,9 @@ pub fn check_with(
         (environments, types, path, stored, None)
     };
     let selection = &options.selection;
-    let scan = scan_workspace_with(root, ScanOptions::with_hardcoded())?.select(selection)?;
+    let mut scan_options = ScanOptions::with_hardcoded();
+    scan_options.hardcoded_in_tests = options.hardcoded_in_tests;
+    let scan = scan_workspace_with(root, scan_options)?.select(selection)?;
     if !selection.packages.is_empty() {
         stored.retain(|value| {
             scan.declarations

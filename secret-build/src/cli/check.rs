@@ -32,6 +32,10 @@ pub(crate) struct CheckArgs {
     /// `deny = true` under `[hardcoded]` in secrets.toml)
     #[arg(long)]
     pub(crate) deny_hardcoded: bool,
+    /// Also look for credentials written into test code (test targets, `tests` folders,
+    /// `#[cfg(test)]` and `#[test]` items), which the check leaves out by default
+    #[arg(long)]
+    pub(crate) hardcoded_in_tests: bool,
     /// Check only the secrets this package and the workspace crates it depends on declare
     /// (what `secret run -p` and `secret export -p` deliver); may be repeated.
     #[arg(short = 'p', long = "package", value_name = "NAME")]
@@ -86,6 +90,7 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             options.selection = selection;
             options.deny_rotation_due = args.deny_rotation_due;
             options.deny_hardcoded = args.deny_hardcoded;
+            options.hardcoded_in_tests = args.hardcoded_in_tests;
             if let Some(trust) = &args.trust {
                 options.trust = Some(
                     secret_core::rules::chain::Pin::parse(trust).map_err(|message| {

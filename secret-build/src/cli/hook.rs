@@ -155,9 +155,11 @@ pub(crate) fn pre_commit(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
         }
         let text = git_text(root, &["show", &format!(":./{path}")])?;
         found.extend(
-            hardcoded::find(&text, None).into_iter().map(|finding| {
-                crate::scan::Hardcoded::from_found(finding, "", "", display.clone())
-            }),
+            hardcoded::find(&text, None, false)
+                .into_iter()
+                .map(|finding| {
+                    crate::scan::Hardcoded::from_found(finding, "", "", display.clone())
+                }),
         );
     }
     for diagnostic in crate::check::hardcoded_diagnostics(&found, &allow, true) {

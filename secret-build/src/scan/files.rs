@@ -56,12 +56,12 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Reads `path` once: its module references, its scan for `secret!` and, if
-    /// `hardcoded`, the credentials written into it.
-    fn of(path: &Path, hardcoded: bool) -> Facts {
+    /// Reads `path` once: its module references, its scan for `secret!` and, if `options`
+    /// ask, the credentials written into it.
+    fn of(path: &Path, options: super::ScanOptions) -> Facts {
         super::with_text(path, |text| match text {
             Ok(text) => {
-                let (children, outcome, hardcoded) = super::read_text(text, hardcoded);
+                let (children, outcome, hardcoded) = super::read_text(text, options);
                 Facts {
                     children: Some(children),
                     outcome,
@@ -94,7 +94,7 @@ struct TargetRoot {
 }
 
 impl Workspace {
-    pub(crate) fn load(root: &Path, hardcoded: bool) -> Result<Self, ScanError> {
+    pub(crate) fn load(root: &Path, options: super::ScanOptions) -> Result<Self, ScanError> {
         let pending = Metadata::spawn(root);
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         // While cargo reads the manifests: the files under the root, until cargo answers.
@@ -102,7 +102,7 @@ impl Workspace {
             folders,
             listing,
             mut known,
-        } = read_ahead(&root_abs, || pending.is_finished(), hardcoded);
+        } = read_ahead(&root_abs, || pending.is_finished(), options);
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
             message,
@@ -118,7 +118,7 @@ impl Workspace {
                 (&root_abs, root),
                 (&folders, &listing),
                 &known,
-                hardcoded,
+                options,
             )
         });
         let mut packages = Vec::new();
@@ -137,7 +137,7 @@ impl Workspace {
                 }
                 let facts = match known.remove(path.as_os_str()) {
                     Some(facts) => facts,
-                    None => Facts::of(&path, hardcoded),
+                    None => Facts::of(&path, options),
                 };
                 let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
@@ -259,7 +259,11 @@ impl Listing {
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
 /// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
 /// the caller decides from cargo's answer, and reads what was missed.
-fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync, hardcoded: bool) -> ReadAhead {
+fn read_ahead(
+    root: &Path,
+    stop: impl Fn() -> bool + Sync,
+    options: super::ScanOptions,
+) -> ReadAhead {
     let mut folders = Folders::new();
     let mut packages = Vec::new();
     let mut queue = vec![(root.to_owned(), 0)];
@@ -298,7 +302,7 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync, hardcoded: bool) -> R
                 if stop() {
                     return None;
                 }
-                let facts = Facts::of(path, hardcoded);
+                let facts = Facts::of(path, options);
                 let children = facts.children.clone();
                 read.push((path.as_os_str().to_owned(), facts));
                 children
@@ -368,7 +372,7 @@ fn load_package(
     (root_abs, root): (&Path, &Path),
     (folders, listing): (&Folders, &Listing),
     known: &PathMap<Facts>,
-    hardcoded: bool,
+    options: super::ScanOptions,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
     let package_dir = package
@@ -400,7 +404,7 @@ fn load_package(
             if let Some(facts) = known.get(path.as_os_str()) {
                 return facts.children.clone();
             }
-            let facts = Facts::of(path, hardcoded);
+            let facts = Facts::of(path, options);
             let children = facts.children.clone();
             read.push((path.as_os_str().to_owned(), facts));
             children

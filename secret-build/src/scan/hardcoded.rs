@@ -71,10 +71,20 @@ fn is_example_name(name: &str) -> bool {
         .any(|word| lower.contains(word))
 }
 
-/// The findings in a file's `text` (with its skim, if already made). A file that does not
-/// skim cleanly gives none (the declaration scan reports it).
-pub(crate) fn find(text: &str, skimmed: Option<&Skim>) -> Vec<Found> {
-    if !text.contains('"') {
+/// The findings in a file's `text` (with its skim, if already made), leaving out test items
+/// unless `in_tests`. A file that does not skim cleanly gives none (the declaration scan
+/// reports it).
+pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Found> {
+    // Most files hold no literal worth a look: ruled out without a skim.
+    if skimmed.is_none()
+        && !super::skim::any_string(text, |literal| {
+            literal.len() >= 12
+                && value_of(literal).is_some_and(|value| {
+                    shapes::shape(&value).is_some() || shapes::is_high_entropy(&value)
+                })
+        })
+        .unwrap_or(false)
+    {
         return Vec::new();
     }
     let owned;
@@ -106,7 +116,10 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>) -> Vec<Found> {
         let Some((rule, preview)) = judge(&value, binding.as_deref()) else {
             continue;
         };
-        let tests = tests.get_or_insert_with(|| test_items(text, skim));
+        let tests = tests.get_or_insert_with(|| match in_tests {
+            true => Vec::new(),
+            false => test_items(text, skim),
+        });
         if tests.iter().any(|item| item.contains(&range.start)) || allowed(text, range.start) {
             continue;
         }
@@ -152,6 +165,18 @@ pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
     (line, text[line_start..at].chars().count() + 1)
+}
+
+/// The value of the string literal `literal`, borrowed when it has no escape.
+fn value_of(literal: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = literal.trim_start_matches(['b', 'c', 'r']);
+    let hashes = inner.len() - inner.trim_start_matches('#').len();
+    let raw = literal.len() > inner.len() && literal[..literal.len() - inner.len()].contains('r');
+    let inner = inner.get(hashes + 1..inner.len().checked_sub(hashes + 1)?)?;
+    if raw || !inner.contains('\\') {
+        return Some(std::borrow::Cow::Borrowed(inner));
+    }
+    decode(literal).map(|(value, _)| std::borrow::Cow::Owned(value))
 }
 
 /// The value of the string literal `literal` (prefix and quotes included) and whether it
@@ -439,6 +464,23 @@ fn f() {
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn a_literal_without_escapes_is_borrowed() {
+        for literal in [
+            r#""abc""#,
+            r##"r#"a"b"#"##,
+            r#"b"ab""#,
+            r#"br"x""#,
+            r#""a\nb""#,
+        ] {
+            assert_eq!(
+                value_of(literal).as_deref(),
+                decode(literal).map(|(value, _)| value).as_deref(),
+                "{literal}"
+            );
+        }
     }
 
     #[test]

@@ -233,12 +233,18 @@ pub struct ScanOptions {
     /// file with a string literal is then read in full, which the check needs and a build
     /// script does not.
     pub hardcoded: bool,
+    /// With `hardcoded`: look in test code too (test targets, `tests` folders, items under
+    /// `#[cfg(test)]` or `#[test]`), which is left out by default.
+    pub hardcoded_in_tests: bool,
 }
 
 impl ScanOptions {
     /// Declarations and credentials written into the source: what the check reads.
     pub fn with_hardcoded() -> Self {
-        Self { hardcoded: true }
+        Self {
+            hardcoded: true,
+            hardcoded_in_tests: false,
+        }
     }
 }
 
@@ -250,7 +256,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
 
 /// [`scan_workspace`], looking also for what `options` asks.
 pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanReport, ScanError> {
-    let mut workspace = files::Workspace::load(root, options.hardcoded)?;
+    let mut workspace = files::Workspace::load(root, options)?;
 
     // Pass 1, done while loading the workspace: every file, looking for `secret!` and
     // renamed imports of `secret`.
@@ -281,7 +287,9 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
         .iter()
         .zip(std::mem::take(&mut workspace.hardcoded))
     {
-        if found.is_empty() || is_test_file(&file.display_path, &file.target_kind) {
+        if found.is_empty()
+            || (!options.hardcoded_in_tests && is_test_file(&file.display_path, &file.target_kind))
+        {
             continue;
         }
         let package = &workspace.packages[file.package];
@@ -454,7 +462,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 /// or the lexer's message. For fuzzing.
 #[doc(hidden)]
 pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
-    let (_children, _outcome, _hardcoded) = read_text(text, true);
+    let (_children, _outcome, _hardcoded) = read_text(text, ScanOptions::with_hardcoded());
     let macros: BTreeSet<String> = aliases.iter().map(|&name| name.to_owned()).collect();
     let _invocations = modules::invocations(text, &macros);
     let names: BTreeSet<String> = std::iter::once("secret")
@@ -529,21 +537,21 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
 }
 
 /// What one reading of a file gives: the files it names (module discovery, see
-/// [`modules::children_skimmed`]), its scan for `secret!` and, if `hardcoded`, the credentials
-/// written into it ([`hardcoded`]), with one [`skim`] of the text for all three.
-fn read_text(text: &str, hardcoded: bool) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
+/// [`modules::children_skimmed`]), its scan for `secret!` and, if `options` ask, the credentials
+/// written into it ([`hardcoded`]), with one [`skim`] of the text when it declares.
+fn read_text(
+    text: &str,
+    options: ScanOptions,
+) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
     let names = default_names();
     if !tokens::may_declare(text, &names) {
         // One skim for module discovery and the literals, when there are literals.
-        let skimmed = (hardcoded && !text.starts_with("#!") && text.contains('"'))
-            .then(|| skim::skim(text))
-            .flatten();
-        let found = match hardcoded {
-            true => hardcoded::find(text, skimmed.as_ref()),
+        let found = match options.hardcoded {
+            true => hardcoded::find(text, None, options.hardcoded_in_tests),
             false => Vec::new(),
         };
         return (
-            modules::children_skimmed(text, skimmed.as_ref()),
+            modules::children_skimmed(text, None),
             Outcome::Skipped,
             found,
         );
@@ -554,8 +562,8 @@ fn read_text(text: &str, hardcoded: bool) -> (Vec<modules::Child>, Outcome, Vec<
         skim::skim(text)
     };
     let children = modules::children_skimmed(text, skimmed.as_ref());
-    let found = match hardcoded {
-        true => hardcoded::find(text, skimmed.as_ref()),
+    let found = match options.hardcoded {
+        true => hardcoded::find(text, skimmed.as_ref(), options.hardcoded_in_tests),
         false => Vec::new(),
     };
     (

@@ -143,36 +143,54 @@ pub(crate) fn shape(value: &str) -> Option<Match> {
     shape_of(value).filter(|_| !is_placeholder(value))
 }
 
-/// Whether `value` holds two bytes that start one of the shapes: most literals do not, and
-/// are ruled out in one pass.
+/// Whether `value` holds the start of one of the shapes: most literals do not, and are
+/// ruled out in one pass that looks closer only at the bytes a prefix starts with.
 fn may_have_shape(value: &[u8]) -> bool {
-    value.windows(2).any(|pair| {
-        matches!(
-            pair,
-            b"gh"
-                | b"gi"
-                | b"gl"
-                | b"xo"
-                | b"_l"
-                | b"AK"
-                | b"AS"
-                | b"AB"
-                | b"AC"
-                | b"AI"
-                | b"np"
-                | b"py"
-                | b"SG"
-                | b"SK"
-                | b"--"
-                | b"ey"
-                | b":/"
-                | b"xa"
-                | b"ho"
-                | b"_t"
-                | b"GR"
-                | b"/:"
-                | b"Pu"
-        )
+    const FIRST: [bool; 256] = {
+        let mut table = [false; 256];
+        let bytes = b"gx_AnpS-:hG/Pe";
+        let mut i = 0;
+        while i < bytes.len() {
+            table[bytes[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    let hex_after = |rest: &[u8]| rest.get(2).is_some_and(u8::is_ascii_hexdigit);
+    (0..value.len()).any(|i| {
+        if !FIRST[usize::from(value[i])] {
+            return false;
+        }
+        let rest = &value[i..];
+        let starts = |prefix: &[u8]| rest.starts_with(prefix);
+        match value[i] {
+            b'g' => {
+                (starts(b"gh") && rest.get(3) == Some(&b'_'))
+                    || starts(b"github_pat_")
+                    || starts(b"gl")
+            }
+            b'x' => starts(b"xox") || starts(b"xapp-"),
+            b'_' => starts(b"_live_") || starts(b"_test_"),
+            b'A' => {
+                starts(b"AKIA")
+                    || starts(b"ASIA")
+                    || starts(b"ABIA")
+                    || starts(b"ACCA")
+                    || starts(b"AIza")
+                    || (starts(b"AC") && hex_after(rest))
+            }
+            b'n' => starts(b"npm_"),
+            b'p' => starts(b"pypi-"),
+            b'S' => starts(b"SG.") || (starts(b"SK") && hex_after(rest)),
+            b'-' => starts(b"-----BEGIN"),
+            b':' => starts(b"://"),
+            b'h' => starts(b"hooks.slack.com"),
+            b'G' => starts(b"GR1348941"),
+            b'/' => starts(b"/:_auth"),
+            b'P' => starts(b"PuTTY"),
+            b'e' => starts(b"eyJ"),
+            _ => false,
+        }
     })
 }
 
