@@ -3,12 +3,15 @@
 //! call arguments) that match a rule of [`super::shapes`].
 //!
 //! The literals come from the same [`super::skim`] the declaration scan uses (no lexing);
-//! what a literal is bound to is read from the code just before it: the `const`, `static`
+//! a file the declaration scan does not skim first gets the cheaper
+//! [`super::skim::any_string`] pass, and is skimmed only when one of its literals could be
+//! a finding. What a literal is bound to is read from the code just before it: the `const`, `static`
 //! or `let` it initialises, the struct field, the map key (`"api_key" => "..."`,
 //! `insert("api_key", "...")`, `("password", "...")`), or the method it is passed to
 //! (`.bearer_auth("...")`).
 //!
-//! Quiet: literals inside an item marked `#[cfg(test)]`, `#[test]` or `#[tokio::test]`;
+//! Quiet: literals inside an item marked `#[cfg(test)]`, `#[test]` or `#[tokio::test]`
+//! (unless asked);
 //! a literal on a line holding the comment `// secret: allow-hardcoded`, or just below a
 //! line holding only that comment.
 
@@ -336,7 +339,6 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         return None;
     }
     let before = text[..start].trim_end();
-    let end = before.len();
     if let Some(rest) = before.strip_suffix("=>") {
         // `"api_key" => "..."` or `API_KEY => "..."`.
         return previous_key(text, skim, rest.trim_end().len());
@@ -387,7 +389,6 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         }
         return binding_at(text, skim, callee_start, depth + 1);
     }
-    let _ = end;
     None
 }
 

@@ -179,7 +179,10 @@ pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
 /// time): a cheaper pass than [`skim`] for the many files in which no literal matters.
 /// `wanted` gets the literal with its prefix and quotes; `None` when the text does not
 /// skim cleanly.
-pub(crate) fn any_string(text: &str, mut wanted: impl FnMut(&str) -> bool) -> Option<bool> {
+pub(crate) fn any_string<'a>(
+    text: &'a str,
+    mut wanted: impl FnMut(&'a str) -> bool,
+) -> Option<bool> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(skip) = memchr::memchr3(b'/', b'"', b'\'', &bytes[i..]) {
@@ -421,6 +424,30 @@ fn byte_char_end(bytes: &[u8], at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cheap pass over literals sees exactly the string literals the skim does, in the
+    /// same order, past comments, lifetimes, character and byte literals.
+    #[test]
+    fn the_literal_pass_sees_the_strings_the_skim_sees() {
+        let text = r###"
+/// A doc comment with "a quote" and a 'quote
+fn f<'a>(x: &'a str) -> char { let c = '"'; let b = b'"'; /* "not" /* nested "no" */ */
+    let s = "one \" still one"; let r = r#"raw "two""#; let y = br##"three"##;
+    let c2 = c"four"; x.len(); '\''; "five" }
+"###;
+        let skim = skim(text).unwrap();
+        let seen: Vec<&str> = skim.strings(text).map(|range| &text[range]).collect();
+        let mut passed = Vec::new();
+        assert_eq!(
+            any_string(text, |literal| {
+                passed.push(literal);
+                false
+            }),
+            Some(false)
+        );
+        assert_eq!(passed, seen);
+        assert_eq!(seen.len(), 5, "{seen:?}");
+    }
 
     fn items(text: &str) -> Vec<&str> {
         let ends = skim(text).unwrap().ends;
