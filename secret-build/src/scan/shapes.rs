@@ -14,27 +14,30 @@
 pub enum Rule {
     /// `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 letters or digits; `github_pat_` and 82.
     GitHubToken,
-    /// `glpat-` and at least 20 letters, digits, `-` or `_`.
+    /// `glpat-`, `gldt-`, `glrt-` and GitLab's other prefixes, with each token's length.
     GitLabToken,
-    /// `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-` and a numbered token.
+    /// Slack's bot, user, workspace, legacy, app-level and configuration tokens, and
+    /// incoming webhook URLs.
     SlackToken,
-    /// `sk_live_` or `rk_live_` and at least 20 letters or digits.
+    /// `sk_live_`, `rk_live_`, `sk_test_`, `rk_test_` and at least 16 letters or digits.
     StripeKey,
     /// `AKIA`, `ASIA`, `ABIA`, `ACCA` and 16 base32 characters.
     AwsAccessKey,
     /// `AIza` and 35 letters, digits, `-` or `_`.
     GoogleApiKey,
-    /// `npm_` and 36 letters or digits.
+    /// `npm_` and 36 letters or digits; an `.npmrc` `//host/:_authToken=` line.
     NpmToken,
-    /// `pypi-AgEIcHlwaS5vcmc` (a macaroon for pypi.org) and at least 50 more characters.
+    /// A macaroon for pypi.org or test.pypi.org: its prefix and at least 50 more characters.
     PyPiToken,
-    /// `SG.`, 22 characters, `.`, 43 characters.
+    /// `SG.` and 66 letters, digits, `=`, `_`, `-` or `.`.
     SendGridKey,
-    /// `SK` or `AC` and 32 lowercase hex digits.
+    /// `SK` or `AC` and 32 hex digits.
     TwilioKey,
-    /// A PEM block `-----BEGIN ... PRIVATE KEY-----` with a body.
+    /// A PEM block `-----BEGIN ... PRIVATE KEY-----` with a random-looking body, or a PuTTY
+    /// key file.
     PrivateKey,
-    /// A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`).
+    /// A JSON Web Token: base64url parts, the first two JSON objects (`eyJ`), the signature
+    /// optional.
     Jwt,
     /// A URL with a password: `scheme://user:password@host`.
     UrlPassword,
