@@ -109,11 +109,15 @@ pub(crate) fn run(
             .with_help("replace the literal by hand as described above")
         })?;
         for change in &edit.changes {
-            let _ = writeln!(io.stdout, "{change}");
+            let _ = writeln!(io.stdout, "{}", secret_core::text::escape_control(change));
         }
     }
     if let Some(note) = missing_dependency(root, &path) {
-        let _ = writeln!(io.stdout, "note: {note}");
+        let _ = writeln!(
+            io.stdout,
+            "note: {}",
+            secret_core::text::escape_control(&note)
+        );
     }
     let _ = writeln!(
         io.stdout,

@@ -123,7 +123,8 @@ pub(crate) fn pre_commit(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
             problems += 1;
             let _ = writeln!(
                 io.stdout,
-                "error[tracked-override]: {path} is staged: local override values never go into git\n  = help: `git restore --staged {}`",
+                "error[tracked-override]: {} is staged: local override values never go into git\n  = help: `git restore --staged {}`",
+                secret_core::text::escape_control(path),
                 secret_core::text::shell_quote(path)
             );
         }
