@@ -57,7 +57,7 @@ pub fn common_dir(root: &Path) -> Option<PathBuf> {
 /// returns the command prefix that runs its `secret` commands. Git runs the drivers with
 /// that copy: merging or diffing the store never builds or runs the code of the checked-out
 /// tree (a pull request's branch), and prints no build output.
-fn install_driver(root: &Path) -> Result<String, String> {
+pub(crate) fn install_driver(root: &Path) -> Result<String, String> {
     let dir = common_dir(root)
         .ok_or_else(|| "cannot find the repository's git folder".to_owned())?
         .join("secrets");

@@ -55,9 +55,23 @@ pub struct Config {
     /// The `[aws]` table's settings as written, each value in canonical TOML (signed as
     /// facts, like `backend_settings`).
     pub aws_settings: Vec<(String, String)>,
+    /// The `[hardcoded]` table: what the `hardcoded-secret` finding of the check allows
+    /// and how severe it is.
+    pub hardcoded: Hardcoded,
 }
 
-const TOP_LEVEL_KEYS: [&str; 8] = [
+/// The `[hardcoded]` table of `secrets.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hardcoded {
+    /// Paths (relative to the workspace root, `*` within a folder, `**` across folders)
+    /// whose literals are never reported: `allow = ["examples/**", "src/fixtures.rs"]`.
+    pub allow: Vec<String>,
+    /// Whether a finding is an error rather than a warning (`deny = true`), as with
+    /// `check-secrets --deny-hardcoded`.
+    pub deny: bool,
+}
+
+const TOP_LEVEL_KEYS: [&str; 9] = [
     "admins",
     "types",
     "environments",
@@ -66,6 +80,7 @@ const TOP_LEVEL_KEYS: [&str; 8] = [
     "writers",
     "backend",
     "aws",
+    "hardcoded",
 ];
 
 impl Default for Config {
@@ -84,6 +99,7 @@ impl Default for Config {
             backend_line: None,
             aws: None,
             aws_settings: Vec::new(),
+            hardcoded: Hardcoded::default(),
         }
     }
 }
@@ -138,6 +154,7 @@ impl Config {
             take("writers"),
             take("backend"),
         );
+        let hardcoded = take("hardcoded");
         let mut config = Self {
             path: path.to_owned(),
             ..Self::default()
@@ -221,6 +238,7 @@ impl Config {
             config.aws_settings = crate::aws::settings(&aws);
             config.aws = Some(crate::aws::read(path, text, &key, aws)?);
         }
+        config.hardcoded = hardcoded_table(path, text, hardcoded)?;
         Ok(config)
     }
 
@@ -665,6 +683,55 @@ pub(crate) fn env_name_problem(name: &str, pattern: bool) -> Option<(String, Str
 
 /// The table of a top-level key (`[environments]`, `[recipients]`, `[writers]`); an absent
 /// key is an empty table.
+/// The `[hardcoded]` table: `allow`, a list of path patterns, and `deny`, a boolean.
+fn hardcoded_table(
+    path: &Path,
+    text: &str,
+    entry: Option<(Key<'_>, Value<'_>)>,
+) -> Result<Hardcoded, FileError> {
+    let mut hardcoded = Hardcoded::default();
+    for (key, mut value) in top_table(path, text, entry)? {
+        let start = value.span.start;
+        match (key.name.as_ref(), value.take()) {
+            ("allow", ValueInner::Array(items)) => {
+                for mut item in items {
+                    let pattern = toml_file::string(path, text, "allow", &mut item)?;
+                    hardcoded.allow.push(pattern.value);
+                }
+            }
+            ("deny", ValueInner::Boolean(deny)) => hardcoded.deny = deny,
+            ("allow" | "deny", other) => {
+                let (what, example) = if key.name == "allow" {
+                    ("a list of path patterns", "allow = [\"examples/**\"]")
+                } else {
+                    ("true or false", "deny = true")
+                };
+                return Err(FileError::at(
+                    path,
+                    text,
+                    Some(start),
+                    format!(
+                        "`{}` in [hardcoded] should be {what}, not {}",
+                        key.name,
+                        article(other.type_str())
+                    ),
+                )
+                .with_help(format!("write `{example}`")));
+            }
+            _ => {
+                return Err(unknown_key(
+                    path,
+                    text,
+                    &key,
+                    &["allow", "deny"],
+                    "[hardcoded]",
+                ));
+            }
+        }
+    }
+    Ok(hardcoded)
+}
+
 fn top_table<'a>(
     path: &Path,
     text: &str,

@@ -85,6 +85,16 @@ pub fn shell_quote(word: &str) -> Cow<'_, str> {
     Cow::Owned(format!("'{}'", escaped.replace('\'', "'\\''")))
 }
 
+/// Every word of `words` through [`shell_quote`], joined with spaces: a command line to
+/// paste.
+pub fn shell_words<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    words
+        .into_iter()
+        .map(shell_quote)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

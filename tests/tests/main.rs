@@ -22,6 +22,9 @@ mod output_safety;
 mod scan_fixture;
 mod scan_macro_modules;
 
+// Credentials written into the source: the finding, `adopt` and the pre-commit hook.
+mod hardcoded;
+
 // The build: the macro's and the build script's feedback.
 mod build_feedback;
 

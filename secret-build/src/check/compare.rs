@@ -39,6 +39,12 @@ pub struct Inputs {
     /// The names the local override files set: a value for local environments, as at run
     /// time.
     pub overrides: BTreeSet<String>,
+    /// Path patterns whose credentials written into the source are not reported
+    /// (`allow` under `[hardcoded]` in `secrets.toml`).
+    pub hardcoded_allow: Vec<String>,
+    /// Credentials written into the source are errors, not warnings (`--deny-hardcoded`,
+    /// `deny = true` under `[hardcoded]`).
+    pub deny_hardcoded: bool,
 }
 
 /// Applies every rule and returns the report.
@@ -53,9 +59,16 @@ pub fn compare(scan: ScanReport, inputs: Inputs) -> Report {
         ci,
         deny_rotation_due,
         overrides,
+        hardcoded_allow,
+        deny_hardcoded,
     } = inputs;
     let mut diagnostics = Vec::new();
     scan_problems(&scan, &mut diagnostics);
+    diagnostics.extend(super::hardcoded::diagnostics(
+        &scan.hardcoded,
+        &hardcoded_allow,
+        deny_hardcoded,
+    ));
 
     let declared = scan.by_name();
     let mut names: BTreeSet<&str> = declared.keys().copied().collect();

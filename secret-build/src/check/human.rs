@@ -19,6 +19,19 @@ pub fn render(report: &Report, root: &Path, styled: bool) -> String {
     };
     let mut out = String::new();
     let mut files = Files::default();
+    // Credentials written into the source are never shown, on any line displayed.
+    for found in &report.scan.hardcoded {
+        files
+            .redactions
+            .entry(root.join(&found.path))
+            .or_default()
+            .push(Redaction {
+                line: found.line,
+                column: found.column,
+                end: (found.end_line, found.end_column),
+                shown: format!("\"{}\"", found.preview),
+            });
+    }
     for diagnostic in &report.diagnostics {
         out.push_str(&render_one(diagnostic, root, &renderer, &mut files));
         out.push_str("\n\n");
@@ -44,15 +57,18 @@ fn level(severity: Severity) -> Level {
 /// The text of each file a diagnostic shows a line of, read once per rendering (`None`: it
 /// cannot be read).
 #[derive(Default)]
-struct Files(HashMap<PathBuf, Option<String>>);
+struct Files {
+    texts: HashMap<PathBuf, Option<String>>,
+    /// The literals to hide in each file's lines.
+    redactions: HashMap<PathBuf, Vec<Redaction>>,
+}
 
-impl Files {
-    fn text(&mut self, path: PathBuf) -> Option<&str> {
-        self.0
-            .entry(path)
-            .or_insert_with_key(|path| std::fs::read_to_string(path).ok())
-            .as_deref()
-    }
+/// A literal the human output never shows: where it is, and what stands in its place.
+struct Redaction {
+    line: usize,
+    column: usize,
+    end: (usize, usize),
+    shown: String,
 }
 
 fn render_one(
@@ -132,7 +148,12 @@ fn source_line(
     files: &mut Files,
 ) -> Option<(String, usize, std::ops::Range<usize>)> {
     let line = location.line?;
-    let text = files.text(root.join(&location.path))?;
+    let path = root.join(&location.path);
+    let text = files
+        .texts
+        .entry(path.clone())
+        .or_insert_with_key(|path| std::fs::read_to_string(path).ok())
+        .as_deref()?;
     let source = text.lines().nth(line - 1)?;
     let byte_at = |column: usize| {
         source
@@ -140,6 +161,26 @@ fn source_line(
             .nth(column.saturating_sub(1))
             .map_or(source.len(), |(at, _)| at)
     };
+    let hidden: Vec<(std::ops::Range<usize>, &str)> = files
+        .redactions
+        .get(&path)
+        .into_iter()
+        .flatten()
+        .filter(|redaction| redaction.line <= line && redaction.end.0 >= line)
+        .map(|redaction| {
+            let start = if redaction.line == line {
+                byte_at(redaction.column)
+            } else {
+                0
+            };
+            let end = if redaction.end.0 == line {
+                byte_at(redaction.end.1)
+            } else {
+                source.len()
+            };
+            (start..end.max(start), redaction.shown.as_str())
+        })
+        .collect();
     let start = byte_at(location.column.unwrap_or(1));
     let end = match location.end {
         Some((end_line, end_column)) if end_line == line => byte_at(end_column),
@@ -161,12 +202,50 @@ fn source_line(
     } else {
         end
     };
+    let (source, start, end) = redact(source, start, end, &hidden);
     let escape = secret_core::text::escape_control;
     let before = escape(&source[..start]);
     let marked = escape(&source[start..end]);
     let range = before.len()..before.len() + marked.len();
     let escaped = format!("{before}{marked}{}", escape(&source[end..]));
     Some((escaped, line, range))
+}
+
+/// `source` with each of `hidden` (byte ranges of it, and their stand-ins) replaced, and
+/// the highlight `start..end` moved with the text (onto a stand-in it overlaps).
+fn redact(
+    source: &str,
+    mut start: usize,
+    mut end: usize,
+    hidden: &[(std::ops::Range<usize>, &str)],
+) -> (String, usize, usize) {
+    let mut hidden: Vec<&(std::ops::Range<usize>, &str)> = hidden.iter().collect();
+    hidden.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut text = source.to_owned();
+    let mut previous_start = usize::MAX;
+    for (range, shown) in hidden {
+        if range.end > previous_start || range.end > text.len() {
+            continue;
+        }
+        previous_start = range.start;
+        let moved = |at: usize, is_end: bool| {
+            if at >= range.end && !(is_end && at == range.end && range.is_empty()) {
+                at - range.len() + shown.len()
+            } else if at > range.start {
+                if is_end {
+                    range.start + shown.len()
+                } else {
+                    range.start
+                }
+            } else {
+                at
+            }
+        };
+        start = moved(start, false);
+        end = moved(end, true);
+        text.replace_range(range.clone(), shown);
+    }
+    (text, start, end.max(start))
 }
 
 /// One note per environment naming the optional secrets without a value there: not a
@@ -272,6 +351,27 @@ mod tests {
     }
 
     /// A one-character highlight on a multi-byte character covers the whole character.
+    /// A credential the scanner found is never shown: on its own diagnostic's line and on
+    /// any other diagnostic's, a stand-in with its preview takes its place.
+    #[test]
+    fn a_hardcoded_literal_is_replaced_in_every_line_shown() {
+        let (text, start, end) = redact(
+            r#"call(secret!("A"), "ghp_0123456789");"#,
+            5,
+            17,
+            &[(19..35, "\"ghp_…\"")],
+        );
+        assert_eq!(text, r#"call(secret!("A"), "ghp_…");"#);
+        assert_eq!(&text[start..end], r#"secret!("A")"#);
+        let (text, start, end) = redact(
+            r#"let t = "ghp_0123456789";"#,
+            8,
+            24,
+            &[(8..24, "\"ghp_…\"")],
+        );
+        assert_eq!(&text[start..end], "\"ghp_…\"");
+    }
+
     #[test]
     fn a_highlight_on_a_multi_byte_character_takes_all_of_it() {
         let root = tempfile::tempdir().unwrap();

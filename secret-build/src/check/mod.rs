@@ -11,6 +11,7 @@ mod compare;
 mod git;
 #[cfg(feature = "cli")]
 pub mod github;
+mod hardcoded;
 #[cfg(feature = "cli")]
 pub mod human;
 #[cfg(feature = "cli")]
@@ -28,13 +29,14 @@ use secret_core::{Config, Environment, FileError, Store};
 
 pub use compare::{Inputs, SET_COMMAND, compare, resolve};
 pub use git::OVERRIDE_FILES;
-use git::tracked_overrides;
+pub(crate) use git::tracked_overrides;
+pub(crate) use hardcoded::diagnostics as hardcoded_diagnostics;
 pub use report::{
     Audit, Cell, Code, Diagnostic, Location, Report, Row, Severity, StateAudit, StoredValue,
     Verdict,
 };
 
-use crate::scan::{ScanError, Selection, scan_workspace};
+use crate::scan::{ScanError, ScanOptions, Selection, scan_workspace_with};
 use crate::trusted::Trusted;
 
 #[cfg(feature = "cli")]
@@ -120,6 +122,10 @@ pub struct Options {
     pub deny_rotation_due: bool,
     /// The trust root pinned from outside the repository (`--trust`); else `SECRETS_TRUST`.
     pub trust: Option<secret_core::rules::chain::Pin>,
+    /// Credentials written into the source are errors, not warnings (`--deny-hardcoded`).
+    pub deny_hardcoded: bool,
+    /// Look for credentials in test code too (`--hardcoded-in-tests`).
+    pub hardcoded_in_tests: bool,
 }
 
 impl Options {
@@ -150,6 +156,7 @@ pub fn check_with(
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Report, CheckError> {
     let config = Config::load(root)?;
+    let hardcoded = config.hardcoded.clone();
     let pin = match &options.trust {
         Some(pin) => Some(pin.clone()),
         None => crate::trusted::pin(vars)?,
@@ -172,7 +179,9 @@ pub fn check_with(
         (environments, types, path, stored, None)
     };
     let selection = &options.selection;
-    let scan = scan_workspace(root)?.select(selection)?;
+    let mut scan_options = ScanOptions::with_hardcoded();
+    scan_options.hardcoded_in_tests = options.hardcoded_in_tests;
+    let scan = scan_workspace_with(root, scan_options)?.select(selection)?;
     if !selection.packages.is_empty() {
         stored.retain(|value| {
             scan.declarations
@@ -202,6 +211,8 @@ pub fn check_with(
             ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
             deny_rotation_due: options.deny_rotation_due,
             overrides,
+            hardcoded_allow: hardcoded.allow,
+            deny_hardcoded: options.deny_hardcoded || hardcoded.deny,
         },
     );
     report.types = types;

@@ -83,11 +83,13 @@ pub enum Code {
     OverlappingValues,
     /// Two secrets declare one environment variable with `env = "..."`.
     EnvVariableConflict,
+    /// A credential written into the source as a string literal.
+    HardcodedSecret,
 }
 
 impl Code {
     /// Every code, in the order SARIF lists its rules.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 25] = [
         Self::MissingSecret,
         Self::UndeclaredSecret,
         Self::CaseCollision,
@@ -112,6 +114,7 @@ impl Code {
         Self::VanishedValue,
         Self::OverlappingValues,
         Self::EnvVariableConflict,
+        Self::HardcodedSecret,
     ];
 
     /// The code as printed: `missing-secret`.
@@ -141,6 +144,7 @@ impl Code {
             Self::VanishedValue => "vanished-value",
             Self::OverlappingValues => "overlapping-values",
             Self::EnvVariableConflict => "env-variable-conflict",
+            Self::HardcodedSecret => "hardcoded-secret",
         }
     }
 
@@ -191,6 +195,7 @@ impl Code {
             Self::EnvVariableConflict => {
                 "Two secrets name the same environment variable with env = \"...\""
             }
+            Self::HardcodedSecret => "A credential is written into the source as a string literal",
         }
     }
 }

@@ -72,7 +72,8 @@ fn default_level(code: Code) -> &'static str {
         | Code::RotationDue
         | Code::MergeDriverMissing
         | Code::OptionalMismatch
-        | Code::RulesChanged => "warning",
+        | Code::RulesChanged
+        | Code::HardcodedSecret => "warning",
     }
 }
 

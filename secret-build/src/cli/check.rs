@@ -28,6 +28,14 @@ pub(crate) struct CheckArgs {
     /// Fail (exit status 1) on values due for rotation, not only warn
     #[arg(long)]
     pub(crate) deny_rotation_due: bool,
+    /// Fail (exit status 1) on credentials written into the source, not only warn (also
+    /// `deny = true` under `[hardcoded]` in secrets.toml)
+    #[arg(long)]
+    pub(crate) deny_hardcoded: bool,
+    /// Also look for credentials written into test code (test targets, `tests` folders,
+    /// `#[cfg(test)]` and `#[test]` items), which the check leaves out by default
+    #[arg(long)]
+    pub(crate) hardcoded_in_tests: bool,
     /// Check only the secrets this package and the workspace crates it depends on declare
     /// (what `secret run -p` and `secret export -p` deliver); may be repeated.
     #[arg(short = 'p', long = "package", value_name = "NAME")]
@@ -81,6 +89,8 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             let mut options = check::Options::envs(&args.envs);
             options.selection = selection;
             options.deny_rotation_due = args.deny_rotation_due;
+            options.deny_hardcoded = args.deny_hardcoded;
+            options.hardcoded_in_tests = args.hardcoded_in_tests;
             if let Some(trust) = &args.trust {
                 options.trust = Some(
                     secret_core::rules::chain::Pin::parse(trust).map_err(|message| {

@@ -10,7 +10,8 @@
 //!   `.gitignore` when missing;
 //! - adds the store's merge and diff drivers to `.gitattributes` and, in a git clone, to its
 //!   `.git/config`, running a copy of this program kept in the clone's git folder (or the
-//!   command in `SECRETS_GIT_COMMAND`).
+//!   command in `SECRETS_GIT_COMMAND`);
+//! - with `--hook`, installs the pre-commit hook of [`super::hook`].
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,16 @@ const GITIGNORE_LINES: [&str; 3] = [
     secret_core::store::LOCK_FILE,
 ];
 
-pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
+/// Arguments of `secret init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// Also install a pre-commit hook in this clone that checks the staged Rust files for
+    /// credentials written into them (opt-in; `git commit --no-verify` skips it)
+    #[arg(long)]
+    hook: bool,
+}
+
+pub(crate) fn run(root: &Path, args: &InitArgs, io: &mut Io<'_>) -> Result<(), Failure> {
     let public = identity(io)?;
     let config_path = root.join(CONFIG_FILE);
     let existing = match std::fs::read_to_string(&config_path) {
@@ -70,6 +80,9 @@ pub(crate) fn run(root: &Path, io: &mut Io<'_>) -> Result<(), Failure> {
     create_store(root, io)?;
     update_gitignore(root, io)?;
     setup_git(root, io);
+    if args.hook {
+        super::hook::install(root, io)?;
+    }
     Ok(())
 }
 

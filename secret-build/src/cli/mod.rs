@@ -27,12 +27,14 @@
 //! `export` work on the Vault/OpenBao KV engine; `--file-store` makes them use
 //! `secrets.enc.toml` instead (`rekey` always does; `sync` copies from it to the engine).
 
+mod adopt;
 mod check;
 mod deliver;
 mod dotenv;
 mod drivers;
 mod export;
 mod export_aws;
+mod hook;
 mod init;
 mod list;
 mod rekey;
@@ -233,7 +235,8 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
     warn_if_identity_is_shared(io);
     let file_store = secret.file_store;
     match secret.command {
-        SecretCommand::Init => init::run(&root, io),
+        SecretCommand::Init(args) => init::run(&root, &args, io),
+        SecretCommand::PreCommit => hook::pre_commit(&root, io),
         SecretCommand::Set(args) => set::set(&root, &args, file_store, io),
         SecretCommand::Unset(args) => set::unset(&root, &args, file_store, io),
         SecretCommand::Import(args) => set::import(&root, &args, file_store, io),
@@ -246,6 +249,7 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
         SecretCommand::Migrate(args) => team::migrate(&root, &args, io),
         SecretCommand::Log(args) => team::log(&root, &args, io),
         SecretCommand::Rules => rules::run(&root, io),
+        SecretCommand::Adopt(args) => adopt::run(&root, &args, file_store, io),
         SecretCommand::Ui(args) => ui::run(&root, &args, io),
         SecretCommand::MergeDriver(_) | SecretCommand::Textconv(_) => unreachable!("handled above"),
     }
@@ -357,7 +361,7 @@ struct SecretCli {
 enum SecretCommand {
     /// Create an identity if none, secrets.toml if missing, add your key as a recipient and
     /// the local override files to .gitignore
-    Init,
+    Init(init::InitArgs),
     /// Set a value, read from a no-echo prompt, from stdin when piped, or --from-file
     Set(set::SetArgs),
     /// Remove the value for those types or environments
@@ -389,6 +393,9 @@ enum SecretCommand {
     /// The signed access rules: every version, who signed it, what secrets.toml changes that
     /// nobody signed yet, and what to pin in CI (SECRETS_TRUST)
     Rules,
+    /// Move a credential written into the source into the store: store the literal's value
+    /// (read from the file) and replace the literal with a `secret!` handle
+    Adopt(adopt::AdoptArgs),
     /// Serve the dashboard on 127.0.0.1: every secret against every environment, set, move,
     /// unset and reveal values in a browser
     Ui(ui::UiArgs),
@@ -396,6 +403,9 @@ enum SecretCommand {
     /// scope
     #[command(hide = true)]
     MergeDriver(drivers::MergeDriverArgs),
+    /// The pre-commit hook `init --hook` installs: the staged files' checks
+    #[command(hide = true, name = "pre-commit")]
+    PreCommit,
     /// Git's diff textconv for secrets.enc.toml (configured by `init`): one line per value
     #[command(hide = true)]
     Textconv(drivers::TextconvArgs),

@@ -58,6 +58,8 @@ where
                         | "migrate"
                         | "set"
                         | "unset"
+                        | "adopt"
+                        | "pre-commit"
                 )
             });
     let mut stderr = Rewrite::new(&mut *io.stderr);

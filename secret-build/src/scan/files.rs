@@ -40,6 +40,8 @@ pub(crate) struct Workspace {
     pub(crate) files: Vec<SourceFile>,
     /// The scan of each file of [`Workspace::files`] for `secret` (the same order).
     pub(crate) outcomes: Vec<Outcome>,
+    /// The credentials written into each file of [`Workspace::files`] (the same order).
+    pub(crate) hardcoded: Vec<Vec<super::hardcoded::Found>>,
     /// `.rs` files in member folders that no target's module tree reaches.
     pub(crate) unreached: Vec<PathBuf>,
 }
@@ -50,22 +52,26 @@ pub(crate) struct Facts {
     /// `None` when the file cannot be read as text (module discovery passes it by).
     children: Option<Vec<Child>>,
     outcome: Outcome,
+    hardcoded: Vec<super::hardcoded::Found>,
 }
 
 impl Facts {
-    /// Reads `path` once: its module references and its scan for `secret!`.
-    fn of(path: &Path) -> Facts {
+    /// Reads `path` once: its module references, its scan for `secret!` and, if `options`
+    /// ask, the credentials written into it.
+    fn of(path: &Path, options: super::ScanOptions) -> Facts {
         super::with_text(path, |text| match text {
             Ok(text) => {
-                let (children, outcome) = super::read_text(text);
+                let (children, outcome, hardcoded) = super::read_text(text, options);
                 Facts {
                     children: Some(children),
                     outcome,
+                    hardcoded,
                 }
             }
             Err(message) => Facts {
                 children: None,
                 outcome: Outcome::Unreadable(message),
+                hardcoded: Vec::new(),
             },
         })
     }
@@ -88,7 +94,7 @@ struct TargetRoot {
 }
 
 impl Workspace {
-    pub(crate) fn load(root: &Path) -> Result<Self, ScanError> {
+    pub(crate) fn load(root: &Path, options: super::ScanOptions) -> Result<Self, ScanError> {
         let pending = Metadata::spawn(root);
         let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         // While cargo reads the manifests: the files under the root, until cargo answers.
@@ -96,7 +102,7 @@ impl Workspace {
             folders,
             listing,
             mut known,
-        } = read_ahead(&root_abs, || pending.is_finished());
+        } = read_ahead(&root_abs, || pending.is_finished(), options);
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
             message,
@@ -112,11 +118,13 @@ impl Workspace {
                 (&root_abs, root),
                 (&folders, &listing),
                 &known,
+                options,
             )
         });
         let mut packages = Vec::new();
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
+        let mut found = Vec::new();
         let mut seen = PathSet::default();
         let mut unreached = Vec::new();
         for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
@@ -127,9 +135,9 @@ impl Workspace {
                 if !seen.insert(path.as_os_str().to_owned()) {
                     continue;
                 }
-                let outcome = match known.remove(path.as_os_str()) {
-                    Some(facts) => facts.outcome,
-                    None => Facts::of(&path).outcome,
+                let facts = match known.remove(path.as_os_str()) {
+                    Some(facts) => facts,
+                    None => Facts::of(&path, options),
                 };
                 let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
@@ -138,7 +146,8 @@ impl Workspace {
                     package: index,
                     target_kind,
                 });
-                outcomes.push(outcome);
+                outcomes.push(facts.outcome);
+                found.push(facts.hardcoded);
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
@@ -147,6 +156,7 @@ impl Workspace {
             dependencies,
             files,
             outcomes,
+            hardcoded: found,
             unreached,
         })
     }
@@ -249,7 +259,11 @@ impl Listing {
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
 /// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
 /// the caller decides from cargo's answer, and reads what was missed.
-fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
+fn read_ahead(
+    root: &Path,
+    stop: impl Fn() -> bool + Sync,
+    options: super::ScanOptions,
+) -> ReadAhead {
     let mut folders = Folders::new();
     let mut packages = Vec::new();
     let mut queue = vec![(root.to_owned(), 0)];
@@ -288,7 +302,7 @@ fn read_ahead(root: &Path, stop: impl Fn() -> bool + Sync) -> ReadAhead {
                 if stop() {
                     return None;
                 }
-                let facts = Facts::of(path);
+                let facts = Facts::of(path, options);
                 let children = facts.children.clone();
                 read.push((path.as_os_str().to_owned(), facts));
                 children
@@ -358,6 +372,7 @@ fn load_package(
     (root_abs, root): (&Path, &Path),
     (folders, listing): (&Folders, &Listing),
     known: &PathMap<Facts>,
+    options: super::ScanOptions,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
     let package_dir = package
@@ -389,7 +404,7 @@ fn load_package(
             if let Some(facts) = known.get(path.as_os_str()) {
                 return facts.children.clone();
             }
-            let facts = Facts::of(path);
+            let facts = Facts::of(path, options);
             let children = facts.children.clone();
             read.push((path.as_os_str().to_owned(), facts));
             children

@@ -22,6 +22,10 @@
 //!   and its invocations are recovered by lexing each one alone.
 //!   The tokens inside the delimiters go to [`secret_syntax::parse_invocation`], the same
 //!   grammar the proc macro uses.
+//! - **Credentials written into the source.** For the check ([`ScanOptions`]), the same
+//!   reading of each file also looks at its string literals for credentials (see
+//!   [`hardcoded`] and [`Rule`]), outside test code; a finding holds a preview, never the
+//!   value.
 //! - **Fast.** `cargo metadata` runs while the files under the root are read (see
 //!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
 //!   contain a declaration before they are lexed; in the remaining files only the top-level
@@ -29,11 +33,13 @@
 //!   does the same for `mod name;`.
 
 mod files;
+pub(crate) mod hardcoded;
 mod metadata;
 mod modules;
 mod packages;
 mod paths;
-mod skim;
+mod shapes;
+pub(crate) mod skim;
 mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,9 +47,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use hardcoded::ALLOW_COMMENT;
 #[cfg(feature = "cli")]
 pub(crate) use metadata::target_directory;
 pub use packages::{Dependency, PackageError, Selection};
+pub use shapes::Rule;
 use tokens::Found;
 
 /// One `secret!("Name")` in the source.
@@ -72,6 +80,56 @@ pub struct Declaration {
     pub optional: bool,
     /// The conventional variable of `secret!("Name", env = "VARIABLE")`, if any.
     pub env: Option<String>,
+}
+
+/// A credential written into the source: a string literal matching one of the rules of
+/// [`Rule`]. Holds a redacted preview, never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hardcoded {
+    /// The rule it matched.
+    pub rule: Rule,
+    /// The package (crate) whose files hold it.
+    pub package: String,
+    /// The kind of target the file belongs to.
+    pub target_kind: String,
+    /// The file, relative to the workspace root (absolute if outside it).
+    pub path: PathBuf,
+    /// The 1-based line of the literal's first character.
+    pub line: usize,
+    /// The 1-based column (in characters) of the literal's first character.
+    pub column: usize,
+    /// The 1-based line of the literal's end.
+    pub end_line: usize,
+    /// The 1-based column just after the literal.
+    pub end_column: usize,
+    /// The first few characters and `…`: never the whole value.
+    pub preview: String,
+    /// The name the code binds the literal to (`const`, `static`, `let`, field, map key),
+    /// if any.
+    pub binding: Option<String>,
+}
+
+impl Hardcoded {
+    /// A finding of [`hardcoded::find`] in the file at `path` of `package`.
+    pub(crate) fn from_found(
+        found: hardcoded::Found,
+        package: &str,
+        target_kind: &str,
+        path: PathBuf,
+    ) -> Self {
+        Self {
+            rule: found.rule,
+            package: package.to_owned(),
+            target_kind: target_kind.to_owned(),
+            path,
+            line: found.line,
+            column: found.column,
+            end_line: found.end_line,
+            end_column: found.end_column,
+            preview: found.preview,
+            binding: found.binding,
+        }
+    }
 }
 
 /// What went wrong with a file or an invocation while scanning.
@@ -124,6 +182,11 @@ pub struct ScanReport {
     pub unreached: Vec<PathBuf>,
     /// How many of them passed the text pre-filter and were lexed.
     pub files_lexed: usize,
+    /// Credentials written into the source (when the scan looked for them, see
+    /// [`ScanOptions`]), ordered by file, line and column: in the files of every target but
+    /// tests (a `tests/` folder, a `tests.rs` or `*_test.rs`
+    /// module, an item under `#[cfg(test)]` or `#[test]`).
+    pub hardcoded: Vec<Hardcoded>,
 }
 
 impl ScanReport {
@@ -162,9 +225,38 @@ pub enum ScanError {
     },
 }
 
-/// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is).
+/// What a scan looks for besides declarations.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct ScanOptions {
+    /// Also look for credentials written into the source ([`ScanReport::hardcoded`]): every
+    /// file with a string literal is then read in full, which the check needs and a build
+    /// script does not.
+    pub hardcoded: bool,
+    /// With `hardcoded`: look in test code too (test targets, `tests` folders, items under
+    /// `#[cfg(test)]` or `#[test]`), which is left out by default.
+    pub hardcoded_in_tests: bool,
+}
+
+impl ScanOptions {
+    /// Declarations and credentials written into the source: what the check reads.
+    pub fn with_hardcoded() -> Self {
+        Self {
+            hardcoded: true,
+            hardcoded_in_tests: false,
+        }
+    }
+}
+
+/// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is)
+/// for declarations.
 pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
-    let mut workspace = files::Workspace::load(root)?;
+    scan_workspace_with(root, ScanOptions::default())
+}
+
+/// [`scan_workspace`], looking also for what `options` asks.
+pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanReport, ScanError> {
+    let mut workspace = files::Workspace::load(root, options)?;
 
     // Pass 1, done while loading the workspace: every file, looking for `secret!` and
     // renamed imports of `secret`.
@@ -189,7 +281,25 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
         })
     };
 
+    let mut hardcoded = Vec::new();
+    for (file, found) in workspace
+        .files
+        .iter()
+        .zip(std::mem::take(&mut workspace.hardcoded))
+    {
+        if found.is_empty()
+            || (!options.hardcoded_in_tests && is_test_file(&file.display_path, &file.target_kind))
+        {
+            continue;
+        }
+        let package = &workspace.packages[file.package];
+        hardcoded.extend(found.into_iter().map(|found| {
+            Hardcoded::from_found(found, package, &file.target_kind, file.display_path.clone())
+        }));
+    }
+    hardcoded.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let mut report = ScanReport {
+        hardcoded,
         root: root.to_owned(),
         packages: workspace.packages.clone(),
         dependencies: workspace.dependencies.clone(),
@@ -287,6 +397,22 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
+/// Whether a file is test code as a whole: a test target, a file under a `tests` folder,
+/// or a module named `tests`, `test`, `*_test` or `*_tests`.
+pub(crate) fn is_test_file(path: &Path, target_kind: &str) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    target_kind == "test"
+        || path
+            .parent()
+            .is_some_and(|dir| dir.components().any(|part| part.as_os_str() == "tests"))
+        || matches!(stem, "tests" | "test")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+}
+
 /// What scanning one file gave.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -336,7 +462,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 /// or the lexer's message. For fuzzing.
 #[doc(hidden)]
 pub fn scan_source(text: &str, aliases: &[&str]) -> Result<usize, String> {
-    let (_children, _outcome) = read_text(text);
+    let (_children, _outcome, _hardcoded) = read_text(text, ScanOptions::with_hardcoded());
     let macros: BTreeSet<String> = aliases.iter().map(|&name| name.to_owned()).collect();
     let _invocations = modules::invocations(text, &macros);
     let names: BTreeSet<String> = std::iter::once("secret")
@@ -411,12 +537,24 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
 }
 
 /// What one reading of a file gives: the files it names (module discovery, see
-/// [`modules::children`]) and its scan for `secret!`, with one [`skim`] of the text for
-/// both.
-fn read_text(text: &str) -> (Vec<modules::Child>, Outcome) {
+/// [`modules::children_skimmed`]), its scan for `secret!` and, if `options` ask, the credentials
+/// written into it ([`hardcoded`]), with one [`skim`] of the text when it declares.
+fn read_text(
+    text: &str,
+    options: ScanOptions,
+) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
     let names = default_names();
     if !tokens::may_declare(text, &names) {
-        return (modules::children(text), Outcome::Skipped);
+        // One skim for module discovery and the literals, when there are literals.
+        let found = match options.hardcoded {
+            true => hardcoded::find(text, None, options.hardcoded_in_tests),
+            false => Vec::new(),
+        };
+        return (
+            modules::children_skimmed(text, None),
+            Outcome::Skipped,
+            found,
+        );
     }
     let skimmed = if text.starts_with("#!") {
         None
@@ -424,7 +562,15 @@ fn read_text(text: &str) -> (Vec<modules::Child>, Outcome) {
         skim::skim(text)
     };
     let children = modules::children_skimmed(text, skimmed.as_ref());
-    (children, scan_declaring(text, &names, skimmed.as_ref()))
+    let found = match options.hardcoded {
+        true => hardcoded::find(text, skimmed.as_ref(), options.hardcoded_in_tests),
+        false => Vec::new(),
+    };
+    (
+        children,
+        scan_declaring(text, &names, skimmed.as_ref()),
+        found,
+    )
 }
 
 /// The scan of `text`, which [`tokens::may_declare`], with its skim if known.

@@ -17,7 +17,7 @@ use items::{Context, Walk};
 
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
 /// files, `build.rs`), the roots first, each once, without `.` or `..` components.
-/// `children_of` gives the [`Child`] references of a file (see [`children`]), `None` when
+/// `children_of` gives the [`Child`] references of a file (see [`children_skimmed`]), `None` when
 /// the file cannot be read; the caller keeps what it learnt reading the file, so the file is
 /// read once. `is_file` is [`Path::is_file`], possibly answered from a folder listing: a
 /// module whose file does not exist (`mod unix;` for another platform, without `unix.rs`)
@@ -221,12 +221,8 @@ impl Child {
 }
 
 /// The files `text` names through `mod name;`, `#[path]` and `include!`, wherever the file
-/// sits in a module tree, and the `macro_rules!` it defines that declare modules.
-pub(crate) fn children(text: &str) -> Vec<Child> {
-    children_skimmed(text, None)
-}
-
-/// [`children`], given the [`super::skim::skim`] of the whole `text` when the caller has it.
+/// sits in a module tree, and the `macro_rules!` it defines that declare modules; given the
+/// [`super::skim::skim`] of the whole `text` when the caller has it.
 pub(crate) fn children_skimmed(text: &str, skimmed: Option<&super::skim::Skim>) -> Vec<Child> {
     walk(text, child_candidates(text), None, skimmed)
 }

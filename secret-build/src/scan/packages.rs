@@ -154,6 +154,9 @@ impl ScanReport {
         selected
             .problems
             .retain(|problem| reached.contains_key(&problem.package));
+        selected
+            .hardcoded
+            .retain(|found| counts(&found.package, &found.target_kind));
         Ok(selected)
     }
 

@@ -73,6 +73,7 @@ const CLEAN: &[(&str, &str)] = &[
         "secret names (the name rule) and fixed words",
     ),
     ("plan.unchanged", "a number"),
+    ("secret_core::STORE_FILE", "the store's fixed file name"),
     (
         "remote.describe()",
         "the AWS client's `describe` escapes the endpoint and region it shows",
@@ -166,7 +167,7 @@ fn the_cli_escapes_file_text(files: &[SourceFile]) -> Vec<Violation> {
                         message: format!(
                             "`{expression}` reaches a terminal unescaped: pass it through \
                              `secret_core::text::escape_control` (or list it in CLEAN in \
-                             tests/tests/tidy.rs with why it never holds text from a file)"
+                             tests/tests/tidy/escapes.rs with why it never holds text from a file)"
                         ),
                     });
                 }

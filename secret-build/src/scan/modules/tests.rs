@@ -15,7 +15,7 @@ fn tree(files: &[(&str, &str)]) -> Vec<String> {
         |path| {
             std::fs::read_to_string(path)
                 .ok()
-                .map(|text| children(&text))
+                .map(|text| children_skimmed(&text, None))
         },
         |path, names| {
             std::fs::read_to_string(path)
