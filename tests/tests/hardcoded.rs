@@ -5,11 +5,9 @@
 
 use crate::store_support;
 
-use std::ffi::OsString;
 use std::process::Command;
 
-use crate::store_support::{Out, Ws, code_of, ok};
-use secret_build::cli::{Io, run_with};
+use crate::store_support::{Ws, ok};
 use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
 
 // Made-up credentials of each provider's shape. Each is split in two, so that no scanner
@@ -68,31 +66,6 @@ fn found(ws: &Ws) -> Vec<(String, usize, &'static str)> {
             )
         })
         .collect()
-}
-
-/// `cargo xtask check-secrets --workspace <root> <args>`, in process.
-fn check(ws: &Ws, args: &[&str]) -> Out {
-    let mut argv: Vec<OsString> = vec!["xtask".into(), "check-secrets".into()];
-    argv.extend(args.iter().map(OsString::from));
-    argv.push("--workspace".into());
-    argv.push(ws.root().as_os_str().to_owned());
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let vars = |name: &str| ws.vars.get(name).cloned();
-    let mut io = Io {
-        stdin: &mut &b""[..],
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        cwd: ws.root().to_owned(),
-        vars: &vars,
-    };
-    let code = run_with(argv, &mut io);
-    Out {
-        code: code_of(code),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
 }
 
 #[test]
@@ -190,7 +163,7 @@ mod tests {{
     );
     assert_eq!(found(&ws), []);
     // Test code is looked at when asked.
-    let out = check(&ws, &["--format", "json", "--hardcoded-in-tests"]);
+    let out = ws.check(&["--format", "json", "--hardcoded-in-tests"]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let places: Vec<(String, u64)> = json["diagnostics"]
         .as_array()
@@ -238,7 +211,7 @@ fn a_comment_or_the_workspace_allow_list_silences_a_finding() {
         "secrets.toml",
         "[hardcoded]\nallow = [\"app/src/fixture*.rs\"]\n",
     );
-    let out = check(&ws, &["--format", "json"]);
+    let out = ws.check(&["--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let places: Vec<(String, u64)> = json["diagnostics"]
         .as_array()
@@ -255,7 +228,7 @@ fn a_comment_or_the_workspace_allow_list_silences_a_finding() {
     assert_eq!(places, [("app/src/main.rs".to_owned(), 5)]);
     // A mistyped key is an error naming the line, as anywhere in secrets.toml.
     ws.write("secrets.toml", "[hardcoded]\nalow = [\"x\"]\n");
-    let out = check(&ws, &[]);
+    let out = ws.check(&[]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("secrets.toml:2"), "{}", out.stderr);
     assert!(
@@ -271,7 +244,7 @@ fn no_output_format_prints_the_value_and_severity_follows_the_flags() {
         "const GH: &str = \"{GITHUB}\";\nfn main() {{ let url = format!(\"{{}}\", \"{DB_URL}\"); }}\n"
     ));
     for format in ["human", "json", "sarif", "github"] {
-        let out = check(&ws, &["--format", format]);
+        let out = ws.check(&["--format", format]);
         assert_eq!(out.code, 0, "{format}: {}", out.all());
         for value in [GITHUB, DB_URL, &GITHUB[4..], "S3cr3tPa55w0rd"] {
             assert!(
@@ -299,7 +272,7 @@ fn no_output_format_prints_the_value_and_severity_follows_the_flags() {
         );
     }
     // The human output shows the source line with the literal replaced.
-    let human = check(&ws, &[]);
+    let human = ws.check(&[]);
     assert!(
         human.stdout.contains("1 | const GH: &str = \"ghp_…\";"),
         "{}",
@@ -313,7 +286,7 @@ fn no_output_format_prints_the_value_and_severity_follows_the_flags() {
         human.stdout
     );
     // An error with the flag, or with `deny = true` in secrets.toml.
-    let denied = check(&ws, &["--deny-hardcoded"]);
+    let denied = ws.check(&["--deny-hardcoded"]);
     assert_eq!(denied.code, 1, "{}", denied.all());
     assert!(
         denied.stdout.contains("error[hardcoded-secret]"),
@@ -321,7 +294,7 @@ fn no_output_format_prints_the_value_and_severity_follows_the_flags() {
         denied.stdout
     );
     ws.write("secrets.toml", "[hardcoded]\ndeny = true\n");
-    assert_eq!(check(&ws, &[]).code, 1);
+    assert_eq!(ws.check(&[]).code, 1);
 }
 
 /// Another diagnostic on a line holding a credential shows that line too: the credential
@@ -331,7 +304,7 @@ fn a_credential_on_another_findings_line_is_hidden_too() {
     let ws = workspace(&format!(
         "fn main() {{ let _ = (secret!(\"Token\"), \"{GITHUB}\"); }}\n"
     ));
-    let out = check(&ws, &["--env", "prod"]);
+    let out = ws.check(&["--env", "prod"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         out.stdout.contains("error[missing-secret]"),

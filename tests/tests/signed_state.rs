@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::store_support::{Key, Out, Ws, git, git_ok, ok};
+use crate::store_support::{Key, Ws, git, git_ok, ok};
 use secret_build::check::{Code, Options, Report, Severity, check_with};
 use secret_core::identity::generate_identity;
 use secret_core::rules::chain::Pin;
@@ -223,32 +223,6 @@ fn assert_has(report: &Report, severity: Severity, code: Code, texts: &[&str]) {
         code.as_str(),
         findings(report).join("\n")
     );
-}
-
-/// `cargo xtask check-secrets <args>` on `ws`, in process.
-fn check_cli(ws: &Ws, args: &[&str]) -> Out {
-    let mut argv: Vec<OsString> = vec!["xtask".into(), "check-secrets".into()];
-    argv.extend(args.iter().map(OsString::from));
-    argv.push("--workspace".into());
-    argv.push(ws.root().as_os_str().to_owned());
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let vars = |name: &str| ws.vars.get(name).cloned();
-    let mut input: &[u8] = b"";
-    let mut io = secret_build::cli::Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        cwd: ws.root().to_owned(),
-        vars: &vars,
-    };
-    let code = secret_build::cli::run_with(argv, &mut io);
-    Out {
-        code: store_support::code_of(code),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
 }
 
 // ---- the readers ----

@@ -9,9 +9,7 @@
 use crate::openbao_support;
 
 use crate::openbao_support::scripted::{Act, scripted};
-use crate::openbao_support::{
-    check_secrets, edit_config, holds_part_of, response, workspace, workspace_at,
-};
+use crate::openbao_support::{edit_config, holds_part_of, response, workspace, workspace_at};
 use crate::store_support::ok;
 
 /// A JSON error answer with `status` whose `errors` list holds `text`.
@@ -244,7 +242,7 @@ fn server_text_reaches_check_secrets_and_warnings_escaped() {
     });
     let ws = workspace_at(&gateway.address, bao.token_var(), "bidi");
     for format in ["human", "json", "sarif", "github"] {
-        let out = check_secrets(&ws, &["--env", "prod", "--format", format]);
+        let out = ws.check(&["--env", "prod", "--format", format]);
         assert_eq!(out.code, 2, "{format}: {}", out.all());
         let all = out.all();
         assert!(all.contains("\\u{202e}lanigiro"), "{format}: {all}");

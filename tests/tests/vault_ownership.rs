@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::openbao_support::scripted::{Act, scripted};
-use crate::openbao_support::{check_secrets, edit_config, resolver, spawn_cli, workspace};
+use crate::openbao_support::{edit_config, resolver, spawn_cli, workspace};
 use crate::store_support::{Ws, ok};
 
 /// A workspace on the whole mount (no prefix) whose owner is `owner`.
@@ -193,7 +193,7 @@ fn two_values_for_one_type_are_an_error_in_every_reader_and_the_check() {
             out.all()
         );
     }
-    let out = check_secrets(&ws, &["--env", "prod"]);
+    let out = ws.check(&["--env", "prod"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains(message), "{}", out.stderr);
     for env in ["prod", "local"] {

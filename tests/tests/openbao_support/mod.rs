@@ -476,32 +476,6 @@ pub fn spawn_cli(ws: &crate::store_support::Ws, args: &[&str], stdin: &str) -> C
     child
 }
 
-/// Runs `cargo xtask check-secrets <args> --workspace <root>` in process.
-pub fn check_secrets(ws: &crate::store_support::Ws, args: &[&str]) -> crate::store_support::Out {
-    let mut argv: Vec<OsString> = vec!["xtask".into(), "check-secrets".into()];
-    argv.extend(args.iter().map(OsString::from));
-    argv.push("--workspace".into());
-    argv.push(ws.root().as_os_str().to_owned());
-    let mut input: &[u8] = b"";
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let vars = |name: &str| ws.vars.get(name).cloned();
-    let mut io = secret_build::cli::Io {
-        stdin: &mut input,
-        stdin_is_terminal: false,
-        stdout: &mut stdout,
-        stdout_is_terminal: false,
-        stderr: &mut stderr,
-        cwd: ws.root().to_owned(),
-        vars: &vars,
-    };
-    let code = secret_build::cli::run_with(argv, &mut io);
-    crate::store_support::Out {
-        code: crate::store_support::code_of(code),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
-
 /// Whether `text` holds any 8-character piece of `secret`.
 pub fn holds_part_of(text: &str, secret: &str) -> bool {
     let chars: Vec<char> = secret.chars().collect();

@@ -62,7 +62,7 @@ fn audit_outputs_escape_committed_scope_keys() {
     let log = git_ok(ws.root(), &["log", "-p", "-1", "--", "secrets.enc.toml"]);
     escaped("git log -p", &log);
     for format in ["human", "github"] {
-        let out = check_cli(ws, &["--env", "all", "--format", format]);
+        let out = ws.check(&["--env", "all", "--format", format]);
         escaped(&format!("check-secrets --format {format}"), &out.all());
     }
 }

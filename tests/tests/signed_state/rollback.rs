@@ -64,7 +64,7 @@ fn rollback_of_a_production_table_from_history() {
         &["`Token`"],
     );
     every_reader_refuses(&fresh, "prod", "Token", &[why], "prod-1");
-    let out = check_cli(&fresh, &["--env", "prod"]);
+    let out = fresh.check(&["--env", "prod"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("rolled-back-value"), "{}", out.stdout);
 

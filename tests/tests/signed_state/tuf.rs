@@ -72,7 +72,7 @@ fn rules_versions_that_skip_or_repeat() {
     let out = ws.secret(&["reveal", "--env", "prod", "Token"], "");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("secrets.enc.toml:"), "{}", out.stderr);
-    let out = check_cli(ws, &["--env", "prod"]);
+    let out = ws.check(&["--env", "prod"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("secrets.enc.toml:"), "{}", out.stderr);
 
@@ -280,7 +280,7 @@ fn root_replaced_by_another_self_signed_root() {
             Code::UntrustedRules,
             &["pinned"],
         );
-        let out = check_cli(&fresh, &["--env", "prod", "--trust", pin]);
+        let out = fresh.check(&["--env", "prod", "--trust", pin]);
         assert_eq!(out.code, 1, "{}", out.all());
         assert!(out.stdout.contains("untrusted-rules"), "{}", out.stdout);
     }

@@ -109,7 +109,24 @@ impl Ws {
     }
 
     pub fn run(&self, args: &[&str], stdin: &str, stdin_tty: bool, stdout_tty: bool) -> Out {
-        let mut argv: Vec<OsString> = vec!["xtask".into(), "secret".into()];
+        self.xtask("secret", args, stdin, stdin_tty, stdout_tty)
+    }
+
+    /// Runs `cargo xtask check-secrets <args> --workspace <root>`.
+    pub fn check(&self, args: &[&str]) -> Out {
+        self.xtask("check-secrets", args, "", false, false)
+    }
+
+    /// Runs `cargo xtask <command> <args> --workspace <root>` in process.
+    fn xtask(
+        &self,
+        command: &str,
+        args: &[&str],
+        stdin: &str,
+        stdin_tty: bool,
+        stdout_tty: bool,
+    ) -> Out {
+        let mut argv: Vec<OsString> = vec!["xtask".into(), command.into()];
         argv.extend(args.iter().map(OsString::from));
         argv.push("--workspace".into());
         argv.push(self.root().as_os_str().to_owned());
