@@ -24,7 +24,7 @@
 //!   grammar the proc macro uses.
 //! - **Credentials written into the source.** For the check ([`ScanOptions`]), the same
 //!   reading of each file also looks at its string literals for credentials (see
-//!   [`hardcoded`] and [`Rule`]), outside test code; a finding holds a preview, never the
+//!   `hardcoded` and [`Rule`]), outside test code; a finding holds a preview, never the
 //!   value.
 //! - **Fast.** `cargo metadata` runs while the files under the root are read (see
 //!   `scan/files.rs`); each file is read once. A cheap text test skips files that cannot
