@@ -2,7 +2,8 @@
 //! repository's own files: only the CLI prints, the run time writes no file, randomness
 //! comes from `getrandom` only, the CLI escapes text from files before a terminal sees it,
 //! the tree refers to nothing outside it and names no author or work session, every module
-//! says what it is for, and no crate's top-level modules import each other in a circle.
+//! says what it is for, no crate's top-level modules import each other in a circle, and
+//! every test the invariants name exists.
 //!
 //! Each rule is a function from file texts to violations, so that beside the test that
 //! runs it on the tree, a second test shows it failing on a small broken copy.
@@ -491,4 +492,103 @@ fn every_module_has_a_header_fails_on_a_module_without_one() {
     let violations = every_module_has_a_header(&broken);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].path, "secret-core/src/env.rs");
+}
+
+// ---------------------------------------------------------------------------------------
+// Every invariant names a test that exists.
+// ---------------------------------------------------------------------------------------
+
+/// The test functions ARCHITECTURE.md's "Invariants" section names (a backquoted snake_case
+/// word of four or more parts) that no Rust file of the tree defines as `fn NAME(`.
+fn the_invariants_name_tests_that_exist(files: &[SourceFile]) -> Vec<Violation> {
+    let Some(architecture) = files.iter().find(|file| file.path == "ARCHITECTURE.md") else {
+        return vec![Violation {
+            path: "ARCHITECTURE.md".to_owned(),
+            line: 1,
+            message: "missing: the map of the repository, with its invariants".to_owned(),
+        }];
+    };
+    let Some(start) = architecture.text.find("\n## Invariants") else {
+        return vec![Violation {
+            path: architecture.path.clone(),
+            line: 1,
+            message: "no `## Invariants` section".to_owned(),
+        }];
+    };
+    let section = &architecture.text[start..];
+    let section = match section[1..].find("\n## ") {
+        Some(end) => &section[..end + 1],
+        None => section,
+    };
+    let defined: BTreeSet<&str> = files
+        .iter()
+        .filter(|file| file.path.ends_with(".rs"))
+        .flat_map(|file| file.text.split("fn ").skip(1))
+        .filter_map(|rest| rest.split(['(', '<']).next())
+        .collect();
+    invariant_test_names(section)
+        .into_iter()
+        .filter(|(_, word)| !defined.contains(word))
+        .map(|(offset, word)| Violation {
+            path: architecture.path.clone(),
+            line: line_of(&architecture.text, start + offset),
+            message: format!(
+                "the invariant names `{word}`, which no test defines: name the test that checks it"
+            ),
+        })
+        .collect()
+}
+
+/// The backquoted snake_case words of four or more parts in `section` (test names), with
+/// their byte offsets.
+fn invariant_test_names(section: &str) -> Vec<(usize, &str)> {
+    let mut names = Vec::new();
+    let mut offset = 0;
+    for (index, word) in section.split('`').enumerate() {
+        let is_test_name = index % 2 == 1
+            && word.split('_').count() >= 4
+            && word
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
+        if is_test_name {
+            names.push((offset, word));
+        }
+        offset += word.len() + 1;
+    }
+    names
+}
+
+#[test]
+fn the_invariants_name_tests_that_exist_in_the_tree() {
+    let tree = tree();
+    let architecture = tree
+        .iter()
+        .find(|file| file.path == "ARCHITECTURE.md")
+        .expect("ARCHITECTURE.md");
+    let named = invariant_test_names(
+        &architecture.text[architecture.text.find("\n## Invariants").unwrap()..],
+    );
+    assert!(named.len() > 20, "the rule reads the section: {named:?}");
+    assert_tidy(
+        "every invariant names a test that exists",
+        the_invariants_name_tests_that_exist(&tree),
+    );
+}
+
+#[test]
+fn the_invariants_name_tests_that_exist_fails_on_a_renamed_test() {
+    let files = copy(&[
+        (
+            "ARCHITECTURE.md",
+            "# Map\n\n## Invariants\n\n- **Values never leak:** `no_value_leaks_anywhere`.\n- **Names:** `names_are_checked_at_compile_time`.\n\n## After\n\n`not_an_invariant_test_name`\n",
+        ),
+        (
+            "tests/tests/leak.rs",
+            "#[test]\nfn no_value_leaks_into_outputs() {}\n#[test]\nfn names_are_checked_at_compile_time() {}\n",
+        ),
+    ]);
+    let violations = the_invariants_name_tests_that_exist(&files);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].line, 5);
+    assert!(violations[0].message.contains("`no_value_leaks_anywhere`"));
 }
