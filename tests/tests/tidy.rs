@@ -1,7 +1,7 @@
 //! The tree's textual rules (ARCHITECTURE.md, "Invariants"), checked by reading the
 //! repository's own files: only the CLI prints, the run time writes no file, randomness
 //! comes from `getrandom` only, the CLI escapes text from files before a terminal sees it,
-//! the tree refers to nothing outside it and names no author or work session, every module
+//! the tree refers to nothing outside it and carries no authorship markers, every module
 //! says what it is for, no crate's top-level modules import each other in a circle, and
 //! every test the invariants name exists.
 //!
@@ -92,7 +92,7 @@ fn is_text(path: &str) -> bool {
         .any(|ext| name.ends_with(ext))
 }
 
-/// This file states the rules, so it holds every word they forbid.
+/// This file states the rules: its broken copies hold the code they forbid.
 const THIS_FILE: &str = "tests/tests/tidy.rs";
 
 /// Whether `path` is this file or one of its modules (`tidy/`), which state the rules.
@@ -293,29 +293,33 @@ fn randomness_comes_from_getrandom_only_fails_on_a_random_state() {
 // The tree stands on its own and is unsigned.
 // ---------------------------------------------------------------------------------------
 
-/// Words that refer to documents this repository does not have, or mark who wrote a part
-/// of it in which work session (lower case: matched without regard to case).
+/// Words that refer to documents this repository does not have, or mark a part of it with
+/// who wrote it (lower case: matched without regard to case). Each is written in two
+/// pieces, so that this file does not itself hold the words it looks for.
 const OUTSIDE_OR_SIGNED: &[(&str, &str)] = &[
-    ("spec.md", "a document outside the repository"),
-    ("style.md", "a document outside the repository"),
-    ("brief.md", "a document outside the repository"),
-    ("spec section", "a document outside the repository"),
-    ("the spec says", "a document outside the repository"),
-    ("/work/", "a folder outside the repository"),
-    ("(helper ", "a marker naming who wrote this"),
-    ("--- (end", "a marker naming who wrote this"),
-    ("(end helper", "a marker naming who wrote this"),
+    (concat!("sp", "ec.md"), "a document outside the repository"),
+    (concat!("sty", "le.md"), "a document outside the repository"),
+    (concat!("bri", "ef.md"), "a document outside the repository"),
+    (
+        concat!("spec ", "section"),
+        "a document outside the repository",
+    ),
+    (
+        concat!("the spec ", "says"),
+        "a document outside the repository",
+    ),
+    (concat!("/wo", "rk/"), "a folder outside the repository"),
+    (concat!("(hel", "per "), "a marker naming who wrote this"),
+    (concat!("--- ", "(end"), "a marker naming who wrote this"),
+    (concat!("(end ", "helper"), "a marker naming who wrote this"),
 ];
 
-/// No reference to documents outside the repository, no marker naming an author or a work
-/// session, and every relative Markdown link leads to a file of the tree.
+/// No reference to documents outside the repository, no marker naming an author, and every
+/// relative Markdown link leads to a file of the tree.
 fn self_contained_and_unsigned(files: &[SourceFile]) -> Vec<Violation> {
     let paths: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
     let mut violations = Vec::new();
     for file in files {
-        if is_tidy(&file.path) {
-            continue;
-        }
         let lower = file.text.to_lowercase();
         for (word, what) in OUTSIDE_OR_SIGNED {
             let mut from = 0;
@@ -406,15 +410,22 @@ fn the_tree_is_self_contained_and_unsigned_fails_on_a_reference_outside_and_a_ma
     let broken = copy(&[
         (
             ".ci/run",
-            "#!/usr/bin/env bash\n# --- (helper crates)\ncargo test\n# --- (end crates)\n",
+            concat!(
+                "#!/usr/bin/env bash\n# --- (hel",
+                "per crates)\ncargo test\n# --- ",
+                "(end crates)\n"
+            ),
         ),
         (
             "tests/tests/check_rules.rs",
-            "//! The rules of the check (spec section 5).\n",
+            concat!("//! The rules of the check (spec ", "section 5).\n"),
         ),
         (
             "docs/guide.md",
-            "# Guide\n\nSee [the format](format.md), [the spec](../../shared/SPEC.md) and [rules](#rules).\n",
+            concat!(
+                "# Guide\n\nSee [the format](format.md), [the spec](../../shared/SP",
+                "EC.md) and [rules](#rules).\n"
+            ),
         ),
         ("docs/format.md", "# Format\n"),
     ]);
