@@ -25,14 +25,24 @@ use secret_age::Identity;
 /// two more, and a stranger that is never a reader.
 static IDENTITIES: LazyLock<[Identity; 4]> = LazyLock::new(|| {
     [
-        "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
-            .parse()
-            .unwrap(),
+        kit_identity(),
         Identity::from_secret_bytes([0x11; 32]),
         Identity::from_secret_bytes([0x22; 32]),
         Identity::from_secret_bytes([0x33; 32]),
     ]
 });
+
+/// The identity every X25519 vector of the committed age test kit is encrypted to, read
+/// from the kit's `x25519` file (its `identity:` header line; the payload after the
+/// header is binary).
+fn kit_identity() -> Identity {
+    let kit = include_bytes!("../../secret-age/tests/testdata/testkit/x25519");
+    let line = kit
+        .split(|&byte| byte == b'\n')
+        .find_map(|line| line.strip_prefix(b"identity: "))
+        .expect("the kit's x25519 vector names its identity");
+    std::str::from_utf8(line).unwrap().parse().unwrap()
+}
 
 const FILE_KEYS: [[u8; 16]; 3] = [[1; 16], [2; 16], [3; 16]];
 

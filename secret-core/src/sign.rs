@@ -424,7 +424,7 @@ mod tests {
         (key, recipient)
     }
 
-    /// Known answers pin the signature format: two fixed identities (the sign bit of `kB` is
+    /// Known answers pin the signature format: two fixed secret keys (the sign bit of `kB` is
     /// 1 for the first, 0 for the second) with fixed nonce randomness give these signatures
     /// byte for byte. A change to how `a`, `A`, the nonce or the challenge is computed
     /// changes them.
@@ -433,19 +433,24 @@ mod tests {
         let random: [u8; 64] = std::array::from_fn(|i| i as u8);
         for (identity, sign_bit, expected) in [
             (
-                "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0",
+                // The age test kit's X25519 identity.
+                [
+                    0xca, 0x16, 0x26, 0x25, 0x2c, 0x53, 0xcf, 0x1a, 0x4d, 0xc4, 0x66, 0x95, 0xe7,
+                    0xfc, 0xc4, 0x65, 0x94, 0xcb, 0x4c, 0xca, 0xde, 0xdb, 0x67, 0x12, 0xdf, 0xda,
+                    0x07, 0x53, 0xf3, 0xae, 0x35, 0x5e,
+                ],
                 1,
                 "77f8177a53c244169c65df3bfb1272ed9a83c449b7bf5a06e7a677f753d746d0\
                  ea33ec7c48318c27d60397d1d5e2449c945c4ca733f1e7d1da44b70888fe7800",
             ),
             (
-                "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX",
+                [0x42; 32],
                 0,
                 "8162af4948c5df28d0fe5c54b1c9ffbdff12a6c556028ca1508ded9e910a3f21\
                  a77abe2b4af77470f463800e8ea9f3fdbadf8d8e25aded58db685d5360b3640d",
             ),
         ] {
-            let identity: secret_age::Identity = identity.parse().unwrap();
+            let identity = secret_age::Identity::from_secret_bytes(identity);
             let mut clamped = *identity.secret_bytes();
             clamped[0] &= 248;
             clamped[31] &= 127;
