@@ -2,6 +2,12 @@
 //! KV v2 engine selected by `[backend]` in `secrets.toml`. The commands and the check go
 //! through [`Backend`] and do not care which.
 //!
+//! A command reads the workspace once ([`crate::trusted::Trusted::open`]: `secrets.toml` and
+//! the store parsed and judged with the history and this clone's memory) and
+//! [`Backend::select`] borrows that state: the file store is never read again for the
+//! listing or the values. Recording what was trusted afterwards
+//! ([`crate::trusted::Trusted::remember`]) is the command's, also when a value is refused.
+//!
 //! - [`Backend::listing`]: names and scopes, never values (`list`, `check-secrets`). The file
 //!   store needs no key; the KV engine needs a token allowed to read the secrets (KV v2 keeps
 //!   the scope keys inside the secret's data).
@@ -13,11 +19,11 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 #[cfg(feature = "cli")]
 use secret_core::Identities;
+use secret_core::state::State;
 use secret_core::{Config, Environment, Error, Scope, Store};
 pub use secret_vault::{Client, Ignored, VaultEdit};
 
@@ -26,12 +32,10 @@ pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 /// The place values are read from and written to.
 #[derive(Debug)]
-pub enum Backend {
-    /// `secrets.enc.toml` in the workspace root.
-    File {
-        /// The workspace root.
-        root: PathBuf,
-    },
+pub enum Backend<'a> {
+    /// `secrets.enc.toml`, read through the workspace's state: the one the command read and
+    /// judged (once) before choosing the backend.
+    File(&'a State),
     /// The KV v2 engine of `[backend]`.
     Vault(Box<Client>),
 }
@@ -62,16 +66,14 @@ pub struct Listing {
     pub ignored: Vec<Ignored>,
 }
 
-/// The configuration the signed access rules of `root` give (`SECRETS_TRUST` read through
-/// `vars`), or why they cannot be trusted.
-pub fn trusted_config(root: &Path, vars: Vars<'_>) -> Result<Config, Error> {
-    let pin = crate::trusted::pin(vars)?;
-    let state = secret_core::state::State::load(root, pin.as_ref())?;
+/// The configuration the signed access rules of `state` give, or why they cannot be
+/// trusted.
+pub fn trusted_config(state: &State) -> Result<&Config, Error> {
     match state.trusted_config() {
-        Ok(config) => Ok(config.clone()),
+        Ok(config) => Ok(config),
         // No `[backend]` at all: the file store, whose values readers then refuse one by
         // one, each saying why.
-        Err(_) if state.config().backend.is_none() => Ok(state.config().clone()),
+        Err(_) if state.config().backend.is_none() => Ok(state.config()),
         Err(reason) => Err(Error::Rules {
             path: state.store().path().to_owned(),
             message: format!("the access rules (and so `[backend]`) cannot be trusted: {reason}"),
@@ -124,40 +126,49 @@ impl Listing {
     }
 }
 
-impl Backend {
-    /// The backend the signed access rules of the workspace `root` select (see
-    /// [`secret_core::state::State::trusted_config`]): the KV engine of `[backend]`
-    /// (connecting with the credentials in `vars`), else the file store. `file_store`
+impl Listing {
+    /// The names and scopes of the file store `store`.
+    pub fn of_store(store: &Store) -> Self {
+        let mut values = Vec::new();
+        for name in store.names() {
+            for (scope, entry) in store.slots(name) {
+                values.push(Listed {
+                    name: name.to_owned(),
+                    scope: scope.clone(),
+                    recipients: entry.recipients.clone(),
+                    line: (entry.line > 0).then_some(entry.line),
+                });
+            }
+        }
+        Listing {
+            location: store.path().display().to_string(),
+            server: None,
+            values,
+            ignored: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Backend<'a> {
+    /// The backend the signed access rules of `state` select (see
+    /// [`State::trusted_config`]): the KV engine of `[backend]` (connecting with the
+    /// credentials in `vars`), else the file store, read through `state`. `file_store`
     /// forces the file store. A `[backend]` that only an unsigned change to `secrets.toml`
     /// names is not connected to: values would be sent to a server nobody allowed.
-    pub fn open(root: &Path, vars: Vars<'_>, file_store: bool) -> Result<Self, Error> {
+    pub fn select(state: &'a State, vars: Vars<'_>, file_store: bool) -> Result<Self, Error> {
         if file_store {
-            return Ok(Self::file(root));
+            return Ok(Self::File(state));
         }
-        let config = trusted_config(root, vars)?;
-        match &config.backend {
-            Some(backend) if !file_store => {
-                Ok(Self::Vault(Box::new(Client::connect(backend, vars)?)))
-            }
-            _ => Ok(Self::File {
-                root: root.to_owned(),
-            }),
+        match &trusted_config(state)?.backend {
+            Some(backend) => Ok(Self::Vault(Box::new(Client::connect(backend, vars)?))),
+            None => Ok(Self::File(state)),
         }
     }
 
-    /// The file store of `root`.
-    pub fn file(root: &Path) -> Self {
-        Self::File {
-            root: root.to_owned(),
-        }
-    }
-
-    /// `store secrets.enc.toml` or `OpenBao at http://...`, for messages.
+    /// `the store secrets.enc.toml` or `OpenBao at http://...`, for messages.
     pub fn describe(&self) -> String {
         match self {
-            Self::File { root } => {
-                format!("the store {}", root.join(secret_core::STORE_FILE).display())
-            }
+            Self::File(state) => format!("the store {}", state.store().path().display()),
             Self::Vault(client) => client.describe(),
         }
     }
@@ -165,26 +176,7 @@ impl Backend {
     /// Every value's name and scope, without reading the file store's values.
     pub fn listing(&self) -> Result<Listing, Error> {
         match self {
-            Self::File { root } => {
-                let store = Store::load(root)?;
-                let mut listing = Listing {
-                    location: store.path().display().to_string(),
-                    server: None,
-                    values: Vec::new(),
-                    ignored: Vec::new(),
-                };
-                for name in store.names() {
-                    for (scope, entry) in store.slots(name) {
-                        listing.values.push(Listed {
-                            name: name.to_owned(),
-                            scope: scope.clone(),
-                            recipients: entry.recipients.clone(),
-                            line: (entry.line > 0).then_some(entry.line),
-                        });
-                    }
-                }
-                Ok(listing)
-            }
+            Self::File(state) => Ok(Listing::of_store(state.store())),
             Self::Vault(client) => {
                 let config = client.config();
                 let mut listing = Listing {
@@ -240,9 +232,7 @@ impl Backend {
         let mut values = BTreeMap::new();
         let mut ignored = Vec::new();
         match self {
-            Self::File { root } => {
-                let trusted = crate::trusted::Trusted::open(root, vars)?;
-                let state = &trusted.state;
+            Self::File(state) => {
                 let names: Vec<&str> = state.store().names().collect();
                 // Every signature in one batch first; each decrypt then finds its own checked.
                 state.prepare(&names, env);
@@ -262,10 +252,7 @@ impl Backend {
                     }
                     Ok(())
                 };
-                let decrypted = decrypt_all();
-                // Remembered even when a value is refused: what the history taught.
-                trusted.remember();
-                decrypted?;
+                decrypt_all()?;
             }
             Self::Vault(client) => {
                 let folder = secret_vault::read_all(client)?;
@@ -291,19 +278,14 @@ impl Backend {
         vars: Vars<'_>,
     ) -> Result<Option<(Scope, SecretString)>, Error> {
         match self {
-            Self::File { root } => {
-                let trusted = crate::trusted::Trusted::open(root, vars)?;
-                let state = &trusted.state;
+            Self::File(state) => {
                 let ids = match state.lookup(name, env) {
                     secret_core::state::Lookup::None => return Ok(None),
                     secret_core::state::Lookup::Found { .. } => Identities::from_vars(vars)?,
                     // Refused whatever the key: say why without asking for one.
                     _ => Identities::none(),
                 };
-                let value = state.decrypt(name, env, &ids);
-                // Remembered even when the value is refused: what the history taught.
-                trusted.remember();
-                value
+                state.decrypt(name, env, &ids)
             }
             Self::Vault(client) => {
                 let edit = match VaultEdit::open(client, name)? {

@@ -174,7 +174,7 @@ pub fn check_with(
     } else {
         let resolving = secret_core::state::State::load(root, pin.as_ref())?;
         let environments = environments(&resolving, &options.envs)?;
-        let (path, stored) = stored::backend_values(root, vars)?;
+        let (path, stored) = stored::backend_values(root, &resolving, vars)?;
         let types = resolving.effective().types.clone();
         (environments, types, path, stored, None)
     };

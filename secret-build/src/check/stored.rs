@@ -37,13 +37,15 @@ pub(crate) fn file_values(
     (values, audit(state, &trusted.notes, environments))
 }
 
-/// The names and scopes a Vault/OpenBao `[backend]` holds (through a token and the like
-/// read from `vars`), and where: the KV folder's URL.
+/// The names and scopes the backend `state`'s signed rules select holds (a Vault/OpenBao
+/// `[backend]`, through a token and the like read from `vars`), and where: the KV folder's
+/// URL.
 pub(crate) fn backend_values(
     root: &Path,
+    state: &State,
     vars: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<(PathBuf, Vec<StoredValue>), FileError> {
-    let listing = Backend::open(root, vars, false)
+    let listing = Backend::select(state, vars, false)
         .and_then(|backend| backend.listing())
         .map_err(|error| error.report())?;
     let location = PathBuf::from(&listing.location);

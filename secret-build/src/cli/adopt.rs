@@ -73,7 +73,7 @@ pub(crate) fn run(
     let config = state.config().clone();
     let scope = args.scope.scope(state)?;
     let value = literal.value.clone();
-    if let Backend::Vault(client) = open_backend(root, file_store, io)? {
+    if let Backend::Vault(client) = open_backend(state, file_store, io)? {
         let edit = VaultEdit::read(&client, &args.name)?;
         edit.preflight(&scope, false)?;
         edit.set(&scope, value, false)?;

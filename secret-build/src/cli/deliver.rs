@@ -20,7 +20,7 @@ use std::path::Path;
 
 use clap::Args;
 use secrecy::SecretString;
-use secret_core::{Config, Environment};
+use secret_core::Environment;
 
 use super::{Failure, Io, escaped};
 use crate::scan::{ScanReport, Selection};
@@ -66,14 +66,14 @@ pub(crate) struct Delivery {
 /// The values to deliver for `env`, after the per-package and missing-value rules.
 pub(crate) fn values(
     root: &Path,
-    _config: &Config,
+    trusted: &crate::trusted::Trusted,
     env: &Environment,
     file_store: bool,
     args: &DeliveryArgs,
     io: &mut Io<'_>,
 ) -> Result<Delivery, Failure> {
     let scan = scan(root, &args.packages, args.allow_missing, env, io)?;
-    let values = super::run::values_with_overrides(root, env, file_store, io)?;
+    let values = super::run::values_with_overrides(root, trusted, env, file_store, io)?;
     let Some(scan) = scan else {
         return Ok(Delivery {
             values,

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use secret_core::Config;
+
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, refuse_terminal};
@@ -107,8 +107,10 @@ pub(crate) fn run(
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
-    let config = Config::load(root)?;
-    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
+    // `secrets.toml` and the store are read and judged once, for the environment and the
+    // values.
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let env = super::resolve_env(&trusted.state, &args.env)?;
     let name = || match &args.name {
         Some(name) => name.clone(),
         None => {
@@ -127,10 +129,17 @@ pub(crate) fn run(
     };
     match args.format {
         Format::ExternalSecret => {
-            return super::export_aws::external_secret(root, &env, &request, &name(), io);
+            return super::export_aws::external_secret(
+                root,
+                &trusted.state,
+                &env,
+                &request,
+                &name(),
+                io,
+            );
         }
         #[cfg(feature = "aws")]
-        Format::Ecs => return super::export_aws::ecs(root, &env, &request, io),
+        Format::Ecs => return super::export_aws::ecs(root, &trusted.state, &env, &request, io),
         #[cfg(not(feature = "aws"))]
         Format::Ecs => {
             return Err(Failure::usage(
@@ -157,7 +166,7 @@ pub(crate) fn run(
             "--output applies to the dotenv, json and k8s formats".to_owned(),
         ));
     }
-    let delivery = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    let delivery = super::deliver::values(root, &trusted, &env, file_store, &args.delivery, io)?;
     let (values, variables) = (&delivery.values, &delivery.variables);
     let text: Zeroizing<String> = match &args.format {
         Format::Dotenv => Zeroizing::new(dotenv(values, variables).map_err(|refused| {

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use secret_core::Environment;
+use secret_core::state::State;
 
 use super::deliver::DeliveryArgs;
 use super::{Failure, Io};
@@ -40,6 +41,7 @@ pub(crate) struct Request<'a> {
 /// Variable -> secret name, for the secrets to inject.
 fn variables(
     root: &Path,
+    state: &State,
     env: &Environment,
     args: &Request<'_>,
     io: &mut Io<'_>,
@@ -54,7 +56,7 @@ fn variables(
         dev: delivery.dev,
     };
     let selected = super::deliver::select(&scan, &selection)?;
-    let listing = crate::backend::Backend::file(root).listing()?;
+    let listing = crate::backend::Listing::of_store(state.store());
     let mut out = BTreeMap::new();
     let mut missing = Vec::new();
     for declaration in &selected.declarations {
@@ -92,9 +94,7 @@ fn variables(
 }
 
 /// The signed `[aws]` table.
-fn signed_aws(root: &Path, io: &Io<'_>) -> Result<secret_core::aws::AwsConfig, Failure> {
-    let pin = crate::trusted::pin(io.vars)?;
-    let state = secret_core::state::State::load(root, pin.as_ref())?;
+fn signed_aws(state: &State) -> Result<secret_core::aws::AwsConfig, Failure> {
     let path = state.config().path.display().to_string();
     let verified = state.rules().map_err(|error| {
         Failure::data(format!(
@@ -124,13 +124,14 @@ fn quoted(text: &str) -> String {
 
 pub(crate) fn external_secret(
     root: &Path,
+    state: &State,
     env: &Environment,
     args: &Request<'_>,
     name: &str,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
-    let aws = signed_aws(root, io)?;
-    let variables = variables(root, env, args, io)?;
+    let aws = signed_aws(state)?;
+    let variables = variables(root, state, env, args, io)?;
     let mut text = String::from("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n");
     text.push_str(&format!("metadata:\n  name: {}\n", quoted(name)));
     if let Some(namespace) = args.namespace {
@@ -162,21 +163,18 @@ pub(crate) fn external_secret(
 #[cfg(feature = "aws")]
 pub(crate) fn ecs(
     root: &Path,
+    state: &State,
     env: &Environment,
     args: &Request<'_>,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
     use super::sync::aws::{Remote, TAG_ENVIRONMENT, TAG_REPOSITORY};
-    let aws = signed_aws(root, io)?;
-    let variables = variables(root, env, args, io)?;
-    let repository = {
-        let pin = crate::trusted::pin(io.vars)?;
-        let state = secret_core::state::State::load(root, pin.as_ref())?;
-        state
-            .rules()
-            .map(|verified| verified.repository.clone())
-            .map_err(|error| Failure::data(error.describe()))?
-    };
+    let aws = signed_aws(state)?;
+    let variables = variables(root, state, env, args, io)?;
+    let repository = state
+        .rules()
+        .map(|verified| verified.repository.clone())
+        .map_err(|error| Failure::data(error.describe()))?;
     let remote = Remote::connect(&aws, io)?;
     let prefix = aws.prefix_for(&env.name);
     let arns: BTreeMap<String, String> = remote

@@ -57,7 +57,7 @@ use secret_core::{Config, EnvKind, Environment, Scope};
 use serde_json::{Value, json};
 
 use super::{Failure, Io, escaped, open_backend};
-use crate::backend::Listing;
+use crate::backend::{Backend, Listing};
 use crate::check::Audit;
 
 /// Output format of `secret list`.
@@ -103,12 +103,15 @@ pub(crate) fn run(
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<(), Failure> {
-    let config = Config::load(root)?;
-    let store = open_backend(root, file_store, io)?.listing()?;
+    // `secrets.toml` and the store are read and judged once, for the listing and the audits.
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let config = trusted.state.config();
+    let backend = open_backend(&trusted.state, file_store, io)?;
+    let store = backend.listing()?;
     for ignored in &store.ignored {
         let _ = writeln!(io.stderr, "warning: {}", escaped(ignored));
     }
-    let columns = columns(&config);
+    let columns = columns(config);
     let scan = match crate::scan::scan_workspace(root) {
         Ok(report) => Some(report),
         Err(error) => {
@@ -157,12 +160,10 @@ pub(crate) fn run(
     };
     let names: Vec<&str> = names.into_iter().collect();
     // Signatures, recipients against secrets.toml and exposures (the file store only).
-    let audits: BTreeMap<(String, String), Audit> = match (&config.backend, file_store) {
-        (Some(_), false) => BTreeMap::new(),
-        _ => {
-            let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let audits: BTreeMap<(String, String), Audit> = match backend {
+        Backend::Vault(_) => BTreeMap::new(),
+        Backend::File(state) => {
             super::print_notes(&trusted.notes, io);
-            let state = &trusted.state;
             let store = state.store();
             let mut audits = BTreeMap::new();
             for name in store.names() {
@@ -215,7 +216,7 @@ pub(crate) fn run(
                 None => String::new(),
             };
             from + &table(&store, &columns, &names, &declared, &overrides)
-                + &readers(&config, &columns)
+                + &readers(config, &columns)
                 + &problems(&audits)
         }
     };

@@ -53,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use secret_core::{Config, EnvKind, EnvType, FileError, Scope};
+use secret_core::{EnvKind, EnvType, FileError, Scope};
 
 /// Where a command reads and writes: the process's standard streams and environment, or
 /// buffers in tests.
@@ -256,18 +256,14 @@ fn run_in(secret: SecretCli, root: &Path, io: &mut Io<'_>) -> Result<Option<u8>,
     .map(|()| None)
 }
 
-/// Opens the backend the signed access rules select (`--file-store` forces
-/// `secrets.enc.toml`).
-pub(crate) fn open_backend(
-    root: &Path,
+/// Opens the backend the signed access rules of `state` select (`--file-store` forces
+/// `secrets.enc.toml`, read through `state`).
+pub(crate) fn open_backend<'a>(
+    state: &'a secret_core::state::State,
     file_store: bool,
     io: &mut Io<'_>,
-) -> Result<crate::backend::Backend, Failure> {
-    let config = match file_store {
-        true => Config::default(),
-        false => crate::backend::trusted_config(root, io.vars)?,
-    };
-    if let Some(backend) = config.backend.as_ref().filter(|_| !file_store) {
+) -> Result<crate::backend::Backend<'a>, Failure> {
+    if !file_store && let Some(backend) = &crate::backend::trusted_config(state)?.backend {
         // Where the client will connect: `VAULT_ADDR` and `VAULT_NAMESPACE` win over the
         // file, and say so. A bad variable is the connection's error, below.
         if let Ok(settings) = secret_vault::Settings::resolve(backend, io.vars) {
@@ -291,24 +287,17 @@ pub(crate) fn open_backend(
             }
         }
     }
-    crate::backend::Backend::open(root, io.vars, file_store).map_err(Failure::from)
+    crate::backend::Backend::select(state, io.vars, file_store).map_err(Failure::from)
 }
 
 /// The environment `--env` names, resolved as readers resolve it: by the store's signed
-/// access rules when values come from the file store (`file_store`, or no `[backend]`), so a
-/// change to secrets.toml nobody signed (an environment repointed to another type, a pattern
-/// added) does not change which value a command delivers; by secrets.toml with a backend.
+/// access rules (`state`'s), so a change to secrets.toml nobody signed (an environment
+/// repointed to another type, a pattern added) does not change which value a command
+/// delivers.
 pub(crate) fn resolve_env(
-    root: &Path,
-    config: &Config,
-    file_store: bool,
+    state: &secret_core::state::State,
     text: &str,
-    io: &Io<'_>,
 ) -> Result<secret_core::Environment, Failure> {
-    let _ = file_store;
-    let pin = crate::trusted::pin(io.vars)?;
-    let store = secret_core::Store::load(root)?;
-    let state = secret_core::state::State::new(config.clone(), store, pin.as_ref());
     Ok(state.resolve_env(text)?)
 }
 

@@ -24,8 +24,8 @@ pub(crate) struct RekeyArgs {
 }
 
 pub(crate) fn run(root: &Path, args: &RekeyArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let config = Config::load(root)?;
     let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let config = trusted.state.config().clone();
     super::print_notes(&trusted.notes, io);
     let plan = edit::plan_rekey(trusted.state.store(), &config, args.all)?;
     print_plan(&plan, &config, io);

@@ -8,11 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::{Failure, Io, open_backend, refuse_terminal};
+use crate::backend::Backend;
 use clap::Args;
 use secrecy::ExposeSecret;
-use secret_core::Config;
-
-use super::{Failure, Io, open_backend, refuse_terminal};
 
 /// Arguments of `secret reveal`.
 #[derive(Debug, Args)]
@@ -38,8 +37,9 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     secret_syntax::validate_name(&args.name)
         .map_err(|error| Failure::usage(format!("invalid secret name `{}`: {error}", args.name)))?;
-    let config = Config::load(root)?;
-    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let config = trusted.state.config();
+    let env = super::resolve_env(&trusted.state, &args.env)?;
     if args.output.is_none() {
         refuse_terminal(
             io,
@@ -53,7 +53,7 @@ pub(crate) fn run(
         )
         .map_err(|failure| failure.with_help("or write it to a file with `--output FILE`"))?;
     }
-    let backend = open_backend(root, file_store, io)?;
+    let backend = open_backend(&trusted.state, file_store, io)?;
     let store = root.join(secret_core::STORE_FILE);
     if (file_store || config.backend.is_none()) && !store.exists() {
         return Err(Failure::data(format!(
@@ -65,7 +65,12 @@ pub(crate) fn run(
             env.set_command(&args.name)
         )));
     }
-    let Some((scope, value)) = backend.value_for(&args.name, &env, io.vars)? else {
+    let found = backend.value_for(&args.name, &env, io.vars);
+    if matches!(backend, Backend::File(_)) {
+        // Remembered even when the value is refused: what the history taught.
+        trusted.remember();
+    }
+    let Some((scope, value)) = found? else {
         return Err(secret_core::Error::NotSet {
             name: args.name.clone(),
             scope: env.to_string(),

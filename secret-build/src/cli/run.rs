@@ -24,7 +24,7 @@ use std::process::Command;
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use secret_core::{Config, EnvType};
+use secret_core::EnvType;
 
 use super::{Failure, Io, escaped, open_backend};
 
@@ -47,9 +47,12 @@ pub(crate) fn run(
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<u8, Failure> {
-    let config = Config::load(root)?;
-    let env = super::resolve_env(root, &config, file_store, &args.env, io)?;
-    let delivery = super::deliver::values(root, &config, &env, file_store, &args.delivery, io)?;
+    // `secrets.toml` and the store are read and judged once, for the environment and the
+    // values.
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let config = trusted.state.config();
+    let env = super::resolve_env(&trusted.state, &args.env)?;
+    let delivery = super::deliver::values(root, &trusted, &env, file_store, &args.delivery, io)?;
     let values = &delivery.values;
     let (program, rest) = args
         .command
@@ -112,12 +115,18 @@ const CREDENTIALS: [&str; 6] = [
 /// files over them. KV secrets the tool did not write are reported on stderr.
 pub(crate) fn values_with_overrides(
     root: &Path,
+    trusted: &crate::trusted::Trusted,
     env: &secret_core::Environment,
     file_store: bool,
     io: &mut Io<'_>,
 ) -> Result<std::collections::BTreeMap<String, SecretString>, Failure> {
-    let backend = open_backend(root, file_store, io)?;
-    let read = backend.values_and_ignored(env, io.vars)?;
+    let backend = open_backend(&trusted.state, file_store, io)?;
+    let read = backend.values_and_ignored(env, io.vars);
+    if matches!(backend, crate::backend::Backend::File(_)) {
+        // Remembered even when a value is refused: what the history taught.
+        trusted.remember();
+    }
+    let read = read?;
     for ignored in &read.ignored {
         let _ = writeln!(io.stderr, "warning: {}", escaped(ignored));
     }

@@ -132,7 +132,7 @@ pub(crate) fn set(
     let state = &trusted.state;
     let config = state.config().clone();
     let scope = args.scope.scope(state)?;
-    if let Backend::Vault(client) = open_backend(root, file_store, io)? {
+    if let Backend::Vault(client) = open_backend(state, file_store, io)? {
         let edit = VaultEdit::read(&client, &args.name)?;
         edit.preflight(&scope, args.move_scopes)?;
         let value = read_value(args.from_file.as_deref(), &args.name, &scope, io)?;
@@ -274,7 +274,7 @@ pub(crate) fn unset(
     super::print_notes(&trusted.notes, io);
     let state = &trusted.state;
     let scope = args.scope.scope(state)?;
-    let narrowed = match open_backend(root, file_store, io)? {
+    let narrowed = match open_backend(state, file_store, io)? {
         Backend::Vault(client) => {
             VaultEdit::read(&client, &args.name)?
                 .unset(&scope)?
@@ -359,7 +359,7 @@ pub(crate) fn import(
         )));
     }
     map_to_declared(root, &path, &mut pairs, args.allow_undeclared, io)?;
-    if let Backend::Vault(client) = open_backend(root, file_store, io)? {
+    if let Backend::Vault(client) = open_backend(state, file_store, io)? {
         // Each secret is its own KV secret: check every one before writing any.
         let mut edits = Vec::new();
         for pair in &pairs {

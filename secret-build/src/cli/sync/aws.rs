@@ -107,11 +107,10 @@ struct Wanted {
 
 /// The file store's values for `env`, each with its fingerprint.
 fn wanted_values(
-    root: &Path,
+    trusted: &crate::trusted::Trusted,
     env: &Environment,
     io: &Io<'_>,
 ) -> Result<(BTreeMap<String, Wanted>, Signed), Failure> {
-    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
     let state = &trusted.state;
     let signed = signed_aws(state)?;
     let names: Vec<&str> = state.store().names().collect();
@@ -145,10 +144,11 @@ fn wanted_values(
 }
 
 pub(super) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), Failure> {
-    let config = secret_core::Config::load(root)?;
-    let env = super::super::resolve_env(root, &config, true, &args.env, io)?;
+    // `secrets.toml` and the store are read and judged once.
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let env = super::super::resolve_env(&trusted.state, &args.env)?;
     let selected = super::super::deliver::selected_names(root, &args.packages, args.dev)?;
-    let (mut source, signed) = wanted_values(root, &env, io)?;
+    let (mut source, signed) = wanted_values(&trusted, &env, io)?;
     if let Some(selected) = &selected {
         source.retain(|name, _| selected.contains(name));
     }

@@ -44,7 +44,7 @@ use std::path::Path;
 
 use clap::Args;
 use secrecy::SecretString;
-use secret_core::{BackendErrorKind, Config, Environment, Error, Scope};
+use secret_core::{BackendErrorKind, Environment, Error, Scope};
 
 use super::{Failure, Io, escaped};
 use crate::backend::Backend;
@@ -147,7 +147,9 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         )
         .with_help("enable the `aws` feature of secret-build in the xtask (`secret-build = { ..., features = [\"aws\"] }`)"));
     }
-    let config = Config::load(root)?;
+    // `secrets.toml` and the store are read and judged once.
+    let trusted = crate::trusted::Trusted::open(root, io.vars)?;
+    let config = trusted.state.config();
     if config.backend.is_none() {
         return Err(Failure::usage(format!(
             "{}: no [backend] to sync to",
@@ -156,11 +158,18 @@ pub(crate) fn run(root: &Path, args: &SyncArgs, io: &mut Io<'_>) -> Result<(), F
         .with_help("add a [backend] table (kind, address, mount, prefix) to secrets.toml; see docs/delivery.md (for AWS Secrets Manager: `--to aws` and an [aws] table)"));
     }
     // The values come from the file store: its signed rules say what the environment is.
-    let env = super::resolve_env(root, &config, true, &args.env, io)?;
+    let env = super::resolve_env(&trusted.state, &args.env)?;
     let selected = super::deliver::selected_names(root, &args.packages, args.dev)?;
-    let mut source = Backend::file(root).values_for(&env, io.vars)?;
-    let Backend::Vault(client) = super::open_backend(root, false, io)? else {
-        unreachable!("a [backend] opens a KV client");
+    let source = Backend::File(&trusted.state).values_for(&env, io.vars);
+    // Remembered even when a value is refused: what the history taught.
+    trusted.remember();
+    let mut source = source?;
+    let Backend::Vault(client) = super::open_backend(&trusted.state, false, io)? else {
+        return Err(Failure::data(format!(
+            "{}: the [backend] table is not in the signed access rules",
+            config.path.display()
+        ))
+        .with_help("an admin signs it with `cargo xtask secret rekey`"));
     };
     if let Some(selected) = &selected {
         // Only the selected packages' secrets: others are neither copied nor deleted.
