@@ -21,7 +21,9 @@ pub const FIXTURE_PROFILE: &str = "\n[profile.dev.package.\"*\"]\ndebug = false\
     [profile.dev.package.sha2]\nopt-level = 3\n\
     [profile.dev.package.chacha20]\nopt-level = 3\n\
     [profile.dev.package.poly1305]\nopt-level = 3\n\
-    [profile.dev.package.toml-span]\nopt-level = 3\n";
+    [profile.dev.package.toml-span]\nopt-level = 3\n\
+    [profile.dev.package.memchr]\nopt-level = 3\n\
+    [profile.dev.package.aho-corasick]\nopt-level = 3\n";
 
 /// The target directory the running test binary was built in (it runs from
 /// `<target>/debug/deps/<test>`).

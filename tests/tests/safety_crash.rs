@@ -182,10 +182,9 @@ fn two_processes_setting_200_secrets_each_lose_nothing() {
     let store = Store::load(ws.root()).unwrap();
     let config = secret_core::Config::load(ws.root()).unwrap();
     assert_eq!(store.names().count(), 400);
+    let state = secret_core::state::State::new(config, store, None);
     for (name, value) in values.iter().flatten() {
-        let stored = secret_core::state::State::new(config.clone(), store.clone(), None)
-            .decrypt_slot(name, &production(), &ids)
-            .unwrap();
+        let stored = state.decrypt_slot(name, &production(), &ids).unwrap();
         assert_eq!(stored.expose_secret(), value, "{name}");
     }
     assert!(temp_files(ws.root()).is_empty());
