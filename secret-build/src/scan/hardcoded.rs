@@ -83,7 +83,8 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
         && !super::skim::any_string(text, |literal| {
             literal.len() >= 12
                 && value_of(literal).is_some_and(|value| {
-                    shapes::shape(&value).is_some() || shapes::is_high_entropy(&value)
+                    shapes::may_match(&value)
+                        && (shapes::shape(&value).is_some() || shapes::is_high_entropy(&value))
                 })
         })
         .unwrap_or(false)
@@ -104,7 +105,9 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
     let mut found = Vec::new();
     let mut tests: Option<Vec<std::ops::Range<usize>>> = None;
     for range in skim.strings(text) {
-        if range.len() < 12 {
+        if range.len() < 12
+            || !value_of(&text[range.clone()]).is_some_and(|value| shapes::may_match(&value))
+        {
             continue;
         }
         let Some((value, _)) = decode(&text[range.clone()]) else {

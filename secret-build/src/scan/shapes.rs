@@ -146,6 +146,37 @@ pub(crate) fn shape(value: &str) -> Option<Match> {
     shape_of(value).filter(|_| !is_placeholder(value))
 }
 
+/// Whether `value` may match a rule on its own: `false` only when neither [`shape`] nor
+/// [`is_high_entropy`] can hold, found in one pass over its bytes (most literals are
+/// messages, ruled out at their first space, and hold no shape's prefix).
+pub(crate) fn may_match(value: &str) -> bool {
+    let b = value.as_bytes();
+    if b.len() < 10 {
+        return false;
+    }
+    let high_entropy_possible = (16..=2048).contains(&b.len())
+        && !b.iter().any(|&c| {
+            c.is_ascii_whitespace()
+                || c.is_ascii_control()
+                || matches!(
+                    c,
+                    b'\\'
+                        | b'{'
+                        | b'}'
+                        | b'%'
+                        | b'"'
+                        | b'\''
+                        | b','
+                        | b';'
+                        | b'('
+                        | b')'
+                        | b'<'
+                        | b'>'
+                )
+        });
+    high_entropy_possible || may_have_shape(b)
+}
+
 /// Whether `value` holds the start of one of the shapes: most literals do not, and are
 /// ruled out in one pass that looks closer only at the bytes a prefix starts with.
 fn may_have_shape(value: &[u8]) -> bool {
