@@ -83,8 +83,11 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
         && !super::skim::any_string(text, |literal| {
             literal.len() >= 12
                 && value_of(literal).is_some_and(|value| {
+                    // What `judge` needs: a shape, or a secret's name and high entropy.
+                    let start = literal.as_ptr() as usize - text.as_ptr() as usize;
                     shapes::may_match(&value)
-                        && (shapes::shape(&value).is_some() || shapes::is_high_entropy(&value))
+                        && (shapes::shape(&value).is_some()
+                            || (may_bind_secret(text, start) && shapes::is_high_entropy(&value)))
                 })
         })
         .unwrap_or(false)
@@ -334,17 +337,57 @@ fn matching(bytes: &[u8], skim: &Skim, open: usize) -> Option<usize> {
 /// What the code just before `start` binds the literal there to: the `const`, `static`
 /// or `let` name, the struct field, the map key, or the method it is an argument of.
 fn binding(text: &str, skim: &Skim, start: usize) -> Option<String> {
-    binding_at(text, skim, start, 0)
+    binding_at(text, start, 0, &|end| previous_key(text, skim, end))
 }
 
-fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<String> {
+/// Whether the literal at `start` may be bound to a secret's name: `false` only when
+/// [`binding`] gives no such name, told from the text alone, without a skim. A key that is
+/// a string literal is read back to the `"` before it; one that this cannot read (a raw
+/// string, an escape) counts as a secret's name.
+fn may_bind_secret(text: &str, start: usize) -> bool {
+    let key = |end: usize| {
+        let before = &text[..end];
+        let unread = || Some("secret".to_owned());
+        if let Some(inner) = before.strip_suffix('"') {
+            return match inner.rfind('"') {
+                Some(open) if !inner[open + 1..].contains('\\') => {
+                    Some(inner[open + 1..].to_owned())
+                }
+                _ => unread(),
+            };
+        }
+        if before.ends_with('#') {
+            return unread();
+        }
+        last_identifier(before)
+    };
+    binding_at(text, start, 0, &key).is_some_and(|name| {
+        // Every secret's name holds one of these words, in any case.
+        let lower = name.to_ascii_lowercase();
+        (!name.is_ascii()
+            || [
+                "tok", "secret", "pass", "pwd", "cred", "auth", "bearer", "key",
+            ]
+            .iter()
+            .any(|word| lower.contains(word)))
+            && shapes::is_secret_name(&name)
+    })
+}
+
+/// [`binding`], reading a map or tuple key that ends at an offset with `key`.
+fn binding_at(
+    text: &str,
+    start: usize,
+    depth: usize,
+    key: &dyn Fn(usize) -> Option<String>,
+) -> Option<String> {
     if depth > 4 {
         return None;
     }
     let before = text[..start].trim_end();
     if let Some(rest) = before.strip_suffix("=>") {
         // `"api_key" => "..."` or `API_KEY => "..."`.
-        return previous_key(text, skim, rest.trim_end().len());
+        return key(rest.trim_end().len());
     }
     if let Some(rest) = before.strip_suffix('=') {
         if rest.ends_with(['=', '!', '<', '>']) {
@@ -372,7 +415,7 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         return last_identifier(rest);
     }
     if let Some(rest) = before.strip_suffix(',') {
-        return previous_key(text, skim, rest.trim_end().len());
+        return key(rest.trim_end().len());
     }
     if let Some(rest) = before.strip_suffix(['(', '[']) {
         // An argument: the method or function it is passed to, if its name is telling
@@ -390,7 +433,7 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         if shapes::is_secret_name(last) {
             return Some(last.to_owned());
         }
-        return binding_at(text, skim, callee_start, depth + 1);
+        return binding_at(text, callee_start, depth + 1, key);
     }
     None
 }
