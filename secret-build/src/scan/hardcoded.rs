@@ -85,9 +85,11 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
                 && value_of(literal).is_some_and(|value| {
                     // What `judge` needs: a shape, or a secret's name and high entropy.
                     let start = literal.as_ptr() as usize - text.as_ptr() as usize;
-                    shapes::may_match(&value)
-                        && (shapes::shape(&value).is_some()
-                            || (may_bind_secret(text, start) && shapes::is_high_entropy(&value)))
+                    let possible = shapes::may_match(&value);
+                    (possible.shape && shapes::shape(&value).is_some())
+                        || (possible.high_entropy
+                            && may_bind_secret(text, start)
+                            && shapes::is_high_entropy(&value))
                 })
         })
         .unwrap_or(false)
@@ -109,7 +111,7 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
     let mut tests: Option<Vec<std::ops::Range<usize>>> = None;
     for range in skim.strings(text) {
         if range.len() < 12
-            || !value_of(&text[range.clone()]).is_some_and(|value| shapes::may_match(&value))
+            || !value_of(&text[range.clone()]).is_some_and(|value| shapes::may_match(&value).any())
         {
             continue;
         }
