@@ -273,7 +273,8 @@ fn walk(
             own.as_ref()
         }
     };
-    // Items that are only `mod name;` (the most common by far) are read without the lexer.
+    // Items that are only `mod name;` (with attributes naming no path: the most common by
+    // far) are read without the lexer.
     let items = skimmed.and_then(|skimmed| {
         let positions: Vec<usize> = positions
             .iter()
@@ -333,12 +334,23 @@ enum Item {
 }
 
 /// The names of the modules `code` declares when it holds nothing but `mod name;` items,
-/// each with at most a visibility (`pub`, `pub(crate)`, `pub(in path)`) and no attribute:
-/// what the token walk finds there, read without the lexer. `None` for any other code.
+/// each with at most a visibility (`pub`, `pub(crate)`, `pub(in path)`) and attributes
+/// that do not name a path (`#[cfg(unix)]`, `#[macro_use]`; not `#[path]` or
+/// `#[cfg_attr]`): what the token walk finds there, read without the lexer. `None` for any
+/// other code.
 fn simple_mods(code: &str) -> Option<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = code.trim_start();
     while !rest.is_empty() {
+        while let Some(attribute) = rest.strip_prefix('#') {
+            let attribute = attribute.strip_prefix('!').unwrap_or(attribute);
+            let end = attribute_end(attribute.as_bytes())?;
+            let inside = &attribute[..end];
+            if inside.contains("path") || inside.contains("cfg_attr") {
+                return None;
+            }
+            rest = attribute[end..].trim_start();
+        }
         let (item, after) = rest.split_once(';')?;
         let mut item = item.trim();
         if let Some(visibility) = item.strip_prefix("pub") {
@@ -364,6 +376,39 @@ fn simple_mods(code: &str) -> Option<Vec<String>> {
         rest = after.trim_start();
     }
     Some(names)
+}
+
+/// The offset after the `]` closing an attribute whose `[` starts `text`, past nested
+/// delimiters and plain string literals; `None` for anything else (an escape, a raw string,
+/// a character literal).
+fn attribute_end(text: &[u8]) -> Option<usize> {
+    if text.first() != Some(&b'[') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'[' | b'(' | b'{' => depth += 1,
+            b']' | b')' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (b == b']').then_some(i + 1);
+                }
+            }
+            b'"' => {
+                let close = i + 1 + memchr::memchr(b'"', &text[i + 1..])?;
+                if text[i..close].contains(&b'\\') || text[..i].ends_with(b"r") {
+                    return None;
+                }
+                i = close;
+            }
+            b'\'' | b'\\' | b'#' => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn is_ident_byte(byte: u8) -> bool {
