@@ -110,20 +110,28 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
     let mut found = Vec::new();
     let mut tests: Option<Vec<std::ops::Range<usize>>> = None;
     for range in skim.strings(text) {
-        if range.len() < 12
-            || !value_of(&text[range.clone()]).is_some_and(|value| shapes::may_match(&value).any())
-        {
+        if range.len() < 12 {
+            continue;
+        }
+        let possible = match value_of(&text[range.clone()]) {
+            Some(value) => shapes::may_match(&value),
+            None => continue,
+        };
+        if !possible.any() {
             continue;
         }
         let Some((value, _)) = decode(&text[range.clone()]) else {
             continue;
         };
-        let binding_needed = shapes::shape(&value).is_none();
-        let binding = if binding_needed && !shapes::is_high_entropy(&value) {
+        // What `judge` needs: a shape, or a secret's name and high entropy.
+        let shaped = possible.shape && shapes::shape(&value).is_some();
+        if !shaped && !possible.high_entropy {
             continue;
-        } else {
-            binding(text, skim, range.start)
-        };
+        }
+        let binding = binding(text, skim, range.start);
+        if !shaped && !binding.as_deref().is_some_and(names_a_secret) {
+            continue;
+        }
         let Some((rule, preview)) = judge(&value, binding.as_deref()) else {
             continue;
         };
@@ -363,17 +371,20 @@ fn may_bind_secret(text: &str, start: usize) -> bool {
         }
         last_identifier(before)
     };
-    binding_at(text, start, 0, &key).is_some_and(|name| {
-        // Every secret's name holds one of these words, in any case.
-        let lower = name.to_ascii_lowercase();
-        (!name.is_ascii()
-            || [
-                "tok", "secret", "pass", "pwd", "cred", "auth", "bearer", "key",
-            ]
-            .iter()
-            .any(|word| lower.contains(word)))
-            && shapes::is_secret_name(&name)
-    })
+    binding_at(text, start, 0, &key).is_some_and(|name| names_a_secret(&name))
+}
+
+/// [`shapes::is_secret_name`], ruling out first the names without any of its words.
+fn names_a_secret(name: &str) -> bool {
+    // Every secret's name holds one of these, in any case.
+    let lower = name.to_ascii_lowercase();
+    (!name.is_ascii()
+        || [
+            "tok", "secret", "pass", "pwd", "cred", "auth", "bearer", "key",
+        ]
+        .iter()
+        .any(|word| lower.contains(word)))
+        && shapes::is_secret_name(name)
 }
 
 /// [`binding`], reading a map or tuple key that ends at an offset with `key`.
