@@ -137,8 +137,14 @@ def gen(*args):
 
 # The check asks cargo for the workspace's target directory and skips what is under it: a
 # CARGO_TARGET_DIR from the caller (the generated workspaces sit under the target directory
-# by default) would make it skip every file.
+# by default) would make it skip every file, and so would this repository's
+# `.cargo/config.toml` (`target-dir`), which cargo finds above a workspace generated under
+# the repository. The check runs with the workspace's own target directory.
 CHECK_ENV = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+
+
+def check_env(workspace):
+    return {**CHECK_ENV, "CARGO_TARGET_DIR": os.path.join(workspace, "target")}
 
 
 def check_cmd(args, workspace):
@@ -159,7 +165,7 @@ def meta_cmd(workspace):
 
 
 def found_declarations(args, workspace):
-    proc = run(check_cmd(args, workspace), env=CHECK_ENV, capture=True)
+    proc = run(check_cmd(args, workspace), env=check_env(workspace), capture=True)
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -227,7 +233,7 @@ def bench_scan(args, results):
         f"compiled: {share['in_compiled_files_found']} of {share['in_compiled_files']}")
     load_start = os.getloadavg()[0]
     wall, cpu = interleaved_cpu({
-        "check": {"cmd": check_cmd(args, workspace), "env": CHECK_ENV},
+        "check": {"cmd": check_cmd(args, workspace), "env": check_env(workspace)},
         "rg": {"cmd": rg_cmd(workspace)},
         "metadata": {"cmd": meta_cmd(workspace)},
     }, args.runs, args.warmup)
@@ -247,7 +253,7 @@ def bench_scan(args, results):
         **share,
         "wall": figures(wall),
         "cpu": figures(cpu),
-        "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), CHECK_ENV),
+        "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), check_env(workspace)),
         "rg_rss_kib": peak_rss_kib(rg_cmd(workspace)),
         "runs": args.runs,
         "load": [load_start, os.getloadavg()[0]],
@@ -265,7 +271,7 @@ def bench_scaling(args, results):
             f"{info['bytes'] / 1e6:.1f} MB")
         runs = max(3, args.runs // 2) if crates >= 1000 else args.runs
         samples, _ = interleaved({
-            "check": {"cmd": check_cmd(args, workspace), "env": CHECK_ENV},
+            "check": {"cmd": check_cmd(args, workspace), "env": check_env(workspace)},
             "rg": {"cmd": rg_cmd(workspace)},
             "metadata": {"cmd": meta_cmd(workspace)},
         }, runs, args.warmup)
@@ -279,7 +285,7 @@ def bench_scaling(args, results):
             "metadata_s": meta,
             "us_per_mb": check * 1e6 / mb,
             "us_per_mb_without_metadata": (check - meta) * 1e6 / mb,
-            "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), CHECK_ENV),
+            "check_rss_kib": peak_rss_kib(check_cmd(args, workspace), check_env(workspace)),
             "runs": runs,
         })
         if not args.keep:

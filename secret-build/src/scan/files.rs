@@ -102,6 +102,7 @@ impl Workspace {
             folders,
             listing,
             mut known,
+            trees,
         } = read_ahead(&root_abs, || pending.is_finished(), options);
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
@@ -117,7 +118,7 @@ impl Workspace {
                 &target_dir,
                 (&root_abs, root),
                 (&folders, &listing),
-                &known,
+                (&known, &trees),
                 options,
             )
         });
@@ -273,6 +274,7 @@ fn read_ahead(
                 listing: Listing::of(&folders),
                 folders,
                 known: PathMap::default(),
+                trees: PathMap::default(),
             };
         }
         let folder = Folder::read(&dir);
@@ -295,11 +297,14 @@ fn read_ahead(
     let read = super::parallel_map(&packages, |dir| {
         let mut read = Vec::new();
         let is_file = |path: &Path| listing.is_file(path);
-        super::modules::reachable(
-            &guessed_roots(dir, &folders),
+        let roots = guessed_roots(dir, &folders);
+        let mut stopped = false;
+        let reached = super::modules::reachable(
+            &roots,
             &is_file,
             |path| {
                 if stop() {
+                    stopped = true;
                     return None;
                 }
                 let facts = Facts::of(path, options);
@@ -309,12 +314,25 @@ fn read_ahead(
             },
             invocations_of,
         );
-        read
+        let tree = (!stopped).then(|| Tree {
+            roots: roots_key(&roots),
+            reached,
+        });
+        (read, dir.as_os_str().to_owned(), tree)
     });
+    let mut known = PathMap::default();
+    let mut trees = PathMap::default();
+    for (read, dir, tree) in read {
+        known.extend(read);
+        if let Some(tree) = tree {
+            trees.insert(dir, tree);
+        }
+    }
     ReadAhead {
         folders,
         listing,
-        known: read.into_iter().flatten().collect(),
+        known,
+        trees,
     }
 }
 
@@ -324,6 +342,24 @@ struct ReadAhead {
     listing: Listing,
     /// What each file read tells, by path.
     known: PathMap<Facts>,
+    /// The module trees grown in full from the guessed roots, by package folder.
+    trees: PathMap<Tree>,
+}
+
+/// The files reachable from a package's guessed target roots.
+struct Tree {
+    /// The roots ([`roots_key`]).
+    roots: Vec<PathBuf>,
+    /// [`super::modules::reachable`] of them.
+    reached: Vec<PathBuf>,
+}
+
+/// `roots` as a set: sorted, without `.` or `..` components.
+fn roots_key(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut key: Vec<PathBuf> = roots.iter().map(|root| normalize(root)).collect();
+    key.sort();
+    key.dedup();
+    key
 }
 
 /// The target roots cargo discovers by itself in the package at `dir`.
@@ -371,7 +407,7 @@ fn load_package(
     target_dir: &Path,
     (root_abs, root): (&Path, &Path),
     (folders, listing): (&Folders, &Listing),
-    known: &PathMap<Facts>,
+    (known, trees): (&PathMap<Facts>, &PathMap<Tree>),
     options: super::ScanOptions,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
@@ -397,20 +433,27 @@ fn load_package(
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
     let mut read = Vec::new();
     let is_file = |path: &Path| listing.is_file(path);
-    let reached: Vec<PathBuf> = super::modules::reachable(
-        &root_files,
-        &is_file,
-        |path| {
-            if let Some(facts) = known.get(path.as_os_str()) {
-                return facts.children.clone();
-            }
-            let facts = Facts::of(path, options);
-            let children = facts.children.clone();
-            read.push((path.as_os_str().to_owned(), facts));
-            children
-        },
-        invocations_of,
-    )
+    // The tree the early pass grew from the same roots, else the tree of cargo's roots.
+    let guessed = trees
+        .get(package_dir.as_os_str())
+        .filter(|tree| tree.roots == roots_key(&root_files));
+    let reached: Vec<PathBuf> = match guessed {
+        Some(tree) => tree.reached.clone(),
+        None => super::modules::reachable(
+            &root_files,
+            &is_file,
+            |path| {
+                if let Some(facts) = known.get(path.as_os_str()) {
+                    return facts.children.clone();
+                }
+                let facts = Facts::of(path, options);
+                let children = facts.children.clone();
+                read.push((path.as_os_str().to_owned(), facts));
+                children
+            },
+            invocations_of,
+        ),
+    }
     .into_iter()
     .filter(|path| is_file(path) && !path.starts_with(target_dir))
     .collect();

@@ -83,7 +83,13 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
         && !super::skim::any_string(text, |literal| {
             literal.len() >= 12
                 && value_of(literal).is_some_and(|value| {
-                    shapes::shape(&value).is_some() || shapes::is_high_entropy(&value)
+                    // What `judge` needs: a shape, or a secret's name and high entropy.
+                    let start = literal.as_ptr() as usize - text.as_ptr() as usize;
+                    let possible = shapes::may_match(&value);
+                    (possible.shape && shapes::shape(&value).is_some())
+                        || (possible.high_entropy
+                            && may_bind_secret(text, start)
+                            && shapes::is_high_entropy(&value))
                 })
         })
         .unwrap_or(false)
@@ -107,15 +113,25 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
         if range.len() < 12 {
             continue;
         }
+        let possible = match value_of(&text[range.clone()]) {
+            Some(value) => shapes::may_match(&value),
+            None => continue,
+        };
+        if !possible.any() {
+            continue;
+        }
         let Some((value, _)) = decode(&text[range.clone()]) else {
             continue;
         };
-        let binding_needed = shapes::shape(&value).is_none();
-        let binding = if binding_needed && !shapes::is_high_entropy(&value) {
+        // What `judge` needs: a shape, or a secret's name and high entropy.
+        let shaped = possible.shape && shapes::shape(&value).is_some();
+        if !shaped && !possible.high_entropy {
             continue;
-        } else {
-            binding(text, skim, range.start)
-        };
+        }
+        let binding = binding(text, skim, range.start);
+        if !shaped && !binding.as_deref().is_some_and(names_a_secret) {
+            continue;
+        }
         let Some((rule, preview)) = judge(&value, binding.as_deref()) else {
             continue;
         };
@@ -331,17 +347,60 @@ fn matching(bytes: &[u8], skim: &Skim, open: usize) -> Option<usize> {
 /// What the code just before `start` binds the literal there to: the `const`, `static`
 /// or `let` name, the struct field, the map key, or the method it is an argument of.
 fn binding(text: &str, skim: &Skim, start: usize) -> Option<String> {
-    binding_at(text, skim, start, 0)
+    binding_at(text, start, 0, &|end| previous_key(text, skim, end))
 }
 
-fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<String> {
+/// Whether the literal at `start` may be bound to a secret's name: `false` only when
+/// [`binding`] gives no such name, told from the text alone, without a skim. A key that is
+/// a string literal is read back to the `"` before it; one that this cannot read (a raw
+/// string, an escape) counts as a secret's name.
+fn may_bind_secret(text: &str, start: usize) -> bool {
+    let key = |end: usize| {
+        let before = &text[..end];
+        let unread = || Some("secret".to_owned());
+        if let Some(inner) = before.strip_suffix('"') {
+            return match inner.rfind('"') {
+                Some(open) if !inner[open + 1..].contains('\\') => {
+                    Some(inner[open + 1..].to_owned())
+                }
+                _ => unread(),
+            };
+        }
+        if before.ends_with('#') {
+            return unread();
+        }
+        last_identifier(before)
+    };
+    binding_at(text, start, 0, &key).is_some_and(|name| names_a_secret(&name))
+}
+
+/// [`shapes::is_secret_name`], ruling out first the names without any of its words.
+fn names_a_secret(name: &str) -> bool {
+    // Every secret's name holds one of these, in any case.
+    let lower = name.to_ascii_lowercase();
+    (!name.is_ascii()
+        || [
+            "tok", "secret", "pass", "pwd", "cred", "auth", "bearer", "key",
+        ]
+        .iter()
+        .any(|word| lower.contains(word)))
+        && shapes::is_secret_name(name)
+}
+
+/// [`binding`], reading a map or tuple key that ends at an offset with `key`.
+fn binding_at(
+    text: &str,
+    start: usize,
+    depth: usize,
+    key: &dyn Fn(usize) -> Option<String>,
+) -> Option<String> {
     if depth > 4 {
         return None;
     }
     let before = text[..start].trim_end();
     if let Some(rest) = before.strip_suffix("=>") {
         // `"api_key" => "..."` or `API_KEY => "..."`.
-        return previous_key(text, skim, rest.trim_end().len());
+        return key(rest.trim_end().len());
     }
     if let Some(rest) = before.strip_suffix('=') {
         if rest.ends_with(['=', '!', '<', '>']) {
@@ -369,7 +428,7 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         return last_identifier(rest);
     }
     if let Some(rest) = before.strip_suffix(',') {
-        return previous_key(text, skim, rest.trim_end().len());
+        return key(rest.trim_end().len());
     }
     if let Some(rest) = before.strip_suffix(['(', '[']) {
         // An argument: the method or function it is passed to, if its name is telling
@@ -387,7 +446,7 @@ fn binding_at(text: &str, skim: &Skim, start: usize, depth: usize) -> Option<Str
         if shapes::is_secret_name(last) {
             return Some(last.to_owned());
         }
-        return binding_at(text, skim, callee_start, depth + 1);
+        return binding_at(text, callee_start, depth + 1, key);
     }
     None
 }

@@ -117,7 +117,7 @@ fn parse(json: &str) -> Result<Metadata, String> {
         .as_str()
         .ok_or_else(|| invalid("no `target_directory`"))?
         .into();
-    let member_ids: Vec<&str> = document["workspace_members"]
+    let member_ids: std::collections::HashSet<&str> = document["workspace_members"]
         .as_array()
         .ok_or_else(|| invalid("no `workspace_members`"))?
         .iter()
@@ -130,7 +130,7 @@ fn parse(json: &str) -> Result<Metadata, String> {
     for package in packages {
         if !package["id"]
             .as_str()
-            .is_some_and(|id| member_ids.contains(&id))
+            .is_some_and(|id| member_ids.contains(id))
         {
             continue;
         }

@@ -317,7 +317,10 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
     );
     let mut lexed = BTreeSet::new();
     for (outcome, file) in outcomes {
-        let package = workspace.packages[file.package].clone();
+        if matches!(outcome, Outcome::Skipped) {
+            continue;
+        }
+        let package = &workspace.packages[file.package];
         let problem = |kind, line, column, message| ScanProblem {
             kind,
             package: package.clone(),

@@ -273,6 +273,8 @@ fn walk(
             own.as_ref()
         }
     };
+    // Items that are only `mod name;` (with attributes naming no path: the most common by
+    // far) are read without the lexer.
     let items = skimmed.and_then(|skimmed| {
         let positions: Vec<usize> = positions
             .iter()
@@ -282,22 +284,37 @@ fn walk(
         super::skim::kept(&skimmed.ends, &positions)
             .into_iter()
             .map(|range| {
-                skimmed
-                    .without_comments(text, range)
-                    .parse::<TokenStream>()
-                    .ok()
+                let code = skimmed.without_comments(text, range);
+                match simple_mods(&code).filter(|_| invocations_of.is_none()) {
+                    Some(names) => Some(Item::Mods(names)),
+                    None => code.parse::<TokenStream>().ok().map(Item::Tokens),
+                }
             })
             .collect::<Option<Vec<_>>>()
     });
     let dir = (Base::Dir, PathBuf::new());
     let module_dir = (Base::ModuleDir, PathBuf::new());
     match items.map_or_else(
-        || text.parse::<TokenStream>().map(|stream| vec![stream]),
+        || {
+            text.parse::<TokenStream>()
+                .map(|stream| vec![Item::Tokens(stream)])
+        },
         Ok,
     ) {
-        Ok(streams) => {
-            for stream in streams {
-                items::collect(stream, &dir, &module_dir, Context::Items, &mut walk);
+        Ok(items) => {
+            for item in items {
+                match item {
+                    Item::Tokens(stream) => {
+                        items::collect(stream, &dir, &module_dir, Context::Items, &mut walk);
+                    }
+                    Item::Mods(names) => {
+                        walk.found.extend(names.into_iter().map(|name| Child::Mod {
+                            base: Base::ModuleDir,
+                            under: PathBuf::new(),
+                            name,
+                        }));
+                    }
+                }
             }
         }
         Err(_) if invocations_of.is_none() => collect_lines(text, &mut walk.found),
@@ -306,6 +323,92 @@ fn walk(
     // No span of this file outlives `collect`: free the lexer's copy of the text.
     proc_macro2::extra::invalidate_current_thread_spans();
     walk.found
+}
+
+/// Top-level items of a file, as [`walk`] reads them.
+enum Item {
+    /// Items the lexer reads.
+    Tokens(TokenStream),
+    /// Only `mod name;` items: their names.
+    Mods(Vec<String>),
+}
+
+/// The names of the modules `code` declares when it holds nothing but `mod name;` items,
+/// each with at most a visibility (`pub`, `pub(crate)`, `pub(in path)`) and attributes
+/// that do not name a path (`#[cfg(unix)]`, `#[macro_use]`; not `#[path]` or
+/// `#[cfg_attr]`): what the token walk finds there, read without the lexer. `None` for any
+/// other code.
+fn simple_mods(code: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut rest = code.trim_start();
+    while !rest.is_empty() {
+        while let Some(attribute) = rest.strip_prefix('#') {
+            let attribute = attribute.strip_prefix('!').unwrap_or(attribute);
+            let end = attribute_end(attribute.as_bytes())?;
+            let inside = &attribute[..end];
+            if inside.contains("path") || inside.contains("cfg_attr") {
+                return None;
+            }
+            rest = attribute[end..].trim_start();
+        }
+        let (item, after) = rest.split_once(';')?;
+        let mut item = item.trim();
+        if let Some(visibility) = item.strip_prefix("pub") {
+            item = match visibility.trim_start().strip_prefix('(') {
+                Some(inside) => inside.split_once(')')?.1,
+                None if visibility.starts_with(char::is_whitespace) => visibility,
+                None => return None,
+            }
+            .trim_start();
+        }
+        let name = item.strip_prefix("mod")?;
+        if !name.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let name = name.trim_start();
+        let ident = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ident {
+            return None;
+        }
+        names.push(name.to_owned());
+        rest = after.trim_start();
+    }
+    Some(names)
+}
+
+/// The offset after the `]` closing an attribute whose `[` starts `text`, past nested
+/// delimiters and plain string literals; `None` for anything else (an escape, a raw string,
+/// a character literal).
+fn attribute_end(text: &[u8]) -> Option<usize> {
+    if text.first() != Some(&b'[') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'[' | b'(' | b'{' => depth += 1,
+            b']' | b')' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (b == b']').then_some(i + 1);
+                }
+            }
+            b'"' => {
+                let close = i + 1 + memchr::memchr(b'"', &text[i + 1..])?;
+                if text[i..close].contains(&b'\\') || text[..i].ends_with(b"r") {
+                    return None;
+                }
+                i = close;
+            }
+            b'\'' | b'\\' | b'#' => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn is_ident_byte(byte: u8) -> bool {

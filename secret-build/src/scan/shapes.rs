@@ -146,6 +146,65 @@ pub(crate) fn shape(value: &str) -> Option<Match> {
     shape_of(value).filter(|_| !is_placeholder(value))
 }
 
+/// Which of [`shape`] and [`is_high_entropy`] may hold for a value ([`may_match`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Possible {
+    /// [`shape`] may find a match.
+    pub(crate) shape: bool,
+    /// [`is_high_entropy`] may hold.
+    pub(crate) high_entropy: bool,
+}
+
+impl Possible {
+    pub(crate) fn any(self) -> bool {
+        self.shape || self.high_entropy
+    }
+}
+
+/// Which rules `value` may match on its own, from one pass over its bytes: `false` only
+/// where [`shape`] or [`is_high_entropy`] cannot hold (most literals are messages, with a
+/// space, or identifiers and paths, and hold no shape's prefix).
+pub(crate) fn may_match(value: &str) -> Possible {
+    let b = value.as_bytes();
+    if b.len() < 10 {
+        return Possible {
+            shape: false,
+            high_entropy: false,
+        };
+    }
+    Possible {
+        shape: may_have_shape(b),
+        high_entropy: (16..=2048).contains(&b.len()) && may_be_high_entropy(b),
+    }
+}
+
+/// The tests of [`is_high_entropy`] on single bytes and pairs, in one pass.
+fn may_be_high_entropy(b: &[u8]) -> bool {
+    let (mut digits, mut lower, mut upper, mut underscore) = (false, false, false, false);
+    let mut all_word = true;
+    let mut previous = 0u8;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => digits = true,
+            b'a'..=b'z' => lower = true,
+            b'A'..=b'Z' => upper = true,
+            b'_' => underscore = true,
+            b'\\' | b'{' | b'}' | b'%' | b'"' | b'\'' | b',' | b';' | b'(' | b')' | b'<' | b'>' => {
+                return false;
+            }
+            b':' if previous == b':' => return false,
+            c if c.is_ascii_whitespace() || c.is_ascii_control() => return false,
+            _ => all_word = false,
+        }
+        previous = c;
+    }
+    let letters = lower || upper;
+    let mixed = letters && (digits || (lower && upper && b.len() >= 20));
+    // Identifiers: `SOME_CONSTANT`, `snake_case_name`.
+    let identifier = all_word && (!lower || underscore);
+    mixed && !identifier && b[0] != b'/'
+}
+
 /// Whether `value` holds the start of one of the shapes: most literals do not, and are
 /// ruled out in one pass that looks closer only at the bytes a prefix starts with.
 fn may_have_shape(value: &[u8]) -> bool {

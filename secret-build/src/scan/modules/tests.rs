@@ -217,3 +217,69 @@ fn modules_with_a_path_and_files_included_in_function_bodies_are_followed() {
         ]
     );
 }
+
+/// `mod name;` items read without the lexer give what the token walk gives, and anything
+/// else (an attribute naming a path, an inline module, another item, a raw name, an
+/// attribute the quick reading cannot follow) goes to the lexer.
+#[test]
+fn plain_mod_items_are_read_without_the_lexer_as_the_lexer_reads_them() {
+    // As the caller passes them: each comment blanked.
+    let plain = " \npub mod a;\n \npub(crate) mod b ;\npub ( in crate::x )mod c;\nmod d;\n";
+    assert_eq!(simple_mods(plain).unwrap(), ["a", "b", "c", "d"]);
+    let lexed = |code: &str| {
+        let mut walk = Walk {
+            invocations_of: None,
+            found: Vec::new(),
+        };
+        let here = (Base::ModuleDir, PathBuf::new());
+        let dir = (Base::Dir, PathBuf::new());
+        items::collect(
+            code.parse().unwrap(),
+            &dir,
+            &here,
+            Context::Items,
+            &mut walk,
+        );
+        walk.found
+    };
+    let code = "pub mod a;\npub(crate) mod b ;\npub(in crate::x)mod c;\nmod d;\n";
+    let fast: Vec<Child> = simple_mods(code)
+        .unwrap()
+        .into_iter()
+        .map(|name| Child::Mod {
+            base: Base::ModuleDir,
+            under: PathBuf::new(),
+            name,
+        })
+        .collect();
+    assert_eq!(fast, lexed(code));
+    let attributed =
+        "#[cfg(all(unix, feature = \"a;b]\"))]\n#[macro_use]\npub mod a;\n#![allow(x)] mod b;";
+    assert_eq!(simple_mods(attributed).unwrap(), ["a", "b"]);
+    assert_eq!(
+        simple_mods(attributed)
+            .unwrap()
+            .into_iter()
+            .map(|name| Child::Mod {
+                base: Base::ModuleDir,
+                under: PathBuf::new(),
+                name,
+            })
+            .collect::<Vec<_>>(),
+        lexed(attributed)
+    );
+    for other in [
+        "#[path = \"x.rs\"] mod a;",
+        "#[cfg_attr(unix, path = \"x.rs\")] mod a;",
+        "#[cfg(feature = r\"a\")] mod a;",
+        "#[doc = \"\\\"\"] mod a;",
+        "mod r#type;",
+        "mod a { mod b; }",
+        "use a::b; mod c;",
+        "pubmod a;",
+        "mod a",
+        "cfg_if! { mod a; }",
+    ] {
+        assert_eq!(simple_mods(other), None, "{other}");
+    }
+}
