@@ -432,6 +432,18 @@ fn sync_takes_the_same_package_selection() {
         "--dev needs --package: {}",
         out.stderr
     );
+    // The `[backend]` above is written but not signed: nothing is sent to it, and the
+    // error says how an admin signs it.
+    let out = ws.secret(&["sync", "--env", "prod", "-p", "billing", "--dry-run"], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the [backend] table is not in the signed access rules")
+            && out.stderr.contains("secret rekey")
+            && !out.stderr.contains("panicked"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -39,7 +39,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-
 use zeroize::Zeroizing;
 
 use super::{Failure, Io, refuse_terminal};

@@ -8,10 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Failure, Io, open_backend, refuse_terminal};
-use crate::backend::Backend;
 use clap::Args;
 use secrecy::ExposeSecret;
+
+use super::{Failure, Io, open_backend, refuse_terminal};
+use crate::backend::Backend;
 
 /// Arguments of `secret reveal`.
 #[derive(Debug, Args)]
