@@ -92,6 +92,27 @@ pub struct Values {
 }
 
 impl Listing {
+    /// The names and scopes of the file store `store`.
+    pub fn of_store(store: &Store) -> Self {
+        let mut values = Vec::new();
+        for name in store.names() {
+            for (scope, entry) in store.slots(name) {
+                values.push(Listed {
+                    name: name.to_owned(),
+                    scope: scope.clone(),
+                    recipients: entry.recipients.clone(),
+                    line: (entry.line > 0).then_some(entry.line),
+                });
+            }
+        }
+        Listing {
+            location: store.path().display().to_string(),
+            server: None,
+            values,
+            ignored: Vec::new(),
+        }
+    }
+
     /// The names with at least one value, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         let mut last: Option<&str> = None;
@@ -123,29 +144,6 @@ impl Listing {
             .filter_map(|listed| listed.scope.rank(env).map(|rank| (rank, listed)))
             .min_by_key(|(rank, _)| *rank)
             .map(|(_, listed)| listed)
-    }
-}
-
-impl Listing {
-    /// The names and scopes of the file store `store`.
-    pub fn of_store(store: &Store) -> Self {
-        let mut values = Vec::new();
-        for name in store.names() {
-            for (scope, entry) in store.slots(name) {
-                values.push(Listed {
-                    name: name.to_owned(),
-                    scope: scope.clone(),
-                    recipients: entry.recipients.clone(),
-                    line: (entry.line > 0).then_some(entry.line),
-                });
-            }
-        }
-        Listing {
-            location: store.path().display().to_string(),
-            server: None,
-            values,
-            ignored: Vec::new(),
-        }
     }
 }
 
