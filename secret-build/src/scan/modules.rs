@@ -152,6 +152,15 @@ pub(crate) enum Base {
 pub(crate) type Location = (Base, PathBuf);
 
 impl Child {
+    /// `mod name;` among a file's own items: `name` in the file's module folder.
+    fn module(name: String) -> Child {
+        Child::Mod {
+            base: Base::ModuleDir,
+            under: PathBuf::new(),
+            name,
+        }
+    }
+
     /// The file and whether it resolves `mod` like a `mod.rs`, for a file in `dir` whose
     /// module folder is `module_dir`; `None` for what names no file.
     fn resolve(
@@ -308,11 +317,7 @@ fn walk(
                         items::collect(stream, &dir, &module_dir, Context::Items, &mut walk);
                     }
                     Item::Mods(names) => {
-                        walk.found.extend(names.into_iter().map(|name| Child::Mod {
-                            base: Base::ModuleDir,
-                            under: PathBuf::new(),
-                            name,
-                        }));
+                        walk.found.extend(names.into_iter().map(Child::module));
                     }
                 }
             }
@@ -499,11 +504,7 @@ fn collect_lines(text: &str, found: &mut Vec<Child>) {
             && line.trim_end().ends_with(';')
             && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
         {
-            found.push(Child::Mod {
-                base: Base::ModuleDir,
-                under: PathBuf::new(),
-                name: name.to_owned(),
-            });
+            found.push(Child::module(name.to_owned()));
         }
     }
 }

@@ -243,31 +243,18 @@ fn plain_mod_items_are_read_without_the_lexer_as_the_lexer_reads_them() {
         walk.found
     };
     let code = "pub mod a;\npub(crate) mod b ;\npub(in crate::x)mod c;\nmod d;\n";
-    let fast: Vec<Child> = simple_mods(code)
-        .unwrap()
-        .into_iter()
-        .map(|name| Child::Mod {
-            base: Base::ModuleDir,
-            under: PathBuf::new(),
-            name,
-        })
-        .collect();
-    assert_eq!(fast, lexed(code));
+    let fast = |code: &str| -> Vec<Child> {
+        simple_mods(code)
+            .unwrap()
+            .into_iter()
+            .map(Child::module)
+            .collect()
+    };
+    assert_eq!(fast(code), lexed(code));
     let attributed =
         "#[cfg(all(unix, feature = \"a;b]\"))]\n#[macro_use]\npub mod a;\n#![allow(x)] mod b;";
     assert_eq!(simple_mods(attributed).unwrap(), ["a", "b"]);
-    assert_eq!(
-        simple_mods(attributed)
-            .unwrap()
-            .into_iter()
-            .map(|name| Child::Mod {
-                base: Base::ModuleDir,
-                under: PathBuf::new(),
-                name,
-            })
-            .collect::<Vec<_>>(),
-        lexed(attributed)
-    );
+    assert_eq!(fast(attributed), lexed(attributed));
     for other in [
         "#[path = \"x.rs\"] mod a;",
         "#[cfg_attr(unix, path = \"x.rs\")] mod a;",
