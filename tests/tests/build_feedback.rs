@@ -7,7 +7,7 @@
 //! The workspace shares this repository's target directory and `Cargo.lock`, so the
 //! dependencies compiled for the test suite are reused.
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 use std::process::Output;
 
 use crate::store_support::{Ws, ok};
@@ -43,13 +43,14 @@ fn workspace() -> Ws {
     }
     ws.write(
         "app/Cargo.toml",
-        &format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n"),
+        &format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n{}", shared_deps()),
     );
     ws.write("app/src/main.rs", APP_MAIN);
     ws.write(
         "scripted/Cargo.toml",
         &format!(
-            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?}, default-features = false, features = [\"build-helper\"] }}\n"
+            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?}, default-features = false, features = [\"build-helper\"] }}\n{}",
+            shared_deps(),
         ),
     );
     ws.write(
@@ -84,7 +85,7 @@ fn cargo(ws: &Ws, args: &[&str], env: Option<&str>, mode: Option<&str>) -> Outpu
     command.output().unwrap()
 }
 
-/// A diagnostic from `cargo check --message-format=json`: level, message, primary line and
+/// A diagnostic from `cargo build --message-format=json`: level, message, primary line and
 /// column.
 #[derive(Debug, PartialEq, Eq)]
 struct Message {
@@ -94,12 +95,13 @@ struct Message {
     column: u64,
 }
 
-/// `cargo check -p app --message-format=json`: its exit status and the diagnostics of `app`
+/// `cargo build -p app --message-format=json` (what `cargo check` and an editor show, the
+/// macro expanding the same way): its exit status and the diagnostics of `app`
 /// that mention a secret.
-fn check_app(ws: &Ws, env: Option<&str>, mode: Option<&str>) -> (bool, Vec<Message>) {
+fn build_app(ws: &Ws, env: Option<&str>, mode: Option<&str>) -> (bool, Vec<Message>) {
     let output = cargo(
         ws,
-        &["check", "-p", "app", "--message-format=json"],
+        &["build", "-p", "app", "--message-format=json"],
         env,
         mode,
     );
@@ -158,7 +160,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
 
     // No secrets.toml: one warning per crate says its secrets are unchecked and how to
     // start (regression: there was none at all), not under the `missing_secret` prefix.
-    let (success, messages) = check_app(&ws, None, None);
+    let (success, messages) = build_app(&ws, None, None);
     assert!(success);
     assert_eq!(
         messages,
@@ -169,7 +171,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             column: 39,
         }]
     );
-    let (_, messages) = check_app(&ws, None, Some("off"));
+    let (_, messages) = build_app(&ws, None, Some("off"));
     assert_eq!(messages, [], "the opt-out silences it");
     let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -188,7 +190,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     ok(&ws.secret(&["init"], ""));
 
     // Local: a warning at each call site, naming the secret and the command.
-    let (success, messages) = check_app(&ws, None, None);
+    let (success, messages) = build_app(&ws, None, None);
     assert!(success);
     assert_eq!(
         messages,
@@ -202,7 +204,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         &["set", "--type", "dev,local", "GitHubAPIToken"],
         "ghp_local_value",
     ));
-    let (_, messages) = check_app(&ws, None, None);
+    let (_, messages) = build_app(&ws, None, None);
     assert_eq!(
         messages,
         [warning("WebhookSigningKey", 7, 31)],
@@ -210,16 +212,16 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     );
 
     ok(&ws.secret(&["unset", "--type", "dev,local", "GitHubAPIToken"], ""));
-    let (_, messages) = check_app(&ws, None, None);
+    let (_, messages) = build_app(&ws, None, None);
     assert_eq!(messages.len(), 2, "unset is seen too: {messages:?}");
 
     // The opt-out for -D warnings builds, tracked like SECRETS_ENV.
-    let (success, messages) = check_app(&ws, None, Some("cloud-only"));
+    let (success, messages) = build_app(&ws, None, Some("cloud-only"));
     assert!(success);
     assert_eq!(messages, []);
 
     // Production: a compile error at the call site; passes once the values are set.
-    let (success, messages) = check_app(&ws, Some("prod"), None);
+    let (success, messages) = build_app(&ws, Some("prod"), None);
     assert!(!success);
     assert_eq!(
         messages[0],
@@ -239,7 +241,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         &["set", "--type", "prod", "WebhookSigningKey"],
         "whsec_prod_value",
     ));
-    let (success, messages) = check_app(&ws, Some("prod"), None);
+    let (success, messages) = build_app(&ws, Some("prod"), None);
     assert!(success, "{messages:?}");
     assert_eq!(messages, []);
 
@@ -248,7 +250,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     // why (regression: prod built with only a warning).
     let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
     ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
-    let (success, messages) = check_app(&ws, None, None);
+    let (success, messages) = build_app(&ws, None, None);
     assert!(success, "{messages:?}");
     assert_eq!(messages.len(), 1, "one warning per crate: {messages:?}");
     assert!(
@@ -264,7 +266,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             .ends_with("(the build-time secret check is skipped)"),
         "{messages:?}"
     );
-    let (success, messages) = check_app(&ws, Some("prod"), None);
+    let (success, messages) = build_app(&ws, Some("prod"), None);
     assert!(!success, "{messages:?}");
     assert_eq!(messages.len(), 1, "one error per crate: {messages:?}");
     assert_eq!(messages[0].level, "error");
@@ -286,7 +288,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         "secrets.enc.toml",
         &format!("{store}<<<<<<< HEAD\n=======\n>>>>>>> branch\n"),
     );
-    let (success, messages) = check_app(&ws, Some("prod"), None);
+    let (success, messages) = build_app(&ws, Some("prod"), None);
     assert!(!success, "{messages:?}");
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
@@ -296,7 +298,7 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
     ws.write("secrets.enc.toml", &store);
 
     // A typo in SECRETS_ENV: an error listing the known environments.
-    let (success, messages) = check_app(&ws, Some("prdo"), None);
+    let (success, messages) = build_app(&ws, Some("prdo"), None);
     assert!(!success, "{messages:?}");
     assert_eq!(
         messages[0].text,
@@ -311,12 +313,12 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
         &format!("types = [\"production\", \"development\"]\n{config}"),
     );
     // Until the change is signed, builds go by the signed rules: local is still used.
-    let (_, messages) = check_app(&ws, None, None);
+    let (_, messages) = build_app(&ws, None, None);
     assert!(!messages.is_empty(), "{messages:?}");
     ok(&ws.secret(&["rekey", "--yes"], ""));
-    let (success, messages) = check_app(&ws, None, None);
+    let (success, messages) = build_app(&ws, None, None);
     assert!(success && messages.is_empty(), "{messages:?}");
-    let (success, messages) = check_app(&ws, Some("preview"), None);
+    let (success, messages) = build_app(&ws, Some("preview"), None);
     assert!(!success, "{messages:?}");
     assert!(
         messages[0]

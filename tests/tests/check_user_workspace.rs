@@ -3,7 +3,7 @@
 //! with `cargo` (sharing this repository's target directory and lock file, so it reuses
 //! the compiled dependencies) and `cargo xtask check-secrets` is run in it.
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -34,8 +34,9 @@ fn check_secrets_runs_from_a_users_own_xtask() {
     ws.write(
         "app/Cargo.toml",
         &format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\n",
-            repo.join("secret-runtime")
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\n{}",
+            repo.join("secret-runtime"),
+            shared_deps(),
         ),
     );
     ws.write("app/src/main.rs", MAIN_RS);
@@ -47,8 +48,9 @@ fn check_secrets_runs_from_a_users_own_xtask() {
     ws.write(
         "xtask/Cargo.toml",
         &format!(
-            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nsecret-build = {{ path = {:?} }}\n",
-            repo.join("secret-build")
+            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nsecret-build = {{ path = {:?} }}\n{}",
+            repo.join("secret-build"),
+            shared_deps(),
         ),
     );
     ws.write(

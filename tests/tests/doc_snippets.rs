@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 
 /// One fenced code block.
 #[derive(Debug, Clone)]
@@ -474,9 +474,10 @@ fn rust_blocks_compile() {
     std::fs::write(
         root.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"doc-snippets\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\nsecret-build = {{ path = {:?} }}\n\n[workspace]\n{FIXTURE_PROFILE}",
+            "[package]\nname = \"doc-snippets\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\nsecret-build = {{ path = {:?} }}\n\n[workspace]\n{FIXTURE_PROFILE}{}",
             repo.join("secret-runtime"),
             repo.join("secret-build"),
+            shared_deps(),
         ),
     )
     .unwrap();

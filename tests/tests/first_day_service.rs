@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 
 /// The canonical repository URL, from `[workspace.package]` of the manifest.
 fn repository() -> String {
@@ -191,7 +191,8 @@ fn service(url: &str, dir: tempfile::TempDir) -> Service {
     service.write(
         "shared/Cargo.toml",
         &format!(
-            "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{dependency}"
+            "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{dependency}{}",
+            shared_deps(),
         ),
     );
     service.write("shared/src/lib.rs", SHARED);
@@ -199,14 +200,15 @@ fn service(url: &str, dir: tempfile::TempDir) -> Service {
         service.write(
             &format!("{name}/Cargo.toml"),
             &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{dependency}shared = {{ path = \"../shared\" }}\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{dependency}shared = {{ path = \"../shared\" }}\n{}",
+                shared_deps(),
             ),
         );
         service.write(&format!("{name}/src/main.rs"), main);
     }
     service.write(
         "xtask/Cargo.toml",
-        &ours(readme_block("# xtask/Cargo.toml")),
+        &(ours(readme_block("# xtask/Cargo.toml")) + &shared_deps()),
     );
     service.write("xtask/src/main.rs", &readme_block("// xtask/src/main.rs"));
     service.write(".cargo/config.toml", &readme_block("# .cargo/config.toml"));

@@ -8,7 +8,7 @@ use crate::store_support;
 use std::process::Command;
 
 use crate::store_support::{Ws, ok};
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 
 // Made-up credentials of each provider's shape. Each is split in two, so that no scanner
 // reading this file takes it for a leak; the fixtures get them whole.
@@ -367,8 +367,9 @@ fn adopt_moves_each_kind_of_literal_into_the_store_and_the_result_runs() {
         "app/Cargo.toml",
         &format!(
             "[package]\nname = \"adopted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nsecret-runtime = {{ path = {:?} }}\n",
-            repo().join("secret-runtime")
+             [dependencies]\nsecret-runtime = {{ path = {:?} }}\n{}",
+            repo().join("secret-runtime"),
+            shared_deps(),
         ),
     );
     let flagged: Vec<usize> = found(&ws).iter().map(|(_, line, _)| *line).collect();

@@ -18,7 +18,7 @@
 //! names the fixture package — not the whole shared directory (gigabytes, written by
 //! other tests too).
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -122,8 +122,9 @@ fn no_value_leaks_into_outputs_files_or_build_artifacts() {
     std::fs::write(
         ws.root().join(FIXTURE).join("Cargo.toml"),
         format!(
-            "[package]\nname = \"{FIXTURE}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\n",
-            repo.join("secret-runtime")
+            "[package]\nname = \"{FIXTURE}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\n{}",
+            repo.join("secret-runtime"),
+            shared_deps(),
         ),
     )
     .unwrap();

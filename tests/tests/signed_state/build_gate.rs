@@ -1,7 +1,7 @@
 //! Attack 9: the build gate. A production value that is present in the store but refused by
 //! every reader must fail a production build, as it fails the check and the service.
 
-use secret_tests::{FIXTURE_PROFILE, repo, target_dir};
+use secret_tests::{FIXTURE_PROFILE, repo, shared_deps, target_dir};
 
 use super::*;
 
@@ -40,7 +40,7 @@ fn refused_production_value_fails_the_prod_build() {
     }
     ws.write(
         "app/Cargo.toml",
-        &format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n"),
+        &format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n{}", shared_deps()),
     );
     ws.write(
         "app/src/main.rs",
@@ -49,7 +49,8 @@ fn refused_production_value_fails_the_prod_build() {
     ws.write(
         "scripted/Cargo.toml",
         &format!(
-            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?}, default-features = false, features = [\"build-helper\"] }}\n"
+            "[package]\nname = \"scripted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {runtime:?} }}\n\n[build-dependencies]\nsecret-build = {{ path = {build:?}, default-features = false, features = [\"build-helper\"] }}\n{}",
+            shared_deps(),
         ),
     );
     ws.write(
@@ -68,7 +69,7 @@ fn refused_production_value_fails_the_prod_build() {
     ws.use_key(&ops);
     ok(&ws.secret(&["set", "--type", "prod", "Token"], "prod-1"));
     repository(&mut ws);
-    for args in [["check", "-p", "app"], ["build", "-p", "scripted"]] {
+    for args in [["build", "-p", "app"], ["build", "-p", "scripted"]] {
         let out = cargo(&ws, &args);
         assert!(
             out.status.success(),
@@ -93,7 +94,7 @@ fn refused_production_value_fails_the_prod_build() {
         &["its signature does not verify"],
         "attacker-value",
     );
-    let out = cargo(&ws, &["check", "-p", "app"]);
+    let out = cargo(&ws, &["build", "-p", "app"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the macro accepted it: {stderr}");
     assert!(stderr.contains("secret `Token`"), "{stderr}");
