@@ -462,7 +462,7 @@ def criterion_estimate(target_dir, group, name):
 def bench_runtime(args, results):
     env = dict(os.environ)
     target_dir = env.get("CARGO_TARGET_DIR") or os.path.join(args.repo, "target")
-    cmd = ["cargo", "bench", "-p", "secret-runtime", "--bench", "expose", "--",
+    cmd = ["cargo", "bench", "-p", "secret-runtime-benches", "--bench", "expose", "--",
            "--warm-up-time", str(args.warm_up_time), "--measurement-time",
            str(args.measurement_time)]
     log("criterion: " + " ".join(cmd))
