@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
 use super::modules::Child;
-use super::paths::normalize;
 use super::paths::{Hashed, PathMap, PathSet};
+use super::paths::{normalize, starts_with};
 use super::{Outcome, ScanError};
 
 /// A source file to scan.
@@ -463,7 +463,7 @@ fn load_package(
         ),
     }
     .into_iter()
-    .filter(|path| is_file(path) && !path.starts_with(target_dir))
+    .filter(|path| is_file(path) && !starts_with(path, target_dir))
     .collect();
     let reached_set: HashSet<&OsStr, Hashed> =
         reached.iter().map(|path| path.as_os_str()).collect();
@@ -478,10 +478,10 @@ fn load_package(
     // Modules outside the package folder (`#[path = "../shared.rs"]`).
     let mut outside: Vec<PathBuf> = reached
         .iter()
-        .filter(|path| !path.starts_with(&package_dir))
+        .filter(|path| !starts_with(path, &package_dir))
         .cloned()
         .collect();
-    outside.sort();
+    outside.sort_by(|a, b| super::paths::cmp(a, b));
     paths.extend(outside);
     let files = paths
         .into_iter()
@@ -525,7 +525,7 @@ fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
     }
     roots
         .iter()
-        .filter(|root| path.starts_with(&root.dir))
+        .filter(|root| starts_with(path, &root.dir))
         .max_by_key(|root| (root.dir.components().count(), root.kind == "lib"))
         .map_or_else(|| "other".to_owned(), |root| root.kind.clone())
 }
@@ -554,7 +554,7 @@ fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf
             queue.push((sub.clone(), depth + 1));
         }
     }
-    paths.sort();
+    paths.sort_by(|a, b| super::paths::cmp(a, b));
     paths
 }
 
