@@ -8,14 +8,14 @@
 //! which of those files count, exactly as if they were read then; a file the early pass
 //! did not get to, or that lies outside the root, is read then.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
 use super::modules::Child;
-use super::paths::normalize;
 use super::paths::{Hashed, PathMap, PathSet};
+use super::paths::{normalize, starts_with};
 use super::{Outcome, ScanError};
 
 /// A source file to scan.
@@ -209,8 +209,9 @@ impl Folder {
     }
 }
 
-/// The folders listed so far, by path.
-type Folders = HashMap<PathBuf, Folder>;
+/// The folders listed so far, by path (its bytes: the paths are joined from the root one
+/// name at a time, never with `.` or `..`).
+type Folders = PathMap<Folder>;
 
 /// The `.rs` files of the folders listed, to answer [`Path::is_file`] without asking the
 /// file system.
@@ -235,7 +236,7 @@ impl Listing {
                 .collect(),
             folders: folders
                 .iter()
-                .map(|(dir, folder)| (dir.as_os_str().to_owned(), folder.rs_links))
+                .map(|(dir, folder)| (dir.clone(), folder.rs_links))
                 .collect(),
         }
     }
@@ -265,7 +266,7 @@ fn read_ahead(
     stop: impl Fn() -> bool + Sync,
     options: super::ScanOptions,
 ) -> ReadAhead {
-    let mut folders = Folders::new();
+    let mut folders = Folders::default();
     let mut packages = Vec::new();
     let mut queue = vec![(root.to_owned(), 0)];
     while let Some((dir, depth)) = queue.pop() {
@@ -279,7 +280,7 @@ fn read_ahead(
         }
         let folder = Folder::read(&dir);
         if depth > 0 && folder.cache_tag {
-            folders.insert(dir, folder);
+            folders.insert(dir.into_os_string(), folder);
             continue;
         }
         for sub in &folder.folders {
@@ -291,7 +292,7 @@ fn read_ahead(
         if folder.manifest {
             packages.push(dir.clone());
         }
-        folders.insert(dir, folder);
+        folders.insert(dir.into_os_string(), folder);
     }
     let listing = Listing::of(&folders);
     let read = super::parallel_map(&packages, |dir| {
@@ -364,7 +365,11 @@ fn roots_key(roots: &[PathBuf]) -> Vec<PathBuf> {
 
 /// The target roots cargo discovers by itself in the package at `dir`.
 fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
-    let rs_files = |dir: &Path| folders.get(dir).map_or(&[][..], |f| &f.rs_files[..]);
+    let rs_files = |dir: &Path| {
+        folders
+            .get(dir.as_os_str())
+            .map_or(&[][..], |f| &f.rs_files[..])
+    };
     let mut roots = Vec::new();
     let src = dir.join("src");
     for (folder, names) in [(dir, &["build.rs"][..]), (&src, &["lib.rs", "main.rs"])] {
@@ -382,7 +387,10 @@ fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
         dir.join("benches"),
     ] {
         roots.extend(rs_files(&folder).iter().cloned());
-        for sub in folders.get(&folder).map_or(&[][..], |f| &f.folders[..]) {
+        for sub in folders
+            .get(folder.as_os_str())
+            .map_or(&[][..], |f| &f.folders[..])
+        {
             roots.extend(
                 rs_files(sub)
                     .iter()
@@ -455,7 +463,7 @@ fn load_package(
         ),
     }
     .into_iter()
-    .filter(|path| is_file(path) && !path.starts_with(target_dir))
+    .filter(|path| is_file(path) && !starts_with(path, target_dir))
     .collect();
     let reached_set: HashSet<&OsStr, Hashed> =
         reached.iter().map(|path| path.as_os_str()).collect();
@@ -470,10 +478,10 @@ fn load_package(
     // Modules outside the package folder (`#[path = "../shared.rs"]`).
     let mut outside: Vec<PathBuf> = reached
         .iter()
-        .filter(|path| !path.starts_with(&package_dir))
+        .filter(|path| !starts_with(path, &package_dir))
         .cloned()
         .collect();
-    outside.sort();
+    outside.sort_by(|a, b| super::paths::cmp(a, b));
     paths.extend(outside);
     let files = paths
         .into_iter()
@@ -517,7 +525,7 @@ fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
     }
     roots
         .iter()
-        .filter(|root| path.starts_with(&root.dir))
+        .filter(|root| starts_with(path, &root.dir))
         .max_by_key(|root| (root.dir.components().count(), root.kind == "lib"))
         .map_or_else(|| "other".to_owned(), |root| root.kind.clone())
 }
@@ -525,7 +533,7 @@ fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
 /// The `.rs` files under `dir`, sorted, skipping the target directory, hidden folders and
 /// folders holding another package. Folders already listed are not listed again.
 fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf> {
-    let list = |dir: &Path| match folders.get(dir) {
+    let list = |dir: &Path| match folders.get(dir.as_os_str()) {
         Some(folder) => std::borrow::Cow::Borrowed(folder),
         None => std::borrow::Cow::Owned(Folder::read(dir)),
     };
@@ -546,7 +554,7 @@ fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf
             queue.push((sub.clone(), depth + 1));
         }
     }
-    paths.sort();
+    paths.sort_by(|a, b| super::paths::cmp(a, b));
     paths
 }
 

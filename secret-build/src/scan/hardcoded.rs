@@ -192,7 +192,7 @@ fn value_of(literal: &str) -> Option<std::borrow::Cow<'_, str>> {
     let hashes = inner.len() - inner.trim_start_matches('#').len();
     let raw = literal.len() > inner.len() && literal[..literal.len() - inner.len()].contains('r');
     let inner = inner.get(hashes + 1..inner.len().checked_sub(hashes + 1)?)?;
-    if raw || !inner.contains('\\') {
+    if raw || memchr::memchr(b'\\', inner.as_bytes()).is_none() {
         return Some(std::borrow::Cow::Borrowed(inner));
     }
     decode(literal).map(|(value, _)| std::borrow::Cow::Owned(value))
@@ -212,16 +212,12 @@ pub(crate) fn decode(literal: &str) -> Option<(String, bool)> {
         return Some((inner.to_owned(), bytes));
     }
     let inner = rest.strip_prefix('"')?.strip_suffix('"')?;
-    if !inner.contains('\\') {
-        return Some((inner.to_owned(), bytes));
-    }
+    // The text between escapes is copied as it is, one run at a time.
     let mut value = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            value.push(c);
-            continue;
-        }
+    let mut rest = inner;
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+        value.push_str(&rest[..at]);
+        let mut chars = rest[at + 1..].chars();
         match chars.next()? {
             'n' => value.push('\n'),
             'r' => value.push('\r'),
@@ -235,19 +231,24 @@ pub(crate) fn decode(literal: &str) -> Option<(String, bool)> {
                 value.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
             }
             'u' => {
-                chars.next_if_eq(&'{')?;
-                let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                let braced = chars.as_str().strip_prefix('{')?;
+                let (hex, after) = braced.split_once('}').unwrap_or((braced, ""));
                 value.push(char::from_u32(
                     u32::from_str_radix(&hex.replace('_', ""), 16).ok()?,
                 )?);
+                rest = after;
+                continue;
             }
             '\n' => {
                 // A line continuation: the break and the next line's leading whitespace go.
-                while chars.next_if(|c| c.is_whitespace()).is_some() {}
+                rest = chars.as_str().trim_start_matches(char::is_whitespace);
+                continue;
             }
             _ => return None,
         }
+        rest = chars.as_str();
     }
+    value.push_str(rest);
     Some((value, bytes))
 }
 

@@ -307,16 +307,20 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
         unreached: workspace.unreached.clone(),
         ..ScanReport::default()
     };
-    let outcomes = first.into_iter().zip(workspace.files.iter()).chain(
-        second
-            .into_iter()
-            .zip(workspace.files.iter())
-            .filter(|(outcome, _)| {
-                !matches!(outcome, Outcome::Unreadable(_) | Outcome::Unlexable(..))
-            }),
-    );
-    let mut lexed = BTreeSet::new();
-    for (outcome, file) in outcomes {
+    let outcomes = first
+        .into_iter()
+        .zip(workspace.files.iter().enumerate())
+        .chain(
+            second
+                .into_iter()
+                .zip(workspace.files.iter().enumerate())
+                .filter(|(outcome, _)| {
+                    !matches!(outcome, Outcome::Unreadable(_) | Outcome::Unlexable(..))
+                }),
+        );
+    // Whether each file (by index; each path is there once) was lexed, in either pass.
+    let mut lexed = vec![false; workspace.files.len()];
+    for (outcome, (index, file)) in outcomes {
         if matches!(outcome, Outcome::Skipped) {
             continue;
         }
@@ -337,7 +341,7 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
                     .push(problem(ProblemKind::UnreadableFile, None, None, message));
             }
             Outcome::Unlexable(..) | Outcome::Scanned(_) => {
-                lexed.insert(&file.path);
+                lexed[index] = true;
                 let scan = match outcome {
                     Outcome::Unlexable(message, recovered) => {
                         report.problems.push(problem(
@@ -390,7 +394,7 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
             }
         }
     }
-    report.files_lexed = lexed.len();
+    report.files_lexed = lexed.iter().filter(|&&lexed| lexed).count();
     report.declarations.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.name).cmp(&(&b.path, b.line, b.column, &b.name))
     });

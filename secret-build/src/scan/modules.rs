@@ -340,9 +340,9 @@ enum Item {
 
 /// The names of the modules `code` declares when it holds nothing but `mod name;` items,
 /// each with at most a visibility (`pub`, `pub(crate)`, `pub(in path)`) and attributes
-/// that do not name a path (`#[cfg(unix)]`, `#[macro_use]`; not `#[path]` or
-/// `#[cfg_attr]`): what the token walk finds there, read without the lexer. `None` for any
-/// other code.
+/// that do not hold the word `path` (`#[cfg(unix)]`, `#[macro_use]`,
+/// `#[cfg_attr(docsrs, doc(cfg(..)))]`; not `#[path]` or `#[cfg_attr(.., path = "..")]`):
+/// what the token walk finds there, read without the lexer. `None` for any other code.
 fn simple_mods(code: &str) -> Option<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = code.trim_start();
@@ -351,7 +351,8 @@ fn simple_mods(code: &str) -> Option<Vec<String>> {
             let attribute = attribute.strip_prefix('!').unwrap_or(attribute);
             let end = attribute_end(attribute.as_bytes())?;
             let inside = &attribute[..end];
-            if inside.contains("path") || inside.contains("cfg_attr") {
+            // A `cfg_attr` naming no path sets none (`#[cfg_attr(docsrs, doc(cfg(..)))]`).
+            if inside.contains("path") {
                 return None;
             }
             rest = attribute[end..].trim_start();

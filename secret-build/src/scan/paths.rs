@@ -1,6 +1,7 @@
 //! Paths as the scanner keys and compares them: without `.` or `..` components, hashed
 //! and compared by their bytes (the default `Path` hash and order parse components, which
-//! showed in profiles of large workspaces).
+//! showed in profiles of large workspaces), and sorted in `Path`'s order without parsing
+//! them ([`cmp`]).
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -31,6 +32,41 @@ pub(crate) type Hashed = std::hash::BuildHasherDefault<PathHasher>;
 pub(crate) type PathMap<V> = HashMap<OsString, V, Hashed>;
 /// A set of paths (their bytes).
 pub(crate) type PathSet = HashSet<OsString, Hashed>;
+
+/// `a.cmp(b)` for paths without `.` or `..` components, doubled or trailing separators
+/// (as [`normalize`] leaves them): `Path` orders component by component, which for such
+/// paths is the order of their bytes with the separator below every other byte.
+pub(crate) fn cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
+    if cfg!(windows) {
+        return a.cmp(b);
+    }
+    let key = |byte: &u8| {
+        if *byte == b'/' {
+            0
+        } else {
+            u16::from(*byte) + 1
+        }
+    };
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    a.iter().map(key).cmp(b.iter().map(key))
+}
+
+/// `path.starts_with(base)` for paths as [`cmp`] takes them, from their bytes.
+pub(crate) fn starts_with(path: &Path, base: &Path) -> bool {
+    if cfg!(windows) {
+        return path.starts_with(base);
+    }
+    let (path, base) = (
+        path.as_os_str().as_encoded_bytes(),
+        base.as_os_str().as_encoded_bytes(),
+    );
+    base.is_empty()
+        || (path.starts_with(base)
+            && (path.len() == base.len() || base.ends_with(b"/") || path[base.len()] == b'/'))
+}
 
 /// Removes `.` and `..` components (and doubled or trailing separators) without touching
 /// the file system.
@@ -71,4 +107,38 @@ fn is_clean(bytes: &[u8]) -> bool {
         // An empty component is a doubled or trailing `/` (the root's is fine).
         (start == 0 || !component.is_empty()) && component != b"." && component != b".."
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn cmp_and_starts_with_agree_with_path_for_clean_paths() {
+        let paths = [
+            "/w/a",
+            "/w/a.rs",
+            "/w/a/b.rs",
+            "/w/a/b/c.rs",
+            "/w/a-b",
+            "/w/a_b.rs",
+            "/w/ab",
+            "/w/A",
+            "/w/é.rs",
+            "/w/a/b",
+            "/w/a.d/x.rs",
+            "/w",
+            "/",
+            "a",
+            "a/b",
+            "a.rs",
+        ];
+        for a in paths {
+            for b in paths {
+                let (a, b) = (Path::new(a), Path::new(b));
+                assert_eq!(super::cmp(a, b), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(super::starts_with(a, b), a.starts_with(b), "{a:?} {b:?}");
+            }
+        }
+    }
 }

@@ -206,21 +206,29 @@ fn may_be_high_entropy(b: &[u8]) -> bool {
 }
 
 /// Whether `value` holds the start of one of the shapes: most literals do not, and are
-/// ruled out in one pass that looks closer only at the bytes a prefix starts with.
+/// ruled out in one pass that looks closer only at the pairs of bytes a prefix starts
+/// with.
 fn may_have_shape(value: &[u8]) -> bool {
-    const FIRST: [bool; 256] = {
-        let mut table = [false; 256];
-        let bytes = b"gx_AnpS-:hG/Pe";
+    // The first two bytes of each prefix below, one bit per pair: common letters (`e`,
+    // `p`, `h`) rarely start one of these pairs, so most bytes cost one lookup.
+    const PAIRS: [u64; 1024] = {
+        let pairs: [&[u8; 2]; 23] = [
+            b"gh", b"gi", b"gl", b"xo", b"xa", b"_l", b"_t", b"AK", b"AS", b"AB", b"AC", b"AI",
+            b"np", b"py", b"SG", b"SK", b"--", b":/", b"ho", b"GR", b"/:", b"Pu", b"ey",
+        ];
+        let mut table = [0u64; 1024];
         let mut i = 0;
-        while i < bytes.len() {
-            table[bytes[i] as usize] = true;
+        while i < pairs.len() {
+            let pair = ((pairs[i][0] as usize) << 8) | pairs[i][1] as usize;
+            table[pair >> 6] |= 1 << (pair & 63);
             i += 1;
         }
         table
     };
     let hex_after = |rest: &[u8]| rest.get(2).is_some_and(u8::is_ascii_hexdigit);
-    (0..value.len()).any(|i| {
-        if !FIRST[usize::from(value[i])] {
+    value.windows(2).enumerate().any(|(i, pair)| {
+        let pair = (usize::from(pair[0]) << 8) | usize::from(pair[1]);
+        if PAIRS[pair >> 6] & (1 << (pair & 63)) == 0 {
             return false;
         }
         let rest = &value[i..];
@@ -229,7 +237,7 @@ fn may_have_shape(value: &[u8]) -> bool {
             b'g' => {
                 (starts(b"gh") && rest.get(3) == Some(&b'_'))
                     || starts(b"github_pat_")
-                    || starts(b"gl")
+                    || (starts(b"gl") && gitlab_prefix(&rest[2..]))
             }
             b'x' => starts(b"xox") || starts(b"xapp-"),
             b'_' => starts(b"_live_") || starts(b"_test_"),
@@ -245,7 +253,8 @@ fn may_have_shape(value: &[u8]) -> bool {
             b'p' => starts(b"pypi-"),
             b'S' => starts(b"SG.") || (starts(b"SK") && hex_after(rest)),
             b'-' => starts(b"-----BEGIN"),
-            b':' => starts(b"://"),
+            // A URL with a password has a `@` after its `://`.
+            b':' => starts(b"://") && memchr::memchr(b'@', &rest[3..]).is_some(),
             b'h' => starts(b"hooks.slack.com"),
             b'G' => starts(b"GR1348941"),
             b'/' => starts(b"/:_auth"),
@@ -254,6 +263,13 @@ fn may_have_shape(value: &[u8]) -> bool {
             _ => false,
         }
     })
+}
+
+/// Whether `rest`, after a `gl`, goes on as GitLab's prefixes do: lowercase letters, then
+/// `-` (`glpat-`, `gldt-`, ...).
+fn gitlab_prefix(rest: &[u8]) -> bool {
+    let letters = rest.iter().take_while(|c| c.is_ascii_lowercase()).count();
+    letters > 0 && rest.get(letters) == Some(&b'-')
 }
 
 fn shape_of(value: &str) -> Option<Match> {

@@ -179,12 +179,15 @@ pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
 /// `wanted` gets the literal with its prefix and quotes; `None` when a literal, or a block
 /// comment before the last literal, does not end.
 ///
-/// It jumps from one `"` to the next (`memchr`), so comments and code without a quote
-/// cost one vector search, not a visit each. Whether a `"` opens a literal is decided
-/// from the code since the end of the previous literal, which holds no `"`: a block
-/// comment starts at the first `/*` there that no `//` before it on its line puts in a
-/// line comment, and the `"` itself is in a comment when such a block comment is still
-/// open or a `//` precedes it on its line. `'"'` and `'\"'` are character literals.
+/// It jumps from one `"` to the next (one `memchr` iterator over the text), so comments
+/// and code without a quote cost one vector search, not a visit each. Whether a `"` opens
+/// a literal is decided from the code since the end of the previous literal, which holds
+/// no `"`: a block comment starts at the first `/*` there that no `//` before it on its
+/// line puts in a line comment, and the `"` itself is in a comment when such a block
+/// comment is still open or a `//` precedes it on its line (looked for only when a `/`
+/// stands between the previous literal and the `"`). `'"'` and `'\"'` are character
+/// literals. The literal ends at the next `"` of the same iterator that is not escaped
+/// (an even run of `\` before it) or, for a raw string, that its `#`s follow.
 pub(crate) fn any_string<'a>(
     text: &'a str,
     mut wanted: impl FnMut(&'a str) -> bool,
@@ -199,9 +202,21 @@ pub(crate) fn any_string<'a>(
         let line = &bytes[line..end.min(bytes.len())];
         memchr::memchr_iter(b'/', line).any(|at| line.get(at + 1) == Some(&b'/'))
     };
+    // Every `"` and every `/`, in order, each found once by one vector search. A quote
+    // with no `/` between the end of the previous literal and itself is in no line
+    // comment, without a look at its line (most quotes).
+    let mut quotes = memchr::memchr_iter(b'"', bytes);
+    let mut next_slash = memchr::memchr(b'/', bytes).unwrap_or(bytes.len());
     let mut i = 0;
-    'quotes: while let Some(skip) = memchr::memchr(b'"', &bytes[i..]) {
-        let quote = i + skip;
+    // A quote to look at again, after the block comment before it.
+    let mut again = None;
+    'quotes: while let Some(quote) = again.take().or_else(|| quotes.next()) {
+        if quote < i {
+            continue;
+        }
+        if next_slash < i {
+            next_slash = memchr::memchr(b'/', &bytes[i..]).map_or(bytes.len(), |at| i + at);
+        }
         // Block comments opening between the previous literal and this quote (`//*` is
         // a line comment).
         while let Some(&open) = blocks.get(next_block) {
@@ -213,9 +228,10 @@ pub(crate) fn any_string<'a>(
                 continue;
             }
             i = block_comment_end(bytes, open)?;
+            again = Some(quote);
             continue 'quotes;
         }
-        if line_comment(i, quote, quote) {
+        if next_slash < quote && line_comment(i, quote, quote) {
             i = memchr_newline(bytes, quote);
             continue;
         }
@@ -226,7 +242,28 @@ pub(crate) fn any_string<'a>(
             i = quote + 2;
             continue;
         }
-        let (start, end) = string_at(bytes, quote)?;
+        // The closing quote is a later `"`: for a raw string, the first followed by its
+        // `#`s; else the first after an even run of `\` (an odd one escapes it).
+        let (start, raw_hashes) = string_start(bytes, quote);
+        let end = loop {
+            let close = quotes.next()?;
+            let closes = match raw_hashes {
+                Some(hashes) => bytes[close + 1..]
+                    .get(..hashes)
+                    .is_some_and(|after| after.iter().all(|&b| b == b'#')),
+                None => {
+                    let run = bytes[quote + 1..close]
+                        .iter()
+                        .rev()
+                        .take_while(|&&b| b == b'\\')
+                        .count();
+                    run % 2 == 0
+                }
+            };
+            if closes {
+                break close + 1 + raw_hashes.unwrap_or(0);
+            }
+        };
         if wanted(&text[start..end]) {
             return Some(true);
         }
@@ -243,6 +280,15 @@ fn starts_token(bytes: &[u8], at: usize) -> bool {
 /// The string literal whose `"` is at `at`, with its prefix if any (`b"`, `c"`, `r"`,
 /// `r#"`, `br##"`, `cr"`): where it starts and the offset after it.
 fn string_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    match string_start(bytes, at) {
+        (start, Some(hashes)) => raw_string_end(bytes, at + 1, hashes).map(|end| (start, end)),
+        (start, None) => string_end(bytes, at + 1).map(|end| (start, end)),
+    }
+}
+
+/// For the `"` at `at` opening a string literal: where the literal starts (its prefix)
+/// and, for a raw string, how many `#`s close it.
+fn string_start(bytes: &[u8], at: usize) -> (usize, Option<usize>) {
     let mut start = at;
     while start > 0 && bytes[start - 1] == b'#' {
         start -= 1;
@@ -258,7 +304,7 @@ fn string_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
             None
         };
         if let Some(prefix) = prefix {
-            return raw_string_end(bytes, at + 1, hashes).map(|end| (prefix, end));
+            return (prefix, Some(hashes));
         }
     }
     let start = if at > 0 && matches!(bytes[at - 1], b'b' | b'c') && starts_token(bytes, at - 1) {
@@ -266,7 +312,7 @@ fn string_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     } else {
         at
     };
-    string_end(bytes, at + 1).map(|end| (start, end))
+    (start, None)
 }
 
 /// The offset after a raw string whose text starts at `from`, closed by `"` and `hashes`

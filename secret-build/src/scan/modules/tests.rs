@@ -251,9 +251,9 @@ fn plain_mod_items_are_read_without_the_lexer_as_the_lexer_reads_them() {
             .collect()
     };
     assert_eq!(fast(code), lexed(code));
-    let attributed =
-        "#[cfg(all(unix, feature = \"a;b]\"))]\n#[macro_use]\npub mod a;\n#![allow(x)] mod b;";
-    assert_eq!(simple_mods(attributed).unwrap(), ["a", "b"]);
+    let attributed = "#[cfg(all(unix, feature = \"a;b]\"))]\n#[macro_use]\npub mod a;\n#![allow(x)] mod b;\n\
+         #[cfg_attr(docsrs, doc(cfg(feature = \"c\")))]\npub mod c;";
+    assert_eq!(simple_mods(attributed).unwrap(), ["a", "b", "c"]);
     assert_eq!(fast(attributed), lexed(attributed));
     for other in [
         "#[path = \"x.rs\"] mod a;",
