@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""Writes tests/fixtures/shared-deps/Cargo.toml: the registry crates the test fixtures use,
-with the features the workspace's own test build gives them.
+"""Writes tests/fixtures/shared-deps/{target,host}/Cargo.toml: the registry crates the
+test fixtures use, with the features the workspace's own test build gives them.
 
 The tests that build a user's workspace with cargo (build feedback, the xtask, the README's
 service, the doc snippets) share the suite's target directory. Cargo reuses a compiled
 crate only when its features and its dependencies' features are the same, and a fixture
 that depends on `secret-runtime` alone resolves e.g. `digest` without the `mac` feature
 the workspace enables elsewhere, so it would compile `digest`, `sha2`, `curve25519-dalek`
-and everything above them again. Every fixture package depends on `shared-deps` (normal
-and build dependency), which names each crate with the workspace's features on each side
-(the program's and the build scripts' and proc macros'), so the fixtures' registry crates
-are the ones the suite's build already compiled.
+and everything above them again. Every fixture package depends on `shared-deps` (a normal
+dependency: the crates its program uses) and on `shared-host-deps` (a build dependency:
+the crates its build scripts and proc macros use; a build dependency's own dependencies
+are built for the host, so one package cannot serve both sides). Each names a crate with
+the features the workspace's program side gives it, where it has one: cargo builds a
+crate once for both sides when their features and dependencies agree. Our own crates are
+not listed: cargo compiles them again for any workspace outside this one anyway (it
+hashes a path dependency by its path relative to the workspace root), and the fixtures
+build them in the configurations users have.
 
-Run after a dependency or feature change (the tests stay correct without it, only slower):
+The lists are a Linux build's, as CI's (under `cfg(target_os = "linux")`: elsewhere the
+fixtures resolve their own). Run after a dependency or feature change (the tests stay
+correct without it, only slower):
 
     python3 scripts/fixture-deps.py           # rewrites the two manifests
     python3 scripts/fixture-deps.py --check   # fails if they are not up to date (CI)
@@ -29,6 +36,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "tests/fixtures/shared-deps"
+# The unit graph is of the machine the script runs on, and the crates it names (`rustix`'s
+# `linux-raw-sys`, ...) are those of its operating system: the list is Linux's, as CI's.
+PLATFORM = "linux"
 
 
 def unit_graph(cwd, args):
@@ -42,29 +52,26 @@ def unit_graph(cwd, args):
 
 
 def registry_units(graph):
-    """(name, version, side, features) of each registry library unit. `side` is "target"
-    for the program's, "macro" for a proc macro's and what it uses, "build" for what only
-    build scripts use (a unit can be used on several sides)."""
+    """(name, version, host, features) of each registry library unit; `host` when a build
+    script or a proc macro uses it (a unit can be used on both sides)."""
     units = graph["units"]
     seen = set()
 
-    def walk(i, side):
-        if (i, side) in seen:
+    def walk(i, host):
+        if (i, host) in seen:
             return
-        seen.add((i, side))
+        seen.add((i, host))
         unit = units[i]
         kinds = unit["target"]["kind"]
-        into = "macro" if "proc-macro" in kinds else side
-        if into == "target" and "custom-build" in kinds and unit["mode"] == "build":
-            into = "build"
+        into = host or "proc-macro" in kinds or (
+            "custom-build" in kinds and unit["mode"] == "build")
         for dep in unit["dependencies"]:
-            macro = "proc-macro" in units[dep["index"]]["target"]["kind"]
-            walk(dep["index"], "macro" if macro else into)
+            walk(dep["index"], into or "proc-macro" in units[dep["index"]]["target"]["kind"])
 
     for root in graph["roots"]:
-        walk(root, "target")
+        walk(root, False)
     found = set()
-    for i, side in seen:
+    for i, host in seen:
         unit = units[i]
         pkg = unit["pkg_id"]
         if not pkg.startswith("registry+"):
@@ -75,7 +82,7 @@ def registry_units(graph):
         ):
             continue
         name, version = pkg.rsplit("#", 1)[1].rsplit("@", 1)
-        found.add((name, version, side, tuple(sorted(unit["features"]))))
+        found.add((name, version, host, tuple(sorted(unit["features"]))))
     return found
 
 
@@ -96,6 +103,8 @@ def fixture(root, deps):
 
 
 def main():
+    if not sys.platform.startswith(PLATFORM):
+        sys.exit(f"scripts/fixture-deps.py: run it on {PLATFORM} (the list is of a {PLATFORM} build)")
     check = sys.argv[1:] == ["--check"]
     stale = []
     workspace = registry_units(unit_graph(REPO, ["test", "--workspace", "--no-run"]))
@@ -108,20 +117,22 @@ def main():
             "helper": f'[build-dependencies]\nsecret-build = {{ path = "{build}", '
                       'default-features = false, features = ["build-helper"] }\n',
         })
-        used = {(name, version, side) for name, version, side, _ in
+        used = {(name, version, host) for name, version, host, _ in
                 registry_units(unit_graph(root, ["build", "--workspace"]))}
-    # The workspace's features for each crate on each side. A crate the fixtures use on a
-    # side where the workspace does not gets the other side's: without cross-compiling,
-    # cargo builds a crate once for both sides when features and dependencies agree.
-    ours = {"target": {}, "macro": {}, "build": {}}
-    for name, version, side, features in workspace:
-        ours[side].setdefault((name, version), set()).update(features)
+    # Each crate gets the features the workspace's program side gives it, else those of the
+    # side the fixtures use it on: without cross-compiling, cargo builds a crate once for
+    # both sides when their features and dependencies agree, so the build scripts and proc
+    # macros of the fixtures share the program's builds (where the workspace's own build
+    # scripts and proc macros use other features, the fixtures build those once more).
+    ours = {False: {}, True: {}}
+    for name, version, host, features in workspace:
+        ours[host].setdefault((name, version), set()).update(features)
     sides = {False: {}, True: {}}
-    for name, version, side in used:
+    for name, version, host in used:
         key = (name, version)
-        features = next((ours[s][key] for s in ("target", side) if key in ours[s]), None)
+        features = ours[False].get(key, ours[host].get(key))
         if features is not None:
-            sides[side != "target"][key] = features
+            sides[host][key] = features
     versions = {}
     for side in sides.values():
         for name, version in side:
@@ -135,10 +146,10 @@ def main():
             'edition = "2024"',
             "publish = false",
             "",
-            "[dependencies]",
+            f"[target.'cfg(target_os = \"{PLATFORM}\")'.dependencies]",
         ]
         for (name, version), features in sorted(sides[host].items()):
-            key = name if len(versions[name]) == 1 else f"{name}-{version.split('.')[0]}"
+            key = name if len(versions[name]) == 1 else f"{name}-{version.replace('.', '-')}"
             rename = "" if key == name else f'package = "{name}", '
             lines.append(
                 f'{key} = {{ {rename}version = "={version}", default-features = false, '
@@ -158,5 +169,6 @@ def main():
     if stale:
         sys.exit(f"{', '.join(stale)}: not what the workspace's features give; "
                  "run `python3 scripts/fixture-deps.py` and commit the result")
+
 
 main()
