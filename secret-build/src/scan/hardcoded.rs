@@ -192,7 +192,7 @@ fn value_of(literal: &str) -> Option<std::borrow::Cow<'_, str>> {
     let hashes = inner.len() - inner.trim_start_matches('#').len();
     let raw = literal.len() > inner.len() && literal[..literal.len() - inner.len()].contains('r');
     let inner = inner.get(hashes + 1..inner.len().checked_sub(hashes + 1)?)?;
-    if raw || memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+    if raw || !inner.contains('\\') {
         return Some(std::borrow::Cow::Borrowed(inner));
     }
     decode(literal).map(|(value, _)| std::borrow::Cow::Owned(value))
@@ -215,7 +215,7 @@ pub(crate) fn decode(literal: &str) -> Option<(String, bool)> {
     // The text between escapes is copied as it is, one run at a time.
     let mut value = String::with_capacity(inner.len());
     let mut rest = inner;
-    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+    while let Some(at) = rest.find('\\') {
         value.push_str(&rest[..at]);
         let mut chars = rest[at + 1..].chars();
         match chars.next()? {
