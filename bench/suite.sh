@@ -4,6 +4,8 @@
 #
 #   bench/suite.sh                  this checkout's HEAD
 #   bench/suite.sh BASE HEAD        two revisions, one after the other
+#   SUITE_SLOW=1 bench/suite.sh     then also the slow tier (the README's `::slow::` command)
+#                                   in the same clone, timed on its own
 #   SUITE_PARALLEL=1 bench/suite.sh BASE HEAD
 #                                   both at once: on a machine loaded by other work both
 #                                   runs see the same load (each also slows the other, so
@@ -42,6 +44,16 @@ run_one() {
     printf '%s (%s): %.0f s, exit %s, load %s at the start, %s at the end; %s\n' \
         "$label" "$(git -C "$clone" rev-parse --short HEAD)" "$(echo "$end - $start" | bc)" \
         "$status" "$start_load" "$(loadavg)" "$command"
+    if [ "${SUITE_SLOW:-0}" = 1 ] && [ "$status" = 0 ]; then
+        local slow
+        slow="$(grep -m1 -- '::slow::' "$clone/README.md")"
+        start="$(date +%s.%N)"
+        (cd "$clone" && env -u CARGO_TARGET_DIR bash -c "$slow") >"$logs/$label-slow.log" 2>&1
+        status=$?
+        end="$(date +%s.%N)"
+        printf '%s slow tier: %.0f s, exit %s, load %s at the end; %s\n' \
+            "$label" "$(echo "$end - $start" | bc)" "$status" "$(loadavg)" "$slow"
+    fi
     rm -rf "$clone"
     return "$status"
 }

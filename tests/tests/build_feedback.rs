@@ -154,15 +154,20 @@ fn warning(name: &str, line: u64, column: u64) -> Message {
     }
 }
 
-#[test]
-fn build_feedback_follows_the_store_without_cargo_clean() {
-    let mut ws = workspace();
+/// Tests of the slow tier (ignored by a plain `cargo test`; see `tests/tests/main.rs`).
+mod slow {
+    use super::*;
 
-    // No secrets.toml: one warning per crate says its secrets are unchecked and how to
-    // start (regression: there was none at all), not under the `missing_secret` prefix.
-    let (success, messages) = build_app(&ws, None, None);
-    assert!(success);
-    assert_eq!(
+    #[test]
+    #[ignore = "slow: builds a separate workspace with cargo, which compiles this repository's crates again; .ci/run runs it (`cargo test -p secret-tests --test suite ::slow:: -- --ignored`)"]
+    fn build_feedback_follows_the_store_without_cargo_clean() {
+        let mut ws = workspace();
+
+        // No secrets.toml: one warning per crate says its secrets are unchecked and how to
+        // start (regression: there was none at all), not under the `missing_secret` prefix.
+        let (success, messages) = build_app(&ws, None, None);
+        assert!(success);
+        assert_eq!(
         messages,
         [Message {
             level: "warning".to_owned(),
@@ -171,59 +176,59 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             column: 39,
         }]
     );
-    let (_, messages) = build_app(&ws, None, Some("off"));
-    assert_eq!(messages, [], "the opt-out silences it");
-    let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(
+        let (_, messages) = build_app(&ws, None, Some("off"));
+        assert_eq!(messages, [], "the opt-out silences it");
+        let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
         stderr.contains("warning: scripted@0.1.0: scripted declares secrets, but the workspace has no secrets.toml"),
         "{stderr}"
     );
 
-    let key = ws.key("dev");
-    ws.use_key(&key);
-    let all = ["production", "development", "preview", "local"]
-        .map(|ty| format!("{ty} = [\"{}\"]", key.public))
-        .join("\n");
-    ws.config("", &all);
-    ok(&ws.secret(&["init"], ""));
+        let key = ws.key("dev");
+        ws.use_key(&key);
+        let all = ["production", "development", "preview", "local"]
+            .map(|ty| format!("{ty} = [\"{}\"]", key.public))
+            .join("\n");
+        ws.config("", &all);
+        ok(&ws.secret(&["init"], ""));
 
-    // Local: a warning at each call site, naming the secret and the command.
-    let (success, messages) = build_app(&ws, None, None);
-    assert!(success);
-    assert_eq!(
-        messages,
-        [
-            warning("GitHubAPIToken", 4, 39),
-            warning("WebhookSigningKey", 7, 31)
-        ]
-    );
+        // Local: a warning at each call site, naming the secret and the command.
+        let (success, messages) = build_app(&ws, None, None);
+        assert!(success);
+        assert_eq!(
+            messages,
+            [
+                warning("GitHubAPIToken", 4, 39),
+                warning("WebhookSigningKey", 7, 31)
+            ]
+        );
 
-    ok(&ws.secret(
-        &["set", "--type", "dev,local", "GitHubAPIToken"],
-        "ghp_local_value",
-    ));
-    let (_, messages) = build_app(&ws, None, None);
-    assert_eq!(
-        messages,
-        [warning("WebhookSigningKey", 7, 31)],
-        "set is seen with no cargo clean"
-    );
+        ok(&ws.secret(
+            &["set", "--type", "dev,local", "GitHubAPIToken"],
+            "ghp_local_value",
+        ));
+        let (_, messages) = build_app(&ws, None, None);
+        assert_eq!(
+            messages,
+            [warning("WebhookSigningKey", 7, 31)],
+            "set is seen with no cargo clean"
+        );
 
-    ok(&ws.secret(&["unset", "--type", "dev,local", "GitHubAPIToken"], ""));
-    let (_, messages) = build_app(&ws, None, None);
-    assert_eq!(messages.len(), 2, "unset is seen too: {messages:?}");
+        ok(&ws.secret(&["unset", "--type", "dev,local", "GitHubAPIToken"], ""));
+        let (_, messages) = build_app(&ws, None, None);
+        assert_eq!(messages.len(), 2, "unset is seen too: {messages:?}");
 
-    // The opt-out for -D warnings builds, tracked like SECRETS_ENV.
-    let (success, messages) = build_app(&ws, None, Some("cloud-only"));
-    assert!(success);
-    assert_eq!(messages, []);
+        // The opt-out for -D warnings builds, tracked like SECRETS_ENV.
+        let (success, messages) = build_app(&ws, None, Some("cloud-only"));
+        assert!(success);
+        assert_eq!(messages, []);
 
-    // Production: a compile error at the call site; passes once the values are set.
-    let (success, messages) = build_app(&ws, Some("prod"), None);
-    assert!(!success);
-    assert_eq!(
+        // Production: a compile error at the call site; passes once the values are set.
+        let (success, messages) = build_app(&ws, Some("prod"), None);
+        assert!(!success);
+        assert_eq!(
         messages[0],
         Message {
             level: "error".to_owned(),
@@ -232,140 +237,141 @@ fn build_feedback_follows_the_store_without_cargo_clean() {
             column: 39,
         }
     );
-    assert_eq!(messages.len(), 2, "{messages:?}");
-    ok(&ws.secret(
-        &["set", "--type", "prod", "GitHubAPIToken"],
-        "ghp_prod_value",
-    ));
-    ok(&ws.secret(
-        &["set", "--type", "prod", "WebhookSigningKey"],
-        "whsec_prod_value",
-    ));
-    let (success, messages) = build_app(&ws, Some("prod"), None);
-    assert!(success, "{messages:?}");
-    assert_eq!(messages, []);
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        ok(&ws.secret(
+            &["set", "--type", "prod", "GitHubAPIToken"],
+            "ghp_prod_value",
+        ));
+        ok(&ws.secret(
+            &["set", "--type", "prod", "WebhookSigningKey"],
+            "whsec_prod_value",
+        ));
+        let (success, messages) = build_app(&ws, Some("prod"), None);
+        assert!(success, "{messages:?}");
+        assert_eq!(messages, []);
 
-    // A malformed secrets.toml: for local, one warning per crate naming the file and line
-    // (not under the `missing_secret` prefix); for a deploy build, a compile error saying
-    // why (regression: prod built with only a warning).
-    let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
-    ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
-    let (success, messages) = build_app(&ws, None, None);
-    assert!(success, "{messages:?}");
-    assert_eq!(messages.len(), 1, "one warning per crate: {messages:?}");
-    assert!(
-        messages[0]
-            .text
-            .starts_with("use of deprecated constant `GITHUB_TOKEN::secrets_unchecked`: "),
-        "{messages:?}"
-    );
-    assert!(messages[0].text.contains("secrets.toml:"), "{messages:?}");
-    assert!(
-        messages[0]
-            .text
-            .ends_with("(the build-time secret check is skipped)"),
-        "{messages:?}"
-    );
-    let (success, messages) = build_app(&ws, Some("prod"), None);
-    assert!(!success, "{messages:?}");
-    assert_eq!(messages.len(), 1, "one error per crate: {messages:?}");
-    assert_eq!(messages[0].level, "error");
-    assert!(
-        messages[0]
-            .text
-            .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=prod): "),
-        "{messages:?}"
-    );
-    assert!(
-        messages[0].text.contains("unknown key `enviroments`"),
-        "{messages:?}"
-    );
-    ws.write("secrets.toml", &config);
-
-    // A merge-conflict marker in the store: a deploy build fails saying why.
-    let store = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
-    ws.write(
-        "secrets.enc.toml",
-        &format!("{store}<<<<<<< HEAD\n=======\n>>>>>>> branch\n"),
-    );
-    let (success, messages) = build_app(&ws, Some("prod"), None);
-    assert!(!success, "{messages:?}");
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(
-        messages[0].text.contains("secrets.enc.toml:"),
-        "{messages:?}"
-    );
-    ws.write("secrets.enc.toml", &store);
-
-    // A typo in SECRETS_ENV: an error listing the known environments.
-    let (success, messages) = build_app(&ws, Some("prdo"), None);
-    assert!(!success, "{messages:?}");
-    assert_eq!(
-        messages[0].text,
-        "the secrets of this build cannot be checked (SECRETS_ENV=prdo): SECRETS_ENV=prdo is not an environment of this workspace; the known environments are production (prod), development (dev), preview (pr), local"
-    );
-
-    // A project that leaves a type out of `types`: a plain (local) build of a project
-    // without local says nothing, and a build for a type it does not use fails naming
-    // `types`.
-    ws.write(
-        "secrets.toml",
-        &format!("types = [\"production\", \"development\"]\n{config}"),
-    );
-    // Until the change is signed, builds go by the signed rules: local is still used.
-    let (_, messages) = build_app(&ws, None, None);
-    assert!(!messages.is_empty(), "{messages:?}");
-    ok(&ws.secret(&["rekey", "--yes"], ""));
-    let (success, messages) = build_app(&ws, None, None);
-    assert!(success && messages.is_empty(), "{messages:?}");
-    let (success, messages) = build_app(&ws, Some("preview"), None);
-    assert!(!success, "{messages:?}");
-    assert!(
-        messages[0]
-            .text
-            .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=preview): ")
-            && messages[0]
+        // A malformed secrets.toml: for local, one warning per crate naming the file and line
+        // (not under the `missing_secret` prefix); for a deploy build, a compile error saying
+        // why (regression: prod built with only a warning).
+        let config = std::fs::read_to_string(ws.root().join("secrets.toml")).unwrap();
+        ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
+        let (success, messages) = build_app(&ws, None, None);
+        assert!(success, "{messages:?}");
+        assert_eq!(messages.len(), 1, "one warning per crate: {messages:?}");
+        assert!(
+            messages[0]
                 .text
-                .contains("this project does not use the environment type `preview`"),
-        "{messages:?}"
-    );
-    ws.write("secrets.toml", &config);
-    ok(&ws.secret(&["rekey", "--yes"], ""));
+                .starts_with("use of deprecated constant `GITHUB_TOKEN::secrets_unchecked`: "),
+            "{messages:?}"
+        );
+        assert!(messages[0].text.contains("secrets.toml:"), "{messages:?}");
+        assert!(
+            messages[0]
+                .text
+                .ends_with("(the build-time secret check is skipped)"),
+            "{messages:?}"
+        );
+        let (success, messages) = build_app(&ws, Some("prod"), None);
+        assert!(!success, "{messages:?}");
+        assert_eq!(messages.len(), 1, "one error per crate: {messages:?}");
+        assert_eq!(messages[0].level, "error");
+        assert!(
+            messages[0]
+                .text
+                .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=prod): "),
+            "{messages:?}"
+        );
+        assert!(
+            messages[0].text.contains("unknown key `enviroments`"),
+            "{messages:?}"
+        );
+        ws.write("secrets.toml", &config);
 
-    // The build-script helper: a warning line for local, a failed build for production.
-    let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(
-        !stderr.contains("deprecated"),
-        "the macro leaves the report to the build script: {stderr}"
-    );
-    assert!(
+        // A merge-conflict marker in the store: a deploy build fails saying why.
+        let store = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
+        ws.write(
+            "secrets.enc.toml",
+            &format!("{store}<<<<<<< HEAD\n=======\n>>>>>>> branch\n"),
+        );
+        let (success, messages) = build_app(&ws, Some("prod"), None);
+        assert!(!success, "{messages:?}");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].text.contains("secrets.enc.toml:"),
+            "{messages:?}"
+        );
+        ws.write("secrets.enc.toml", &store);
+
+        // A typo in SECRETS_ENV: an error listing the known environments.
+        let (success, messages) = build_app(&ws, Some("prdo"), None);
+        assert!(!success, "{messages:?}");
+        assert_eq!(
+            messages[0].text,
+            "the secrets of this build cannot be checked (SECRETS_ENV=prdo): SECRETS_ENV=prdo is not an environment of this workspace; the known environments are production (prod), development (dev), preview (pr), local"
+        );
+
+        // A project that leaves a type out of `types`: a plain (local) build of a project
+        // without local says nothing, and a build for a type it does not use fails naming
+        // `types`.
+        ws.write(
+            "secrets.toml",
+            &format!("types = [\"production\", \"development\"]\n{config}"),
+        );
+        // Until the change is signed, builds go by the signed rules: local is still used.
+        let (_, messages) = build_app(&ws, None, None);
+        assert!(!messages.is_empty(), "{messages:?}");
+        ok(&ws.secret(&["rekey", "--yes"], ""));
+        let (success, messages) = build_app(&ws, None, None);
+        assert!(success && messages.is_empty(), "{messages:?}");
+        let (success, messages) = build_app(&ws, Some("preview"), None);
+        assert!(!success, "{messages:?}");
+        assert!(
+            messages[0]
+                .text
+                .starts_with("the secrets of this build cannot be checked (SECRETS_ENV=preview): ")
+                && messages[0]
+                    .text
+                    .contains("this project does not use the environment type `preview`"),
+            "{messages:?}"
+        );
+        ws.write("secrets.toml", &config);
+        ok(&ws.secret(&["rekey", "--yes"], ""));
+
+        // The build-script helper: a warning line for local, a failed build for production.
+        let output = cargo(&ws, &["build", "-p", "scripted"], None, None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            !stderr.contains("deprecated"),
+            "the macro leaves the report to the build script: {stderr}"
+        );
+        assert!(
         stderr.contains("warning: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for local; set it with `cargo xtask secret set --type local DatabaseURL`"),
         "{stderr}"
     );
-    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{stderr}");
-    assert!(
+        let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(
         stderr.contains("error: scripted@0.1.0: secret `DatabaseURL` (scripted/src/main.rs:1:37) has no value for production; set it with `cargo xtask secret set --type prod DatabaseURL`; see every missing secret of scripted at once with `cargo xtask check-secrets --env production -p scripted`"),
         "{stderr}"
     );
-    assert!(!stderr.contains("SentryDSN"), "optional: {stderr}");
-    ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
-    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{stderr}");
-    assert!(
+        assert!(!stderr.contains("SentryDSN"), "optional: {stderr}");
+        ws.write("secrets.toml", &format!("{config}\n[enviroments]\n"));
+        let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(
         stderr.contains("error: scripted@0.1.0: the secrets of this build cannot be checked (SECRETS_ENV=prod): "),
         "{stderr}"
     );
-    ws.write("secrets.toml", &config);
-    ok(&ws.secret(&["set", "--type", "prod", "DatabaseURL"], "postgres://prod"));
-    let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        ws.write("secrets.toml", &config);
+        ok(&ws.secret(&["set", "--type", "prod", "DatabaseURL"], "postgres://prod"));
+        let output = cargo(&ws, &["build", "-p", "scripted"], Some("prod"), None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

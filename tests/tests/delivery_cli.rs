@@ -83,10 +83,26 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// The files directly in `dir`, each with its size and modification time.
+fn temp_files(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let metadata = entry
+                .metadata()
+                .ok()
+                .filter(|metadata| metadata.is_file())?;
+            Some((entry.path(), (metadata.len(), metadata.modified().ok()?)))
+        })
+        .collect()
+}
+
 #[test]
 fn run_passes_every_value_and_returns_the_exit_status() {
     let ws = workspace();
     let temp_dir = std::env::temp_dir();
+    let temp_before = temp_files(&temp_dir);
     let before = (snapshot(ws.root()), snapshot(ws.home.path()));
     // The child checks each value by its hash: no value on any command line.
     let mut script = String::from("set -e\n");
@@ -103,16 +119,19 @@ fn run_passes_every_value_and_returns_the_exit_status() {
     let after = (snapshot(ws.root()), snapshot(ws.home.path()));
     assert_eq!(before.0, after.0, "run wrote nothing in the workspace");
     assert_eq!(before.1, after.1, "run wrote nothing in the home folder");
-    for entry in std::fs::read_dir(&temp_dir).unwrap().flatten() {
-        if entry.path().is_file() {
-            let bytes = std::fs::read(entry.path()).unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(
-                !text.contains("pässwörd ✓ 日本"),
-                "{} holds a value",
-                entry.path().display()
-            );
+    // The files of the temporary folder that are new or changed since the run started
+    // (other tests write there too; files older than the run cannot hold its values).
+    for (path, stamp) in temp_files(&temp_dir) {
+        if temp_before.get(&path) == Some(&stamp) {
+            continue;
         }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("pässwörd ✓ 日本"),
+            "{} holds a value",
+            path.display()
+        );
     }
 
     ok(&ws.secret(&["run", "--env", "prod", "--", "true"], ""));

@@ -460,64 +460,6 @@ fn the_dockerignore_keeps_build_output_and_local_overrides_out() {
     }
 }
 
-/// Every Rust block, each a module of one library in a scratch workspace that depends on
-/// this repository's crates, built with the suite's target directory (so only the
-/// snippets are compiled).
-#[test]
-fn rust_blocks_compile() {
-    let blocks = checked("rust");
-    assert!(blocks.len() >= 5, "{blocks:?}");
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let repo = repo();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"doc-snippets\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\nsecret-build = {{ path = {:?} }}\n\n[workspace]\n{FIXTURE_PROFILE}{}",
-            repo.join("secret-runtime"),
-            repo.join("secret-build"),
-            shared_deps(),
-        ),
-    )
-    .unwrap();
-    std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-    let mut lib = String::new();
-    let mut origin = BTreeMap::new();
-    for (index, block) in blocks.iter().enumerate() {
-        let module = format!("snippet_{index}");
-        lib.push_str(&format!("mod {module};\n"));
-        std::fs::write(
-            root.join(format!("src/{module}.rs")),
-            format!(
-                "//! {}\n#![allow(dead_code, unused_imports, unused_variables)]\n{}",
-                block.at(),
-                block.text
-            ),
-        )
-        .unwrap();
-        origin.insert(format!("src/{module}.rs"), block.at());
-    }
-    std::fs::write(root.join("src/lib.rs"), lib).unwrap();
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--offline"])
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("SECRETS_BUILD_CHECK", "off")
-        .env_remove("RUSTFLAGS")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    for (file, at) in &origin {
-        stderr = stderr.replace(file, &format!("{file} ({at})"));
-    }
-    assert!(
-        out.status.success(),
-        "the Rust blocks do not compile:\n{stderr}"
-    );
-}
-
 /// The dependency line of every Markdown file: a git dependency on the repository of this
 /// project's manifest, with the `version` cargo uses once the crates are published; the same
 /// prefix everywhere (features may follow).
@@ -585,4 +527,68 @@ fn dependency_lines_are_one_and_name_the_manifest_repository() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(found >= 4, "only {found} dependency lines found");
+}
+
+/// Tests of the slow tier (ignored by a plain `cargo test`; see `tests/tests/main.rs`).
+mod slow {
+    use super::*;
+
+    /// Every Rust block, each a module of one library in a scratch workspace that depends on
+    /// this repository's crates, built with the suite's target directory (so only the
+    /// snippets are compiled).
+    #[test]
+    #[ignore = "slow: builds a separate workspace with cargo, which compiles this repository's crates again; .ci/run runs it (`cargo test -p secret-tests --test suite ::slow:: -- --ignored`)"]
+    fn rust_blocks_compile() {
+        let blocks = checked("rust");
+        assert!(blocks.len() >= 5, "{blocks:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = repo();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"doc-snippets\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nsecret-runtime = {{ path = {:?} }}\nsecret-build = {{ path = {:?} }}\n\n[workspace]\n{FIXTURE_PROFILE}{}",
+            repo.join("secret-runtime"),
+            repo.join("secret-build"),
+            shared_deps(),
+        ),
+    )
+    .unwrap();
+        std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+        let mut lib = String::new();
+        let mut origin = BTreeMap::new();
+        for (index, block) in blocks.iter().enumerate() {
+            let module = format!("snippet_{index}");
+            lib.push_str(&format!("mod {module};\n"));
+            std::fs::write(
+                root.join(format!("src/{module}.rs")),
+                format!(
+                    "//! {}\n#![allow(dead_code, unused_imports, unused_variables)]\n{}",
+                    block.at(),
+                    block.text
+                ),
+            )
+            .unwrap();
+            origin.insert(format!("src/{module}.rs"), block.at());
+        }
+        std::fs::write(root.join("src/lib.rs"), lib).unwrap();
+        let out = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--offline"])
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("SECRETS_BUILD_CHECK", "off")
+            .env_remove("RUSTFLAGS")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        for (file, at) in &origin {
+            stderr = stderr.replace(file, &format!("{file} ({at})"));
+        }
+        assert!(
+            out.status.success(),
+            "the Rust blocks do not compile:\n{stderr}"
+        );
+    }
 }

@@ -234,156 +234,164 @@ fn clone(dir: &Path) -> String {
     format!("file://{}", clone.display())
 }
 
-#[test]
-fn the_readme_workspace_works_for_a_new_three_crate_service() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = clone(dir.path());
-    let service = service(&url, dir);
+/// Tests of the slow tier (ignored by a plain `cargo test`; see `tests/tests/main.rs`).
+mod slow {
+    use super::*;
 
-    // Set up, as the README says: init, then the types this team uses, then values.
-    run(service.cargo(&["xtask", "secret", "init"]), None);
-    let config = std::fs::read_to_string(service.root.join("secrets.toml")).unwrap();
-    service.write(
-        "secrets.toml",
-        &format!("types = [\"production\", \"development\", \"local\"]\n{config}"),
-    );
-    service.write(".env", "DATABASE_URL=postgres://dev-db\n");
-    let import = run(
-        service.cargo(&["xtask", "secret", "import", "--type", "dev,local", ".env"]),
-        None,
-    );
-    assert!(
-        String::from_utf8_lossy(&import.stderr)
-            .contains("DATABASE_URL is the declared secret DatabaseURL"),
-        "{import:?}"
-    );
-    let values = [
-        ("prod", "DatabaseURL", "postgres://prod-db"),
-        ("dev,local", "StripeKey", "sk_test"),
-        ("prod", "StripeKey", "sk_live"),
-        ("dev,local,prod", "StripeWebhookSecret", "whsec"),
-        ("dev,local,prod", "SmtpPassword", "smtp-pw"),
-        ("dev,local,prod", "MailgunKey", "mg-key"),
-    ];
-    for (types, name, value) in values {
-        run(
-            service.cargo(&["xtask", "secret", "set", "--type", types, name]),
-            Some(value),
+    #[test]
+    #[ignore = "slow: builds a separate workspace with cargo, which compiles this repository's crates again; .ci/run runs it (`cargo test -p secret-tests --test suite ::slow:: -- --ignored`)"]
+    fn the_readme_workspace_works_for_a_new_three_crate_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = clone(dir.path());
+        let service = service(&url, dir);
+
+        // Set up, as the README says: init, then the types this team uses, then values.
+        run(service.cargo(&["xtask", "secret", "init"]), None);
+        let config = std::fs::read_to_string(service.root.join("secrets.toml")).unwrap();
+        service.write(
+            "secrets.toml",
+            &format!("types = [\"production\", \"development\", \"local\"]\n{config}"),
         );
+        service.write(".env", "DATABASE_URL=postgres://dev-db\n");
+        let import = run(
+            service.cargo(&["xtask", "secret", "import", "--type", "dev,local", ".env"]),
+            None,
+        );
+        assert!(
+            String::from_utf8_lossy(&import.stderr)
+                .contains("DATABASE_URL is the declared secret DatabaseURL"),
+            "{import:?}"
+        );
+        let values = [
+            ("prod", "DatabaseURL", "postgres://prod-db"),
+            ("dev,local", "StripeKey", "sk_test"),
+            ("prod", "StripeKey", "sk_live"),
+            ("dev,local,prod", "StripeWebhookSecret", "whsec"),
+            ("dev,local,prod", "SmtpPassword", "smtp-pw"),
+            ("dev,local,prod", "MailgunKey", "mg-key"),
+        ];
+        for (types, name, value) in values {
+            run(
+                service.cargo(&["xtask", "secret", "set", "--type", types, name]),
+                Some(value),
+            );
+        }
+
+        // The check: production complete, and no error for the type the team does not use.
+        run(
+            service.cargo(&["xtask", "check-secrets", "--env", "prod"]),
+            None,
+        );
+        let all = run(service.cargo(&["xtask", "check-secrets"]), None);
+        assert!(!text(&all).contains("preview"), "{}", text(&all));
+
+        // `run -p billing`: billing's secrets only, DatabaseURL also as DATABASE_URL.
+        run(service.cargo(&["build", "--quiet", "-p", "billing"]), None);
+        let billing = target_dir().join("debug/billing");
+        let out = run(
+            service.cargo(&[
+                "xtask",
+                "secret",
+                "run",
+                "--env",
+                "dev",
+                "-p",
+                "billing",
+                "--",
+                billing.to_str().unwrap(),
+            ]),
+            None,
+        );
+        assert_eq!(
+            text(&out),
+            "billing db=postgres://dev-db stripe=sk_test webhook=whsec tax=None sentry=None DATABASE_URL=postgres://dev-db SECRET_SmtpPassword=unset\n"
+        );
+
+        // A debug build finds the workspace it was built in from any folder.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let mut debug = service.command(&billing, &[]);
+        debug.current_dir(elsewhere.path());
+        let out = run(debug, None);
+        assert!(
+            text(&out).starts_with("billing db=postgres://dev-db stripe=sk_test"),
+            "{}",
+            text(&out)
+        );
+
+        // The installed program, in the workspace without its xtask. Installed from the clone
+        // by path and offline: `cargo install --git` (the README's form) would update the
+        // crates.io index first, which a test may not do; the package is the same.
+        let bin = service.root.parent().unwrap().join("installed");
+        let package = url.trim_start_matches("file://").to_owned() + "/secret-build";
+        run(
+            service.cargo(&[
+                "install",
+                "--quiet",
+                "--locked",
+                "--offline",
+                "--debug",
+                "--path",
+                &package,
+                "--root",
+                bin.to_str().unwrap(),
+            ]),
+            None,
+        );
+        std::fs::remove_dir_all(service.root.join("xtask")).unwrap();
+        std::fs::remove_dir_all(service.root.join(".cargo")).unwrap();
+        let manifest = std::fs::read_to_string(service.root.join("Cargo.toml")).unwrap();
+        service.write("Cargo.toml", &manifest.replace(", \"xtask\"", ""));
+        let secret = bin.join("bin/secret");
+        let out = run(
+            service.command(
+                &secret,
+                &[
+                    "export", "--env", "prod", "-p", "mailer", "--format", "dotenv",
+                ],
+            ),
+            None,
+        );
+        assert_eq!(
+            text(&out),
+            "SECRET_DatabaseURL='postgres://prod-db'\nSECRET_MailgunKey='mg-key'\nSECRET_SmtpPassword='smtp-pw'\nDATABASE_URL='postgres://prod-db'\n"
+        );
+        let out = run(
+            service.command(&secret, &["check-secrets", "--env", "prod"]),
+            None,
+        );
+        assert!(
+            text(&out).contains("check-secrets passed: 8 secrets"),
+            "{}",
+            text(&out)
+        );
+
+        // Built the way a release build compiles the run time (no debug assertions), the
+        // binary ignores the workspace it was built in: copied to a server, it reads no store.
+        let manifest = std::fs::read_to_string(service.root.join("Cargo.toml")).unwrap();
+        service.write(
+            "Cargo.toml",
+            &format!(
+                "{manifest}\n[profile.dev.package.secret-runtime]\ndebug-assertions = false\n"
+            ),
+        );
+        run(service.cargo(&["build", "--quiet", "-p", "billing"]), None);
+        let mut release = service.command(&billing, &[]);
+        release.current_dir(elsewhere.path());
+        let out = release.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("a release build does not look in the folder it was built in"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("sk_test") && !stderr.contains("dev-db"),
+            "{stderr}"
+        );
+        // Given the workspace explicitly, it reads it.
+        let mut told = service.command(&billing, &[]);
+        told.current_dir(elsewhere.path())
+            .env("SECRETS_WORKSPACE", &service.root);
+        run(told, None);
     }
-
-    // The check: production complete, and no error for the type the team does not use.
-    run(
-        service.cargo(&["xtask", "check-secrets", "--env", "prod"]),
-        None,
-    );
-    let all = run(service.cargo(&["xtask", "check-secrets"]), None);
-    assert!(!text(&all).contains("preview"), "{}", text(&all));
-
-    // `run -p billing`: billing's secrets only, DatabaseURL also as DATABASE_URL.
-    run(service.cargo(&["build", "--quiet", "-p", "billing"]), None);
-    let billing = target_dir().join("debug/billing");
-    let out = run(
-        service.cargo(&[
-            "xtask",
-            "secret",
-            "run",
-            "--env",
-            "dev",
-            "-p",
-            "billing",
-            "--",
-            billing.to_str().unwrap(),
-        ]),
-        None,
-    );
-    assert_eq!(
-        text(&out),
-        "billing db=postgres://dev-db stripe=sk_test webhook=whsec tax=None sentry=None DATABASE_URL=postgres://dev-db SECRET_SmtpPassword=unset\n"
-    );
-
-    // A debug build finds the workspace it was built in from any folder.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let mut debug = service.command(&billing, &[]);
-    debug.current_dir(elsewhere.path());
-    let out = run(debug, None);
-    assert!(
-        text(&out).starts_with("billing db=postgres://dev-db stripe=sk_test"),
-        "{}",
-        text(&out)
-    );
-
-    // The installed program, in the workspace without its xtask. Installed from the clone
-    // by path and offline: `cargo install --git` (the README's form) would update the
-    // crates.io index first, which a test may not do; the package is the same.
-    let bin = service.root.parent().unwrap().join("installed");
-    let package = url.trim_start_matches("file://").to_owned() + "/secret-build";
-    run(
-        service.cargo(&[
-            "install",
-            "--quiet",
-            "--locked",
-            "--offline",
-            "--debug",
-            "--path",
-            &package,
-            "--root",
-            bin.to_str().unwrap(),
-        ]),
-        None,
-    );
-    std::fs::remove_dir_all(service.root.join("xtask")).unwrap();
-    std::fs::remove_dir_all(service.root.join(".cargo")).unwrap();
-    let manifest = std::fs::read_to_string(service.root.join("Cargo.toml")).unwrap();
-    service.write("Cargo.toml", &manifest.replace(", \"xtask\"", ""));
-    let secret = bin.join("bin/secret");
-    let out = run(
-        service.command(
-            &secret,
-            &[
-                "export", "--env", "prod", "-p", "mailer", "--format", "dotenv",
-            ],
-        ),
-        None,
-    );
-    assert_eq!(
-        text(&out),
-        "SECRET_DatabaseURL='postgres://prod-db'\nSECRET_MailgunKey='mg-key'\nSECRET_SmtpPassword='smtp-pw'\nDATABASE_URL='postgres://prod-db'\n"
-    );
-    let out = run(
-        service.command(&secret, &["check-secrets", "--env", "prod"]),
-        None,
-    );
-    assert!(
-        text(&out).contains("check-secrets passed: 8 secrets"),
-        "{}",
-        text(&out)
-    );
-
-    // Built the way a release build compiles the run time (no debug assertions), the
-    // binary ignores the workspace it was built in: copied to a server, it reads no store.
-    let manifest = std::fs::read_to_string(service.root.join("Cargo.toml")).unwrap();
-    service.write(
-        "Cargo.toml",
-        &format!("{manifest}\n[profile.dev.package.secret-runtime]\ndebug-assertions = false\n"),
-    );
-    run(service.cargo(&["build", "--quiet", "-p", "billing"]), None);
-    let mut release = service.command(&billing, &[]);
-    release.current_dir(elsewhere.path());
-    let out = release.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("a release build does not look in the folder it was built in"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("sk_test") && !stderr.contains("dev-db"),
-        "{stderr}"
-    );
-    // Given the workspace explicitly, it reads it.
-    let mut told = service.command(&billing, &[]);
-    told.current_dir(elsewhere.path())
-        .env("SECRETS_WORKSPACE", &service.root);
-    run(told, None);
 }

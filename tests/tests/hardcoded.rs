@@ -341,129 +341,6 @@ fn main() {
 }
 "#;
 
-/// `adopt` on a `static`, a `const`, a struct field and a `format!` argument: the values
-/// go to the store, the source compiles and prints them read from the store, and the
-/// check finds nothing more.
-#[test]
-fn adopt_moves_each_kind_of_literal_into_the_store_and_the_result_runs() {
-    let mut ws = workspace("fn main() {}\n");
-    let key = ws.key("me");
-    ws.use_key(&key);
-    ws.write(
-        "secrets.toml",
-        &format!("[recipients]\nproduction = [\"{}\"]\n", key.public),
-    );
-    let text = SERVICE
-        .replace("{GITLAB}", GITLAB)
-        .replace("{STRIPE}", STRIPE)
-        .replace("{RANDOM}", RANDOM)
-        .replace("{DB_URL}", DB_URL);
-    ws.write("app/src/main.rs", &text);
-    ws.write(
-        "Cargo.toml",
-        &format!("[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n{FIXTURE_PROFILE}"),
-    );
-    ws.write(
-        "app/Cargo.toml",
-        &format!(
-            "[package]\nname = \"adopted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nsecret-runtime = {{ path = {:?} }}\n{}",
-            repo().join("secret-runtime"),
-            shared_deps(),
-        ),
-    );
-    let flagged: Vec<usize> = found(&ws).iter().map(|(_, line, _)| *line).collect();
-    assert_eq!(flagged, [4, 5, 12, 13]);
-
-    let adopt = |place: &str, name: &str| {
-        let out = ws.secret(
-            &["adopt", place, "--name", name, "--type", "production"],
-            "",
-        );
-        ok(&out);
-        assert!(
-            out.stdout.contains("still in git history"),
-            "{}",
-            out.stdout
-        );
-        out
-    };
-    let out = adopt("app/src/main.rs:4", "DeployToken");
-    assert!(
-        out.stdout
-            .contains("app/src/main.rs:14: `DEPLOY_TOKEN` is now `DEPLOY_TOKEN.expose()?`"),
-        "{}",
-        out.stdout
-    );
-    adopt("app/src/main.rs:5", "StripeKey");
-    // Each static goes before the function, so the lines below move down by two.
-    adopt("app/src/main.rs:12", "ClientApiKey");
-    adopt("app/src/main.rs:15", "DatabaseUrl");
-    let source = std::fs::read_to_string(ws.root().join("app/src/main.rs")).unwrap();
-    for value in [GITLAB, STRIPE, RANDOM, DB_URL] {
-        assert!(!source.contains(value), "{source}");
-    }
-    for line in [
-        "pub static DEPLOY_TOKEN: secret_runtime::Secret = secret_runtime::secret!(\"DeployToken\");",
-        "static STRIPE_KEY: secret_runtime::Secret = secret_runtime::secret!(\"StripeKey\");",
-        "static CLIENT_API_KEY: secret_runtime::Secret = secret_runtime::secret!(\"ClientApiKey\");",
-        "    let client = Client { api_key: CLIENT_API_KEY.expose()? };",
-        "    let url = format!(\"{}|{}\", DATABASE_URL.expose()?, client.api_key);",
-        "    Ok(format!(\"{url}|{}|{}\", DEPLOY_TOKEN.expose()?, STRIPE_KEY.expose()?))",
-    ] {
-        assert!(source.contains(line), "{line}\nnot in:\n{source}");
-    }
-    assert_eq!(found(&ws), []);
-
-    // It builds, and at run time each value comes from the store.
-    let cargo = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO"));
-        command
-            .args(args)
-            .current_dir(ws.root())
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env("NO_COLOR", "1")
-            .env("HTTPS_PROXY", "http://127.0.0.1:9")
-            .env("HTTP_PROXY", "http://127.0.0.1:9")
-            .env("CARGO_NET_RETRY", "0")
-            .env_remove("RUSTFLAGS")
-            .env_remove("SECRETS_ENV")
-            .env_remove("SECRETS_BUILD_CHECK")
-            .env_remove("SECRETS_WORKSPACE")
-            .env_remove("SECRETS_IDENTITY_KEY")
-            .env_remove("SECRETS_DIR")
-            .env("SECRETS_IDENTITY", &key.file);
-        command
-    };
-    std::fs::copy(repo().join("Cargo.lock"), ws.root().join("Cargo.lock")).unwrap();
-    let build = cargo(&["build", "--quiet", "--offline", "-p", "adopted"])
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let run = Command::new(target_dir().join("debug/adopted"))
-        .current_dir(ws.root())
-        .env("SECRETS_ENV", "production")
-        .env("SECRETS_WORKSPACE", ws.root())
-        .env("SECRETS_IDENTITY", &key.file)
-        .env_remove("SECRETS_IDENTITY_KEY")
-        .env_remove("SECRETS_DIR")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        format!("{DB_URL}|{RANDOM}|{GITLAB}|{STRIPE}\n")
-    );
-}
-
 /// Where `?` cannot stand, adopt says what to change, and neither the file nor the store
 /// changes.
 #[test]
@@ -630,4 +507,133 @@ fn the_pre_commit_hook_stops_a_commit_with_a_staged_credential() {
     store_support::git_ok(ws.root(), &["add", "-A"]);
     let (committed, output) = commit("an allowed token");
     assert!(committed, "{output}");
+}
+
+/// Tests of the slow tier (ignored by a plain `cargo test`; see `tests/tests/main.rs`).
+mod slow {
+    use super::*;
+
+    /// `adopt` on a `static`, a `const`, a struct field and a `format!` argument: the values
+    /// go to the store, the source compiles and prints them read from the store, and the
+    /// check finds nothing more.
+    #[test]
+    #[ignore = "slow: builds a separate workspace with cargo, which compiles this repository's crates again; .ci/run runs it (`cargo test -p secret-tests --test suite ::slow:: -- --ignored`)"]
+    fn adopt_moves_each_kind_of_literal_into_the_store_and_the_result_runs() {
+        let mut ws = workspace("fn main() {}\n");
+        let key = ws.key("me");
+        ws.use_key(&key);
+        ws.write(
+            "secrets.toml",
+            &format!("[recipients]\nproduction = [\"{}\"]\n", key.public),
+        );
+        let text = SERVICE
+            .replace("{GITLAB}", GITLAB)
+            .replace("{STRIPE}", STRIPE)
+            .replace("{RANDOM}", RANDOM)
+            .replace("{DB_URL}", DB_URL);
+        ws.write("app/src/main.rs", &text);
+        ws.write(
+            "Cargo.toml",
+            &format!("[workspace]\nresolver = \"3\"\nmembers = [\"app\"]\n{FIXTURE_PROFILE}"),
+        );
+        ws.write(
+            "app/Cargo.toml",
+            &format!(
+                "[package]\nname = \"adopted\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nsecret-runtime = {{ path = {:?} }}\n{}",
+                repo().join("secret-runtime"),
+                shared_deps(),
+            ),
+        );
+        let flagged: Vec<usize> = found(&ws).iter().map(|(_, line, _)| *line).collect();
+        assert_eq!(flagged, [4, 5, 12, 13]);
+
+        let adopt = |place: &str, name: &str| {
+            let out = ws.secret(
+                &["adopt", place, "--name", name, "--type", "production"],
+                "",
+            );
+            ok(&out);
+            assert!(
+                out.stdout.contains("still in git history"),
+                "{}",
+                out.stdout
+            );
+            out
+        };
+        let out = adopt("app/src/main.rs:4", "DeployToken");
+        assert!(
+            out.stdout
+                .contains("app/src/main.rs:14: `DEPLOY_TOKEN` is now `DEPLOY_TOKEN.expose()?`"),
+            "{}",
+            out.stdout
+        );
+        adopt("app/src/main.rs:5", "StripeKey");
+        // Each static goes before the function, so the lines below move down by two.
+        adopt("app/src/main.rs:12", "ClientApiKey");
+        adopt("app/src/main.rs:15", "DatabaseUrl");
+        let source = std::fs::read_to_string(ws.root().join("app/src/main.rs")).unwrap();
+        for value in [GITLAB, STRIPE, RANDOM, DB_URL] {
+            assert!(!source.contains(value), "{source}");
+        }
+        for line in [
+            "pub static DEPLOY_TOKEN: secret_runtime::Secret = secret_runtime::secret!(\"DeployToken\");",
+            "static STRIPE_KEY: secret_runtime::Secret = secret_runtime::secret!(\"StripeKey\");",
+            "static CLIENT_API_KEY: secret_runtime::Secret = secret_runtime::secret!(\"ClientApiKey\");",
+            "    let client = Client { api_key: CLIENT_API_KEY.expose()? };",
+            "    let url = format!(\"{}|{}\", DATABASE_URL.expose()?, client.api_key);",
+            "    Ok(format!(\"{url}|{}|{}\", DEPLOY_TOKEN.expose()?, STRIPE_KEY.expose()?))",
+        ] {
+            assert!(source.contains(line), "{line}\nnot in:\n{source}");
+        }
+        assert_eq!(found(&ws), []);
+
+        // It builds, and at run time each value comes from the store.
+        let cargo = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO"));
+            command
+                .args(args)
+                .current_dir(ws.root())
+                .env("CARGO_TARGET_DIR", target_dir())
+                .env("NO_COLOR", "1")
+                .env("HTTPS_PROXY", "http://127.0.0.1:9")
+                .env("HTTP_PROXY", "http://127.0.0.1:9")
+                .env("CARGO_NET_RETRY", "0")
+                .env_remove("RUSTFLAGS")
+                .env_remove("SECRETS_ENV")
+                .env_remove("SECRETS_BUILD_CHECK")
+                .env_remove("SECRETS_WORKSPACE")
+                .env_remove("SECRETS_IDENTITY_KEY")
+                .env_remove("SECRETS_DIR")
+                .env("SECRETS_IDENTITY", &key.file);
+            command
+        };
+        std::fs::copy(repo().join("Cargo.lock"), ws.root().join("Cargo.lock")).unwrap();
+        let build = cargo(&["build", "--quiet", "--offline", "-p", "adopted"])
+            .output()
+            .unwrap();
+        assert!(
+            build.status.success(),
+            "{}",
+            String::from_utf8_lossy(&build.stderr)
+        );
+        let run = Command::new(target_dir().join("debug/adopted"))
+            .current_dir(ws.root())
+            .env("SECRETS_ENV", "production")
+            .env("SECRETS_WORKSPACE", ws.root())
+            .env("SECRETS_IDENTITY", &key.file)
+            .env_remove("SECRETS_IDENTITY_KEY")
+            .env_remove("SECRETS_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            format!("{DB_URL}|{RANDOM}|{GITLAB}|{STRIPE}\n")
+        );
+    }
 }

@@ -4,6 +4,12 @@
 //! need a real server or browser are ignored by a plain `cargo test` and run by `.ci/run`
 //! with `-- --ignored` (`vault_` tests need OpenBao, `dashboard::` tests Chromium, `aws_sync::` tests moto and
 //! `--features aws`).
+//!
+//! The slow tier is ignored too, and `.ci/run` runs it with `cargo test -p secret-tests --test
+//! suite ::slow:: -- --ignored`: the tests that build a separate workspace with cargo (which
+//! compiles this repository's crates again, in that workspace's configuration) and the scale
+//! tests. Each sits in a `mod slow` at the end of its area's file, marked
+//! `#[ignore = "slow: ..."]`; the tidy test `ignored_tests_say_why_in_the_tree` holds both.
 
 mod check_support;
 mod dashboard_support;

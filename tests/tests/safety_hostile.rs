@@ -189,41 +189,6 @@ fn big_store(count: usize, recipient: &str, rules: &str) -> String {
 }
 
 #[test]
-fn a_store_with_100000_values_parses_and_lists() {
-    let ws = Ws::new();
-    // The tool signs the access rules with the first value; the big store keeps them.
-    ws.set("prod", "Seed", "seed-value-123");
-    let seeded = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
-    let rules = &seeded[seeded.find("[_rules.1]").unwrap()..seeded.find("[Seed.").unwrap()];
-    let text = big_store(100_000, &ws.public, rules);
-    std::fs::write(ws.root().join("secrets.enc.toml"), &text).unwrap();
-
-    let started = Instant::now();
-    let store = secret_core::Store::load(ws.root()).unwrap();
-    eprintln!("100,000 values: parsed in {:?}", started.elapsed());
-    assert_eq!(store.names().count(), 100_000);
-
-    let started = Instant::now();
-    let out = ws.run(&["secret", "list", "--format", "json"], b"");
-    assert_success(&out);
-    let took = started.elapsed();
-    eprintln!("100,000 values: list took {took:?}");
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = listed
-        .as_array()
-        .or_else(|| listed["secrets"].as_array())
-        .unwrap();
-    assert_eq!(rows.len(), 100_000);
-
-    // A real set among them keeps every other value byte for byte.
-    ws.set("prod", "Added", "added-value-123");
-    let after = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
-    let store = secret_core::Store::parse(Path::new("s"), &after).unwrap();
-    assert_eq!(store.names().count(), 100_001);
-    assert!(after.contains(&text[text.find("[S000000").unwrap()..text.find("[S000001").unwrap()]));
-}
-
-#[test]
 fn an_empty_identity_file_is_a_clear_error() {
     let ws = Ws::new();
     ws.set("prod", "Token", "token-value-123");
@@ -286,4 +251,47 @@ fn an_identity_file_others_can_read_is_warned_about() {
     std::fs::set_permissions(&ws.identity, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = ws.run(&["secret", "list"], b"");
     assert!(!text(&out.stderr).contains("chmod"), "{out:?}");
+}
+
+/// Tests of the slow tier (ignored by a plain `cargo test`; see `tests/tests/main.rs`).
+mod slow {
+    use super::*;
+
+    #[test]
+    #[ignore = "slow: a scale test of the debug build; .ci/run runs it (`cargo test -p secret-tests --test suite ::slow:: -- --ignored`)"]
+    fn a_store_with_100000_values_parses_and_lists() {
+        let ws = Ws::new();
+        // The tool signs the access rules with the first value; the big store keeps them.
+        ws.set("prod", "Seed", "seed-value-123");
+        let seeded = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
+        let rules = &seeded[seeded.find("[_rules.1]").unwrap()..seeded.find("[Seed.").unwrap()];
+        let text = big_store(100_000, &ws.public, rules);
+        std::fs::write(ws.root().join("secrets.enc.toml"), &text).unwrap();
+
+        let started = Instant::now();
+        let store = secret_core::Store::load(ws.root()).unwrap();
+        eprintln!("100,000 values: parsed in {:?}", started.elapsed());
+        assert_eq!(store.names().count(), 100_000);
+
+        let started = Instant::now();
+        let out = ws.run(&["secret", "list", "--format", "json"], b"");
+        assert_success(&out);
+        let took = started.elapsed();
+        eprintln!("100,000 values: list took {took:?}");
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = listed
+            .as_array()
+            .or_else(|| listed["secrets"].as_array())
+            .unwrap();
+        assert_eq!(rows.len(), 100_000);
+
+        // A real set among them keeps every other value byte for byte.
+        ws.set("prod", "Added", "added-value-123");
+        let after = std::fs::read_to_string(ws.root().join("secrets.enc.toml")).unwrap();
+        let store = secret_core::Store::parse(Path::new("s"), &after).unwrap();
+        assert_eq!(store.names().count(), 100_001);
+        assert!(
+            after.contains(&text[text.find("[S000000").unwrap()..text.find("[S000001").unwrap()])
+        );
+    }
 }

@@ -603,3 +603,110 @@ fn the_invariants_name_tests_that_exist_fails_on_a_renamed_test() {
     assert_eq!(violations[0].line, 5);
     assert!(violations[0].message.contains("`no_value_leaks_anywhere`"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Every ignored test says why; the slow tier is where `.ci/run` reaches it.
+// ---------------------------------------------------------------------------------------
+
+/// The command `.ci/run` runs the slow tier with (`tests/tests/main.rs`).
+const SLOW_TIER: &str = "cargo test -p secret-tests --test suite ::slow:: -- --ignored";
+
+/// In the integration tests: every `#[ignore]` gives its reason; a test ignored as slow
+/// sits in its file's `mod slow` (so that `::slow::` selects it) and every test there is
+/// ignored as slow; and `.ci/run` runs the tier when it has a test.
+fn ignored_tests_say_why(files: &[SourceFile]) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut slow_tests = 0;
+    for file in files {
+        if !file.path.starts_with("tests/tests/")
+            || !file.path.ends_with(".rs")
+            || is_tidy(&file.path)
+        {
+            continue;
+        }
+        let lines: Vec<&str> = file.text.lines().collect();
+        let slow_module = lines.iter().position(|line| line.trim() == "mod slow {");
+        let mut at = |line: usize, message: &str| {
+            violations.push(Violation {
+                path: file.path.clone(),
+                line: line + 1,
+                message: message.to_owned(),
+            });
+        };
+        for (index, line) in lines.iter().enumerate() {
+            let line = line.trim();
+            if line.starts_with("#[ignore") {
+                if !line.starts_with("#[ignore = \"") {
+                    at(
+                        index,
+                        "an ignored test says why: `#[ignore = \"needs ...\"]` or `#[ignore = \"slow: ...\"]`",
+                    );
+                } else if line.starts_with("#[ignore = \"slow:")
+                    && slow_module.is_none_or(|module| index < module)
+                {
+                    at(
+                        index,
+                        "a slow test goes in the file's `mod slow { use super::*; ... }` at its end, where `::slow::` selects it",
+                    );
+                }
+            }
+            if line == "#[test]" && slow_module.is_some_and(|module| index > module) {
+                slow_tests += 1;
+                let attributes = lines[index..]
+                    .iter()
+                    .take_while(|line| !line.trim_start().starts_with("fn "));
+                if !attributes
+                    .clone()
+                    .any(|line| line.trim().starts_with("#[ignore = \"slow:"))
+                {
+                    at(
+                        index,
+                        "a test in `mod slow` is `#[ignore = \"slow: ...\"]`, so that a plain `cargo test` leaves it to the slow tier",
+                    );
+                }
+            }
+        }
+    }
+    let ci = files.iter().find(|file| file.path == ".ci/run");
+    if slow_tests > 0 && !ci.is_some_and(|ci| ci.text.contains(SLOW_TIER)) {
+        violations.push(Violation {
+            path: ".ci/run".to_owned(),
+            line: 1,
+            message: format!("the slow tier has tests but CI does not run them: add `{SLOW_TIER}`"),
+        });
+    }
+    violations
+}
+
+#[test]
+fn ignored_tests_say_why_in_the_tree() {
+    assert_tidy("ignored tests say why", ignored_tests_say_why(&tree()));
+}
+
+#[test]
+fn ignored_tests_say_why_fails_on_a_bare_ignore_a_stray_slow_test_and_no_ci_line() {
+    let files = copy(&[
+        (".ci/run", "cargo test --workspace\n"),
+        (
+            "tests/tests/store.rs",
+            "#[test]\n#[ignore]\nfn bare() {}\n\n#[test]\n#[ignore = \"slow: big\"]\nfn stray() {}\n\nmod slow {\n    use super::*;\n\n    #[test]\n    #[cfg(unix)]\n    fn not_ignored() {}\n\n    #[test]\n    #[ignore = \"slow: big\"]\n    fn fine() {}\n}\n",
+        ),
+        (
+            "tests/tests/vault.rs",
+            "#[test]\n#[ignore = \"needs a server\"]\nfn fine() {}\n",
+        ),
+    ]);
+    let found: Vec<String> = ignored_tests_say_why(&files)
+        .iter()
+        .map(|violation| format!("{}:{}", violation.path, violation.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "tests/tests/store.rs:2",
+            "tests/tests/store.rs:6",
+            "tests/tests/store.rs:12",
+            ".ci/run:1"
+        ]
+    );
+}
