@@ -9,7 +9,7 @@
 //! did not get to, or that lies outside the root, is read then.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
@@ -126,21 +126,38 @@ impl Workspace {
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
         let mut found = Vec::new();
-        let mut seen = PathSet::default();
         let mut unreached = Vec::new();
-        for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
+        // A file in two packages' trees belongs to the first (by name).
+        let mut seen: HashSet<&OsStr, Hashed> = HashSet::default();
+        let first: Vec<Vec<bool>> = loaded
+            .iter()
+            .map(|loaded| {
+                loaded
+                    .files
+                    .iter()
+                    .map(|file| seen.insert(file.path.as_os_str()))
+                    .collect()
+            })
+            .collect();
+        drop(seen);
+        for (index, ((package, loaded), first)) in members.iter().zip(loaded).zip(first).enumerate()
+        {
             packages.push(package.name.clone());
             unreached.extend(loaded.unreached);
-            known.extend(loaded.read);
-            for (path, target_kind) in loaded.files {
-                if !seen.insert(path.as_os_str().to_owned()) {
+            for (file, first) in loaded.files.into_iter().zip(first) {
+                if !first {
                     continue;
                 }
-                let facts = match known.remove(path.as_os_str()) {
+                let LoadedFile {
+                    path,
+                    display_path,
+                    target_kind,
+                    facts,
+                } = file;
+                let facts = match facts.or_else(|| known.remove(path.as_os_str())) {
                     Some(facts) => facts,
                     None => Facts::of(&path, options),
                 };
-                let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
                     path,
                     display_path,
@@ -402,12 +419,20 @@ fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
     roots
 }
 
-/// One package's files (path, target kind), unreached files, and the files read for it
-/// that the early pass had not read.
+/// One package's files and unreached files.
 struct LoadedPackage {
-    files: Vec<(PathBuf, String)>,
+    files: Vec<LoadedFile>,
     unreached: Vec<PathBuf>,
-    read: Vec<(OsString, Facts)>,
+}
+
+/// A file of a package's module trees.
+struct LoadedFile {
+    path: PathBuf,
+    /// [`SourceFile::display_path`].
+    display_path: PathBuf,
+    target_kind: String,
+    /// What reading it told, when the package read it (not the early pass).
+    facts: Option<Facts>,
 }
 
 fn load_package(
@@ -483,18 +508,26 @@ fn load_package(
         .collect();
     outside.sort_by(|a, b| super::paths::cmp(a, b));
     paths.extend(outside);
+    // What this package read itself goes with each file, so that the files of every
+    // package are joined without a map of them all.
+    let mut read: PathMap<Facts> = read.into_iter().collect();
     let files = paths
         .into_iter()
         .map(|path| {
             let target_kind = kind_for(&path, &roots);
-            (path, target_kind)
+            let facts = match read.is_empty() {
+                true => None,
+                false => read.remove(path.as_os_str()),
+            };
+            LoadedFile {
+                display_path: relative(&path, root_abs, root),
+                path,
+                target_kind,
+                facts,
+            }
         })
         .collect();
-    LoadedPackage {
-        files,
-        unreached,
-        read,
-    }
+    LoadedPackage { files, unreached }
 }
 
 /// `path` relative to the workspace root when inside it.
