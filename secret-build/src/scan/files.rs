@@ -127,19 +127,27 @@ impl Workspace {
         let mut outcomes = Vec::new();
         let mut found = Vec::new();
         let mut unreached = Vec::new();
-        // A file in two packages' trees belongs to the first (by name).
-        let mut seen: HashSet<&OsStr, Hashed> = HashSet::default();
-        let first: Vec<Vec<bool>> = loaded
-            .iter()
-            .map(|loaded| {
-                loaded
-                    .files
-                    .iter()
-                    .map(|file| seen.insert(file.path.as_os_str()))
-                    .collect()
-            })
-            .collect();
-        drop(seen);
+        // A file in two packages' trees belongs to the first (by name). The folders two
+        // packages walk never overlap (a walk stops at another package's folder), so only a
+        // module outside its package's folder (`#[path = "../shared.rs"]`) can be in two.
+        let first: Vec<Vec<bool>> = if loaded.iter().all(|loaded| !loaded.outside) {
+            loaded
+                .iter()
+                .map(|loaded| vec![true; loaded.files.len()])
+                .collect()
+        } else {
+            let mut seen: HashSet<&OsStr, Hashed> = HashSet::default();
+            loaded
+                .iter()
+                .map(|loaded| {
+                    loaded
+                        .files
+                        .iter()
+                        .map(|file| seen.insert(file.path.as_os_str()))
+                        .collect()
+                })
+                .collect()
+        };
         for (index, ((package, loaded), first)) in members.iter().zip(loaded).zip(first).enumerate()
         {
             packages.push(package.name.clone());
@@ -169,6 +177,12 @@ impl Workspace {
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
+        // Tens of thousands of paths and readings no longer needed: freed on a thread of
+        // their own, while the scan goes on (the other cores are idle by now).
+        drop(members);
+        let left = (folders, listing, known, trees, metadata.members);
+        // (Should no thread start, they are freed here.)
+        let _ = std::thread::Builder::new().spawn(move || drop(left));
         Ok(Self {
             packages,
             dependencies,
@@ -423,6 +437,8 @@ fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
 struct LoadedPackage {
     files: Vec<LoadedFile>,
     unreached: Vec<PathBuf>,
+    /// Whether some of its files are outside its folder.
+    outside: bool,
 }
 
 /// A file of a package's module trees.
@@ -507,6 +523,7 @@ fn load_package(
         .cloned()
         .collect();
     outside.sort_by(|a, b| super::paths::cmp(a, b));
+    let has_outside = !outside.is_empty();
     paths.extend(outside);
     // What this package read itself goes with each file, so that the files of every
     // package are joined without a map of them all.
@@ -527,7 +544,11 @@ fn load_package(
             }
         })
         .collect();
-    LoadedPackage { files, unreached }
+    LoadedPackage {
+        files,
+        unreached,
+        outside: has_outside,
+    }
 }
 
 /// `path` relative to the workspace root when inside it.
