@@ -49,7 +49,8 @@ pub(crate) struct Workspace {
 /// What one reading of a file tells: the files it names and its scan for `secret`.
 #[derive(Debug)]
 pub(crate) struct Facts {
-    /// `None` when the file cannot be read as text (module discovery passes it by).
+    /// `None` when the file cannot be read as text (module discovery passes it by), and
+    /// once [`load_package`] handed them to module discovery.
     children: Option<Vec<Child>>,
     outcome: Outcome,
     hardcoded: Vec<super::hardcoded::Found>,
@@ -495,8 +496,9 @@ fn load_package(
                 if let Some(facts) = known.get(path.as_os_str()) {
                     return facts.children.clone();
                 }
-                let facts = Facts::of(path, options);
-                let children = facts.children.clone();
+                // Nothing reads the children of this package's own readings again.
+                let mut facts = Facts::of(path, options);
+                let children = facts.children.take();
                 read.push((path.as_os_str().to_owned(), facts));
                 children
             },
