@@ -203,27 +203,42 @@ pub fn store_history(
     if !in_repository(root) {
         return Err(format!("{} is not in a git repository", root.display()));
     }
+    if since.is_none() && head(root).is_none() {
+        return Ok(Vec::new());
+    }
+    store_history_to(root, store, since, "HEAD")
+}
+
+/// [`store_history`] up to the commit `head`, which [`head`] gave for `root` (so `root` is
+/// in a repository that has a commit): no other git command runs before `git log`.
+pub(crate) fn store_history_to(
+    root: &Path,
+    store: &Path,
+    since: Option<&str>,
+    head: &str,
+) -> Result<Vec<Revision>, String> {
     let relative: PathBuf = store
         .strip_prefix(root)
         .map(Path::to_owned)
         .unwrap_or_else(|_| store.to_owned());
     let relative = relative.to_string_lossy().into_owned();
-    let range = since.map(|commit| format!("{commit}..HEAD"));
-    let mut args = vec![
-        "log",
-        "--first-parent",
-        "--reverse",
-        "--format=%H%x09%an%x09%aI",
-    ];
-    match &range {
-        Some(range) => args.push(range),
-        None if output(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_none() => {
-            return Ok(Vec::new());
-        }
-        None => {}
-    }
-    args.extend(["--", &relative]);
-    let log = output(root, &args).ok_or_else(|| "`git log` failed".to_owned())?;
+    let range = match since {
+        Some(commit) => format!("{commit}..{head}"),
+        None => head.to_owned(),
+    };
+    let log = output(
+        root,
+        &[
+            "log",
+            "--first-parent",
+            "--reverse",
+            "--format=%H%x09%an%x09%aI",
+            &range,
+            "--",
+            &relative,
+        ],
+    )
+    .ok_or_else(|| "`git log` failed".to_owned())?;
     let mut revisions = Vec::new();
     for line in log.lines() {
         let mut fields = line.splitn(3, '\t');

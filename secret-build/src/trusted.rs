@@ -93,8 +93,8 @@ impl Trusted {
                 }
                 None => None,
             };
-            let history =
-                crate::git::store_history(root, store.path(), since.as_deref()).unwrap_or_default();
+            let history = crate::git::store_history_to(root, store.path(), since.as_deref(), head)
+                .unwrap_or_default();
             let mut walked = Memory::default();
             for revision in &history {
                 let Ok(then) = Store::parse(store.path(), &revision.text) else {

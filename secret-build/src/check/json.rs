@@ -5,9 +5,12 @@
 use std::path::Path;
 
 use secret_core::EnvKind;
+#[cfg(test)]
 use serde_json::{Value, json};
 
-use super::report::{Cell, Diagnostic, Report, Severity};
+#[cfg(test)]
+use super::report::Diagnostic;
+use super::report::{Cell, Report, Severity};
 
 /// The version of the JSON document.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -17,15 +20,302 @@ pub(crate) fn path_text(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Renders `report` as a pretty-printed JSON document.
+/// Renders `report` as a pretty-printed JSON document: keys in sorted order, two spaces
+/// of indentation, as `serde_json::to_string_pretty` writes a [`Value`] (see
+/// [`to_value`]), written directly, without building the value first.
 pub fn render(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&to_value(report)).unwrap_or_default();
+    let mut out = Pretty::default();
+    out.begin(b'{');
+    out.key("declarations");
+    out.begin(b'[');
+    for d in &report.scan.declarations {
+        out.item();
+        out.begin(b'{');
+        out.key("column");
+        out.number(d.column);
+        out.key("description");
+        out.optional_string(d.description.as_deref());
+        out.key("end_column");
+        out.number(d.end_column);
+        out.key("end_line");
+        out.number(d.end_line);
+        out.key("env");
+        out.optional_string(d.env.as_deref());
+        out.key("file");
+        out.string(&path_text(&d.path));
+        out.key("line");
+        out.number(d.line);
+        out.key("name");
+        out.string(&d.name);
+        out.key("optional");
+        out.boolean(d.optional);
+        out.key("package");
+        out.string(&d.package);
+        out.key("target_kind");
+        out.string(&d.target_kind);
+        out.end(b'}');
+    }
+    out.end(b']');
+    out.key("diagnostics");
+    out.begin(b'[');
+    for diagnostic in &report.diagnostics {
+        out.item();
+        out.begin(b'{');
+        out.key("code");
+        out.string(diagnostic.code.as_str());
+        out.key("environment");
+        out.optional_string(diagnostic.environment.as_deref());
+        out.key("help");
+        out.optional_string(diagnostic.help.as_deref());
+        out.key("location");
+        match &diagnostic.location {
+            Some(location) => {
+                out.begin(b'{');
+                out.key("column");
+                out.optional_number(location.column);
+                out.key("end_column");
+                out.optional_number(location.end.map(|end| end.1));
+                out.key("end_line");
+                out.optional_number(location.end.map(|end| end.0));
+                out.key("file");
+                out.string(&path_text(&location.path));
+                out.key("line");
+                out.optional_number(location.line);
+                out.end(b'}');
+            }
+            None => out.null(),
+        }
+        out.key("message");
+        out.string(&diagnostic.message);
+        out.key("notes");
+        out.begin(b'[');
+        for note in &diagnostic.notes {
+            out.item();
+            out.string(note);
+        }
+        out.end(b']');
+        out.key("secret");
+        out.optional_string(diagnostic.secret.as_deref());
+        out.key("severity");
+        out.string(diagnostic.severity.name());
+        out.end(b'}');
+    }
+    out.end(b']');
+    out.key("environments");
+    out.begin(b'[');
+    for env in &report.environments {
+        let (kind, pattern) = match &env.kind {
+            EnvKind::Type => ("type", None),
+            EnvKind::Named => ("named", None),
+            EnvKind::Pattern(pattern) => ("pattern", Some(pattern.as_str())),
+        };
+        out.item();
+        out.begin(b'{');
+        out.key("kind");
+        out.string(kind);
+        out.key("name");
+        out.string(&env.name);
+        out.key("pattern");
+        out.optional_string(pattern);
+        out.key("type");
+        out.string(env.ty.name());
+        out.end(b'}');
+    }
+    out.end(b']');
+    out.key("schema_version");
+    out.number(SCHEMA_VERSION as usize);
+    out.key("secrets");
+    out.begin(b'[');
+    for row in &report.rows {
+        out.item();
+        out.begin(b'{');
+        out.key("declared");
+        out.boolean(row.declared);
+        out.key("description");
+        out.optional_string(row.description.as_deref());
+        out.key("name");
+        out.string(&row.name);
+        out.key("optional");
+        out.boolean(row.optional);
+        out.key("values");
+        // By environment name, the last cell of a name winning, as in a map.
+        let values: std::collections::BTreeMap<&str, &Cell> = report
+            .environments
+            .iter()
+            .zip(&row.cells)
+            .map(|(env, cell)| (env.name.as_str(), cell))
+            .collect();
+        out.begin(b'{');
+        for (name, cell) in values {
+            let (status, scope) = match cell {
+                Cell::Set(scope) => ("set", Some(scope.key())),
+                Cell::Refused(scope) => ("refused", Some(scope.key())),
+                Cell::Override => ("override", None),
+                Cell::Missing => ("missing", None),
+                Cell::OptionalUnset => ("optional-unset", None),
+            };
+            out.key(name);
+            out.begin(b'{');
+            out.key("scope");
+            out.optional_string(scope.as_deref());
+            out.key("status");
+            out.string(status);
+            out.end(b'}');
+        }
+        out.end(b'}');
+        out.end(b'}');
+    }
+    out.end(b']');
+    out.key("store");
+    out.begin(b'{');
+    out.key("file");
+    out.string(&path_text(&report.store_path));
+    out.key("values");
+    out.begin(b'[');
+    for value in &report.stored {
+        out.item();
+        out.begin(b'{');
+        out.key("line");
+        out.optional_number(value.line);
+        out.key("name");
+        out.string(&value.name);
+        out.key("scope");
+        out.string(&value.scope.key());
+        out.end(b'}');
+    }
+    out.end(b']');
+    out.end(b'}');
+    out.key("summary");
+    out.begin(b'{');
+    out.key("errors");
+    out.number(report.count(Severity::Error));
+    out.key("passed");
+    out.boolean(!report.has_errors());
+    out.key("warnings");
+    out.number(report.count(Severity::Warning));
+    out.end(b'}');
+    out.key("types");
+    out.begin(b'[');
+    for ty in &report.types {
+        out.item();
+        out.string(ty.name());
+    }
+    out.end(b']');
+    out.end(b'}');
+    let mut text = out.text;
     text.push('\n');
     text
 }
 
-/// The JSON document as a value.
-pub(crate) fn to_value(report: &Report) -> Value {
+/// A JSON document written as `serde_json`'s pretty printer writes one.
+#[derive(Default)]
+struct Pretty {
+    text: String,
+    depth: usize,
+    /// Whether the object or array open last holds nothing yet.
+    empty: bool,
+}
+
+impl Pretty {
+    fn begin(&mut self, open: u8) {
+        self.text.push(char::from(open));
+        self.depth += 1;
+        self.empty = true;
+    }
+
+    fn end(&mut self, close: u8) {
+        self.depth -= 1;
+        if !self.empty {
+            self.newline();
+        }
+        self.text.push(char::from(close));
+        self.empty = false;
+    }
+
+    /// Starts the next element of an array.
+    fn item(&mut self) {
+        if !self.empty {
+            self.text.push(',');
+        }
+        self.newline();
+        self.empty = false;
+    }
+
+    /// Starts the next entry of an object, up to its value.
+    fn key(&mut self, key: &str) {
+        self.item();
+        self.string(key);
+        self.text.push_str(": ");
+    }
+
+    fn newline(&mut self) {
+        self.text.push('\n');
+        for _ in 0..self.depth {
+            self.text.push_str("  ");
+        }
+    }
+
+    fn null(&mut self) {
+        self.text.push_str("null");
+    }
+
+    fn boolean(&mut self, value: bool) {
+        self.text.push_str(if value { "true" } else { "false" });
+    }
+
+    fn number(&mut self, value: usize) {
+        use std::fmt::Write as _;
+        let _ = write!(self.text, "{value}");
+    }
+
+    fn optional_number(&mut self, value: Option<usize>) {
+        match value {
+            Some(value) => self.number(value),
+            None => self.null(),
+        }
+    }
+
+    fn optional_string(&mut self, value: Option<&str>) {
+        match value {
+            Some(value) => self.string(value),
+            None => self.null(),
+        }
+    }
+
+    /// A string literal, escaped as `serde_json` escapes one: `"`, `\\` and the control
+    /// characters (`\b`, `\f`, `\n`, `\r`, `\t`, the others as `\u00XX`).
+    fn string(&mut self, value: &str) {
+        self.text.push('"');
+        let mut start = 0;
+        for (at, byte) in value.bytes().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..0x20 => "",
+                _ => continue,
+            };
+            self.text.push_str(&value[start..at]);
+            start = at + 1;
+            if escape.is_empty() {
+                use std::fmt::Write as _;
+                let _ = write!(self.text, "\\u{byte:04x}");
+            } else {
+                self.text.push_str(escape);
+            }
+        }
+        self.text.push_str(&value[start..]);
+        self.text.push('"');
+    }
+}
+
+/// The JSON document as a value: what [`render`] writes, for its tests.
+#[cfg(test)]
+fn to_value(report: &Report) -> Value {
     let environments: Vec<Value> = report
         .environments
         .iter()
@@ -112,6 +402,7 @@ pub(crate) fn to_value(report: &Report) -> Value {
     })
 }
 
+#[cfg(test)]
 fn diagnostic(diagnostic: &Diagnostic) -> Value {
     let location = diagnostic.location.as_ref().map(|location| {
         json!({
@@ -132,4 +423,131 @@ fn diagnostic(diagnostic: &Diagnostic) -> Value {
         "notes": diagnostic.notes,
         "help": diagnostic.help,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use secret_core::{EnvKind, EnvType, Environment, Scope};
+
+    use super::super::report::{
+        Cell, Code, Diagnostic, Location, Report, Row, Severity, StoredValue,
+    };
+    use crate::scan::{Declaration, ScanReport};
+
+    fn pretty(report: &Report) -> String {
+        serde_json::to_string_pretty(&super::to_value(report)).unwrap() + "\n"
+    }
+
+    /// Every kind of field and character the document holds, written as serde_json writes
+    /// the same value.
+    #[test]
+    fn the_document_is_written_as_serde_json_writes_its_value() {
+        let odd = "quote \" backslash \\ controls \u{1}\u{8}\u{c}\n\r\t\u{1f} del \u{7f} é ✓";
+        let environments = vec![
+            Environment {
+                name: "production".to_owned(),
+                ty: EnvType::Production,
+                kind: EnvKind::Type,
+            },
+            Environment {
+                name: "pr-42".to_owned(),
+                ty: EnvType::Preview,
+                kind: EnvKind::Pattern("pr-*".to_owned()),
+            },
+            Environment {
+                name: "b".to_owned(),
+                ty: EnvType::Local,
+                kind: EnvKind::Named,
+            },
+        ];
+        let declaration = |name: &str, description: Option<&str>| Declaration {
+            name: name.to_owned(),
+            package: "app".to_owned(),
+            target_kind: "lib".to_owned(),
+            path: PathBuf::from("src/lib.rs"),
+            line: 3,
+            column: 14,
+            end_line: 4,
+            end_column: 2,
+            description: description.map(str::to_owned),
+            optional: description.is_none(),
+            env: description.map(|_| odd.to_owned()),
+        };
+        let mut report = Report {
+            environments,
+            types: vec![EnvType::Production, EnvType::Local],
+            scan: ScanReport {
+                declarations: vec![declaration("A", Some(odd)), declaration("B", None)],
+                ..ScanReport::default()
+            },
+            store_path: PathBuf::from("secrets.enc.toml"),
+            stored: vec![
+                StoredValue {
+                    name: "A".to_owned(),
+                    scope: Scope::Types(BTreeSet::from([EnvType::Production, EnvType::Local])),
+                    line: Some(7),
+                    audit: None,
+                },
+                StoredValue {
+                    name: odd.to_owned(),
+                    scope: Scope::Envs(BTreeSet::from(["b".to_owned()])),
+                    line: None,
+                    audit: None,
+                },
+            ],
+            state: Default::default(),
+            rows: vec![Row {
+                name: "A".to_owned(),
+                description: Some(odd.to_owned()),
+                declared: true,
+                optional: false,
+                cells: vec![
+                    Cell::Set(Scope::Types(BTreeSet::from([EnvType::Production]))),
+                    Cell::Refused(Scope::Envs(BTreeSet::from(["pr-*".to_owned()]))),
+                    Cell::Missing,
+                ],
+            }],
+            diagnostics: vec![
+                Diagnostic {
+                    severity: Severity::Error,
+                    code: Code::MissingSecret,
+                    message: odd.to_owned(),
+                    secret: Some("A".to_owned()),
+                    environment: None,
+                    location: Some(Location {
+                        path: PathBuf::from("src/lib.rs"),
+                        line: Some(3),
+                        column: None,
+                        end: Some((4, 2)),
+                    }),
+                    label: None,
+                    notes: vec![odd.to_owned(), String::new()],
+                    help: Some(odd.to_owned()),
+                },
+                Diagnostic {
+                    severity: Severity::Warning,
+                    code: Code::UndeclaredSecret,
+                    message: String::new(),
+                    secret: None,
+                    environment: Some("b".to_owned()),
+                    location: None,
+                    label: None,
+                    notes: Vec::new(),
+                    help: None,
+                },
+            ],
+        };
+        assert_eq!(super::render(&report), pretty(&report));
+        // Empty arrays and objects.
+        report.environments.clear();
+        report.types.clear();
+        report.scan.declarations.clear();
+        report.diagnostics.clear();
+        report.rows[0].cells.clear();
+        report.stored.clear();
+        assert_eq!(super::render(&report), pretty(&report));
+    }
 }

@@ -155,6 +155,81 @@ pub fn check_with(
     options: &Options,
     vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<Report, CheckError> {
+    let mut scan_options = ScanOptions::with_hardcoded();
+    scan_options.hardcoded_in_tests = options.hardcoded_in_tests;
+    // The scan (on every core) and `git ls-files` run while the store is read and judged
+    // with its history, which mostly waits for git.
+    std::thread::scope(|scope| {
+        let scanning = scope.spawn(|| scan_workspace_with(root, scan_options));
+        let tracking = scope.spawn(|| tracked_overrides(root));
+        let inputs = check_inputs(root, options, vars);
+        let scan = joined(scanning);
+        let tracked_overrides = joined(tracking);
+        let (config, environments, types, store_path, mut stored, trusted, merge_driver) = inputs?;
+        let overrides = override_names(root)?;
+        let selection = &options.selection;
+        let scan = scan?.select(selection)?;
+        if !selection.packages.is_empty() {
+            stored.retain(|value| {
+                scan.declarations
+                    .iter()
+                    .any(|declaration| declaration.name == value.name)
+            });
+        }
+        let (trusted, state) = match trusted {
+            Some((trusted, state)) => (Some(trusted), state),
+            None => (None, Default::default()),
+        };
+        let mut report = compare(
+            scan,
+            Inputs {
+                environments,
+                store_path,
+                stored,
+                state,
+                tracked_overrides,
+                merge_driver,
+                ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
+                deny_rotation_due: options.deny_rotation_due,
+                overrides,
+                hardcoded_allow: config.allow,
+                deny_hardcoded: options.deny_hardcoded || config.deny,
+            },
+        );
+        report.types = types;
+        if let Some(trusted) = trusted {
+            trusted.remember();
+        }
+        Ok(report)
+    })
+}
+
+/// What a scoped thread returned, its panic passed on.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// What [`check_inputs`] reads besides the scan.
+type CheckInputs = (
+    secret_core::config::Hardcoded,
+    Vec<Environment>,
+    Vec<secret_core::EnvType>,
+    PathBuf,
+    Vec<StoredValue>,
+    Option<(Trusted, StateAudit)>,
+    Option<bool>,
+);
+
+/// Everything the check reads besides the scan: `secrets.toml`'s settings for credentials
+/// written into the source, the environments, the types, the store (judged with its history
+/// and this clone's memory, for the file store) and whether git's merge driver is set up.
+fn check_inputs(
+    root: &Path,
+    options: &Options,
+    vars: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<CheckInputs, CheckError> {
     let config = Config::load(root)?;
     let hardcoded = config.hardcoded.clone();
     let pin = match &options.trust {
@@ -164,7 +239,7 @@ pub fn check_with(
     let file_store = config.backend.is_none();
     // Environments resolve by the signed rules, as readers resolve them. The file store is
     // read once, and judged with its history and this clone's memory.
-    let (environments, types, store_path, mut stored, trusted) = if file_store {
+    let (environments, types, store_path, stored, trusted) = if file_store {
         let trusted = Trusted::judge(root, config, Store::load(root)?, pin.as_ref())?;
         let environments = environments(&trusted.state, &options.envs)?;
         let (stored, audit) = stored::file_values(&trusted, &environments);
@@ -178,48 +253,19 @@ pub fn check_with(
         let types = resolving.effective().types.clone();
         (environments, types, path, stored, None)
     };
-    let selection = &options.selection;
-    let mut scan_options = ScanOptions::with_hardcoded();
-    scan_options.hardcoded_in_tests = options.hardcoded_in_tests;
-    let scan = scan_workspace_with(root, scan_options)?.select(selection)?;
-    if !selection.packages.is_empty() {
-        stored.retain(|value| {
-            scan.declarations
-                .iter()
-                .any(|declaration| declaration.name == value.name)
-        });
-    }
-    let tracked_overrides = tracked_overrides(root);
     // The merge driver matters where the store is a file that git merges.
     let merge_driver = (file_store && root.join(secret_core::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
-    let overrides = override_names(root)?;
-    let (trusted, state) = match trusted {
-        Some((trusted, state)) => (Some(trusted), state),
-        None => (None, Default::default()),
-    };
-    let mut report = compare(
-        scan,
-        Inputs {
-            environments,
-            store_path,
-            stored,
-            state,
-            tracked_overrides,
-            merge_driver,
-            ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
-            deny_rotation_due: options.deny_rotation_due,
-            overrides,
-            hardcoded_allow: hardcoded.allow,
-            deny_hardcoded: options.deny_hardcoded || hardcoded.deny,
-        },
-    );
-    report.types = types;
-    if let Some(trusted) = trusted {
-        trusted.remember();
-    }
-    Ok(report)
+    Ok((
+        hardcoded,
+        environments,
+        types,
+        store_path,
+        stored,
+        trusted,
+        merge_driver,
+    ))
 }
 
 /// The names the local override files at `root` set (their values are dropped at once).

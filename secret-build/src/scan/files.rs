@@ -9,7 +9,7 @@
 //! did not get to, or that lies outside the root, is read then.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
@@ -49,7 +49,8 @@ pub(crate) struct Workspace {
 /// What one reading of a file tells: the files it names and its scan for `secret`.
 #[derive(Debug)]
 pub(crate) struct Facts {
-    /// `None` when the file cannot be read as text (module discovery passes it by).
+    /// `None` when the file cannot be read as text (module discovery passes it by), and
+    /// once [`load_package`] handed them to module discovery.
     children: Option<Vec<Child>>,
     outcome: Outcome,
     hardcoded: Vec<super::hardcoded::Found>,
@@ -126,21 +127,46 @@ impl Workspace {
         let mut files = Vec::new();
         let mut outcomes = Vec::new();
         let mut found = Vec::new();
-        let mut seen = PathSet::default();
         let mut unreached = Vec::new();
-        for (index, (package, loaded)) in members.iter().zip(loaded).enumerate() {
+        // A file in two packages' trees belongs to the first (by name). The folders two
+        // packages walk never overlap (a walk stops at another package's folder), so only a
+        // module outside its package's folder (`#[path = "../shared.rs"]`) can be in two.
+        let first: Vec<Vec<bool>> = if loaded.iter().all(|loaded| !loaded.outside) {
+            loaded
+                .iter()
+                .map(|loaded| vec![true; loaded.files.len()])
+                .collect()
+        } else {
+            let mut seen: HashSet<&OsStr, Hashed> = HashSet::default();
+            loaded
+                .iter()
+                .map(|loaded| {
+                    loaded
+                        .files
+                        .iter()
+                        .map(|file| seen.insert(file.path.as_os_str()))
+                        .collect()
+                })
+                .collect()
+        };
+        for (index, ((package, loaded), first)) in members.iter().zip(loaded).zip(first).enumerate()
+        {
             packages.push(package.name.clone());
             unreached.extend(loaded.unreached);
-            known.extend(loaded.read);
-            for (path, target_kind) in loaded.files {
-                if !seen.insert(path.as_os_str().to_owned()) {
+            for (file, first) in loaded.files.into_iter().zip(first) {
+                if !first {
                     continue;
                 }
-                let facts = match known.remove(path.as_os_str()) {
+                let LoadedFile {
+                    path,
+                    display_path,
+                    target_kind,
+                    facts,
+                } = file;
+                let facts = match facts.or_else(|| known.remove(path.as_os_str())) {
                     Some(facts) => facts,
                     None => Facts::of(&path, options),
                 };
-                let display_path = relative(&path, &root_abs, root);
                 files.push(SourceFile {
                     path,
                     display_path,
@@ -152,6 +178,12 @@ impl Workspace {
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
+        // Tens of thousands of paths and readings no longer needed: freed on a thread of
+        // their own, while the scan goes on (the other cores are idle by now).
+        drop(members);
+        let left = (folders, listing, known, trees, metadata.members);
+        // (Should no thread start, they are freed here.)
+        let _ = std::thread::Builder::new().spawn(move || drop(left));
         Ok(Self {
             packages,
             dependencies,
@@ -402,12 +434,22 @@ fn guessed_roots(dir: &Path, folders: &Folders) -> Vec<PathBuf> {
     roots
 }
 
-/// One package's files (path, target kind), unreached files, and the files read for it
-/// that the early pass had not read.
+/// One package's files and unreached files.
 struct LoadedPackage {
-    files: Vec<(PathBuf, String)>,
+    files: Vec<LoadedFile>,
     unreached: Vec<PathBuf>,
-    read: Vec<(OsString, Facts)>,
+    /// Whether some of its files are outside its folder.
+    outside: bool,
+}
+
+/// A file of a package's module trees.
+struct LoadedFile {
+    path: PathBuf,
+    /// [`SourceFile::display_path`].
+    display_path: PathBuf,
+    target_kind: String,
+    /// What reading it told, when the package read it (not the early pass).
+    facts: Option<Facts>,
 }
 
 fn load_package(
@@ -454,8 +496,9 @@ fn load_package(
                 if let Some(facts) = known.get(path.as_os_str()) {
                     return facts.children.clone();
                 }
-                let facts = Facts::of(path, options);
-                let children = facts.children.clone();
+                // Nothing reads the children of this package's own readings again.
+                let mut facts = Facts::of(path, options);
+                let children = facts.children.take();
                 read.push((path.as_os_str().to_owned(), facts));
                 children
             },
@@ -482,18 +525,31 @@ fn load_package(
         .cloned()
         .collect();
     outside.sort_by(|a, b| super::paths::cmp(a, b));
+    let has_outside = !outside.is_empty();
     paths.extend(outside);
+    // What this package read itself goes with each file, so that the files of every
+    // package are joined without a map of them all.
+    let mut read: PathMap<Facts> = read.into_iter().collect();
     let files = paths
         .into_iter()
         .map(|path| {
             let target_kind = kind_for(&path, &roots);
-            (path, target_kind)
+            let facts = match read.is_empty() {
+                true => None,
+                false => read.remove(path.as_os_str()),
+            };
+            LoadedFile {
+                display_path: relative(&path, root_abs, root),
+                path,
+                target_kind,
+                facts,
+            }
         })
         .collect();
     LoadedPackage {
         files,
         unreached,
-        read,
+        outside: has_outside,
     }
 }
 

@@ -302,9 +302,9 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
         hardcoded,
         root: root.to_owned(),
         packages: workspace.packages.clone(),
-        dependencies: workspace.dependencies.clone(),
+        dependencies: std::mem::take(&mut workspace.dependencies),
         files_total: workspace.files.len(),
-        unreached: workspace.unreached.clone(),
+        unreached: std::mem::take(&mut workspace.unreached),
         ..ScanReport::default()
     };
     let outcomes = first
