@@ -203,14 +203,16 @@ pub fn render(report: &Report) -> String {
     out.end(b']');
     out.end(b'}');
     let mut text = out.text;
-    text.push('\n');
-    text
+    text.push(b'\n');
+    String::from_utf8(text)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// A JSON document written as `serde_json`'s pretty printer writes one.
+/// A JSON document written as `serde_json`'s pretty printer writes one (UTF-8: only
+/// `str`s and ASCII go in).
 #[derive(Default)]
 struct Pretty {
-    text: String,
+    text: Vec<u8>,
     depth: usize,
     /// Whether the object or array open last holds nothing yet.
     empty: bool,
@@ -218,7 +220,7 @@ struct Pretty {
 
 impl Pretty {
     fn begin(&mut self, open: u8) {
-        self.text.push(char::from(open));
+        self.text.push(open);
         self.depth += 1;
         self.empty = true;
     }
@@ -228,14 +230,14 @@ impl Pretty {
         if !self.empty {
             self.newline();
         }
-        self.text.push(char::from(close));
+        self.text.push(close);
         self.empty = false;
     }
 
     /// Starts the next element of an array.
     fn item(&mut self) {
         if !self.empty {
-            self.text.push(',');
+            self.text.push(b',');
         }
         self.newline();
         self.empty = false;
@@ -245,26 +247,28 @@ impl Pretty {
     fn key(&mut self, key: &str) {
         self.item();
         self.string(key);
-        self.text.push_str(": ");
+        self.text.extend_from_slice(b": ");
     }
 
     fn newline(&mut self) {
-        self.text.push('\n');
+        self.text.push(b'\n');
         for _ in 0..self.depth {
-            self.text.push_str("  ");
+            self.text.extend_from_slice(b"  ");
         }
     }
 
     fn null(&mut self) {
-        self.text.push_str("null");
+        self.text.extend_from_slice(b"null");
     }
 
     fn boolean(&mut self, value: bool) {
-        self.text.push_str(if value { "true" } else { "false" });
+        self.text
+            .extend_from_slice(if value { &b"true"[..] } else { b"false" });
     }
 
     fn number(&mut self, value: usize) {
-        use std::fmt::Write as _;
+        use std::io::Write as _;
+        // Writing into memory cannot fail.
         let _ = write!(self.text, "{value}");
     }
 
@@ -282,34 +286,10 @@ impl Pretty {
         }
     }
 
-    /// A string literal, escaped as `serde_json` escapes one: `"`, `\\` and the control
-    /// characters (`\b`, `\f`, `\n`, `\r`, `\t`, the others as `\u00XX`).
+    /// A string literal, escaped by `serde_json`.
     fn string(&mut self, value: &str) {
-        self.text.push('"');
-        let mut start = 0;
-        for (at, byte) in value.bytes().enumerate() {
-            let escape = match byte {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                0..0x20 => "",
-                _ => continue,
-            };
-            self.text.push_str(&value[start..at]);
-            start = at + 1;
-            if escape.is_empty() {
-                use std::fmt::Write as _;
-                let _ = write!(self.text, "\\u{byte:04x}");
-            } else {
-                self.text.push_str(escape);
-            }
-        }
-        self.text.push_str(&value[start..]);
-        self.text.push('"');
+        // Writing into memory cannot fail; a `str` always serializes.
+        let _ = serde_json::to_writer(&mut self.text, value);
     }
 }
 
