@@ -23,7 +23,7 @@ use crate::file_error::FileError;
 use crate::toml_file::{self, Key, Spanned, Value, ValueInner, article};
 
 /// The keys of the `[aws]` table.
-pub const AWS_KEYS: [&str; 6] = [
+pub(crate) const AWS_KEYS: [&str; 6] = [
     "region",
     "prefix",
     "kms_key_id",
@@ -33,7 +33,7 @@ pub const AWS_KEYS: [&str; 6] = [
 ];
 
 /// The tag keys sync writes itself; `tags` may not set them.
-pub const RESERVED_TAG_PREFIX: &str = "secrets-toolkit:";
+pub(crate) const RESERVED_TAG_PREFIX: &str = "secrets-toolkit:";
 
 /// The validated `[aws]` table.
 #[derive(Debug, Clone, PartialEq, Eq)]

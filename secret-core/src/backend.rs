@@ -236,7 +236,7 @@ impl fmt::Display for Address {
 }
 
 /// The keys of the `[backend]` table.
-pub const BACKEND_KEYS: [&str; 10] = [
+pub(crate) const BACKEND_KEYS: [&str; 10] = [
     "kind",
     "address",
     "mount",

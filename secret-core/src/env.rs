@@ -250,7 +250,7 @@ impl Scope {
     }
 
     /// This scope without the members of `other`; `None` when nothing is left.
-    pub fn minus(&self, other: &Scope) -> Option<Scope> {
+    pub(crate) fn minus(&self, other: &Scope) -> Option<Scope> {
         let rest = match (self, other) {
             (Self::Types(a), Self::Types(b)) => Self::Types(a - b),
             (Self::Envs(a), Self::Envs(b)) => Self::Envs(a - b),
@@ -311,7 +311,7 @@ pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
 
 /// Whether some name matches both environment patterns `a` and `b` (`*` stands for any run
 /// of characters): a new pattern that overlaps another may take names from it.
-pub fn patterns_overlap(a: &str, b: &str) -> bool {
+pub(crate) fn patterns_overlap(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     // seen[i][j]: the pair of positions was already tried (and failed).
     let mut seen = vec![vec![false; b.len() + 1]; a.len() + 1];

@@ -6,7 +6,7 @@
 //!
 //! - versions are numbered 1, 2, 3, ... with no gap and no repeat;
 //! - each version's changes apply to the rules before it: a fact added is new, a fact
-//!   removed existed; the result is a valid `secrets.toml` ([`super::facts::config_of`]);
+//!   removed existed; the result is a valid `secrets.toml` (`facts::config_of`);
 //! - each version's message ([`message`]) binds the repository's identity, the version
 //!   number, the digest of the version before, the signing time and the changes; every
 //!   signature listed must verify over it, and there is at least one;

@@ -2,8 +2,8 @@
 //! that is signed, compared with `secrets.toml` and shown to reviewers.
 //!
 //! `secrets.toml` is turned into a set of facts ([`facts_of`]); a set of facts is turned
-//! back into a `secrets.toml` text that says exactly that ([`canonical_toml`]), which the
-//! same parser reads ([`config_of`]). So the signed rules and the hand-edited file are
+//! back into a `secrets.toml` text that says exactly that (`canonical_toml`), which the
+//! same parser reads (`config_of`). So the signed rules and the hand-edited file are
 //! compared fact by fact, and a reader that works from the signed rules gets a
 //! [`Config`] read the same way as the file.
 //!
@@ -271,7 +271,7 @@ pub fn facts_of(config: &Config, repository: &str) -> BTreeSet<Fact> {
 
 /// A `secrets.toml` text that states exactly `facts` (the repository's identity is not part
 /// of `secrets.toml` and is left out).
-pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
+pub(crate) fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
     let mut admins = Vec::new();
     let mut types = None;
     let mut people = Vec::new();
@@ -344,7 +344,7 @@ pub fn canonical_toml(facts: &BTreeSet<Fact>) -> String {
 /// The [`Config`] `facts` state, read by the same parser as `secrets.toml` (its `path`,
 /// for messages, is `path`). An error means the facts do not make a valid `secrets.toml`
 /// (a writer for an undeclared environment, an unknown backend setting).
-pub fn config_of(facts: &BTreeSet<Fact>, path: &Path) -> Result<Config, FileError> {
+pub(crate) fn config_of(facts: &BTreeSet<Fact>, path: &Path) -> Result<Config, FileError> {
     Config::parse(path, &canonical_toml(facts))
 }
 

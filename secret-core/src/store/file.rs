@@ -10,7 +10,7 @@ impl Store {
     /// written and no temporary file is left behind.
     ///
     /// The lock file names its holder (pid, host, command) while it is held. A writer that
-    /// cannot take the lock polls for [`LOCK_WAIT_VAR`] seconds (10 by default), then fails
+    /// cannot take the lock polls for `SECRETS_LOCK_TIMEOUT` seconds (10 by default), then fails
     /// with an error naming the holder: it never waits forever in silence.
     pub fn update<T, E: From<FileError>>(
         root: &Path,
@@ -110,9 +110,9 @@ impl Store {
 
 /// The environment variable bounding how long a write waits for the store's lock, in
 /// seconds (default [`LOCK_WAIT_DEFAULT`]).
-pub const LOCK_WAIT_VAR: &str = "SECRETS_LOCK_TIMEOUT";
+pub(crate) const LOCK_WAIT_VAR: &str = "SECRETS_LOCK_TIMEOUT";
 /// How long a write waits for the store's lock by default, in seconds.
-pub const LOCK_WAIT_DEFAULT: f64 = 10.0;
+pub(crate) const LOCK_WAIT_DEFAULT: f64 = 10.0;
 
 /// Takes the exclusive lock on `lock`, polling until the bound of [`LOCK_WAIT_VAR`]; then
 /// fails naming the holder written in the lock file.

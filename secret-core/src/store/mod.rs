@@ -57,7 +57,7 @@ use crate::toml_file::{self, Key, Value, ValueInner};
 mod file;
 mod format;
 
-pub use file::{LOCK_WAIT_DEFAULT, LOCK_WAIT_VAR, temp_files};
+pub use file::temp_files;
 pub(crate) use format::TableKey;
 
 /// The file name of the store, at the workspace root.
@@ -71,7 +71,7 @@ pub const LOCK_FILE: &str = "secrets.enc.toml.lock";
 /// can bring them to version 3; readers refuse their values until then.
 pub const FORMAT_VERSION: i64 = 3;
 /// The oldest format version this build reads.
-pub const OLDEST_FORMAT_VERSION: i64 = 1;
+pub(crate) const OLDEST_FORMAT_VERSION: i64 = 1;
 
 pub(crate) const HEADER_COMMENT: &str =
     "# Written by `cargo xtask secret`; do not edit by hand. Values are age-encrypted.\n";
