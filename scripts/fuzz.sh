@@ -60,6 +60,8 @@ cargo "${toolchain[@]}" fuzz build "${flags[@]}"
 # first command writes the input back from its base64 text.
 report() {
     local target="$1" input="$2"
+    # libFuzzer may name it by its absolute path: make it relative to fuzz/.
+    input="${input#"$PWD"/}"
     if [ -z "$input" ] || [ ! -f "$input" ]; then
         echo "fuzz: $target failed without naming an input (see the log above)"
         return

@@ -109,3 +109,17 @@ fn a_rules_change_with_a_quote_and_a_backslash_is_written_back_escaped() {
     assert_eq!(changes(&again), changes(&store));
     assert_eq!(again.render(), rendered);
 }
+
+/// Regression (fuzz target `scan_source`, found in a 15-second CI run; the input is
+/// `fuzz/corpus/scan_source/regression-argument-after-a-multibyte-character`): a string
+/// literal passed as an argument, with a non-ASCII character that is not alphanumeric
+/// (U+059E) before the callee's name, made the credential pass slice inside that character
+/// and panic, so `check-secrets` would have crashed on such a file. The callee's start is
+/// now taken after the whole character.
+#[test]
+fn an_argument_after_a_multibyte_character_is_scanned_not_a_panic() {
+    let text = "/REhncludeSecRENAMED: Secret = declare\u{059e}dec|aret\u{059e}d!(\"RenamedImopr999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999\"et,e);p\n*";
+    assert!(text.contains('\u{59e}'));
+    let declarations = secret_build::scan::scan_source(text, &["declare"]);
+    assert!(declarations.is_ok(), "{declarations:?}");
+}

@@ -438,7 +438,7 @@ fn binding_at(
         let rest = rest.strip_suffix('!').unwrap_or(rest);
         let callee_start = rest
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.'))
-            .map_or(0, |at| at + 1);
+            .map_or(0, |at| at + c_len(rest, at));
         let callee = &rest[callee_start..];
         let last = callee.rsplit([':', '.']).next().unwrap_or_default();
         if last == "secret" {
