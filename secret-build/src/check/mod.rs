@@ -165,7 +165,15 @@ pub fn check_with(
         let inputs = check_inputs(root, options, vars);
         let scan = joined(scanning);
         let tracked_overrides = joined(tracking);
-        let (config, environments, types, store_path, mut stored, trusted, merge_driver) = inputs?;
+        let CheckInputs {
+            hardcoded,
+            environments,
+            types,
+            store_path,
+            mut stored,
+            trusted,
+            merge_driver,
+        } = inputs?;
         let overrides = override_names(root)?;
         let selection = &options.selection;
         let scan = scan?.select(selection)?;
@@ -192,8 +200,8 @@ pub fn check_with(
                 ci: vars("CI").is_some_and(|value| !value.is_empty() && value != "false"),
                 deny_rotation_due: options.deny_rotation_due,
                 overrides,
-                hardcoded_allow: config.allow,
-                deny_hardcoded: options.deny_hardcoded || config.deny,
+                hardcoded_allow: hardcoded.allow,
+                deny_hardcoded: options.deny_hardcoded || hardcoded.deny,
             },
         );
         report.types = types;
@@ -212,15 +220,18 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// What [`check_inputs`] reads besides the scan.
-type CheckInputs = (
-    secret_core::config::Hardcoded,
-    Vec<Environment>,
-    Vec<secret_core::EnvType>,
-    PathBuf,
-    Vec<StoredValue>,
-    Option<(Trusted, StateAudit)>,
-    Option<bool>,
-);
+struct CheckInputs {
+    /// `secrets.toml`'s settings for credentials written into the source.
+    hardcoded: secret_core::config::Hardcoded,
+    environments: Vec<Environment>,
+    types: Vec<secret_core::EnvType>,
+    store_path: PathBuf,
+    stored: Vec<StoredValue>,
+    /// The file store as judged, and what the judging found; `None` for a backend.
+    trusted: Option<(Trusted, StateAudit)>,
+    /// Whether git's merge driver is set up, where the store is a file git merges.
+    merge_driver: Option<bool>,
+}
 
 /// Everything the check reads besides the scan: `secrets.toml`'s settings for credentials
 /// written into the source, the environments, the types, the store (judged with its history
@@ -257,7 +268,7 @@ fn check_inputs(
     let merge_driver = (file_store && root.join(secret_core::STORE_FILE).is_file())
         .then(|| crate::git::driver_configured(root))
         .flatten();
-    Ok((
+    Ok(CheckInputs {
         hardcoded,
         environments,
         types,
@@ -265,7 +276,7 @@ fn check_inputs(
         stored,
         trusted,
         merge_driver,
-    ))
+    })
 }
 
 /// The names the local override files at `root` set (their values are dropped at once).

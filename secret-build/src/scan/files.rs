@@ -534,9 +534,10 @@ fn load_package(
         .into_iter()
         .map(|path| {
             let target_kind = kind_for(&path, &roots);
-            let facts = match read.is_empty() {
-                true => None,
-                false => read.remove(path.as_os_str()),
+            let facts = if read.is_empty() {
+                None
+            } else {
+                read.remove(path.as_os_str())
             };
             LoadedFile {
                 display_path: relative(&path, root_abs, root),
