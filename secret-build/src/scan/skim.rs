@@ -182,20 +182,19 @@ pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
 /// It jumps from one `"` to the next (one `memchr` iterator over the text), so comments
 /// and code without a quote cost one vector search, not a visit each. Whether a `"` opens
 /// a literal is decided from the code since the end of the previous literal, which holds
-/// no `"`: a block comment starts at the first `/*` there that no `//` before it on its
-/// line puts in a line comment, and the `"` itself is in a comment when such a block
-/// comment is still open or a `//` precedes it on its line (looked for only when a `/`
-/// stands between the previous literal and the `"`). `'"'` and `'\"'` are character
+/// no `"` (and is looked at only when a `/` stands in it): a block comment starts at the
+/// first `/*` there that no `//` before it on its line puts in a line comment, and the `"`
+/// itself is in a comment when such a block comment is still open or a `//` precedes it on
+/// its line. `'"'` and `'\"'` are character
 /// literals. The literal ends at the next `"` of the same iterator that is not escaped
 /// (an even run of `\` before it) or, for a raw string, that its `#`s follow.
 pub(crate) fn any_string<'a>(
     text: &'a str,
     mut wanted: impl FnMut(&'a str) -> bool,
 ) -> Option<bool> {
+    static BLOCK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("/*"));
     let bytes = text.as_bytes();
-    // Every `/*` of the text, in code or not: usually none, so one vector search.
-    let blocks: Vec<usize> = memchr::memmem::find_iter(bytes, b"/*").collect();
-    let mut next_block = 0;
     // Whether a `//` starts on the line of `at`, at or after `from` and before `end`.
     let line_comment = |from: usize, at: usize, end: usize| {
         let line = memchr::memrchr(b'\n', &bytes[from..at]).map_or(from, |nl| from + nl + 1);
@@ -217,23 +216,25 @@ pub(crate) fn any_string<'a>(
         if next_slash < i {
             next_slash = memchr::memchr(b'/', &bytes[i..]).map_or(bytes.len(), |at| i + at);
         }
-        // Block comments opening between the previous literal and this quote (`//*` is
-        // a line comment).
-        while let Some(&open) = blocks.get(next_block) {
-            if open >= quote {
-                break;
+        if next_slash < quote {
+            // Block comments opening between the previous literal and this quote (`//*`
+            // is a line comment): looked for only where a `/` stands, so a file without
+            // comments between its literals is never searched for them.
+            let mut from = next_slash;
+            while let Some(at) = BLOCK.find(&bytes[from..quote]) {
+                let open = from + at;
+                if line_comment(i, open, open + 1) {
+                    from = open + 2;
+                    continue;
+                }
+                i = block_comment_end(bytes, open)?;
+                again = Some(quote);
+                continue 'quotes;
             }
-            next_block += 1;
-            if open < i || line_comment(i, open, open + 1) {
+            if line_comment(i, quote, quote) {
+                i = memchr_newline(bytes, quote);
                 continue;
             }
-            i = block_comment_end(bytes, open)?;
-            again = Some(quote);
-            continue 'quotes;
-        }
-        if next_slash < quote && line_comment(i, quote, quote) {
-            i = memchr_newline(bytes, quote);
-            continue;
         }
         let char_literal = bytes.get(quote + 1) == Some(&b'\'')
             && ((quote > 0 && bytes[quote - 1] == b'\'')
