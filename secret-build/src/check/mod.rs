@@ -126,6 +126,8 @@ pub struct Options {
     pub deny_hardcoded: bool,
     /// Look for credentials in test code too (`--hardcoded-in-tests`).
     pub hardcoded_in_tests: bool,
+    /// The process ends once the report is used ([`ScanOptions::process_ends`]).
+    pub process_ends: bool,
 }
 
 impl Options {
@@ -157,6 +159,7 @@ pub fn check_with(
 ) -> Result<Report, CheckError> {
     let mut scan_options = ScanOptions::with_hardcoded();
     scan_options.hardcoded_in_tests = options.hardcoded_in_tests;
+    scan_options.process_ends = options.process_ends;
     // The scan (on every core) and `git ls-files` run while the store is read and judged
     // with its history, which mostly waits for git.
     std::thread::scope(|scope| {

@@ -91,6 +91,7 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             options.deny_rotation_due = args.deny_rotation_due;
             options.deny_hardcoded = args.deny_hardcoded;
             options.hardcoded_in_tests = args.hardcoded_in_tests;
+            options.process_ends = true;
             if let Some(trust) = &args.trust {
                 options.trust = Some(
                     secret_core::rules::chain::Pin::parse(trust).map_err(|message| {
@@ -135,11 +136,15 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> ExitCode {
             let text = check::render(&report, &root, format, styled);
             let _ = io.stdout.write_all(text.as_bytes());
             let _ = io.stdout.flush();
-            if report.has_errors() {
+            let code = if report.has_errors() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
-            }
+            };
+            // The process ends now (`process_ends` above): the report, one allocation for
+            // each of thousands of declarations and files, is left to the operating system.
+            std::mem::forget((report, text));
+            code
         }
         Err(error) => {
             let _ = write!(io.stderr, "{}", check::error_text(&error));

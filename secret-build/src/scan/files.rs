@@ -178,12 +178,17 @@ impl Workspace {
             }
         }
         let dependencies = super::packages::member_dependencies(&members);
-        // Tens of thousands of paths and readings no longer needed: freed on a thread of
-        // their own, while the scan goes on (the other cores are idle by now).
+        // Tens of thousands of paths and readings no longer needed: left to the operating
+        // system when the process ends soon, else freed on a thread of their own while the
+        // scan goes on (the other cores are idle by now).
         drop(members);
         let left = (folders, listing, known, trees, metadata.members);
-        // (Should no thread start, they are freed here.)
-        let _ = std::thread::Builder::new().spawn(move || drop(left));
+        if options.process_ends {
+            std::mem::forget(left);
+        } else {
+            // (Should no thread start, they are freed here.)
+            let _ = std::thread::Builder::new().spawn(move || drop(left));
+        }
         Ok(Self {
             packages,
             dependencies,

@@ -236,6 +236,11 @@ pub struct ScanOptions {
     /// With `hardcoded`: look in test code too (test targets, `tests` folders, items under
     /// `#[cfg(test)]` or `#[test]`), which is left out by default.
     pub hardcoded_in_tests: bool,
+    /// The process ends once the report is used (a command-line run): the scan's working
+    /// memory (tens of thousands of paths and readings of files) is left to the operating
+    /// system instead of being freed one allocation at a time, a few percent of the scan's
+    /// time. Leave it `false` in a process that goes on.
+    pub process_ends: bool,
 }
 
 impl ScanOptions {
@@ -243,7 +248,7 @@ impl ScanOptions {
     pub fn with_hardcoded() -> Self {
         Self {
             hardcoded: true,
-            hardcoded_in_tests: false,
+            ..Self::default()
         }
     }
 }
@@ -401,6 +406,9 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
     report
         .problems
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    if options.process_ends {
+        std::mem::forget(workspace);
+    }
     Ok(report)
 }
 
