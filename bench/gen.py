@@ -134,6 +134,14 @@ def registry(args):
     # Where each declaration went (name -> file), for the share found; outside the
     # workspace's members, so nothing scans it.
     write(os.path.join(args.out, "appended.json"), json.dumps(appended, indent=0, sort_keys=True))
+    # A project of its own, as a clone is: a git repository with one commit. Generated under
+    # this repository's target/, the check would otherwise read this repository's history
+    # (hundreds of commits) looking for the workspace's store, which no project does.
+    git = ["git", "-C", args.out, "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "generated for the scan benchmark"], check=True)
     total, files = rs_bytes(args.out)
     print(json.dumps({"dir": args.out, "members": len(members), "files": files,
                       "bytes": total, "declarations_appended": declared}))

@@ -15,7 +15,7 @@
 //! a literal on a line holding the comment `// secret: allow-hardcoded`, or just below a
 //! line holding only that comment.
 
-use super::shapes::{self, Rule};
+use super::shapes::{self, Possible, Rule};
 use super::skim::Skim;
 
 /// The comment that allows a literal on its line or the line below.
@@ -81,11 +81,14 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
     // Most files hold no literal worth a look: ruled out without a skim.
     if skimmed.is_none()
         && !super::skim::any_string(text, |literal| {
-            literal.len() >= 12
+            let possible = match literal.len() >= 12 {
+                true => may_match_literal(literal),
+                false => Possible::NONE,
+            };
+            possible.any()
                 && value_of(literal).is_some_and(|value| {
                     // What `judge` needs: a shape, or a secret's name and high entropy.
                     let start = literal.as_ptr() as usize - text.as_ptr() as usize;
-                    let possible = shapes::may_match(&value);
                     (possible.shape && shapes::shape(&value).is_some())
                         || (possible.high_entropy
                             && may_bind_secret(text, start)
@@ -113,10 +116,7 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
         if range.len() < 12 {
             continue;
         }
-        let possible = match value_of(&text[range.clone()]) {
-            Some(value) => shapes::may_match(&value),
-            None => continue,
-        };
+        let possible = may_match_literal(&text[range.clone()]);
         if !possible.any() {
             continue;
         }
@@ -188,14 +188,55 @@ pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 /// The value of the string literal `literal`, borrowed when it has no escape.
 fn value_of(literal: &str) -> Option<std::borrow::Cow<'_, str>> {
-    let inner = literal.trim_start_matches(['b', 'c', 'r']);
-    let hashes = inner.len() - inner.trim_start_matches('#').len();
-    let raw = literal.len() > inner.len() && literal[..literal.len() - inner.len()].contains('r');
-    let inner = inner.get(hashes + 1..inner.len().checked_sub(hashes + 1)?)?;
+    let (inner, raw) = literal_text(literal)?;
     if raw || !inner.contains('\\') {
         return Some(std::borrow::Cow::Borrowed(inner));
     }
     decode(literal).map(|(value, _)| std::borrow::Cow::Owned(value))
+}
+
+/// The text between the quotes of the string literal `literal` (prefix and quotes
+/// included), and whether it is a raw string.
+fn literal_text(literal: &str) -> Option<(&str, bool)> {
+    let bytes = literal.as_bytes();
+    let mut prefix = 0;
+    let mut raw = false;
+    while let Some(&c @ (b'b' | b'c' | b'r')) = bytes.get(prefix) {
+        raw |= c == b'r';
+        prefix += 1;
+    }
+    let hashes = bytes[prefix..].iter().take_while(|&&b| b == b'#').count();
+    let inner = literal.get(prefix + hashes + 1..literal.len().checked_sub(hashes + 1)?)?;
+    Some((inner, raw))
+}
+
+/// [`shapes::may_match`] of the value of the string literal `literal`, most often without
+/// decoding it. A text whose escapes are only `\n`, `\r`, `\t`, `\0`, `\\`, `\"` and `\'`
+/// stands for its value: the characters these stand for are in no shape's prefix, so every
+/// prefix the value holds, the text holds too (it may hold more: `\npm_` holds `npm_`, and
+/// the caller looks closer at the value), and a value holding one is never of high entropy.
+/// Other escapes (`\x`, `\u`, a line continuation) are decoded first.
+fn may_match_literal(literal: &str) -> Possible {
+    let Some((text, raw)) = literal_text(literal) else {
+        return Possible::NONE;
+    };
+    let bytes = text.as_bytes();
+    if raw || memchr::memchr(b'\\', bytes).is_none() {
+        return shapes::may_match(text);
+    }
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\\', &bytes[from..]) {
+        match bytes.get(from + at + 1) {
+            Some(b'n' | b'r' | b't' | b'0' | b'\\' | b'"' | b'\'') => from += at + 2,
+            _ => {
+                return value_of(literal).map_or(Possible::NONE, |value| shapes::may_match(&value));
+            }
+        }
+    }
+    Possible {
+        high_entropy: false,
+        ..shapes::may_match(text)
+    }
 }
 
 /// The value of the string literal `literal` (prefix and quotes included) and whether it

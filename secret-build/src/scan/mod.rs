@@ -41,6 +41,7 @@ mod paths;
 mod shapes;
 pub(crate) mod skim;
 mod tokens;
+mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -547,7 +548,7 @@ impl Drop for Buffer {
 /// [`std::io::Read::read_to_end`]).
 fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open(path)?;
     let mut len = 0;
     loop {
         if len == buffer.len() {
@@ -560,6 +561,46 @@ fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
             Err(error) => return Err(error),
         }
     }
+}
+
+/// [`std::fs::File::open`], for reading. A thread keeps the folder it last opened a file
+/// in, and opens the next file of that folder by its name alone: the kernel then walks one
+/// component of its path instead of every one (a scan opens thousands of files, a few from
+/// each folder in turn, with long absolute paths).
+#[cfg(all(unix, feature = "cli"))]
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::unix::ffi::OsStrExt;
+    thread_local! {
+        static FOLDER: std::cell::RefCell<Option<(PathBuf, std::os::fd::OwnedFd)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let bytes = path.as_os_str().as_bytes();
+    let Some(slash) = bytes.iter().rposition(|&b| b == b'/').filter(|&at| at > 0) else {
+        return std::fs::File::open(path);
+    };
+    let (folder, name) = (
+        Path::new(std::ffi::OsStr::from_bytes(&bytes[..slash])),
+        std::ffi::OsStr::from_bytes(&bytes[slash + 1..]),
+    );
+    FOLDER.with_borrow_mut(|kept| {
+        let fd = match kept {
+            Some((kept, fd)) if kept.as_os_str().as_bytes() == folder.as_os_str().as_bytes() => fd,
+            _ => {
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                let fd = rustix::fs::open(folder, flags, Mode::empty())?;
+                &mut kept.insert((folder.to_owned(), fd)).1
+            }
+        };
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        Ok(rustix::fs::openat(&*fd, name, flags, Mode::empty())?.into())
+    })
+}
+
+/// [`std::fs::File::open`].
+#[cfg(not(all(unix, feature = "cli")))]
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 fn scan_file(path: &Path, names: &BTreeSet<String>) -> Outcome {
@@ -578,21 +619,26 @@ fn scan_text(text: &str, names: &BTreeSet<String>) -> Outcome {
 }
 
 /// What one reading of a file gives: the files it names (module discovery, see
-/// [`modules::children_skimmed`]), its scan for `secret!` and, if `options` ask, the credentials
+/// [`modules::children_at`]), its scan for `secret!` and, if `options` ask, the credentials
 /// written into it ([`hardcoded`]), with one [`skim`] of the text when it declares.
 fn read_text(
     text: &str,
     options: ScanOptions,
 ) -> (Vec<modules::Child>, Outcome, Vec<hardcoded::Found>) {
     let names = default_names();
-    if !tokens::may_declare(text, &names) {
+    let words = words::find(text.as_bytes());
+    if !words
+        .secret
+        .iter()
+        .any(|&at| tokens::is_candidate(text, "secret", at))
+    {
         // One skim for module discovery and the literals, when there are literals.
         let found = match options.hardcoded {
             true => hardcoded::find(text, None, options.hardcoded_in_tests),
             false => Vec::new(),
         };
         return (
-            modules::children_skimmed(text, None),
+            modules::children_at(text, &words, None),
             Outcome::Skipped,
             found,
         );
@@ -602,14 +648,14 @@ fn read_text(
     } else {
         skim::skim(text)
     };
-    let children = modules::children_skimmed(text, skimmed.as_ref());
+    let children = modules::children_at(text, &words, skimmed.as_ref());
     let found = match options.hardcoded {
         true => hardcoded::find(text, skimmed.as_ref(), options.hardcoded_in_tests),
         false => Vec::new(),
     };
     (
         children,
-        scan_declaring(text, &names, skimmed.as_ref()),
+        scan_declaring(text, names, skimmed.as_ref()),
         found,
     )
 }

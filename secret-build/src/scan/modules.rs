@@ -17,7 +17,7 @@ use items::{Context, Walk};
 
 /// Every file reachable from `roots` (crate roots: `lib.rs`, `main.rs`, test and example
 /// files, `build.rs`), the roots first, each once, without `.` or `..` components.
-/// `children_of` gives the [`Child`] references of a file (see [`children_skimmed`]), `None` when
+/// `children_of` gives the [`Child`] references of a file (see [`children_at`]), `None` when
 /// the file cannot be read; the caller keeps what it learnt reading the file, so the file is
 /// read once. `is_file` is [`Path::is_file`], possibly answered from a folder listing: a
 /// module whose file does not exist (`mod unix;` for another platform, without `unix.rs`)
@@ -230,10 +230,15 @@ impl Child {
 }
 
 /// The files `text` names through `mod name;`, `#[path]` and `include!`, wherever the file
-/// sits in a module tree, and the `macro_rules!` it defines that declare modules; given the
+/// sits in a module tree, and the `macro_rules!` it defines that declare modules, given
+/// where the words `mod` and `include` stand in it ([`super::words`]) and the
 /// [`super::skim::skim`] of the whole `text` when the caller has it.
-pub(crate) fn children_skimmed(text: &str, skimmed: Option<&super::skim::Skim>) -> Vec<Child> {
-    walk(text, child_candidates(text), None, skimmed)
+pub(crate) fn children_at(
+    text: &str,
+    words: &super::words::Words,
+    skimmed: Option<&super::skim::Skim>,
+) -> Vec<Child> {
+    walk(text, child_candidates(text, words), None, skimmed)
 }
 
 /// Where `text` invokes one of the macros `names` where an item can stand
@@ -432,7 +437,7 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 /// as text (so also in comments and strings: the test is conservative). Files without any
 /// are not lexed — inline `mod name { ... }` blocks and `#[path]` only matter around a
 /// `mod name;` — which keeps module discovery to a text search for most files.
-fn child_candidates(text: &str) -> Vec<usize> {
+fn child_candidates(text: &str, words: &super::words::Words) -> Vec<usize> {
     let mut positions = Vec::new();
     let bytes = text.as_bytes();
     let ident = |at: usize| {
@@ -446,11 +451,7 @@ fn child_candidates(text: &str) -> Vec<usize> {
         }
         at
     };
-    static MOD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("mod"));
-    static INCLUDE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("include"));
-    for at in MOD.find_iter(bytes) {
+    for &at in &words.module {
         if at > 0 && ident(at - 1) {
             continue;
         }
@@ -471,7 +472,7 @@ fn child_candidates(text: &str) -> Vec<usize> {
         }
     }
     positions.extend(
-        INCLUDE.find_iter(bytes).filter(|&at| {
+        words.include.iter().copied().filter(|&at| {
             (at == 0 || !ident(at - 1)) && bytes.get(skip_space(at + 7)) == Some(&b'!')
         }),
     );

@@ -156,6 +156,12 @@ pub(crate) struct Possible {
 }
 
 impl Possible {
+    /// Neither.
+    pub(crate) const NONE: Possible = Possible {
+        shape: false,
+        high_entropy: false,
+    };
+
     pub(crate) fn any(self) -> bool {
         self.shape || self.high_entropy
     }
@@ -167,10 +173,7 @@ impl Possible {
 pub(crate) fn may_match(value: &str) -> Possible {
     let b = value.as_bytes();
     if b.len() < 10 {
-        return Possible {
-            shape: false,
-            high_entropy: false,
-        };
+        return Possible::NONE;
     }
     Possible {
         shape: may_have_shape(b),

@@ -107,8 +107,10 @@ const SPECIAL: [bool; 256] = {
 /// `until` is its length): what lies after is not looked at, so its balance is not checked.
 pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
     let bytes = text.as_bytes();
-    let mut ends = Vec::new();
-    let mut quiet = Vec::new();
+    // Room for what a file of this size usually holds (a comment or literal every hundred
+    // bytes, an item every few hundred), so that the lists rarely grow a step at a time.
+    let mut ends = Vec::with_capacity(until.min(bytes.len()) / 256);
+    let mut quiet = Vec::with_capacity(until.min(bytes.len()) / 64);
     let mut depth: usize = 0;
     let mut i = 0;
     while let Some(skip) = bytes[i..].iter().position(|&b| SPECIAL[usize::from(b)]) {

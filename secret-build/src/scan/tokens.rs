@@ -65,20 +65,28 @@ pub(crate) fn candidates(text: &str, names: &BTreeSet<String>) -> Vec<usize> {
             other = memchr::memmem::Finder::new(name.as_bytes());
             &other
         };
-        positions.extend(finder.find_iter(text.as_bytes()).filter(|&at| {
-            let before_ok = text[..at]
-                .chars()
-                .next_back()
-                .is_none_or(|ch| !is_ident_char(ch));
-            let rest = text[at + name.len()..].trim_start();
-            before_ok
-                && (rest.starts_with('!')
-                    || (name == "secret"
-                        && rest.starts_with("as")
-                        && rest[2..].starts_with(char::is_whitespace)))
-        }));
+        positions.extend(
+            finder
+                .find_iter(text.as_bytes())
+                .filter(|&at| is_candidate(text, name, at)),
+        );
     }
     positions
+}
+
+/// Whether `name`, found at `at` in `text`, may be an invocation (`name!`) or, for
+/// `secret`, a renamed import (`secret as`): what [`candidates`] keeps.
+pub(crate) fn is_candidate(text: &str, name: &str, at: usize) -> bool {
+    let before_ok = text[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|ch| !is_ident_char(ch));
+    let rest = text[at + name.len()..].trim_start();
+    before_ok
+        && (rest.starts_with('!')
+            || (name == "secret"
+                && rest.starts_with("as")
+                && rest[2..].starts_with(char::is_whitespace)))
 }
 
 fn is_ident_char(ch: char) -> bool {

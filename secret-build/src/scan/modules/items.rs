@@ -1,4 +1,4 @@
-//! The token walk behind [`super::children_skimmed`] and [`super::invocations`]: what one file's
+//! The token walk behind [`super::children_at`] and [`super::invocations`]: what one file's
 //! items declare (`mod name;`, `#[path]`, `#[cfg_attr(.., path = "..")]`, inline modules,
 //! `include!`), including the items inside macro invocations, and the `macro_rules!`
 //! definitions whose expansion declares modules.

@@ -15,7 +15,7 @@ fn tree(files: &[(&str, &str)]) -> Vec<String> {
         |path| {
             std::fs::read_to_string(path)
                 .ok()
-                .map(|text| children_skimmed(&text, None))
+                .map(|text| children_at(&text, &crate::scan::words::find(text.as_bytes()), None))
         },
         |path, names| {
             std::fs::read_to_string(path)
