@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
 use super::modules::Child;
-use super::paths::{Hashed, PathMap, PathSet};
+use super::paths::{Hashed, PathMap};
 use super::paths::{normalize, starts_with};
 use super::{Outcome, ScanError};
 
@@ -101,7 +101,6 @@ impl Workspace {
         // While cargo reads the manifests: the files under the root, until cargo answers.
         let ReadAhead {
             folders,
-            listing,
             mut known,
             trees,
         } = read_ahead(&root_abs, || pending.is_finished(), options);
@@ -118,7 +117,7 @@ impl Workspace {
                 package,
                 &target_dir,
                 (&root_abs, root),
-                (&folders, &listing),
+                &folders,
                 (&known, &trees),
                 options,
             )
@@ -182,7 +181,7 @@ impl Workspace {
         // system when the process ends soon, else freed on a thread of their own while the
         // scan goes on (the other cores are idle by now).
         drop(members);
-        let left = (folders, listing, known, trees, metadata.members);
+        let left = (folders, known, trees, metadata.members);
         if options.process_ends {
             std::mem::forget(left);
         } else {
@@ -203,7 +202,7 @@ impl Workspace {
 /// One folder's entries, listed once.
 #[derive(Debug, Default, Clone)]
 struct Folder {
-    /// Its `.rs` files (regular files, not links).
+    /// Its `.rs` files (regular files, not links), in the order of their bytes.
     rs_files: Vec<PathBuf>,
     /// Its sub-folders (not links).
     folders: Vec<PathBuf>,
@@ -242,6 +241,10 @@ impl Folder {
                 }
             }
         }
+        // In the order of their bytes, for [`Listing::is_file`] to search.
+        folder
+            .rs_files
+            .sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         folder
     }
 }
@@ -250,46 +253,32 @@ impl Folder {
 /// name at a time, never with `.` or `..`).
 type Folders = PathMap<Folder>;
 
-/// The `.rs` files of the folders listed, to answer [`Path::is_file`] without asking the
-/// file system.
-#[derive(Debug, Default)]
-struct Listing {
-    files: PathSet,
-    /// Each folder listed, and whether it holds links named `*.rs`.
-    folders: PathMap<bool>,
-}
+/// The folders listed, answering [`Path::is_file`] for their `.rs` files without asking
+/// the file system.
+#[derive(Clone, Copy)]
+struct Listing<'a>(&'a Folders);
 
-impl Listing {
-    fn of(folders: &Folders) -> Listing {
-        Listing {
-            files: folders
-                .values()
-                .flat_map(|folder| {
-                    folder
-                        .rs_files
-                        .iter()
-                        .map(|path| path.as_os_str().to_owned())
-                })
-                .collect(),
-            folders: folders
-                .iter()
-                .map(|(dir, folder)| (dir.clone(), folder.rs_links))
-                .collect(),
-        }
-    }
-
+impl Listing<'_> {
     /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
     /// it is a `.rs` file of a folder listed, else from the file system.
     fn is_file(&self, path: &Path) -> bool {
-        if self.files.contains(path.as_os_str()) {
-            return true;
+        let listed = path
+            .parent()
+            .and_then(|dir| self.0.get(dir.as_os_str()))
+            .filter(|_| path.extension().is_some_and(|e| e == "rs"));
+        match listed {
+            Some(folder)
+                if folder
+                    .rs_files
+                    .binary_search_by(|file| file.as_os_str().cmp(path.as_os_str()))
+                    .is_ok() =>
+            {
+                true
+            }
+            // Not a `.rs` file of the folder, unless through a link.
+            Some(folder) if !folder.rs_links => false,
+            _ => path.is_file(),
         }
-        let listed_without_links = path.extension().is_some_and(|e| e == "rs")
-            && path
-                .parent()
-                .and_then(|dir| self.folders.get(dir.as_os_str()))
-                == Some(&false);
-        !listed_without_links && path.is_file()
     }
 }
 
@@ -309,7 +298,6 @@ fn read_ahead(
     while let Some((dir, depth)) = queue.pop() {
         if stop() {
             return ReadAhead {
-                listing: Listing::of(&folders),
                 folders,
                 known: PathMap::default(),
                 trees: PathMap::default(),
@@ -331,7 +319,7 @@ fn read_ahead(
         }
         folders.insert(dir.into_os_string(), folder);
     }
-    let listing = Listing::of(&folders);
+    let listing = Listing(&folders);
     let read = super::parallel_map(&packages, |dir| {
         let mut read = Vec::new();
         let is_file = |path: &Path| listing.is_file(path);
@@ -368,7 +356,6 @@ fn read_ahead(
     }
     ReadAhead {
         folders,
-        listing,
         known,
         trees,
     }
@@ -377,7 +364,6 @@ fn read_ahead(
 /// What [`read_ahead`] learnt.
 struct ReadAhead {
     folders: Folders,
-    listing: Listing,
     /// What each file read tells, by path.
     known: PathMap<Facts>,
     /// The module trees grown in full from the guessed roots, by package folder.
@@ -461,7 +447,7 @@ fn load_package(
     package: &Package,
     target_dir: &Path,
     (root_abs, root): (&Path, &Path),
-    (folders, listing): (&Folders, &Listing),
+    folders: &Folders,
     (known, trees): (&PathMap<Facts>, &PathMap<Tree>),
     options: super::ScanOptions,
 ) -> LoadedPackage {
@@ -487,7 +473,7 @@ fn load_package(
     let walked = walk_package(&package_dir, target_dir, folders);
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
     let mut read = Vec::new();
-    let is_file = |path: &Path| listing.is_file(path);
+    let is_file = |path: &Path| Listing(folders).is_file(path);
     // The tree the early pass grew from the same roots, else the tree of cargo's roots.
     let guessed = trees
         .get(package_dir.as_os_str())

@@ -254,6 +254,10 @@ impl ScanOptions {
     }
 }
 
+/// How many scans have started: what a thread kept from one scan (an open folder) is not
+/// used by the next, for which the folder may have been replaced.
+static SCANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Scans the workspace whose root `Cargo.toml` is in `root` (or whose member `root` is)
 /// for declarations.
 pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
@@ -262,6 +266,7 @@ pub fn scan_workspace(root: &Path) -> Result<ScanReport, ScanError> {
 
 /// [`scan_workspace`], looking also for what `options` asks.
 pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanReport, ScanError> {
+    SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut workspace = files::Workspace::load(root, options)?;
 
     // Pass 1, done while loading the workspace: every file, looking for `secret!` and
@@ -566,34 +571,50 @@ fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
 /// [`std::fs::File::open`], for reading. A thread keeps the folder it last opened a file
 /// in, and opens the next file of that folder by its name alone: the kernel then walks one
 /// component of its path instead of every one (a scan opens thousands of files, a few from
-/// each folder in turn, with long absolute paths).
+/// each folder in turn, with long absolute paths). A kept folder serves only the scan that
+/// opened it ([`SCANS`]); whatever fails is opened again by its whole path, whose error is
+/// the one reported.
 #[cfg(all(unix, feature = "cli"))]
 fn open(path: &Path) -> std::io::Result<std::fs::File> {
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::ffi::OsStrExt;
+    /// A folder kept open: the scan it serves, its path and its descriptor.
+    type Kept = (u64, PathBuf, std::os::fd::OwnedFd);
     thread_local! {
-        static FOLDER: std::cell::RefCell<Option<(PathBuf, std::os::fd::OwnedFd)>> =
-            const { std::cell::RefCell::new(None) };
+        static FOLDER: std::cell::RefCell<Option<Kept>> = const { std::cell::RefCell::new(None) };
     }
+    // Opening a folder to open its files by name needs no right to list it (`O_PATH`),
+    // as walking a path through it does not.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const FOLDER_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const FOLDER_FLAGS: OFlags = OFlags::RDONLY
+        .union(OFlags::DIRECTORY)
+        .union(OFlags::CLOEXEC);
     let bytes = path.as_os_str().as_bytes();
     let Some(slash) = bytes.iter().rposition(|&b| b == b'/').filter(|&at| at > 0) else {
         return std::fs::File::open(path);
     };
-    let (folder, name) = (
-        Path::new(std::ffi::OsStr::from_bytes(&bytes[..slash])),
-        std::ffi::OsStr::from_bytes(&bytes[slash + 1..]),
-    );
+    let (folder, name) = (&bytes[..slash], &bytes[slash + 1..]);
+    let scan = SCANS.load(std::sync::atomic::Ordering::Relaxed);
     FOLDER.with_borrow_mut(|kept| {
-        let fd = match kept {
-            Some((kept, fd)) if kept.as_os_str().as_bytes() == folder.as_os_str().as_bytes() => fd,
-            _ => {
-                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                let fd = rustix::fs::open(folder, flags, Mode::empty())?;
-                &mut kept.insert((folder.to_owned(), fd)).1
-            }
+        let same = |(kept_scan, kept_path, _): &Kept| {
+            *kept_scan == scan && kept_path.as_os_str().as_bytes() == folder
         };
+        if !kept.as_ref().is_some_and(same) {
+            let folder = Path::new(std::ffi::OsStr::from_bytes(folder));
+            *kept = rustix::fs::open(folder, FOLDER_FLAGS, Mode::empty())
+                .ok()
+                .map(|fd| (scan, folder.to_owned(), fd));
+        }
         let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-        Ok(rustix::fs::openat(&*fd, name, flags, Mode::empty())?.into())
+        match kept
+            .as_ref()
+            .map(|(_, _, fd)| rustix::fs::openat(fd, name, flags, Mode::empty()))
+        {
+            Some(Ok(file)) => Ok(file.into()),
+            _ => std::fs::File::open(path),
+        }
     })
 }
 

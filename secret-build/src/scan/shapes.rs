@@ -183,28 +183,53 @@ pub(crate) fn may_match(value: &str) -> Possible {
 
 /// The tests of [`is_high_entropy`] on single bytes and pairs, in one pass.
 fn may_be_high_entropy(b: &[u8]) -> bool {
-    let (mut digits, mut lower, mut upper, mut underscore) = (false, false, false, false);
-    let mut all_word = true;
-    let mut previous = 0u8;
-    for &c in b {
-        match c {
-            b'0'..=b'9' => digits = true,
-            b'a'..=b'z' => lower = true,
-            b'A'..=b'Z' => upper = true,
-            b'_' => underscore = true,
-            b'\\' | b'{' | b'}' | b'%' | b'"' | b'\'' | b',' | b';' | b'(' | b')' | b'<' | b'>' => {
-                return false;
-            }
-            b':' if previous == b':' => return false,
-            c if c.is_ascii_whitespace() || c.is_ascii_control() => return false,
-            _ => all_word = false,
+    // What each byte says, as bits (`NEVER`: a byte no such value holds).
+    const DIGIT: u8 = 1;
+    const LOWER: u8 = 2;
+    const UPPER: u8 = 4;
+    const UNDERSCORE: u8 = 8;
+    const OTHER: u8 = 16;
+    const COLON: u8 = 32;
+    const NEVER: u8 = 64;
+    const CLASS: [u8; 256] = {
+        let mut class = [OTHER; 256];
+        let mut c = 0;
+        while c < 256 {
+            let byte = c as u8;
+            class[c] = match byte {
+                b'0'..=b'9' => DIGIT,
+                b'a'..=b'z' => LOWER,
+                b'A'..=b'Z' => UPPER,
+                b'_' => UNDERSCORE,
+                b':' => COLON | OTHER,
+                b'\\' | b'{' | b'}' | b'%' | b'"' | b'\'' | b',' | b';' | b'(' | b')' | b'<'
+                | b'>' => NEVER,
+                _ if byte.is_ascii_whitespace() || byte.is_ascii_control() => NEVER,
+                _ => OTHER,
+            };
+            c += 1;
         }
-        previous = c;
+        class
+    };
+    // Most literals are messages: a space in their first bytes rules them out.
+    let mut seen = 0;
+    for chunk in b.chunks(16) {
+        seen = chunk
+            .iter()
+            .fold(seen, |seen, &c| seen | CLASS[usize::from(c)]);
+        if seen & NEVER != 0 {
+            return false;
+        }
     }
+    if seen & COLON != 0 && memchr::memmem::find(b, b"::").is_some() {
+        return false;
+    }
+    let (digits, lower, upper) = (seen & DIGIT != 0, seen & LOWER != 0, seen & UPPER != 0);
     let letters = lower || upper;
     let mixed = letters && (digits || (lower && upper && b.len() >= 20));
     // Identifiers: `SOME_CONSTANT`, `snake_case_name`.
-    let identifier = all_word && (!lower || underscore);
+    let all_word = seen & OTHER == 0;
+    let identifier = all_word && (!lower || seen & UNDERSCORE != 0);
     mixed && !identifier && b[0] != b'/'
 }
 
