@@ -137,8 +137,10 @@ def registry(args):
     # A project of its own, as a clone is: a git repository with one commit. Generated under
     # this repository's target/, the check would otherwise read this repository's history
     # (hundreds of commits) looking for the workspace's store, which no project does.
+    # No automatic `git gc` after the commit: it would pack the objects in the background
+    # while the benchmark runs.
     git = ["git", "-C", args.out, "-c", "user.name=bench", "-c", "user.email=bench@localhost",
-           "-c", "commit.gpgsign=false"]
+           "-c", "commit.gpgsign=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false"]
     subprocess.run(git + ["init", "-q"], check=True)
     subprocess.run(git + ["add", "-A"], check=True)
     subprocess.run(git + ["commit", "-q", "-m", "generated for the scan benchmark"], check=True)
