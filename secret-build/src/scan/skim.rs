@@ -187,9 +187,9 @@ pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
 /// no `"` (and is looked at only when a `/` stands in it): a block comment starts at the
 /// first `/*` there that no `//` before it on its line puts in a line comment, and the `"`
 /// itself is in a comment when such a block comment is still open or a `//` precedes it on
-/// its line. `'"'` and `'\"'` are character
-/// literals. The literal ends at the next `"` of the same iterator that is not escaped
-/// (an even run of `\` before it) or, for a raw string, that its `#`s follow.
+/// its line. `'"'` and `'\"'` are character literals. The literal ends at the next `"` of
+/// the same iterator that is not escaped (an even run of `\` before it) or, for a raw
+/// string, that its `#`s follow.
 pub(crate) fn any_string<'a>(
     text: &'a str,
     mut wanted: impl FnMut(&'a str) -> bool,
