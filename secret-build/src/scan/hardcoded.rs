@@ -81,9 +81,10 @@ pub(crate) fn find(text: &str, skimmed: Option<&Skim>, in_tests: bool) -> Vec<Fo
     // Most files hold no literal worth a look: ruled out without a skim.
     if skimmed.is_none()
         && !super::skim::any_string(text, |literal| {
-            let possible = match literal.len() >= 12 {
-                true => may_match_literal(literal),
-                false => Possible::NONE,
+            let possible = if literal.len() >= 12 {
+                may_match_literal(literal)
+            } else {
+                Possible::NONE
             };
             possible.any()
                 && value_of(literal).is_some_and(|value| {
