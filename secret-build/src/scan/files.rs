@@ -21,19 +21,24 @@ use super::{Outcome, ScanError};
 /// A source file to scan.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
-    /// The absolute path, to read.
+    /// The absolute path, to read ([`Workspace::display_path`] is the one shown).
     pub(crate) path: PathBuf,
-    /// The path shown to users: relative to the workspace root when inside it.
-    pub(crate) display_path: PathBuf,
     /// Index into [`Workspace::packages`].
     pub(crate) package: usize,
     /// The target kind the file most likely belongs to.
-    pub(crate) target_kind: String,
+    pub(crate) target_kind: Kind,
 }
+
+/// A target kind as the scan reports it ([`target_kind`]): cargo's own kinds are not
+/// copied for every file.
+pub(crate) type Kind = std::borrow::Cow<'static, str>;
 
 /// The member packages and their files.
 #[derive(Debug)]
 pub(crate) struct Workspace {
+    /// The root as given, and as the file system names it ([`Workspace::display_path`]).
+    root: PathBuf,
+    root_abs: PathBuf,
     pub(crate) packages: Vec<String>,
     /// Each member's dependencies on other members.
     pub(crate) dependencies: BTreeMap<String, Vec<super::packages::Dependency>>,
@@ -89,7 +94,7 @@ fn invocations_of(path: &Path, names: &BTreeSet<String>) -> Vec<Child> {
 
 /// A target root: its kind and the folder it lives in.
 struct TargetRoot {
-    kind: String,
+    kind: Kind,
     src_path: PathBuf,
     dir: PathBuf,
 }
@@ -158,7 +163,6 @@ impl Workspace {
                 }
                 let LoadedFile {
                     path,
-                    display_path,
                     target_kind,
                     facts,
                 } = file;
@@ -168,7 +172,6 @@ impl Workspace {
                 };
                 files.push(SourceFile {
                     path,
-                    display_path,
                     package: index,
                     target_kind,
                 });
@@ -189,6 +192,8 @@ impl Workspace {
             let _ = std::thread::Builder::new().spawn(move || drop(left));
         }
         Ok(Self {
+            root: root.to_owned(),
+            root_abs,
             packages,
             dependencies,
             files,
@@ -196,6 +201,13 @@ impl Workspace {
             hardcoded: found,
             unreached,
         })
+    }
+}
+
+impl Workspace {
+    /// The path of `file` shown to users: relative to the workspace root when inside it.
+    pub(crate) fn display_path(&self, file: &SourceFile) -> PathBuf {
+        relative(&file.path, &self.root_abs, &self.root)
     }
 }
 
@@ -224,18 +236,20 @@ impl Folder {
             let Ok(file_type) = entry.file_type() else {
                 continue;
             };
-            let name = entry.file_name();
+            // The entry's path, made once: its name is read from it.
+            let path = entry.path();
+            let name = path.file_name().unwrap_or_default();
             // A link to a file counts as the file, as `Path::is_file` has it.
-            let is_file = || file_type.is_file() || entry.path().is_file();
+            let is_file = || file_type.is_file() || path.is_file();
             if file_type.is_dir() {
-                folder.folders.push(entry.path());
+                folder.folders.push(path);
             } else if name == "Cargo.toml" {
                 folder.manifest = is_file();
             } else if name == "CACHEDIR.TAG" {
                 folder.cache_tag = is_file();
-            } else if Path::new(&name).extension().is_some_and(|e| e == "rs") {
+            } else if name.as_encoded_bytes().ends_with(b".rs") && name.len() > 3 {
                 if file_type.is_file() {
-                    folder.rs_files.push(entry.path());
+                    folder.rs_files.push(path);
                 } else if file_type.is_symlink() {
                     folder.rs_links = true;
                 }
@@ -436,9 +450,7 @@ struct LoadedPackage {
 /// A file of a package's module trees.
 struct LoadedFile {
     path: PathBuf,
-    /// [`SourceFile::display_path`].
-    display_path: PathBuf,
-    target_kind: String,
+    target_kind: Kind,
     /// What reading it told, when the package read it (not the early pass).
     facts: Option<Facts>,
 }
@@ -478,9 +490,11 @@ fn load_package(
     let guessed = trees
         .get(package_dir.as_os_str())
         .filter(|tree| tree.roots == roots_key(&root_files));
-    let reached: Vec<PathBuf> = match guessed {
-        Some(tree) => tree.reached.clone(),
-        None => super::modules::reachable(
+    let grown;
+    let reached: &[PathBuf] = match guessed {
+        Some(tree) => &tree.reached,
+        None => {
+            grown = super::modules::reachable(
             &root_files,
             &is_file,
             |path| {
@@ -494,11 +508,15 @@ fn load_package(
                 children
             },
             invocations_of,
-        ),
-    }
-    .into_iter()
-    .filter(|path| is_file(path) && !starts_with(path, target_dir))
-    .collect();
+            );
+            &grown
+        }
+    };
+    let reached: Vec<&Path> = reached
+        .iter()
+        .map(PathBuf::as_path)
+        .filter(|path| is_file(path) && !starts_with(path, target_dir))
+        .collect();
     let reached_set: HashSet<&OsStr, Hashed> =
         reached.iter().map(|path| path.as_os_str()).collect();
     let mut paths = Vec::new();
@@ -513,7 +531,7 @@ fn load_package(
     let mut outside: Vec<PathBuf> = reached
         .iter()
         .filter(|path| !starts_with(path, &package_dir))
-        .cloned()
+        .map(|path| path.to_path_buf())
         .collect();
     outside.sort_by(|a, b| super::paths::cmp(a, b));
     let has_outside = !outside.is_empty();
@@ -531,7 +549,6 @@ fn load_package(
                 read.remove(path.as_os_str())
             };
             LoadedFile {
-                display_path: relative(&path, root_abs, root),
                 path,
                 target_kind,
                 facts,
@@ -555,19 +572,24 @@ fn relative(path: &Path, root_abs: &Path, root: &Path) -> PathBuf {
 
 /// The kind of a target as the scan reports it: every library kind (`rlib`, `proc-macro`,
 /// ...) is `lib`.
-fn target_kind(kind: Option<&str>) -> String {
+fn target_kind(kind: Option<&str>) -> Kind {
     match kind {
         None | Some("lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro") => {
-            "lib".to_owned()
+            Kind::Borrowed("lib")
         }
-        Some(kind) => kind.to_owned(),
+        Some("bin") => Kind::Borrowed("bin"),
+        Some("example") => Kind::Borrowed("example"),
+        Some("test") => Kind::Borrowed("test"),
+        Some("bench") => Kind::Borrowed("bench"),
+        Some("custom-build") => Kind::Borrowed("custom-build"),
+        Some(kind) => Kind::Owned(kind.to_owned()),
     }
 }
 
 /// The kind of the target whose root is `path`, else of the target whose root folder is the
 /// deepest ancestor of `path` (a library wins a tie, as `src/` holds both `lib.rs` and
 /// `main.rs` and modules usually belong to the library).
-fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
+fn kind_for(path: &Path, roots: &[TargetRoot]) -> Kind {
     if let Some(root) = roots.iter().find(|root| root.src_path == path) {
         return root.kind.clone();
     }
@@ -575,7 +597,7 @@ fn kind_for(path: &Path, roots: &[TargetRoot]) -> String {
         .iter()
         .filter(|root| starts_with(path, &root.dir))
         .max_by_key(|root| (root.dir.components().count(), root.kind == "lib"))
-        .map_or_else(|| "other".to_owned(), |root| root.kind.clone())
+        .map_or(Kind::Borrowed("other"), |root| root.kind.clone())
 }
 
 /// The `.rs` files under `dir`, sorted, skipping the target directory, hidden folders and

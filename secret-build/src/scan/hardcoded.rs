@@ -269,8 +269,11 @@ pub(crate) fn decode(literal: &str) -> Option<(String, bool)> {
             '"' => value.push('"'),
             '\'' => value.push('\''),
             'x' => {
-                let hex: String = chars.by_ref().take(2).collect();
-                value.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
+                // The (at most) two characters after `\x`, read in place.
+                let after = chars.as_str();
+                let end = after.char_indices().nth(2).map_or(after.len(), |(at, _)| at);
+                value.push(char::from(u8::from_str_radix(&after[..end], 16).ok()?));
+                chars = after[end..].chars();
             }
             'u' => {
                 let braced = chars.as_str().strip_prefix('{')?;

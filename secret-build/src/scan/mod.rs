@@ -298,14 +298,16 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
         .iter()
         .zip(std::mem::take(&mut workspace.hardcoded))
     {
-        if found.is_empty()
-            || (!options.hardcoded_in_tests && is_test_file(&file.display_path, &file.target_kind))
-        {
+        if found.is_empty() {
+            continue;
+        }
+        let path = workspace.display_path(file);
+        if !options.hardcoded_in_tests && is_test_file(&path, &file.target_kind) {
             continue;
         }
         let package = &workspace.packages[file.package];
         hardcoded.extend(found.into_iter().map(|found| {
-            Hardcoded::from_found(found, package, &file.target_kind, file.display_path.clone())
+            Hardcoded::from_found(found, package, &file.target_kind, path.clone())
         }));
     }
     hardcoded.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -336,10 +338,11 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
             continue;
         }
         let package = &workspace.packages[file.package];
+        let path = workspace.display_path(file);
         let problem = |kind, line, column, message| ScanProblem {
             kind,
             package: package.clone(),
-            path: file.display_path.clone(),
+            path: path.clone(),
             line,
             column,
             message,
@@ -380,8 +383,8 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
                         } => report.declarations.push(Declaration {
                             name,
                             package: package.clone(),
-                            target_kind: file.target_kind.clone(),
-                            path: file.display_path.clone(),
+                            target_kind: file.target_kind.to_string(),
+                            path: path.clone(),
                             line,
                             column,
                             end_line,

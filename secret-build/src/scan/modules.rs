@@ -45,8 +45,9 @@ pub(crate) fn reachable(
         let file = super::paths::normalize(&file);
         is_file(&file).then_some((file, mod_rs))
     };
-    // Each file read, with its folder and module folder, to look for invocations in.
-    let mut places: Vec<(PathBuf, PathBuf, PathBuf)> = Vec::new();
+    // Each file read (its index in `reached`, and whether it resolves `mod` like a
+    // `mod.rs`), to look for invocations in.
+    let mut places: Vec<(usize, bool)> = Vec::new();
     let mut templates: BTreeMap<String, Vec<Child>> = BTreeMap::new();
     // The template names each place was searched for.
     let mut searched: Vec<BTreeSet<String>> = Vec::new();
@@ -55,17 +56,18 @@ pub(crate) fn reachable(
             if !seen.insert(file.as_os_str().to_owned()) {
                 continue;
             }
-            reached.push(file.clone());
-            let Some(children) = children_of(&file) else {
+            let children = children_of(&file);
+            let is_mod_rs = mod_rs || file.file_name().is_some_and(|name| name == "mod.rs");
+            reached.push(file);
+            let Some(children) = children else {
                 continue;
             };
-            let dir = file.parent().map(Path::to_owned).unwrap_or_default();
-            let is_mod_rs = mod_rs || file.file_name().is_some_and(|name| name == "mod.rs");
-            let module_dir = if is_mod_rs {
-                dir.clone()
-            } else {
-                dir.join(file.file_stem().unwrap_or_default())
-            };
+            places.push((reached.len() - 1, is_mod_rs));
+            // Most files name no other file: their folders are not worked out.
+            if children.is_empty() {
+                continue;
+            }
+            let (dir, module_dir) = folders(&reached[reached.len() - 1], is_mod_rs);
             for child in &children {
                 match child {
                     Child::Template { name, children } => templates
@@ -77,7 +79,6 @@ pub(crate) fn reachable(
                     }
                 }
             }
-            places.push((file, dir, module_dir));
         }
         if templates.is_empty() {
             break;
@@ -85,11 +86,13 @@ pub(crate) fn reachable(
         // Every file read so far, for the templates it was not yet searched for.
         let names: BTreeSet<String> = templates.keys().cloned().collect();
         searched.resize_with(places.len(), BTreeSet::new);
-        for ((file, dir, module_dir), done) in places.iter().zip(&mut searched) {
+        for (&(index, is_mod_rs), done) in places.iter().zip(&mut searched) {
             let wanted: BTreeSet<String> = names.difference(done).cloned().collect();
             if wanted.is_empty() {
                 continue;
             }
+            let file = &reached[index];
+            let (dir, module_dir) = folders(file, is_mod_rs);
             for invoked in invocations_of(file, &wanted) {
                 let Child::Invoke {
                     name,
@@ -101,7 +104,7 @@ pub(crate) fn reachable(
                 };
                 for child in templates.get(&name).into_iter().flatten() {
                     let placed = child.placed(&at_dir, &at_module_dir);
-                    queue.extend(placed.resolve(dir, module_dir, is_file).and_then(found));
+                    queue.extend(placed.resolve(&dir, &module_dir, is_file).and_then(found));
                 }
             }
             done.extend(wanted);
@@ -111,6 +114,18 @@ pub(crate) fn reachable(
         }
     }
     reached
+}
+
+/// The folder of `file` and its module folder (where its `mod name;` look): the folder
+/// itself for a crate root or a `mod.rs` (`is_mod_rs`), else `name/` beside `name.rs`.
+fn folders(file: &Path, is_mod_rs: bool) -> (PathBuf, PathBuf) {
+    let dir = file.parent().map(Path::to_owned).unwrap_or_default();
+    let module_dir = if is_mod_rs {
+        dir.clone()
+    } else {
+        dir.join(file.file_stem().unwrap_or_default())
+    };
+    (dir, module_dir)
 }
 
 /// A file another file names, before that file's place in a module tree is known: the
