@@ -608,20 +608,20 @@ fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf
         None => std::borrow::Cow::Owned(Folder::read(dir)),
     };
     let mut paths = Vec::new();
-    let mut queue = vec![(dir.to_owned(), 0)];
-    while let Some((dir, depth)) = queue.pop() {
-        let folder = list(&dir);
+    // Each folder with its listing: a folder not listed before is listed once, to see
+    // whether it holds a package, and walked from that listing.
+    let mut queue = vec![(list(dir), 0)];
+    while let Some((folder, depth)) = queue.pop() {
         paths.extend(folder.rs_files.iter().cloned());
         for sub in &folder.folders {
             let name = sub.file_name().unwrap_or_default().as_encoded_bytes();
-            if name.starts_with(b".")
-                || sub == target_dir
-                || (depth == 0 && name == b"target")
-                || list(sub).manifest
-            {
+            if name.starts_with(b".") || sub == target_dir || (depth == 0 && name == b"target") {
                 continue;
             }
-            queue.push((sub.clone(), depth + 1));
+            let listed = list(sub);
+            if !listed.manifest {
+                queue.push((listed, depth + 1));
+            }
         }
     }
     paths.sort_by(|a, b| super::paths::cmp(a, b));

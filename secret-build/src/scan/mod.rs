@@ -571,20 +571,26 @@ fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     }
 }
 
-/// [`std::fs::File::open`], for reading. A thread keeps the folder it last opened a file
-/// in, and opens the next file of that folder by its name alone: the kernel then walks one
-/// component of its path instead of every one (a scan opens thousands of files, a few from
-/// each folder in turn, with long absolute paths). A kept folder serves only the scan that
-/// opened it ([`SCANS`]); whatever fails is opened again by its whole path, whose error is
-/// the one reported.
+/// [`std::fs::File::open`], for reading. A thread keeps the last few folders it opened a
+/// file in, and opens the next file of such a folder by its name alone: the kernel then
+/// walks one component of its path instead of every one (a scan opens thousands of files,
+/// a few from each folder in turn, with long absolute paths). A folder not kept is opened
+/// from the deepest kept folder that holds it (a module's folder from its parent's), else
+/// by its whole path. Kept folders serve only the scan that opened them ([`SCANS`]);
+/// whatever fails is opened again by its whole path, whose error is the one reported.
 #[cfg(all(unix, feature = "cli"))]
 fn open(path: &Path) -> std::io::Result<std::fs::File> {
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::ffi::OsStrExt;
-    /// A folder kept open: the scan it serves, its path and its descriptor.
-    type Kept = (u64, PathBuf, std::os::fd::OwnedFd);
+    /// A folder kept open: its path and its descriptor.
+    type Kept = (PathBuf, std::os::fd::OwnedFd);
+    /// The folders a thread keeps, for the scan they serve; the latest opened last.
+    type Folders = (u64, Vec<Kept>);
+    /// How many folders a thread keeps: a module tree's folder and those around it.
+    const KEPT: usize = 8;
     thread_local! {
-        static FOLDER: std::cell::RefCell<Option<Kept>> = const { std::cell::RefCell::new(None) };
+        static FOLDERS: std::cell::RefCell<Folders> =
+            const { std::cell::RefCell::new((0, Vec::new())) };
     }
     // Opening a folder to open its files by name needs no right to list it (`O_PATH`),
     // as walking a path through it does not.
@@ -600,21 +606,45 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
     };
     let (folder, name) = (&bytes[..slash], &bytes[slash + 1..]);
     let scan = SCANS.load(std::sync::atomic::Ordering::Relaxed);
-    FOLDER.with_borrow_mut(|kept| {
-        let same = |(kept_scan, kept_path, _): &Kept| {
-            *kept_scan == scan && kept_path.as_os_str().as_bytes() == folder
-        };
-        if !kept.as_ref().is_some_and(same) {
-            let folder = Path::new(std::ffi::OsStr::from_bytes(folder));
-            *kept = rustix::fs::open(folder, FOLDER_FLAGS, Mode::empty())
-                .ok()
-                .map(|fd| (scan, folder.to_owned(), fd));
+    FOLDERS.with_borrow_mut(|(kept_scan, kept)| {
+        if *kept_scan != scan {
+            kept.clear();
+            *kept_scan = scan;
         }
-        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-        match kept
-            .as_ref()
-            .map(|(_, _, fd)| rustix::fs::openat(fd, name, flags, Mode::empty()))
+        let at = match kept
+            .iter()
+            .rposition(|(kept, _)| kept.as_os_str().as_bytes() == folder)
         {
+            Some(at) => Some(at),
+            None => {
+                // The deepest kept folder holding this one, to open it from.
+                let holder = kept
+                    .iter()
+                    .filter(|(kept, _)| {
+                        let kept = kept.as_os_str().as_bytes();
+                        folder.len() > kept.len()
+                            && folder.starts_with(kept)
+                            && folder[kept.len()] == b'/'
+                    })
+                    .max_by_key(|(kept, _)| kept.as_os_str().len());
+                let opened = match holder {
+                    Some((held, fd)) => {
+                        let rest = &folder[held.as_os_str().len() + 1..];
+                        rustix::fs::openat(fd, rest, FOLDER_FLAGS, Mode::empty())
+                    }
+                    None => rustix::fs::open(folder, FOLDER_FLAGS, Mode::empty()),
+                };
+                opened.ok().map(|fd| {
+                    if kept.len() == KEPT {
+                        kept.remove(0);
+                    }
+                    kept.push((Path::new(std::ffi::OsStr::from_bytes(folder)).to_owned(), fd));
+                    kept.len() - 1
+                })
+            }
+        };
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        match at.map(|at| rustix::fs::openat(&kept[at].1, name, flags, Mode::empty())) {
             Some(Ok(file)) => Ok(file.into()),
             _ => std::fs::File::open(path),
         }

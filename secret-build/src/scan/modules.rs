@@ -184,15 +184,15 @@ impl Child {
         module_dir: &Path,
         is_file: &dyn Fn(&Path) -> bool,
     ) -> Option<(PathBuf, bool)> {
+        let folder = |base: &Base| match base {
+            Base::Dir => dir,
+            Base::ModuleDir => module_dir,
+        };
         let base = |base: &Base, under: &Path| {
-            let base = match base {
-                Base::Dir => dir,
-                Base::ModuleDir => module_dir,
-            };
             if under.as_os_str().is_empty() {
-                base.to_owned()
+                folder(base).to_owned()
             } else {
-                base.join(under)
+                folder(base).join(under)
             }
         };
         match self {
@@ -201,7 +201,7 @@ impl Child {
                 under,
                 name,
             } => {
-                let file = module_file(&base(at, under), name, is_file);
+                let file = module_file(folder(at), under, name, is_file);
                 let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
                 Some((file, mod_rs))
             }
@@ -494,14 +494,29 @@ fn child_candidates(text: &str, words: &super::words::Words) -> Vec<usize> {
     positions
 }
 
-/// `module_dir/name.rs`, else `module_dir/name/mod.rs`.
-fn module_file(module_dir: &Path, name: &str, is_file: &dyn Fn(&Path) -> bool) -> PathBuf {
-    let flat = module_dir.join(format!("{name}.rs"));
-    if is_file(&flat) {
-        flat
-    } else {
-        module_dir.join(name).join("mod.rs")
+/// `module_dir/under/name.rs`, else `module_dir/under/name/mod.rs`.
+fn module_file(
+    module_dir: &Path,
+    under: &Path,
+    name: &str,
+    is_file: &dyn Fn(&Path) -> bool,
+) -> PathBuf {
+    // Both paths are made in one buffer, with room for the longer.
+    let room = module_dir.as_os_str().len() + under.as_os_str().len() + name.len() + 9;
+    let mut path = PathBuf::with_capacity(room);
+    path.push(module_dir);
+    if !under.as_os_str().is_empty() {
+        path.push(under);
     }
+    path.push(name);
+    path.as_mut_os_string().push(".rs");
+    if is_file(&path) {
+        return path;
+    }
+    // `name.rs` back to `name`, then `name/mod.rs`.
+    path.set_extension("");
+    path.push("mod.rs");
+    path
 }
 
 /// For a file that does not lex: `mod name;` lines, so its modules are still scanned.
