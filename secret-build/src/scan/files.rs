@@ -226,43 +226,6 @@ struct Folder {
     rs_links: bool,
 }
 
-impl Folder {
-    fn read(dir: &Path) -> Folder {
-        let mut folder = Folder::default();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return folder;
-        };
-        for entry in entries.flatten() {
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            // The entry's path, made once: its name is read from it.
-            let path = entry.path();
-            let name = path.file_name().unwrap_or_default();
-            // A link to a file counts as the file, as `Path::is_file` has it.
-            let is_file = || file_type.is_file() || path.is_file();
-            if file_type.is_dir() {
-                folder.folders.push(path);
-            } else if name == "Cargo.toml" {
-                folder.manifest = is_file();
-            } else if name == "CACHEDIR.TAG" {
-                folder.cache_tag = is_file();
-            } else if name.as_encoded_bytes().ends_with(b".rs") && name.len() > 3 {
-                if file_type.is_file() {
-                    folder.rs_files.push(path);
-                } else if file_type.is_symlink() {
-                    folder.rs_links = true;
-                }
-            }
-        }
-        // In the order of their bytes, for [`Listing::is_file`] to search.
-        folder
-            .rs_files
-            .sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-        folder
-    }
-}
-
 /// The folders listed so far, by path (its bytes: the paths are joined from the root one
 /// name at a time, never with `.` or `..`).
 type Folders = PathMap<Folder>;
@@ -296,6 +259,142 @@ impl Listing<'_> {
     }
 }
 
+/// What a folder entry is, not following links.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Folder,
+    File,
+    Link,
+    Other,
+}
+
+impl Folder {
+    /// Lists the folder at `dir`; a folder that cannot be listed holds nothing.
+    fn read(dir: &Path) -> Folder {
+        let mut folder = Folder::default();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return folder;
+        };
+        for entry in entries.flatten() {
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let kind = if file_type.is_dir() {
+                Entry::Folder
+            } else if file_type.is_file() {
+                Entry::File
+            } else if file_type.is_symlink() {
+                Entry::Link
+            } else {
+                Entry::Other
+            };
+            folder.add(dir, &entry.file_name(), kind);
+        }
+        folder.sorted()
+    }
+
+    /// Notes the entry `name` of the folder at `dir`. Only what is kept gets a path.
+    fn add(&mut self, dir: &Path, name: &OsStr, kind: Entry) {
+        // A link to a file counts as the file, as `Path::is_file` has it.
+        let is_file = || kind == Entry::File || dir.join(name).is_file();
+        if kind == Entry::Folder {
+            self.folders.push(dir.join(name));
+        } else if name == "Cargo.toml" {
+            self.manifest = is_file();
+        } else if name == "CACHEDIR.TAG" {
+            self.cache_tag = is_file();
+        } else if name.as_encoded_bytes().ends_with(b".rs") && name.len() > 3 {
+            match kind {
+                Entry::File => self.rs_files.push(dir.join(name)),
+                Entry::Link => self.rs_links = true,
+                Entry::Folder | Entry::Other => {}
+            }
+        }
+    }
+
+    /// The folder with its `.rs` files in the order of their bytes, for
+    /// [`Listing::is_file`] to search.
+    fn sorted(mut self) -> Folder {
+        self.rs_files
+            .sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        self
+    }
+}
+
+/// An open folder that the folders under it are opened from, as [`Opened::list`] walks
+/// them: the kernel then walks one component of each path instead of every one (a scan
+/// lists thousands of folders with long absolute paths). Each folder listed keeps its
+/// parent open only while its own sub-folders wait to be listed, so a walk holds a few
+/// descriptors at a time.
+#[cfg(all(target_os = "linux", feature = "cli"))]
+#[derive(Clone, Default)]
+struct Opened(Option<std::rc::Rc<std::os::fd::OwnedFd>>);
+
+#[cfg(all(target_os = "linux", feature = "cli"))]
+impl Opened {
+    /// Lists the folder at `dir`, which `self` (its parent's folder, when open) holds, as
+    /// [`Folder::read`] does: by the system calls underneath it, without a copy of each
+    /// name. Returns the folder open, for its sub-folders.
+    fn list(&self, dir: &Path) -> (Folder, Opened) {
+        use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+        use std::os::unix::ffi::OsStrExt;
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let from_parent = self
+            .0
+            .as_deref()
+            .zip(dir.file_name())
+            .and_then(|(parent, name)| rustix::fs::openat(parent, name, flags, Mode::empty()).ok());
+        let fd = match from_parent {
+            Some(fd) => fd,
+            None => match rustix::fs::open(dir, flags, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(_) => return (Folder::default(), Opened::default()),
+            },
+        };
+        let mut folder = Folder::default();
+        let mut buffer = [std::mem::MaybeUninit::uninit(); 8192];
+        let mut entries = RawDir::new(&fd, &mut buffer);
+        while let Some(entry) = entries.next() {
+            let Ok(entry) = entry else {
+                break;
+            };
+            let name = entry.file_name();
+            if matches!(name.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let file_type = match entry.file_type() {
+                // The file system does not say: as `std::fs::DirEntry::file_type` does.
+                FileType::Unknown => rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .map_or(FileType::Unknown, |stat| {
+                        FileType::from_raw_mode(stat.st_mode)
+                    }),
+                known => known,
+            };
+            let kind = match file_type {
+                FileType::Directory => Entry::Folder,
+                FileType::RegularFile => Entry::File,
+                FileType::Symlink => Entry::Link,
+                _ => Entry::Other,
+            };
+            folder.add(dir, OsStr::from_bytes(name.to_bytes()), kind);
+        }
+        (folder.sorted(), Opened(Some(std::rc::Rc::new(fd))))
+    }
+}
+
+/// Lists folders by their paths where folders are not opened from their parents.
+#[cfg(not(all(target_os = "linux", feature = "cli")))]
+#[derive(Clone, Default)]
+struct Opened;
+
+#[cfg(not(all(target_os = "linux", feature = "cli")))]
+impl Opened {
+    /// [`Folder::read`].
+    fn list(&self, dir: &Path) -> (Folder, Opened) {
+        (Folder::read(dir), Opened)
+    }
+}
+
 /// While `cargo metadata` runs (until `stop` says it answered): lists the folders under
 /// `root` (not hidden ones, nor target directories), and reads the module trees of each
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
@@ -308,8 +407,9 @@ fn read_ahead(
 ) -> ReadAhead {
     let mut folders = Folders::default();
     let mut packages = Vec::new();
-    let mut queue = vec![(root.to_owned(), 0)];
-    while let Some((dir, depth)) = queue.pop() {
+    // Each folder waiting with its parent, open (see [`Opened`]).
+    let mut queue = vec![(root.to_owned(), 0, Opened::default())];
+    while let Some((dir, depth, parent)) = queue.pop() {
         if stop() {
             return ReadAhead {
                 folders,
@@ -317,7 +417,7 @@ fn read_ahead(
                 trees: PathMap::default(),
             };
         }
-        let folder = Folder::read(&dir);
+        let (folder, opened) = parent.list(&dir);
         if depth > 0 && folder.cache_tag {
             folders.insert(dir.into_os_string(), folder);
             continue;
@@ -325,7 +425,7 @@ fn read_ahead(
         for sub in &folder.folders {
             let name = sub.file_name().unwrap_or_default().as_encoded_bytes();
             if !(name.starts_with(b".") || (depth == 0 && name == b"target")) {
-                queue.push((sub.clone(), depth + 1));
+                queue.push((sub.clone(), depth + 1, opened.clone()));
             }
         }
         if folder.manifest {
@@ -495,19 +595,19 @@ fn load_package(
         Some(tree) => &tree.reached,
         None => {
             grown = super::modules::reachable(
-            &root_files,
-            &is_file,
-            |path| {
-                if let Some(facts) = known.get(path.as_os_str()) {
-                    return facts.children.clone();
-                }
-                // Nothing reads the children of this package's own readings again.
-                let mut facts = Facts::of(path, options);
-                let children = facts.children.take();
-                read.push((path.as_os_str().to_owned(), facts));
-                children
-            },
-            invocations_of,
+                &root_files,
+                &is_file,
+                |path| {
+                    if let Some(facts) = known.get(path.as_os_str()) {
+                        return facts.children.clone();
+                    }
+                    // Nothing reads the children of this package's own readings again.
+                    let mut facts = Facts::of(path, options);
+                    let children = facts.children.take();
+                    read.push((path.as_os_str().to_owned(), facts));
+                    children
+                },
+                invocations_of,
             );
             &grown
         }
@@ -638,6 +738,55 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
+    }
+
+    /// A folder opened from its parent lists what [`super::Folder::read`] lists: files,
+    /// folders, links to files and to folders, and a link to a `.rs` file.
+    #[cfg(all(target_os = "linux", feature = "cli"))]
+    #[test]
+    fn a_folder_opened_from_its_parent_lists_what_its_path_lists() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("pkg");
+        write(
+            &pkg,
+            &[
+                ("Cargo.toml", "[package]\n"),
+                ("b.rs", ""),
+                ("a.rs", ""),
+                ("notes.md", ""),
+                (".rs", ""),
+                ("src/lib.rs", ""),
+                ("target/CACHEDIR.TAG", ""),
+            ],
+        );
+        symlink(pkg.join("a.rs"), pkg.join("linked.rs")).unwrap();
+        symlink(pkg.join("src"), pkg.join("linked_src")).unwrap();
+        symlink(pkg.join("Cargo.toml"), pkg.join("src/Cargo.toml")).unwrap();
+        let show = |folder: &super::Folder| format!("{folder:?}");
+        let (root, opened) = super::Opened::default().list(dir.path());
+        assert_eq!(show(&root), show(&super::Folder::read(dir.path())));
+        let (listed, opened) = opened.list(&pkg);
+        assert_eq!(show(&listed), show(&super::Folder::read(&pkg)));
+        assert_eq!(listed.rs_files, [pkg.join("a.rs"), pkg.join("b.rs")]);
+        assert!(listed.manifest && listed.rs_links && !listed.cache_tag);
+        let mut folders = listed.folders.clone();
+        folders.sort();
+        assert_eq!(folders, [pkg.join("src"), pkg.join("target")]);
+        for sub in ["src", "target"] {
+            let (from_parent, _) = opened.list(&pkg.join(sub));
+            assert_eq!(
+                show(&from_parent),
+                show(&super::Folder::read(&pkg.join(sub)))
+            );
+        }
+        assert!(
+            opened.list(&pkg.join("src")).0.manifest,
+            "a link to a file counts"
+        );
+        assert!(opened.list(&pkg.join("target")).0.cache_tag);
+        let (missing, _) = opened.list(&pkg.join("gone"));
+        assert_eq!(show(&missing), show(&super::Folder::default()));
     }
 
     /// What the early pass guesses (targets cargo would discover, files under the root) is

@@ -271,7 +271,10 @@ pub(crate) fn decode(literal: &str) -> Option<(String, bool)> {
             'x' => {
                 // The (at most) two characters after `\x`, read in place.
                 let after = chars.as_str();
-                let end = after.char_indices().nth(2).map_or(after.len(), |(at, _)| at);
+                let end = after
+                    .char_indices()
+                    .nth(2)
+                    .map_or(after.len(), |(at, _)| at);
                 value.push(char::from(u8::from_str_radix(&after[..end], 16).ok()?));
                 chars = after[end..].chars();
             }

@@ -306,9 +306,11 @@ pub fn scan_workspace_with(root: &Path, options: ScanOptions) -> Result<ScanRepo
             continue;
         }
         let package = &workspace.packages[file.package];
-        hardcoded.extend(found.into_iter().map(|found| {
-            Hardcoded::from_found(found, package, &file.target_kind, path.clone())
-        }));
+        hardcoded.extend(
+            found.into_iter().map(|found| {
+                Hardcoded::from_found(found, package, &file.target_kind, path.clone())
+            }),
+        );
     }
     hardcoded.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let mut report = ScanReport {
@@ -638,7 +640,10 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
                     if kept.len() == KEPT {
                         kept.remove(0);
                     }
-                    kept.push((Path::new(std::ffi::OsStr::from_bytes(folder)).to_owned(), fd));
+                    kept.push((
+                        Path::new(std::ffi::OsStr::from_bytes(folder)).to_owned(),
+                        fd,
+                    ));
                     kept.len() - 1
                 })
             }
