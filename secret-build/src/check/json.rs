@@ -24,7 +24,13 @@ pub(crate) fn path_text(path: &Path) -> String {
 /// of indentation, as `serde_json::to_string_pretty` writes a `serde_json::Value` (the
 /// tests hold the two equal), written directly, without building the value first.
 pub fn render(report: &Report) -> String {
-    let mut out = Pretty::default();
+    // Room for what a declaration, a diagnostic or a secret's row usually takes (a few
+    // hundred bytes each), so that a large report is not copied as it grows.
+    let items = report.scan.declarations.len() + report.diagnostics.len() + report.rows.len() + 16;
+    let mut out = Pretty {
+        text: Vec::with_capacity(items * 512),
+        ..Pretty::default()
+    };
     out.begin(b'{');
     out.key("declarations");
     out.begin(b'[');

@@ -127,10 +127,12 @@ impl Workspace {
                 options,
             )
         });
-        let mut packages = Vec::new();
-        let mut files = Vec::new();
-        let mut outcomes = Vec::new();
-        let mut found = Vec::new();
+        // Sized once: the lists of every file are large (tens of thousands of entries).
+        let total: usize = loaded.iter().map(|loaded| loaded.files.len()).sum();
+        let mut packages = Vec::with_capacity(loaded.len());
+        let mut files = Vec::with_capacity(total);
+        let mut outcomes = Vec::with_capacity(total);
+        let mut found = Vec::with_capacity(total);
         let mut unreached = Vec::new();
         // A file in two packages' trees belongs to the first (by name). The folders two
         // packages walk never overlap (a walk stops at another package's folder), so only a
@@ -633,7 +635,7 @@ fn load_package(
         .filter(|path| !starts_with(path, &package_dir))
         .map(|path| path.to_path_buf())
         .collect();
-    outside.sort_by(|a, b| super::paths::cmp(a, b));
+    outside.sort_unstable_by(|a, b| super::paths::cmp(a, b));
     let has_outside = !outside.is_empty();
     paths.extend(outside);
     // What this package read itself goes with each file, so that the files of every
@@ -724,7 +726,7 @@ fn walk_package(dir: &Path, target_dir: &Path, folders: &Folders) -> Vec<PathBuf
             }
         }
     }
-    paths.sort_by(|a, b| super::paths::cmp(a, b));
+    paths.sort_unstable_by(|a, b| super::paths::cmp(a, b));
     paths
 }
 
