@@ -240,6 +240,46 @@ struct Listing<'a>(&'a Folders);
 impl Listing<'_> {
     /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
     /// it is a `.rs` file of a folder listed, else from the file system.
+    #[cfg(unix)]
+    fn is_file(&self, path: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        // Its folder and name from its bytes, as `Path::parent` and `Path::file_name` have
+        // them for such a path.
+        let bytes = path.as_os_str().as_bytes();
+        let Some(slash) = bytes.iter().rposition(|&b| b == b'/') else {
+            return path.is_file();
+        };
+        let name = &bytes[slash + 1..];
+        let dir = if slash == 0 {
+            &bytes[..1]
+        } else {
+            &bytes[..slash]
+        };
+        let listed = (name.len() > 3 && name.ends_with(b".rs"))
+            .then(|| self.0.get(OsStr::from_bytes(dir)))
+            .flatten();
+        match listed {
+            // The folder's files all start with its path and a `/`: only names compared.
+            Some(folder)
+                if folder
+                    .rs_files
+                    .binary_search_by(|file| {
+                        let file = file.as_os_str().as_bytes();
+                        file.get(slash + 1..).unwrap_or(file).cmp(name)
+                    })
+                    .is_ok() =>
+            {
+                true
+            }
+            // Not a `.rs` file of the folder, unless through a link.
+            Some(folder) if !folder.rs_links => false,
+            _ => path.is_file(),
+        }
+    }
+
+    /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
+    /// it is a `.rs` file of a folder listed, else from the file system.
+    #[cfg(not(unix))]
     fn is_file(&self, path: &Path) -> bool {
         let listed = path
             .parent()
@@ -789,6 +829,43 @@ mod tests {
         assert!(opened.list(&pkg.join("target")).0.cache_tag);
         let (missing, _) = opened.list(&pkg.join("gone"));
         assert_eq!(show(&missing), show(&super::Folder::default()));
+    }
+
+    /// The listing answers [`Path::is_file`] as the file system does, for `.rs` files
+    /// that are there, are not, are folders or links, and for other files.
+    #[cfg(unix)]
+    #[test]
+    fn the_listing_answers_is_file_as_the_file_system_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("w");
+        write(
+            &root,
+            &[("a.rs", ""), ("b.rs", ""), ("src/lib.rs", ""), ("x.md", "")],
+        );
+        std::fs::create_dir(root.join("dir.rs")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.rs"), root.join("link.rs")).unwrap();
+        let mut folders = super::Folders::default();
+        for listed in [&root, &root.join("src")] {
+            folders.insert(listed.clone().into_os_string(), super::Folder::read(listed));
+        }
+        let listing = super::Listing(&folders);
+        for name in [
+            "a.rs",
+            "b.rs",
+            "c.rs",
+            "ab.rs",
+            ".rs",
+            "x.md",
+            "dir.rs",
+            "link.rs",
+            "src/lib.rs",
+            "src/main.rs",
+            "src",
+            "none/a.rs",
+        ] {
+            let path = root.join(name);
+            assert_eq!(listing.is_file(&path), path.is_file(), "{name}");
+        }
     }
 
     /// What the early pass guesses (targets cargo would discover, files under the root) is
