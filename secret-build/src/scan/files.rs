@@ -502,8 +502,10 @@ fn read_ahead(
         });
         (read, dir.as_os_str().to_owned(), tree)
     });
-    let mut known = PathMap::default();
-    let mut trees = PathMap::default();
+    // Sized once: growing would move every reading to fresh memory at each step.
+    let total = read.iter().map(|(read, _, _)| read.len()).sum();
+    let mut known = PathMap::with_capacity_and_hasher(total, Default::default());
+    let mut trees = PathMap::with_capacity_and_hasher(read.len(), Default::default());
     for (read, dir, tree) in read {
         known.extend(read);
         if let Some(tree) = tree {
