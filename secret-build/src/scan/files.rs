@@ -365,9 +365,9 @@ impl Folder {
 
 /// An open folder that the folders under it are opened from, as [`Opened::list`] walks
 /// them: the kernel then walks one component of each path instead of every one (a scan
-/// lists thousands of folders with long absolute paths). Each folder listed keeps its
-/// parent open only while its own sub-folders wait to be listed, so a walk holds a few
-/// descriptors at a time.
+/// lists thousands of folders with long absolute paths). A folder listed stays open only
+/// while its sub-folders wait to be listed; the walk goes depth first, so it holds about
+/// one descriptor per level.
 #[cfg(all(target_os = "linux", feature = "cli"))]
 #[derive(Clone, Default)]
 struct Opened(Option<std::rc::Rc<std::os::fd::OwnedFd>>);
