@@ -204,9 +204,7 @@ impl Workspace {
             unreached,
         })
     }
-}
 
-impl Workspace {
     /// The path of `file` shown to users: relative to the workspace root when inside it.
     pub(crate) fn display_path(&self, file: &SourceFile) -> PathBuf {
         relative(&file.path, &self.root_abs, &self.root)
@@ -240,64 +238,57 @@ struct Listing<'a>(&'a Folders);
 impl Listing<'_> {
     /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
     /// it is a `.rs` file of a folder listed, else from the file system.
-    #[cfg(unix)]
     fn is_file(&self, path: &Path) -> bool {
+        match self.lookup(path) {
+            Some((_, true)) => true,
+            // Not a `.rs` file of the folder, unless through a link.
+            Some((folder, false)) if !folder.rs_links => false,
+            _ => path.is_file(),
+        }
+    }
+
+    /// The listed folder of `path` when it names a `.rs` file, and whether that folder
+    /// lists it. Its folder and name come from its bytes, as `Path::parent` and
+    /// `Path::file_name` have them for such a path; the folder's files all start with its
+    /// path and a `/`, so only names are compared.
+    #[cfg(unix)]
+    fn lookup(&self, path: &Path) -> Option<(&Folder, bool)> {
         use std::os::unix::ffi::OsStrExt;
-        // Its folder and name from its bytes, as `Path::parent` and `Path::file_name` have
-        // them for such a path.
         let bytes = path.as_os_str().as_bytes();
-        let Some(slash) = bytes.iter().rposition(|&b| b == b'/') else {
-            return path.is_file();
-        };
+        let slash = bytes.iter().rposition(|&b| b == b'/')?;
         let name = &bytes[slash + 1..];
+        if name.len() <= 3 || !name.ends_with(b".rs") {
+            return None;
+        }
         let dir = if slash == 0 {
             &bytes[..1]
         } else {
             &bytes[..slash]
         };
-        let listed = (name.len() > 3 && name.ends_with(b".rs"))
-            .then(|| self.0.get(OsStr::from_bytes(dir)))
-            .flatten();
-        match listed {
-            // The folder's files all start with its path and a `/`: only names compared.
-            Some(folder)
-                if folder
-                    .rs_files
-                    .binary_search_by(|file| {
-                        let file = file.as_os_str().as_bytes();
-                        file.get(slash + 1..).unwrap_or(file).cmp(name)
-                    })
-                    .is_ok() =>
-            {
-                true
-            }
-            // Not a `.rs` file of the folder, unless through a link.
-            Some(folder) if !folder.rs_links => false,
-            _ => path.is_file(),
-        }
+        let folder = self.0.get(OsStr::from_bytes(dir))?;
+        let listed = folder
+            .rs_files
+            .binary_search_by(|file| {
+                let file = file.as_os_str().as_bytes();
+                file.get(slash + 1..).unwrap_or(file).cmp(name)
+            })
+            .is_ok();
+        Some((folder, listed))
     }
 
-    /// [`Path::is_file`] of `path` (without `.` or `..` components): from the listing when
-    /// it is a `.rs` file of a folder listed, else from the file system.
+    /// The listed folder of `path` when it names a `.rs` file, and whether that folder
+    /// lists it.
     #[cfg(not(unix))]
-    fn is_file(&self, path: &Path) -> bool {
-        let listed = path
+    fn lookup(&self, path: &Path) -> Option<(&Folder, bool)> {
+        let folder = path
             .parent()
             .and_then(|dir| self.0.get(dir.as_os_str()))
-            .filter(|_| path.extension().is_some_and(|e| e == "rs"));
-        match listed {
-            Some(folder)
-                if folder
-                    .rs_files
-                    .binary_search_by(|file| file.as_os_str().cmp(path.as_os_str()))
-                    .is_ok() =>
-            {
-                true
-            }
-            // Not a `.rs` file of the folder, unless through a link.
-            Some(folder) if !folder.rs_links => false,
-            _ => path.is_file(),
-        }
+            .filter(|_| path.extension().is_some_and(|e| e == "rs"))?;
+        let listed = folder
+            .rs_files
+            .binary_search_by(|file| file.as_os_str().cmp(path.as_os_str()))
+            .is_ok();
+        Some((folder, listed))
     }
 }
 

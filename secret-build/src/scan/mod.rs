@@ -613,41 +613,37 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
             kept.clear();
             *kept_scan = scan;
         }
-        let at = match kept
+        let kept_at = kept
             .iter()
-            .rposition(|(kept, _)| kept.as_os_str().as_bytes() == folder)
-        {
-            Some(at) => Some(at),
-            None => {
-                // The deepest kept folder holding this one, to open it from.
-                let holder = kept
-                    .iter()
-                    .filter(|(kept, _)| {
-                        let kept = kept.as_os_str().as_bytes();
-                        folder.len() > kept.len()
-                            && folder.starts_with(kept)
-                            && folder[kept.len()] == b'/'
-                    })
-                    .max_by_key(|(kept, _)| kept.as_os_str().len());
-                let opened = match holder {
-                    Some((held, fd)) => {
-                        let rest = &folder[held.as_os_str().len() + 1..];
-                        rustix::fs::openat(fd, rest, FOLDER_FLAGS, Mode::empty())
-                    }
-                    None => rustix::fs::open(folder, FOLDER_FLAGS, Mode::empty()),
-                };
-                opened.ok().map(|fd| {
-                    if kept.len() == KEPT {
-                        kept.remove(0);
-                    }
-                    kept.push((
-                        Path::new(std::ffi::OsStr::from_bytes(folder)).to_owned(),
-                        fd,
-                    ));
-                    kept.len() - 1
+            .rposition(|(kept, _)| kept.as_os_str().as_bytes() == folder);
+        let at = kept_at.or_else(|| {
+            // The deepest kept folder holding this one, to open it from.
+            let holder = kept
+                .iter()
+                .filter(|(kept, _)| {
+                    let kept = kept.as_os_str().as_bytes();
+                    folder.len() > kept.len()
+                        && folder.starts_with(kept)
+                        && folder[kept.len()] == b'/'
                 })
+                .max_by_key(|(kept, _)| kept.as_os_str().len());
+            let opened = match holder {
+                Some((held, fd)) => {
+                    let rest = &folder[held.as_os_str().len() + 1..];
+                    rustix::fs::openat(fd, rest, FOLDER_FLAGS, Mode::empty())
+                }
+                None => rustix::fs::open(folder, FOLDER_FLAGS, Mode::empty()),
+            };
+            let fd = opened.ok()?;
+            if kept.len() == KEPT {
+                kept.remove(0);
             }
-        };
+            kept.push((
+                Path::new(std::ffi::OsStr::from_bytes(folder)).to_owned(),
+                fd,
+            ));
+            Some(kept.len() - 1)
+        });
         let flags = OFlags::RDONLY | OFlags::CLOEXEC;
         match at.map(|at| rustix::fs::openat(&kept[at].1, name, flags, Mode::empty())) {
             Some(Ok(file)) => Ok(file.into()),
