@@ -91,31 +91,108 @@ pub(crate) fn skim(text: &str) -> Option<Skim> {
     skim_until(text, text.len())
 }
 
-/// Bytes where [`skim_until`] has something to do; it jumps over all others.
-const SPECIAL: [bool; 256] = {
+/// What a byte does to the delimiter depth in [`skim_until`]: `(`, `[`, `{` open and `)`,
+/// `]`, `}` close (one depth for all three kinds).
+const DEPTH: [i8; 256] = {
+    let mut table = [0; 256];
+    table[b'(' as usize] = 1;
+    table[b'[' as usize] = 1;
+    table[b'{' as usize] = 1;
+    table[b')' as usize] = -1;
+    table[b']' as usize] = -1;
+    table[b'}' as usize] = -1;
+    table
+};
+
+/// How many bytes [`skim_until`] looks at together.
+const BLOCK: usize = 8;
+
+/// What a byte adds to the sum of a block in [`skim_until`]: one opening delimiter (bits 0
+/// to 7), one closing delimiter (bits 8 to 15), one `;` (bits 16 to 23) or one byte that
+/// may start a comment or literal (from bit 24). A block of [`BLOCK`] bytes fills no
+/// field.
+const CLASS: [u32; 256] = {
+    let mut table = [0; 256];
+    table[b'(' as usize] = 1;
+    table[b'[' as usize] = 1;
+    table[b'{' as usize] = 1;
+    table[b')' as usize] = 1 << 8;
+    table[b']' as usize] = 1 << 8;
+    table[b'}' as usize] = 1 << 8;
+    table[b';' as usize] = 1 << 16;
+    table[b'/' as usize] = 1 << 24;
+    table[b'"' as usize] = 1 << 24;
+    table[b'\'' as usize] = 1 << 24;
+    table
+};
+
+/// The bytes [`skim_until`] stops at between items: where a comment or literal may start,
+/// and `;` and `}`, which may end an item.
+const STOPS_AT_TOP: [bool; 256] = {
+    let mut table = QUIET_START;
+    table[b';' as usize] = true;
+    table[b'}' as usize] = true;
+    table
+};
+
+/// Bytes that may start a comment or a literal: inside an item, the only bytes
+/// [`skim_until`] stops at.
+const QUIET_START: [bool; 256] = {
     let mut table = [false; 256];
-    let mut i = 0;
-    let bytes = b"/\"'()[]{};";
-    while i < bytes.len() {
-        table[bytes[i] as usize] = true;
-        i += 1;
-    }
+    table[b'/' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
     table
 };
 
 /// [`skim`] of the items up to the one holding the offset `until - 1` (the whole text when
 /// `until` is its length): what lies after is not looked at, so its balance is not checked.
+///
+/// Most of a file is inside items, where only comments and literals matter besides the
+/// depth. The text is read [`BLOCK`] bytes at a time: a block where no comment or literal
+/// may start and no item can end (the depth stays above zero, or at zero without a `;` or
+/// closing delimiter) only moves the depth, without a branch for each delimiter, whose
+/// places a processor cannot guess. The bytes of other blocks are looked at one by one.
 pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
     let bytes = text.as_bytes();
     // Room for what a file of this size usually holds (a comment or literal every hundred
     // bytes, an item every few hundred), so that the lists rarely grow a step at a time.
     let mut ends = Vec::with_capacity(until.min(bytes.len()) / 256);
     let mut quiet = Vec::with_capacity(until.min(bytes.len()) / 64);
-    let mut depth: usize = 0;
+    let mut depth: isize = 0;
     let mut i = 0;
-    while let Some(skip) = bytes[i..].iter().position(|&b| SPECIAL[usize::from(b)]) {
-        i += skip;
-        match bytes[i] {
+    // Bytes before this offset are looked at one by one.
+    let mut single_until = 0;
+    while let Some(&b) = bytes.get(i) {
+        if i >= single_until {
+            match bytes.get(i..i + BLOCK) {
+                Some(block) => {
+                    let sum: u32 = block.iter().map(|&b| CLASS[usize::from(b)]).sum();
+                    let closing = ((sum >> 8) & 0xff) as isize;
+                    // No comment or literal starts in the block, and no item ends there.
+                    let fast = sum >> 24 == 0
+                        && (depth > closing || (depth == 0 && sum & 0x00ff_ff00 == 0));
+                    if fast {
+                        depth += (sum & 0xff) as isize - closing;
+                        i += BLOCK;
+                        continue;
+                    }
+                    single_until = i + BLOCK;
+                }
+                None => single_until = bytes.len(),
+            }
+        }
+        depth += isize::from(DEPTH[usize::from(b)]);
+        let stops = match depth {
+            1.. => QUIET_START[usize::from(b)],
+            0 => STOPS_AT_TOP[usize::from(b)],
+            _ => true,
+        };
+        if !stops {
+            i += 1;
+            continue;
+        }
+        match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let end = memchr_newline(bytes, i);
                 quiet.push(i..end);
@@ -146,18 +223,14 @@ pub(crate) fn skim_until(text: &str, until: usize) -> Option<Skim> {
                 i = end;
                 continue;
             }
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' => depth = depth.checked_sub(1)?,
-            b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 && next_non_space(bytes, i + 1) != Some(b';') {
-                    ends.push(i + 1);
-                    if i + 1 >= until {
-                        return Some(Skim { ends, quiet });
-                    }
+            // A delimiter closed that was never opened.
+            _ if depth < 0 => return None,
+            // The `}` that closed an item, or a `;` between items.
+            b'}' | b';' if depth == 0 => {
+                if b == b'}' && next_non_space(bytes, i + 1) == Some(b';') {
+                    i += 1;
+                    continue;
                 }
-            }
-            b';' if depth == 0 => {
                 ends.push(i + 1);
                 if i + 1 >= until {
                     return Some(Skim { ends, quiet });
@@ -553,6 +626,33 @@ fn f<'a>(x: &'a str) -> char { let c = '"'; let b = b'"'; /* "not" /* nested "no
     fn skips_comments_literals_and_lifetimes() {
         let text = "const A: &str = \"};\\\"\"; // };\nconst B: &str = r#\"}\"#; /* } /* ; */ */\nfn f<'a>(x: &'a u8) -> char { let _ = b'}'; '}' }\nconst C: char = '\\'';\n";
         assert_eq!(items(text).len(), 5);
+    }
+
+    /// The skim reads whole blocks where it can: wherever the text falls in them, it finds
+    /// the same items, comments and literals, and the same imbalance.
+    #[test]
+    fn the_same_items_wherever_the_blocks_fall() {
+        let text = "use a::{b, c};\nstruct S { a: [u8; 4] }\nimpl S { fn f(&self) -> u8 { \
+                    if self.a[0] > 1 { (((2))) } else { [3][0] } } }\nmacro_rules! m { () => {}; }\n\
+                    m!{}; const X: (u8, u8) = (1, 2); fn g<'a>(x: &'a str) -> &'a str { x } \
+                    // }\nstatic T: &str = \"};\"; /* ; */ mod n;";
+        let broken = ["fn f() }", "fn f() { (a]; } }", "const A: u8 = 1; )"];
+        let expected = skim(text).expect("balanced");
+        for pad in 0..=2 * BLOCK {
+            let padded = format!("{}{text}", " ".repeat(pad));
+            let skimmed = skim(&padded).expect("balanced");
+            let shifted = |ranges: &[std::ops::Range<usize>]| -> Vec<std::ops::Range<usize>> {
+                ranges.iter().map(|r| r.start + pad..r.end + pad).collect()
+            };
+            let ends: Vec<usize> = expected.ends.iter().map(|end| end + pad).collect();
+            assert_eq!(skimmed.ends, ends, "padded by {pad}");
+            assert_eq!(skimmed.quiet, shifted(&expected.quiet), "padded by {pad}");
+            for text in broken {
+                let padded = format!("{}{text}", " ".repeat(pad));
+                assert!(skim(&padded).is_none(), "{padded:?}");
+            }
+        }
+        assert_eq!(items(text).len(), 9, "{:?}", items(text));
     }
 
     #[test]
