@@ -647,10 +647,17 @@ fn load_package(
             &grown
         }
     };
+    // `reachable` asked `is_file` of every file it reached past the roots, which are
+    // cargo's: one may name a file that is not there.
+    let absent: Vec<PathBuf> = root_files
+        .iter()
+        .map(|root| normalize(root))
+        .filter(|root| !is_file(root))
+        .collect();
     let reached: Vec<&Path> = reached
         .iter()
         .map(PathBuf::as_path)
-        .filter(|path| is_file(path) && !starts_with(path, target_dir))
+        .filter(|path| !absent.iter().any(|root| root == path) && !starts_with(path, target_dir))
         .collect();
     let reached_set: HashSet<&OsStr, Hashed> =
         reached.iter().map(|path| path.as_os_str()).collect();

@@ -21,7 +21,8 @@ use items::{Context, Walk};
 /// the file cannot be read; the caller keeps what it learnt reading the file, so the file is
 /// read once. `is_file` is [`Path::is_file`], possibly answered from a folder listing: a
 /// module whose file does not exist (`mod unix;` for another platform, without `unix.rs`)
-/// is not looked for further.
+/// is not looked for further. Every file reached past the roots is one `is_file` says is
+/// there; the roots are not asked about.
 ///
 /// When a file defines a `macro_rules!` whose body declares modules ([`Child::Template`]),
 /// `invocations_of` gives where a file invokes such macros ([`invocations`]: that file is
@@ -41,10 +42,6 @@ pub(crate) fn reachable(
         .rev()
         .map(|root| (super::paths::normalize(root), true))
         .collect();
-    let found = |(file, mod_rs): (PathBuf, bool)| {
-        let file = super::paths::normalize(&file);
-        is_file(&file).then_some((file, mod_rs))
-    };
     // Each file read (its index in `reached`, and whether it resolves `mod` like a
     // `mod.rs`), to look for invocations in.
     let mut places: Vec<(usize, bool)> = Vec::new();
@@ -75,7 +72,7 @@ pub(crate) fn reachable(
                         .or_default()
                         .extend(children.iter().cloned()),
                     child => {
-                        queue.extend(child.resolve(&dir, &module_dir, is_file).and_then(found))
+                        queue.extend(child.resolve(&dir, &module_dir, is_file))
                     }
                 }
             }
@@ -104,7 +101,7 @@ pub(crate) fn reachable(
                 };
                 for child in templates.get(&name).into_iter().flatten() {
                     let placed = child.placed(&at_dir, &at_module_dir);
-                    queue.extend(placed.resolve(&dir, &module_dir, is_file).and_then(found));
+                    queue.extend(placed.resolve(&dir, &module_dir, is_file));
                 }
             }
             done.extend(wanted);
@@ -176,8 +173,9 @@ impl Child {
         }
     }
 
-    /// The file and whether it resolves `mod` like a `mod.rs`, for a file in `dir` whose
-    /// module folder is `module_dir`; `None` for what names no file.
+    /// The file, without `.` or `..` components, and whether it resolves `mod` like a
+    /// `mod.rs`, for a file in `dir` whose module folder is `module_dir`; `None` for what
+    /// names no file, or a file that is not there.
     fn resolve(
         &self,
         dir: &Path,
@@ -195,21 +193,27 @@ impl Child {
                 folder(base).join(under)
             }
         };
-        match self {
+        // The file, whether it resolves `mod` like a `mod.rs`, and whether `is_file` said
+        // it is there.
+        let (file, mod_rs, there) = match self {
             Child::Mod {
                 base: at,
                 under,
                 name,
             } => {
-                let file = module_file(folder(at), under, name, is_file);
+                let (file, there) = module_file(folder(at), under, name, is_file);
                 let mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-                Some((file, mod_rs))
+                (file, mod_rs, there)
             }
             // rustc reads a `#[path]` file as a `mod.rs`: its `mod name;` are its siblings.
-            Child::PathMod { base: at, under } => Some((base(at, under), true)),
-            Child::Include { base: at, under } => Some((base(at, under), true)),
-            Child::Template { .. } | Child::Invoke { .. } => None,
-        }
+            Child::PathMod { base: at, under } => (base(at, under), true, false),
+            Child::Include { base: at, under } => (base(at, under), true, false),
+            Child::Template { .. } | Child::Invoke { .. } => return None,
+        };
+        let normal = super::paths::normalize(&file);
+        // `is_file` is asked again only of a path it was not asked about.
+        let there = (there && normal.as_os_str() == file.as_os_str()) || is_file(&normal);
+        there.then_some((normal, mod_rs))
     }
 
     /// A template's child placed where the macro is invoked: relative to `dir` and
@@ -494,13 +498,14 @@ fn child_candidates(text: &str, words: &super::words::Words) -> Vec<usize> {
     positions
 }
 
-/// `module_dir/under/name.rs`, else `module_dir/under/name/mod.rs`.
+/// `module_dir/under/name.rs` if it is a file, else `module_dir/under/name/mod.rs`; and
+/// whether `is_file` said the path returned is a file (it was not asked about `mod.rs`).
 fn module_file(
     module_dir: &Path,
     under: &Path,
     name: &str,
     is_file: &dyn Fn(&Path) -> bool,
-) -> PathBuf {
+) -> (PathBuf, bool) {
     // Both paths are made in one buffer, with room for the longer.
     let room = module_dir.as_os_str().len() + under.as_os_str().len() + name.len() + 9;
     let mut path = PathBuf::with_capacity(room);
@@ -511,12 +516,12 @@ fn module_file(
     path.push(name);
     path.as_mut_os_string().push(".rs");
     if is_file(&path) {
-        return path;
+        return (path, true);
     }
     // `name.rs` back to `name`, then `name/mod.rs`.
     path.set_extension("");
     path.push("mod.rs");
-    path
+    (path, false)
 }
 
 /// For a file that does not lex: `mod name;` lines, so its modules are still scanned.

@@ -14,11 +14,20 @@ pub(crate) struct PathHasher(u64);
 
 impl std::hash::Hasher for PathHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        let mut mix = |word: u64| {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+        };
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            mix(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+        }
+        // The last bytes as the low bytes of a word (without a call to copy them).
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            mix(rest
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| (word << 8) | u64::from(byte)));
         }
     }
 
