@@ -60,8 +60,10 @@ pub(crate) struct Dependency {
 pub(crate) struct Pending(JoinHandle<Result<Metadata, String>>);
 
 impl Metadata {
-    /// Starts `cargo metadata --no-deps` for the manifest in `root` (cargo is `$CARGO`, as
-    /// cargo sets it for build scripts and `cargo xtask`, else `cargo` on the `PATH`).
+    /// Starts `cargo metadata --no-deps --offline` for the manifest in `root` (cargo is
+    /// `$CARGO`, as cargo sets it for build scripts and `cargo xtask`, else `cargo` on the
+    /// `PATH`). Without dependencies cargo has nothing to fetch; `--offline` makes sure the
+    /// check never reaches the network, and spares cargo setting up its network access.
     /// The output is read and parsed on that thread; [`Pending::wait`] returns it.
     pub(crate) fn spawn(root: &Path) -> Pending {
         let manifest = root.join("Cargo.toml");
@@ -86,7 +88,7 @@ impl Pending {
 fn load(manifest: &Path) -> Result<Metadata, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .arg("--manifest-path")
         .arg(manifest)
         .output()
