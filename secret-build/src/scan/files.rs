@@ -8,8 +8,8 @@
 //! which of those files count, exactly as if they were read then; a file the early pass
 //! did not get to, or that lies outside the root, is read then.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ffi::OsStr;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use super::metadata::{Metadata, Package};
@@ -107,7 +107,7 @@ impl Workspace {
         let ReadAhead {
             folders,
             mut known,
-            trees,
+            mut trees,
         } = read_ahead(&root_abs, || pending.is_finished(), options);
         let metadata = pending.wait().map_err(|message| ScanError::Metadata {
             root: root.to_owned(),
@@ -116,14 +116,38 @@ impl Workspace {
         let target_dir = metadata.target_directory;
         let mut members: Vec<&Package> = metadata.members.iter().collect();
         members.sort_by(|a, b| a.name.cmp(&b.name));
+        // Each member with the tree the early pass grew from its own targets' roots, if it
+        // did; the readings of every other tree go to `known`, for a package to find.
+        let guessed: Vec<std::sync::Mutex<Option<Tree>>> = members
+            .iter()
+            .map(|package| {
+                let dir = package.manifest_path.parent().unwrap_or(Path::new(""));
+                let roots: Vec<PathBuf> = package
+                    .targets
+                    .iter()
+                    .map(|target| target.src_path.clone())
+                    .collect();
+                let tree = trees
+                    .remove(dir.as_os_str())
+                    .filter(|tree| tree.roots == roots_key(&roots));
+                std::sync::Mutex::new(tree)
+            })
+            .collect();
+        for tree in trees.into_values() {
+            let reached = tree.reached.into_iter().map(PathBuf::into_os_string);
+            known.extend(reached.zip(tree.facts));
+        }
         // Walking and module discovery: one package per task, on all cores.
-        let loaded = super::parallel_map(&members, |package| {
+        let tasks: Vec<(&Package, std::sync::Mutex<Option<Tree>>)> =
+            members.iter().copied().zip(guessed).collect();
+        let loaded = super::parallel_map(&tasks, |(package, guessed)| {
+            let guessed = guessed.lock().unwrap_or_else(|e| e.into_inner()).take();
             load_package(
                 package,
                 &target_dir,
                 (&root_abs, root),
                 &folders,
-                (&known, &trees),
+                (&known, guessed),
                 options,
             )
         });
@@ -186,7 +210,7 @@ impl Workspace {
         // system when the process ends soon, else freed on a thread of their own while the
         // scan goes on (the other cores are idle by now).
         drop(members);
-        let left = (folders, known, trees, metadata.members);
+        let left = (folders, known, metadata.members);
         if options.process_ends {
             std::mem::forget(left);
         } else {
@@ -468,6 +492,7 @@ fn read_ahead(
     }
     let listing = Listing(&folders);
     let read = super::parallel_map(&packages, |dir| {
+        // What reading each file told, in the order `reachable` reaches them.
         let mut read = Vec::new();
         let is_file = |path: &Path| listing.is_file(path);
         let roots = guessed_roots(dir, &folders);
@@ -482,26 +507,36 @@ fn read_ahead(
                 }
                 let facts = Facts::of(path, options);
                 let children = facts.children.clone();
-                read.push((path.as_os_str().to_owned(), facts));
+                read.push(facts);
                 children
             },
             invocations_of,
         );
-        let tree = (!stopped).then(|| Tree {
-            roots: roots_key(&roots),
-            reached,
-        });
-        (read, dir.as_os_str().to_owned(), tree)
+        // A tree grown in full keeps what reading each file told; the readings of a tree
+        // cut short (the first files it reached) go to `known`, by path.
+        if stopped {
+            let known: Vec<(OsString, Facts)> = reached
+                .into_iter()
+                .map(PathBuf::into_os_string)
+                .zip(read)
+                .collect();
+            (known, None)
+        } else {
+            let tree = Tree {
+                roots: roots_key(&roots),
+                reached,
+                facts: read,
+            };
+            (Vec::new(), Some((dir.as_os_str().to_owned(), tree)))
+        }
     });
     // Sized once: growing would move every reading to fresh memory at each step.
-    let total = read.iter().map(|(read, _, _)| read.len()).sum();
+    let total = read.iter().map(|(known, _)| known.len()).sum();
     let mut known = PathMap::with_capacity_and_hasher(total, Default::default());
     let mut trees = PathMap::with_capacity_and_hasher(read.len(), Default::default());
-    for (read, dir, tree) in read {
+    for (read, tree) in read {
         known.extend(read);
-        if let Some(tree) = tree {
-            trees.insert(dir, tree);
-        }
+        trees.extend(tree);
     }
     ReadAhead {
         folders,
@@ -513,9 +548,10 @@ fn read_ahead(
 /// What [`read_ahead`] learnt.
 struct ReadAhead {
     folders: Folders,
-    /// What each file read tells, by path.
+    /// What each file read for a tree cut short tells, by path.
     known: PathMap<Facts>,
-    /// The module trees grown in full from the guessed roots, by package folder.
+    /// The module trees grown in full from the guessed roots, with what reading their files
+    /// told, by package folder.
     trees: PathMap<Tree>,
 }
 
@@ -525,6 +561,8 @@ struct Tree {
     roots: Vec<PathBuf>,
     /// [`super::modules::reachable`] of them.
     reached: Vec<PathBuf>,
+    /// What reading each file of `reached` told, in the same order.
+    facts: Vec<Facts>,
 }
 
 /// `roots` as a set: sorted, without `.` or `..` components.
@@ -586,7 +624,8 @@ struct LoadedPackage {
 struct LoadedFile {
     path: PathBuf,
     target_kind: Kind,
-    /// What reading it told, when the package read it (not the early pass).
+    /// What reading it told, when the package read it or its tree is the early pass's;
+    /// else it is in the early pass's `known`.
     facts: Option<Facts>,
 }
 
@@ -595,7 +634,7 @@ fn load_package(
     target_dir: &Path,
     (root_abs, root): (&Path, &Path),
     folders: &Folders,
-    (known, trees): (&PathMap<Facts>, &PathMap<Tree>),
+    (known, guessed): (&PathMap<Facts>, Option<Tree>),
     options: super::ScanOptions,
 ) -> LoadedPackage {
     let mut unreached = Vec::new();
@@ -619,32 +658,31 @@ fn load_package(
         .collect();
     let walked = walk_package(&package_dir, target_dir, folders);
     let root_files: Vec<PathBuf> = roots.iter().map(|root| root.src_path.clone()).collect();
-    let mut read = Vec::new();
     let is_file = |path: &Path| Listing(folders).is_file(path);
-    // The tree the early pass grew from the same roots, else the tree of cargo's roots.
-    let guessed = trees
-        .get(package_dir.as_os_str())
-        .filter(|tree| tree.roots == roots_key(&root_files));
-    let grown;
-    let reached: &[PathBuf] = match guessed {
-        Some(tree) => &tree.reached,
+    // The tree the early pass grew from the same roots (the caller matched them), else the
+    // tree of cargo's roots. Beside it, in the same order, what reading each file told:
+    // `None` for a file the early pass read for a tree cut short, which is in `known`.
+    let (reached, mut facts) = match guessed {
+        Some(tree) => (tree.reached, tree.facts.into_iter().map(Some).collect()),
         None => {
-            grown = super::modules::reachable(
+            let mut facts = Vec::new();
+            let reached = super::modules::reachable(
                 &root_files,
                 &is_file,
                 |path| {
-                    if let Some(facts) = known.get(path.as_os_str()) {
-                        return facts.children.clone();
+                    if let Some(known) = known.get(path.as_os_str()) {
+                        facts.push(None);
+                        return known.children.clone();
                     }
                     // Nothing reads the children of this package's own readings again.
-                    let mut facts = Facts::of(path, options);
-                    let children = facts.children.take();
-                    read.push((path.as_os_str().to_owned(), facts));
+                    let mut read = Facts::of(path, options);
+                    let children = read.children.take();
+                    facts.push(Some(read));
                     children
                 },
                 invocations_of,
             );
-            &grown
+            (reached, facts)
         }
     };
     // `reachable` asked `is_file` of every file it reached past the roots, which are
@@ -654,47 +692,40 @@ fn load_package(
         .map(|root| normalize(root))
         .filter(|root| !is_file(root))
         .collect();
-    let reached: Vec<&Path> = reached
+    // Each file reached, by its place in `reached` (and `facts`).
+    let places: HashMap<&OsStr, usize, Hashed> = reached
         .iter()
-        .map(PathBuf::as_path)
-        .filter(|path| !absent.iter().any(|root| root == path) && !starts_with(path, target_dir))
+        .enumerate()
+        .filter(|(_, path)| {
+            !absent.iter().any(|root| root == *path) && !starts_with(path, target_dir)
+        })
+        .map(|(at, path)| (path.as_os_str(), at))
         .collect();
-    let reached_set: HashSet<&OsStr, Hashed> =
-        reached.iter().map(|path| path.as_os_str()).collect();
     let mut paths = Vec::new();
     for path in walked {
-        if reached_set.contains(path.as_os_str()) {
-            paths.push(path);
-        } else {
-            unreached.push(relative(&path, root_abs, root));
+        match places.get(path.as_os_str()) {
+            Some(&at) => paths.push((path, at)),
+            None => unreached.push(relative(&path, root_abs, root)),
         }
     }
     // Modules outside the package folder (`#[path = "../shared.rs"]`).
-    let mut outside: Vec<PathBuf> = reached
+    let mut outside: Vec<(PathBuf, usize)> = places
         .iter()
-        .filter(|path| !starts_with(path, &package_dir))
-        .map(|path| path.to_path_buf())
+        .map(|(path, &at)| (Path::new(path), at))
+        .filter(|(path, _)| !starts_with(path, &package_dir))
+        .map(|(path, at)| (path.to_path_buf(), at))
         .collect();
-    outside.sort_unstable_by(|a, b| super::paths::cmp(a, b));
+    outside.sort_unstable_by(|(a, _), (b, _)| super::paths::cmp(a, b));
     let has_outside = !outside.is_empty();
     paths.extend(outside);
-    // What this package read itself goes with each file, so that the files of every
-    // package are joined without a map of them all.
-    let mut read: PathMap<Facts> = read.into_iter().collect();
+    // What reading each file told goes with it, so that the files of every package are
+    // joined without a map of them all.
     let files = paths
         .into_iter()
-        .map(|path| {
-            let target_kind = kind_for(&path, &roots);
-            let facts = if read.is_empty() {
-                None
-            } else {
-                read.remove(path.as_os_str())
-            };
-            LoadedFile {
-                path,
-                target_kind,
-                facts,
-            }
+        .map(|(path, at)| LoadedFile {
+            target_kind: kind_for(&path, &roots),
+            facts: facts.get_mut(at).and_then(Option::take),
+            path,
         })
         .collect();
     LoadedPackage {
@@ -866,6 +897,47 @@ mod tests {
             let path = root.join(name);
             assert_eq!(listing.is_file(&path), path.is_file(), "{name}");
         }
+    }
+
+    /// The early pass keeps what it read: with the tree it grew in full, in the order the
+    /// files were reached, or by path when cargo answered before the tree was done.
+    #[test]
+    fn the_early_pass_keeps_what_it_read_whether_or_not_cargo_cut_it_short() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"a\"\nversion = \"0.1.0\"\n",
+                ),
+                ("src/lib.rs", "mod x;\n"),
+                ("src/x.rs", "static A: S = secret!(\"A\");\n"),
+            ],
+        );
+        let root = dir.path();
+        let options = crate::scan::ScanOptions::with_hardcoded();
+        let full = super::read_ahead(root, || false, options);
+        assert!(full.known.is_empty());
+        let tree = &full.trees[root.as_os_str()];
+        assert_eq!(
+            tree.reached,
+            [root.join("src/lib.rs"), root.join("src/x.rs")]
+        );
+        assert_eq!(tree.facts.len(), 2);
+        assert!(matches!(tree.facts[1].outcome, super::Outcome::Scanned(_)));
+        // Cargo answers after the two folders are listed and the first file is read.
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let cut = super::read_ahead(
+            root,
+            || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 3,
+            options,
+        );
+        assert!(cut.trees.is_empty());
+        let lib = root.join("src/lib.rs");
+        assert_eq!(cut.known.keys().collect::<Vec<_>>(), [lib.as_os_str()]);
+        let children = cut.known[lib.as_os_str()].children.as_deref();
+        assert_eq!(children.map(<[super::Child]>::len), Some(1));
     }
 
     /// What the early pass guesses (targets cargo would discover, files under the root) is
