@@ -88,7 +88,8 @@ impl Pending {
 fn load(manifest: &Path) -> Result<Metadata, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args(["metadata", "--format-version", "1"])
+        .args(["--no-deps", "--offline"])
         .arg("--manifest-path")
         .arg(manifest)
         .output()

@@ -71,9 +71,7 @@ pub(crate) fn reachable(
                         .entry(name.clone())
                         .or_default()
                         .extend(children.iter().cloned()),
-                    child => {
-                        queue.extend(child.resolve(&dir, &module_dir, is_file))
-                    }
+                    child => queue.extend(child.resolve(&dir, &module_dir, is_file)),
                 }
             }
         }
