@@ -455,8 +455,9 @@ impl Opened {
 /// While `cargo metadata` runs (until `stop` says it answered): lists the folders under
 /// `root` (not hidden ones, nor target directories), and reads the module trees of each
 /// package found there from the targets cargo would discover (`src/lib.rs`, `src/main.rs`,
-/// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores. Guesses only:
-/// the caller decides from cargo's answer, and reads what was missed.
+/// `build.rs`, `src/bin/`, `tests/`, `examples/`, `benches/`), on all cores but the one
+/// cargo uses (at least one). Guesses only: the caller decides from cargo's answer, and
+/// reads what was missed.
 fn read_ahead(
     root: &Path,
     stop: impl Fn() -> bool + Sync,
@@ -491,7 +492,9 @@ fn read_ahead(
         folders.insert(dir.into_os_string(), folder);
     }
     let listing = Listing(&folders);
-    let read = super::parallel_map(&packages, |dir| {
+    // Cargo works on a core of its own meanwhile: more threads than the cores left would
+    // take turns with it, which costs both of them time.
+    let read = super::parallel_map_leaving(1, &packages, |dir| {
         // What reading each file told, in the order `reachable` reaches them.
         let mut read = Vec::new();
         let is_file = |path: &Path| listing.is_file(path);

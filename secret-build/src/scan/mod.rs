@@ -452,10 +452,20 @@ pub(crate) enum Outcome {
 
 /// `f` over `items` on all cores (items taken one at a time), results in order.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_leaving(0, items, f)
+}
+
+/// [`parallel_map`] leaving `busy` cores to other work (at least one thread runs).
+pub(crate) fn parallel_map_leaving<T: Sync, R: Send>(
+    busy: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
+        .saturating_sub(busy)
         .min(items.len())
         .max(1);
     let work = || {
